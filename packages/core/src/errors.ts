@@ -1,0 +1,109 @@
+/**
+ * Stable error codes. Users and tests match on `code`, never on message text.
+ * The exit code a CLI command returns for an error is derived from its code (see `exitCodeFor`).
+ */
+export const ErrorCodes = {
+  /** A command-line flag or argument is missing, unknown or malformed. */
+  USAGE: 'REDLINE_ERR_USAGE',
+  /** A duration such as `30s` could not be parsed. */
+  BAD_DURATION: 'REDLINE_ERR_BAD_DURATION',
+  /** A rate such as `2k/s` could not be parsed. */
+  BAD_RATE: 'REDLINE_ERR_BAD_RATE',
+  /** A size such as `50mb` could not be parsed. */
+  BAD_SIZE: 'REDLINE_ERR_BAD_SIZE',
+  /** A URL is malformed or uses an unsupported protocol. */
+  BAD_URL: 'REDLINE_ERR_BAD_URL',
+  /** A scenario file does not exist. */
+  SCENARIO_NOT_FOUND: 'REDLINE_ERR_SCENARIO_NOT_FOUND',
+  /** A scenario failed validation; the message names the file and field path. */
+  INVALID_SCENARIO: 'REDLINE_ERR_INVALID_SCENARIO',
+  /** An unknown load model was named. */
+  UNKNOWN_EXECUTOR: 'REDLINE_ERR_UNKNOWN_EXECUTOR',
+  /** An unknown named load profile was requested. */
+  UNKNOWN_PROFILE: 'REDLINE_ERR_UNKNOWN_PROFILE',
+  /** A threshold expression does not parse. */
+  INVALID_THRESHOLD: 'REDLINE_ERR_INVALID_THRESHOLD',
+  /** Generic invalid input value (options passed to an API). */
+  INVALID_ARGUMENT: 'REDLINE_ERR_INVALID_ARGUMENT',
+  /** A run directory is missing, not a run, or has an unsupported schema version. */
+  BAD_RUN_DIR: 'REDLINE_ERR_BAD_RUN_DIR',
+  /** A data file (CSV, JSON-lines) is missing or malformed. */
+  BAD_DATA_FILE: 'REDLINE_ERR_BAD_DATA_FILE',
+  /** The target process could not be started or never became ready. */
+  TARGET_START_FAILED: 'REDLINE_ERR_TARGET_START_FAILED',
+  /** Could not attach to an inspector endpoint. */
+  ATTACH_FAILED: 'REDLINE_ERR_ATTACH_FAILED',
+  /** Runs being compared are incompatible (different scenarios) and --force was not given. */
+  INCOMPATIBLE_RUNS: 'REDLINE_ERR_INCOMPATIBLE_RUNS',
+  /** A model fit did not converge. */
+  FIT_NOT_CONVERGED: 'REDLINE_ERR_FIT_NOT_CONVERGED',
+  /** A cache value could not be serialised. */
+  NOT_SERIALIZABLE: 'REDLINE_ERR_NOT_SERIALIZABLE',
+  /** An operation exceeded its hard timeout. */
+  TIMEOUT: 'REDLINE_ERR_TIMEOUT',
+  /** A bug or unexpected condition inside Redline. */
+  INTERNAL: 'REDLINE_ERR_INTERNAL',
+} as const;
+
+/** One of the stable `REDLINE_ERR_*` codes. */
+export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
+
+/** Named process exit codes, documented in docs/exit-codes.md. */
+export const ExitCodes = {
+  OK: 0,
+  /** A run failed, or `compare --fail-on` found a regression. */
+  FAILURE: 1,
+  /** Usage error or bad input: nothing was run. */
+  USAGE: 2,
+  /** One or more thresholds failed. */
+  THRESHOLDS_FAILED: 99,
+} as const;
+
+const USAGE_CODES: ReadonlySet<string> = new Set<ErrorCode>([
+  ErrorCodes.USAGE,
+  ErrorCodes.BAD_DURATION,
+  ErrorCodes.BAD_RATE,
+  ErrorCodes.BAD_SIZE,
+  ErrorCodes.BAD_URL,
+  ErrorCodes.SCENARIO_NOT_FOUND,
+  ErrorCodes.INVALID_SCENARIO,
+  ErrorCodes.UNKNOWN_EXECUTOR,
+  ErrorCodes.UNKNOWN_PROFILE,
+  ErrorCodes.INVALID_THRESHOLD,
+  ErrorCodes.INVALID_ARGUMENT,
+  ErrorCodes.BAD_RUN_DIR,
+  ErrorCodes.BAD_DATA_FILE,
+  ErrorCodes.TARGET_START_FAILED,
+  ErrorCodes.ATTACH_FAILED,
+  ErrorCodes.INCOMPATIBLE_RUNS,
+]);
+
+/**
+ * The one error class Redline throws for anything a user can act on.
+ * `message` is a single line written for a person; `details` carries structured context.
+ */
+export class RedlineError extends Error {
+  override readonly name = 'RedlineError';
+  readonly code: ErrorCode;
+  readonly details: Readonly<Record<string, unknown>> | undefined;
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown; details?: Record<string, unknown> }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.details = options?.details;
+  }
+}
+
+/** True when `err` is a RedlineError (optionally with the given code). Works across module copies. */
+export function isRedlineError(err: unknown, code?: ErrorCode): err is RedlineError {
+  if (typeof err !== 'object' || err === null) return false;
+  const e = err as { name?: unknown; code?: unknown };
+  if (e.name !== 'RedlineError' || typeof e.code !== 'string') return false;
+  return code === undefined || e.code === code;
+}
+
+/** The process exit code for an error: 2 for usage/bad input, 1 for everything else. */
+export function exitCodeFor(err: unknown): number {
+  if (isRedlineError(err) && USAGE_CODES.has(err.code)) return ExitCodes.USAGE;
+  return ExitCodes.FAILURE;
+}

@@ -1,0 +1,75 @@
+import { mkdir, readFile, rename, writeFile, stat } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { ErrorCodes, RedlineError } from './errors.js';
+import { RESULT_SCHEMA_VERSION, type RunResult } from './result.js';
+
+/** File name of the result inside a run directory. */
+export const RESULT_FILE = 'result.json';
+
+/** Writes `data` to `path` atomically: a temporary file in the same directory, then rename. */
+export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
+  const tmp = `${path}.${process.pid}.${Date.now()}.tmp`;
+  await writeFile(tmp, data);
+  await rename(tmp, path);
+}
+
+/** Writes JSON atomically (2-space indented). */
+export async function writeJsonAtomic(path: string, value: unknown): Promise<void> {
+  await writeFileAtomic(path, JSON.stringify(value, null, 2) + '\n');
+}
+
+/** A file-system-safe slug of a run or scenario name. */
+export function slug(name: string): string {
+  return name.toLowerCase().replace(/[^a-z0-9._-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 60) || 'run';
+}
+
+/** The default run directory: `<base>/.redline/runs/<yyyymmdd-hhmmss>-<name>`. */
+export function defaultRunDir(name: string, startedAt: Date, base = process.cwd()): string {
+  const iso = startedAt.toISOString();
+  const stamp = `${iso.slice(0, 10).replace(/-/g, '')}-${iso.slice(11, 19).replace(/:/g, '')}`;
+  return join(base, '.redline', 'runs', `${stamp}-${slug(name)}`);
+}
+
+/** Creates a run directory (and parents). */
+export async function ensureDir(dir: string): Promise<void> {
+  await mkdir(dir, { recursive: true });
+}
+
+/**
+ * Reads and checks `result.json` from a run directory.
+ * Throws REDLINE_ERR_BAD_RUN_DIR when the directory is missing, holds no result, the JSON is
+ * malformed, or the schema version is not one this Redline reads.
+ */
+export async function readRunResult(dir: string): Promise<RunResult> {
+  const abs = resolve(dir);
+  try {
+    const s = await stat(abs);
+    if (!s.isDirectory()) throw new RedlineError(ErrorCodes.BAD_RUN_DIR, `${dir} is not a directory (expected a run directory with ${RESULT_FILE})`);
+  } catch (err) {
+    if (err instanceof RedlineError) throw err;
+    throw new RedlineError(ErrorCodes.BAD_RUN_DIR, `run directory ${dir} does not exist`, { cause: err });
+  }
+  let text: string;
+  try {
+    text = await readFile(join(abs, RESULT_FILE), 'utf8');
+  } catch (err) {
+    throw new RedlineError(ErrorCodes.BAD_RUN_DIR, `${dir} is not a run directory: no ${RESULT_FILE} in it`, { cause: err });
+  }
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (err) {
+    throw new RedlineError(ErrorCodes.BAD_RUN_DIR, `${join(dir, RESULT_FILE)} is not valid JSON`, { cause: err });
+  }
+  const obj = data as { schemaVersion?: unknown; kind?: unknown };
+  if (typeof obj !== 'object' || obj === null || obj.kind !== 'run') {
+    throw new RedlineError(ErrorCodes.BAD_RUN_DIR, `${join(dir, RESULT_FILE)} is not a Redline run result`);
+  }
+  if (obj.schemaVersion !== RESULT_SCHEMA_VERSION) {
+    throw new RedlineError(
+      ErrorCodes.BAD_RUN_DIR,
+      `${join(dir, RESULT_FILE)} has schemaVersion ${String(obj.schemaVersion)}; this Redline reads version ${RESULT_SCHEMA_VERSION}`,
+    );
+  }
+  return data as RunResult;
+}
