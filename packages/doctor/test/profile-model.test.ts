@@ -20,7 +20,7 @@ let hot: { profile: CpuProfile; startEpochMs: number };
 let ts: { profile: CpuProfile; startEpochMs: number };
 
 before(async () => {
-  [hot, ts] = await Promise.all([recordProfile(`${FIXTURES}hot.mjs`), recordProfile(`${FIXTURES}ts-app/dist/checksum.js`)]);
+  [hot, ts] = await Promise.all([recordProfile(`${FIXTURES}hot.mjs`), recordProfile(`${FIXTURES}ts-app/build/checksum.js`)]);
 });
 
 function find(node: FlameNode, name: string): FlameNode | undefined {
@@ -70,11 +70,11 @@ test('frames of a compiled TypeScript script resolve through its source map to t
   assert.equal(top.line, 8);
   const frame = model.frames.find((f) => f.functionName === 'computeChecksum');
   assert.equal(frame?.mapped, true);
-  assert.match(frame?.generated.url ?? '', /dist\/checksum\.js$/);
+  assert.match(frame?.generated.url ?? '', /build\/checksum\.js$/);
 
   const unmapped = createProfileModel(ts.profile, { sourceMaps: false });
   const raw = unmapped.hotFrames(undefined, 1)[0];
-  assert.match(raw?.file ?? '', /dist\/checksum\.js$/);
+  assert.match(raw?.file ?? '', /build\/checksum\.js$/);
   assert.equal(raw?.line, 1);
 });
 
