@@ -1,0 +1,83 @@
+import { ManualClock, type Clock } from '@redline/core';
+
+/** An opaque timer handle returned by {@link TimerClock.setTimeout}. */
+export type TimerHandle = { readonly __timer: true } | ReturnType<typeof setTimeout>;
+
+/**
+ * A clock that can also schedule callbacks, so TTLs, soft/hard timeouts, backoff and breaker
+ * windows are testable without sleeping. `now()` is in milliseconds; when several cache instances
+ * share an L2 store, `now()` must be wall-clock epoch milliseconds, because entry expiry times are
+ * written into the shared store.
+ */
+export interface TimerClock extends Clock {
+  /** Calls `fn` once after `delayMs` milliseconds (0 or more). Real timers are `unref`ed. */
+  setTimeout(fn: () => void, delayMs: number): TimerHandle;
+  /** Cancels a timer; unknown or already-fired handles are ignored. */
+  clearTimeout(handle: TimerHandle): void;
+}
+
+/** The default clock: `Date.now()` (epoch ms, comparable across processes) and unref'ed Node timers. */
+export const systemTimerClock: TimerClock = {
+  now: () => Date.now(),
+  setTimeout(fn, delayMs) {
+    const t = setTimeout(fn, delayMs);
+    t.unref();
+    return t;
+  },
+  clearTimeout(handle) {
+    clearTimeout(handle as ReturnType<typeof setTimeout>);
+  },
+};
+
+interface ManualTimer {
+  readonly __timer: true;
+  readonly id: number;
+  readonly dueMs: number;
+  readonly fn: () => void;
+}
+
+/**
+ * A {@link TimerClock} moved by hand, for tests: `advance(ms)` moves time forward and runs every timer
+ * that falls due, in due order, with `now()` set to each timer's due time while it runs.
+ */
+export class ManualTimerClock extends ManualClock implements TimerClock {
+  #timers: ManualTimer[] = [];
+  #nextId = 1;
+
+  /** Number of timers scheduled and not yet fired or cleared. */
+  get pendingTimers(): number {
+    return this.#timers.length;
+  }
+
+  setTimeout(fn: () => void, delayMs: number): TimerHandle {
+    const timer: ManualTimer = { __timer: true, id: this.#nextId++, dueMs: this.now() + Math.max(0, delayMs), fn };
+    this.#timers.push(timer);
+    return timer;
+  }
+
+  clearTimeout(handle: TimerHandle): void {
+    const i = this.#timers.indexOf(handle as ManualTimer);
+    if (i >= 0) this.#timers.splice(i, 1);
+  }
+
+  /** Moves time forward by `ms` (≥ 0), firing due timers (including ones scheduled while firing). */
+  override advance(ms: number): void {
+    if (!(ms >= 0)) throw new RangeError(`advance(ms) needs ms >= 0, got ${ms}`);
+    const targetMs = this.now() + ms;
+    for (;;) {
+      let next: ManualTimer | undefined;
+      for (const t of this.#timers) if (t.dueMs <= targetMs && (next === undefined || t.dueMs < next.dueMs || (t.dueMs === next.dueMs && t.id < next.id))) next = t;
+      if (next === undefined) break;
+      this.#timers.splice(this.#timers.indexOf(next), 1);
+      if (next.dueMs > this.now()) super.set(next.dueMs);
+      next.fn();
+    }
+    super.set(targetMs);
+  }
+
+  /** Like `advance`, then yields to the microtask/macrotask queue so promise continuations run. */
+  async advanceAsync(ms: number): Promise<void> {
+    this.advance(ms);
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+}
