@@ -1,1 +1,4 @@
-export {};
+export * from './levenberg-marquardt.js';
+export * from './usl.js';
+export * from './usl-predict.js';
+export * from './slo.js';
