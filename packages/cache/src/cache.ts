@@ -283,6 +283,7 @@ class CacheCore {
     }
     this.counters.sets++;
     this.backoffUntil.delete(full);
+    if (o.trace !== undefined) o.trace.record('set', full);
     if (cacheChannels.set.hasSubscribers) cacheChannels.set.publish({ cache: o.name, key: full });
     const l2 = o.l2;
     if (l2 !== undefined) {
@@ -483,7 +484,6 @@ class NamespacedCache<V> implements Cache<V> {
     if (value === undefined) {
       throw new RedlineError(ErrorCodes.NOT_SERIALIZABLE, `cache value for key "${full}" cannot be undefined; use delete() to remove a key`);
     }
-    if (c.o.trace !== undefined) c.o.trace.record('set', full);
     await c.store(full, value, ttlMs, optMs(options?.grace, c.o.graceMs, 'grace'), this.#tags(options?.tags));
   }
 

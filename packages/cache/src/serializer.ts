@@ -58,11 +58,19 @@ export const jsonSerializer: Serializer = {
 
 /** Wraps a failure of `serialize` into the cache's coded error (idempotent). */
 export function notSerializable(err: unknown, key?: string): RedlineError {
-  if (err instanceof RedlineError) return err;
-  const reason = err instanceof Error ? err.message : String(err);
+  let reason: string;
+  let cause = err;
+  if (err instanceof RedlineError) {
+    // Re-word the serializer's own coded error so the message names the key.
+    if (key === undefined || typeof err.details?.reason !== 'string') return err;
+    reason = err.details.reason;
+    cause = err.cause ?? err;
+  } else {
+    reason = err instanceof Error ? err.message : String(err);
+  }
   return new RedlineError(
     ErrorCodes.NOT_SERIALIZABLE,
     `cache value${key === undefined ? '' : ` for key "${key}"`} cannot be serialised: ${reason}`,
-    { cause: err },
+    { cause, details: { reason, ...(key === undefined ? {} : { key }) } },
   );
 }

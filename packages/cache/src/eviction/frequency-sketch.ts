@@ -25,12 +25,14 @@ export class FrequencySketch {
 
   /** Resizes (and resets) the sketch when `capacity` outgrows it; capped at 2^22 counters per row. */
   ensureCapacity(capacity: number): void {
-    const wanted = Math.min(1 << 22, nextPowerOfTwo(Math.max(16, Math.ceil(capacity))));
+    // 4 counters per expected entry in each of the 4 rows (16 bytes per entry), like Caffeine's
+    // 16 counters per entry: fewer collisions mean scan keys rarely inherit hot keys' counts.
+    const wanted = Math.min(1 << 22, nextPowerOfTwo(4 * Math.max(16, Math.ceil(capacity))));
     if (wanted <= this.#width) return;
     this.#width = wanted;
     this.#mask = wanted - 1;
     this.#table = new Uint8Array(wanted * DEPTH);
-    this.#sampleSize = 10 * wanted;
+    this.#sampleSize = 10 * Math.max(16, Math.ceil(capacity));
     this.#additions = 0;
   }
 
