@@ -306,6 +306,77 @@ export class ProfileModel {
   }
 
   /**
+   * The code that is responsible for the samples in `window`: each sample goes to the innermost frame
+   * on its stack whose area is in `areas` (by default application code), so time spent in
+   * `JSON.stringify` or `pbkdf2Sync` counts for the app function that called it. Returned frames carry
+   * their attributed share in `selfShare` and their inclusive share in `totalShare`, most first.
+   */
+  attributedFrames(window?: EpochWindow, limit = 10, areas: readonly CodeArea[] = ['app']): (HotFrame & { frameIndex: number })[] {
+    const { counts, total } = this.#selfCounts(window);
+    if (total === 0) return [];
+    const { pathFrames, stacks } = this.#ensurePaths();
+    const attributed = new Float64Array(this.frames.length);
+    const incl = new Float64Array(this.frames.length);
+    const wanted = new Set(areas);
+    for (let i = 0; i < counts.length; i++) {
+      const c = counts[i]!;
+      if (c === 0) continue;
+      for (const f of pathFrames[i]!) incl[f]! += c;
+      const stack = stacks[i]!;
+      for (let d = stack.length - 1; d >= 0; d--) {
+        const f = this.frames[stack[d]!]!;
+        if (f.kind === 'function' && wanted.has(f.area)) {
+          attributed[f.index]! += c;
+          break;
+        }
+      }
+    }
+    const out: (HotFrame & { frameIndex: number })[] = [];
+    for (const frame of this.frames) {
+      const a = attributed[frame.index]!;
+      if (a === 0) continue;
+      out.push({
+        frameIndex: frame.index,
+        functionName: frame.functionName,
+        file: frame.file,
+        line: frame.line,
+        column: frame.column,
+        area: frame.area,
+        selfShare: a / total,
+        totalShare: incl[frame.index]! / total,
+      });
+    }
+    out.sort((x, y) => y.selfShare - x.selfShare || y.totalShare - x.totalShare);
+    return out.slice(0, Math.max(0, limit));
+  }
+
+  /**
+   * Lengths in ms of the uninterrupted stretches of samples in `window` during which frame
+   * `frameIndex` stayed on the stack: an estimate of how long one synchronous call of it runs without
+   * giving the event loop back. Accuracy is one sampling interval.
+   */
+  syncSpansMs(frameIndex: number, window?: EpochWindow): number[] {
+    const { pathFrames } = this.#ensurePaths();
+    const [a, b] = this.#range(window);
+    const spans: number[] = [];
+    let runStart = -1;
+    const n = this.#sampleNode.length;
+    const close = (endIdx: number): void => {
+      // A run of k samples stands for the time from its first sample to the sample after its last.
+      const end = endIdx < n ? this.#sampleTimeMs[endIdx]! : this.durationMs;
+      spans.push(Math.max(0, end - this.#sampleTimeMs[runStart]!));
+      runStart = -1;
+    };
+    for (let i = a; i < b; i++) {
+      const on = pathFrames[this.#sampleNode[i]!]!.includes(frameIndex);
+      if (on && runStart < 0) runStart = i;
+      else if (!on && runStart >= 0) close(i);
+    }
+    if (runStart >= 0) close(b);
+    return spans;
+  }
+
+  /**
    * The call tree of the samples in `window`, merged by call path (same function under the same
    * parents → one node). The root is `(root)`; nodes with no samples in the window are left out.
    */

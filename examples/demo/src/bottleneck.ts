@@ -1,0 +1,35 @@
+import type { IncomingMessage } from 'node:http';
+
+/** What a planted bottleneck provides: a request handler returning a JSON body, and cleanup. */
+export interface Bottleneck {
+  /** Answers one request; the server serialises the returned value as JSON. */
+  handle(req: IncomingMessage, url: URL): Promise<unknown> | unknown;
+  /** Releases timers, workers and sockets so the process can exit. */
+  close(): Promise<void>;
+}
+
+/** Names accepted by `--bottleneck` / `REDLINE_DEMO_BOTTLENECK`. */
+export const BOTTLENECKS = [
+  'healthy',
+  'event-loop-block',
+  'cpu-saturation',
+  'gc-churn',
+  'memory-leak',
+  'slow-downstream',
+  'pool-starvation',
+] as const;
+
+/** One of {@link BOTTLENECKS}. */
+export type BottleneckName = (typeof BOTTLENECKS)[number];
+
+/** Busy-waits work units for about `ms`, returning how many units one ms takes (for calibration). */
+export function unitsPerMs(work: (units: number) => unknown, probeUnits: number): number {
+  work(probeUnits); // warm up so the JIT has compiled it
+  const start = performance.now();
+  let runs = 0;
+  while (performance.now() - start < 20) {
+    work(probeUnits);
+    runs++;
+  }
+  return (runs * probeUnits) / (performance.now() - start);
+}

@@ -1,0 +1,65 @@
+// Redline demo service: a small HTTP server with one selectable planted bottleneck.
+// Usage: node dist/server.js [--bottleneck NAME]   (or REDLINE_DEMO_BOTTLENECK=NAME; PORT=0 by default)
+import { createServer } from 'node:http';
+import { BOTTLENECKS, type Bottleneck, type BottleneckName } from './bottleneck.js';
+import { createCpuSaturation } from './bottlenecks/cpu-saturation.js';
+import { createEventLoopBlock } from './bottlenecks/event-loop-block.js';
+import { createGcChurn } from './bottlenecks/gc-churn.js';
+import { createHealthy } from './bottlenecks/healthy.js';
+import { createMemoryLeak } from './bottlenecks/memory-leak.js';
+import { createPoolStarvation } from './bottlenecks/pool-starvation.js';
+import { createSlowDownstream } from './bottlenecks/slow-downstream.js';
+
+const FACTORIES: Record<BottleneckName, () => Bottleneck | Promise<Bottleneck>> = {
+  healthy: createHealthy,
+  'event-loop-block': createEventLoopBlock,
+  'cpu-saturation': createCpuSaturation,
+  'gc-churn': createGcChurn,
+  'memory-leak': createMemoryLeak,
+  'slow-downstream': createSlowDownstream,
+  'pool-starvation': createPoolStarvation,
+};
+
+function pickBottleneck(argv: string[], env: NodeJS.ProcessEnv): string {
+  const i = argv.findIndex((a) => a === '--bottleneck' || a.startsWith('--bottleneck='));
+  if (i >= 0) {
+    const arg = argv[i]!;
+    return arg.includes('=') ? arg.slice(arg.indexOf('=') + 1) : (argv[i + 1] ?? '');
+  }
+  return env.REDLINE_DEMO_BOTTLENECK ?? 'healthy';
+}
+
+const name = pickBottleneck(process.argv.slice(2), process.env);
+if (!(BOTTLENECKS as readonly string[]).includes(name)) {
+  process.stderr.write(`unknown bottleneck "${name}"; choose one of: ${BOTTLENECKS.join(', ')}\n`);
+  process.exitCode = 2;
+} else {
+  const port = Number(process.env.PORT ?? 0);
+  const bottleneck = await FACTORIES[name as BottleneckName]();
+  const server = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://demo.local');
+    if (url.pathname === '/health') {
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
+      return;
+    }
+    Promise.resolve()
+      .then(() => bottleneck.handle(req, url))
+      .then(
+        (body) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body)),
+        (err: unknown) => res.writeHead(503, { 'content-type': 'application/json' }).end(JSON.stringify({ error: String(err) })),
+      );
+  });
+  server.keepAliveTimeout = 30_000;
+  server.listen(port, '127.0.0.1', () => {
+    const addr = server.address();
+    const actual = typeof addr === 'object' && addr !== null ? addr.port : port;
+    process.stdout.write(`redline demo: bottleneck ${name}\nlistening on http://127.0.0.1:${actual}\n`);
+  });
+  const stop = (): void => {
+    server.closeAllConnections();
+    server.close();
+    void bottleneck.close();
+  };
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+}

@@ -1,0 +1,38 @@
+import type { Evidence, Finding } from '@redline/core';
+import { Thresholds } from '../thresholds.js';
+import { cpuCores, meanOf, median, round, type RuleContext } from '../timeline.js';
+
+/** No problem found: the answer when no other rule reached medium severity, with the numbers that show it. */
+export function noProblemFinding(ctx: RuleContext): Finding {
+  const evidence: Evidence[] = [];
+  const s = ctx.samples;
+  if (s.length > 0) {
+    evidence.push(
+      { metric: 'target.elu', value: round(meanOf(s.map((x) => x.elu))), threshold: Thresholds.ELU_BUSY, comparison: '<', unit: 'ratio' },
+      { metric: 'target.loop_delay.p99', value: round(median(s.map((x) => x.loopDelayMs.p99))), threshold: Thresholds.LOOP_DELAY_P99_MS, comparison: '<', unit: 'ms' },
+      { metric: 'target.cpu', value: round(meanOf(s.map(cpuCores))), threshold: Thresholds.CPU_SATURATED_CORES, comparison: '<', unit: 'cores' },
+      { metric: 'target.gc_share', value: round(meanOf(s.map((x) => x.gcShare)), 3), threshold: Thresholds.GC_SHARE_PRESSURE, comparison: '<', unit: 'ratio' },
+    );
+  }
+  const sum = ctx.result.summary;
+  const errorRate = sum.requests > 0 ? sum.errors / sum.requests : 0;
+  evidence.push({ metric: 'http.errors.rate', value: round(errorRate, 4), threshold: Thresholds.ERROR_RATE_MEDIUM, comparison: '<', unit: 'ratio' });
+  if (ctx.timeseries.length > 0) {
+    evidence.push({ metric: 'http.latency.p50', value: round(median(ctx.timeseries.map((p) => p.latency.p50))), threshold: Thresholds.WAIT_MIN_LATENCY_MS, comparison: '<', unit: 'ms' });
+  }
+  const probed = s.length > 0;
+  return {
+    category: 'no-problem',
+    severity: 'info',
+    confidence: probed ? 0.8 : 0.4,
+    title: probed
+      ? `No problem found: the target kept up with the load (ELU ${round(meanOf(s.map((x) => x.elu)))}, p99 loop delay ${Math.round(median(s.map((x) => x.loopDelayMs.p99)))} ms, ${round(errorRate * 100, 2)}% errors)`
+      : `No problem found in the load numbers (${round(errorRate * 100, 2)}% errors); the target was not probed, so its inside is unknown`,
+    window: ctx.active,
+    evidence,
+    frames: [],
+    recommendation: probed
+      ? 'Raise the load (or search for the limit with `redline capacity`) to see where this service stops keeping up.'
+      : 'Run with --target (or --attach) so the probe can look inside the target.',
+  };
+}

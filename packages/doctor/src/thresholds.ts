@@ -1,0 +1,48 @@
+/**
+ * Named thresholds of the diagnosis rules. Each is documented in docs/doctor.md with the reason for
+ * its value; change them there and here together.
+ */
+export const Thresholds = {
+  /** Share of the run's active seconds a condition must hold in to count as sustained (0–1). */
+  SUSTAINED_FRACTION: 0.5,
+  /** Event-loop utilisation above which the main thread counts as busy (0–1). */
+  ELU_BUSY: 0.9,
+  /** Process CPU, in cores, above which the process counts as at one core. */
+  CPU_SATURATED_CORES: 0.9,
+  /** Per-second p99 event-loop delay above which the loop counts as blocked, in ms. */
+  LOOP_DELAY_P99_MS: 50,
+  /** Median uninterrupted synchronous stretch of the responsible function above which it blocks the loop, in ms. */
+  SYNC_SPAN_BLOCKING_MS: 5,
+  /** Share of wall time in GC pauses above which GC is a problem (0–1). */
+  GC_SHARE_PRESSURE: 0.08,
+  /** Share of wall time in GC pauses above which GC pressure is of high severity (0–1). */
+  GC_SHARE_HIGH: 0.15,
+  /** Minimum number of heap points (after-GC, or per-second heap used) to fit a leak trend. */
+  LEAK_MIN_POINTS: 5,
+  /** Heap growth slope above which a trend counts as a leak, in MB per minute. */
+  LEAK_MIN_SLOPE_MB_PER_MIN: 2,
+  /** Slope above which a leak is of high severity, in MB per minute. */
+  LEAK_HIGH_SLOPE_MB_PER_MIN: 20,
+  /** Minimum R² of the heap trend for a leak finding (0–1). */
+  LEAK_MIN_R2: 0.6,
+  /** Minimum total heap growth over the fitted span for a leak finding, in MB. */
+  LEAK_MIN_GROWTH_MB: 4,
+  /** ELU below which the main thread counts as mostly waiting (0–1). */
+  WAIT_MAX_ELU: 0.5,
+  /** Process CPU below which the process counts as mostly waiting, in cores. */
+  WAIT_MAX_CPU_CORES: 0.5,
+  /** Median per-second p50 latency above which waiting matters, in ms. */
+  WAIT_MIN_LATENCY_MS: 20,
+  /** Share of a request's latency not explained by CPU time above which it counts as waiting (0–1). */
+  WAIT_MIN_WAIT_SHARE: 0.8,
+  /** Growth of one active-resource type over its run minimum that counts as piling up (count). */
+  WAIT_MIN_PILE: 5,
+  /** Whole-run error rate above which errors are a finding of medium severity (0–1). */
+  ERROR_RATE_MEDIUM: 0.01,
+  /** Whole-run error rate above which errors are of high severity (0–1). */
+  ERROR_RATE_HIGH: 0.05,
+  /** Error rate in one second that marks that second as a spike (0–1). */
+  ERROR_SPIKE_RATE: 0.05,
+  /** Number of top frames attached to a finding. */
+  FRAMES_PER_FINDING: 5,
+} as const;

@@ -1,0 +1,146 @@
+import type { HotFrame, RunResult, TargetSample, TimeseriesPoint } from '@redline/core';
+import type { EpochWindow, ProfileModel } from './profile-model.js';
+import { Thresholds } from './thresholds.js';
+
+/** A window in seconds since run start. */
+export interface SecondsWindow {
+  startS: number;
+  endS: number;
+}
+
+/** What the rules share: the run, its aligned per-second data, and the profile when there is one. */
+export interface RuleContext {
+  result: RunResult;
+  /** Target samples inside the active window (empty without a probe). */
+  samples: TargetSample[];
+  /** All target samples of the run. */
+  allSamples: TargetSample[];
+  /** Load time series inside the active window. */
+  timeseries: TimeseriesPoint[];
+  /** The seconds in which load was applied (whole run when the time series is empty). */
+  active: SecondsWindow;
+  profile: ProfileModel | undefined;
+  /** Epoch ms of the run's second 0. */
+  runStartEpochMs: number;
+}
+
+/** Median of a list; NaN when empty. */
+export function median(values: readonly number[]): number {
+  if (values.length === 0) return NaN;
+  const s = [...values].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}
+
+/** Mean of a list; 0 when empty (rules compare it with thresholds, where 0 never triggers). */
+export function meanOf(values: readonly number[]): number {
+  return values.length === 0 ? 0 : values.reduce((s, v) => s + v, 0) / values.length;
+}
+
+/** Process CPU of a sample in cores (user + system). */
+export function cpuCores(s: TargetSample): number {
+  return s.cpuUser + s.cpuSystem;
+}
+
+/**
+ * The seconds a condition holds in: the share of `samples` it holds for, and the window from the
+ * first to the last such second (null when it never holds).
+ */
+export function sustained<T extends { t: number }>(samples: readonly T[], holds: (s: T) => boolean): { fraction: number; window: SecondsWindow | null; matched: T[] } {
+  const matched = samples.filter(holds);
+  if (matched.length === 0) return { fraction: 0, window: null, matched };
+  return {
+    fraction: matched.length / samples.length,
+    // `t` closes its second, so the first matched second starts one second earlier.
+    window: { startS: Math.max(0, matched[0]!.t - 1), endS: matched[matched.length - 1]!.t },
+    matched,
+  };
+}
+
+/** Builds the rule context: finds the active window and cuts the per-second data to it. */
+export function buildContext(result: RunResult, profile: ProfileModel | undefined): RuleContext {
+  const allSamples = [...(result.target?.samples ?? [])].sort((a, b) => a.t - b.t);
+  const loaded = result.timeseries.filter((p) => p.requests > 0 || p.errors > 0);
+  const lastT = Math.max(result.timeseries.at(-1)?.t ?? 0, allSamples.at(-1)?.t ?? 0, result.summary.durationMs / 1000);
+  const active: SecondsWindow =
+    loaded.length > 0 ? { startS: Math.max(0, loaded[0]!.t - 1), endS: loaded[loaded.length - 1]!.t } : { startS: 0, endS: Math.ceil(lastT) };
+  const inside = (t: number): boolean => t > active.startS && t <= active.endS;
+  const parsed = Date.parse(result.startedAt);
+  return {
+    result,
+    allSamples,
+    samples: allSamples.filter((s) => inside(s.t)),
+    timeseries: result.timeseries.filter((p) => inside(p.t)),
+    active,
+    profile,
+    runStartEpochMs: Number.isFinite(parsed) ? parsed : 0,
+  };
+}
+
+/**
+ * The epoch window of the profile that matches a run window, or undefined to use the whole profile:
+ * when the model has no epoch clock (`startEpochMs` 0) or the window holds no samples of it.
+ */
+export function profileWindow(ctx: RuleContext, w: SecondsWindow): EpochWindow | undefined {
+  const p = ctx.profile;
+  if (p === undefined || p.startEpochMs === 0) return undefined;
+  const ew = { startEpochMs: ctx.runStartEpochMs + w.startS * 1000, endEpochMs: ctx.runStartEpochMs + w.endS * 1000 };
+  return p.sampleCount(ew) > 0 ? ew : undefined;
+}
+
+/** The responsible application code in a window: attributed app frames, their hot self-time frames, and the median synchronous span. */
+export interface Responsible {
+  /** Frames to attach to a finding: the responsible app functions first, then the top self-time frames. */
+  frames: HotFrame[];
+  /** The app function most samples are attributed to, if any. */
+  top: HotFrame | null;
+  /** Share of the window's samples attributed to `top` (its own time plus the native/library calls it makes), 0–1. */
+  topAttributedShare: number;
+  /** Median uninterrupted stretch (ms) of `top` on the stack; null without a profile. */
+  syncSpanMedianMs: number | null;
+  /** Share of samples in GC (`(garbage collector)` self share), 0 without a profile. */
+  gcProfileShare: number;
+}
+
+/** Looks into the CPU profile for the window; an empty answer when there is no profile. */
+export function responsibleCode(ctx: RuleContext, w: SecondsWindow): Responsible {
+  const p = ctx.profile;
+  if (p === undefined || p.sampleCount() === 0) return { frames: [], top: null, topAttributedShare: 0, syncSpanMedianMs: null, gcProfileShare: 0 };
+  const ew = profileWindow(ctx, w);
+  const hot = p.hotFrames(ew, 50);
+  const keyOf = (f: HotFrame): string => `${f.functionName}|${f.file}|${f.line}`;
+  // An app function is reported with its own self-time share, as every frame of a finding is.
+  const asHot = (f: HotFrame & { frameIndex: number }): HotFrame => {
+    const { frameIndex: _index, ...rest } = f;
+    return { ...rest, selfShare: hot.find((h) => keyOf(h) === keyOf(f))?.selfShare ?? 0 };
+  };
+  const app = p.attributedFrames(ew, 3).filter((a) => a.selfShare >= 0.02);
+  const frames: HotFrame[] = app.map(asHot);
+  const seen = new Set(frames.map(keyOf));
+  for (const h of hot) {
+    if (frames.length >= Thresholds.FRAMES_PER_FINDING + app.length) break;
+    if (seen.has(keyOf(h))) continue;
+    frames.push(h);
+    seen.add(keyOf(h));
+  }
+  const topApp = app[0];
+  const spans = topApp === undefined ? [] : p.syncSpansMs(topApp.frameIndex, ew);
+  return {
+    frames,
+    top: topApp === undefined ? null : asHot(topApp),
+    topAttributedShare: topApp?.selfShare ?? 0,
+    syncSpanMedianMs: spans.length === 0 ? null : median(spans),
+    gcProfileShare: hot.find((h) => h.functionName === '(garbage collector)')?.selfShare ?? 0,
+  };
+}
+
+/** `file:line` of a frame, or its name alone for native code. */
+export function where(f: HotFrame): string {
+  return f.file === '' ? f.functionName : `${f.functionName} (${f.file}:${f.line})`;
+}
+
+/** Rounds for display in titles and evidence. */
+export function round(v: number, digits = 2): number {
+  const k = 10 ** digits;
+  return Math.round(v * k) / k;
+}
