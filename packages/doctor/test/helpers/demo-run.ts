@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
 import { LatencyHistogram, type RunResult, type TargetSample, type TimeseriesPoint } from '@redline/core';
+import { makeRunResult } from './run-result.ts';
 import { createProfileModel, type CpuProfile, type ProfileModel } from '../../src/index.ts';
 import { FIXTURES } from './record.ts';
 
@@ -103,7 +104,7 @@ export async function runDemo(bottleneck: string, opts: { durationS?: number; ra
       .filter((s) => s.t >= 1 && s.t <= durationS);
     const requests = timeseries.reduce((n, p) => n + p.requests, 0);
     const errors = timeseries.reduce((n, p) => n + p.errors, 0);
-    const result = buildResult({ startMs, durationS, timeseries, samples, requests, errors });
+    const result = makeRunResult({ startMs, durationS, timeseries, samples, requests, errors });
     const profile = createProfileModel(probe.profile, { startEpochMs: probe.startEpochMs, appRoot: DEMO_ROOT });
     return { result, profile };
   } finally {
@@ -115,38 +116,14 @@ export async function runDemo(bottleneck: string, opts: { durationS?: number; ra
   }
 }
 
-function buildResult(p: { startMs: number; durationS: number; timeseries: TimeseriesPoint[]; samples: TargetSample[]; requests: number; errors: number }): RunResult {
-  const emptyLatency = { count: 0, min: 0, mean: 0, stdev: 0, max: 0, p50: 0, p75: 0, p90: 0, p95: 0, p99: 0, p999: 0 };
-  const traffic = { requests: p.requests, errors: p.errors, errorsByKind: (p.errors > 0 ? { http_5xx: p.errors } : {}) as Record<string, number>, throughput: p.requests / p.durationS, latency: emptyLatency, serviceTime: emptyLatency };
-  return {
-    schemaVersion: 1,
-    kind: 'run',
-    id: 'demo',
-    name: 'demo',
-    status: 'completed',
-    startedAt: new Date(p.startMs).toISOString(),
-    endedAt: new Date(p.startMs + p.durationS * 1000).toISOString(),
-    config: { name: 'demo', source: null, scenarios: [], thresholds: {}, workers: 1, timeoutMs: 10_000, gracefulStopMs: 0, tags: {} },
-    environment: { redlineVersion: '0', node: process.version, platform: process.platform, arch: process.arch, cpuModel: '', cpuCount: 2, totalMemoryBytes: 0, hostname: '', workers: 1 },
-    generator: { limited: false, reasons: [], scheduleLagMs: { p50: 0, p99: 0, max: 0 }, eluMax: 0, eluMean: 0, cpuCoresMean: 0, seconds: [] },
-    summary: {
-      ...traffic,
-      durationMs: p.durationS * 1000,
-      iterations: p.requests,
-      iterationsDropped: 0,
-      iterationErrors: 0,
-      dataSentBytes: 0,
-      dataReceivedBytes: 0,
-      vusMax: 0,
-      byName: {},
-      byStatusClass: {},
-      byScenario: {},
-      checks: { passes: 0, fails: 0, byName: {} },
-    },
-    thresholds: [],
-    timeseries: p.timeseries,
-    histograms: { latency: '', serviceTime: '', byName: {}, intervals: [] },
-    target: { command: 'demo', attach: null, pid: null, samples: p.samples, exit: null, profiles: {}, profileWindow: null },
-    findings: [],
-  };
+/** Compiles the demo service (TypeScript → dist/ with source maps), as `npm run build` in examples/demo does. */
+export async function buildDemo(): Promise<void> {
+  const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
+  await new Promise<void>((resolve, reject) => {
+    const child = spawn(process.execPath, [tsc, '-p', join(DEMO_ROOT, 'tsconfig.json')], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`demo build failed: ${out}`))));
+  });
 }

@@ -1,0 +1,37 @@
+// End-to-end: the demo's memory and waiting bottlenecks under real load; see demo-cpu-bottlenecks.test.ts.
+import { test, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { diagnose } from '../src/index.ts';
+import { buildDemo, runDemo } from './helpers/demo-run.ts';
+
+before(buildDemo);
+
+test('memory-leak demo: memory leak with a positive slope', async () => {
+  const { result, profile } = await runDemo('memory-leak');
+  const findings = diagnose(result, { profile });
+  const f = findings[0];
+  assert.equal(f?.category, 'memory-leak', findings.map((x) => x.title).join('\n'));
+  const slope = f.evidence.find((e) => e.metric === 'target.heap_after_gc.slope');
+  assert.ok(slope !== undefined && slope.value > 20);
+});
+
+test('slow-downstream demo: waiting on something outside, sockets', async () => {
+  const { result, profile } = await runDemo('slow-downstream');
+  const findings = diagnose(result, { profile });
+  const f = findings[0];
+  assert.equal(f?.category, 'waiting-external', findings.map((x) => x.title).join('\n'));
+  assert.match(f.recommendation, /downstream/);
+});
+
+test('pool-starvation demo: waiting on something outside, timers of pool waiters pile up', async () => {
+  const { result, profile } = await runDemo('pool-starvation');
+  const findings = diagnose(result, { profile });
+  const f = findings[0];
+  assert.equal(f?.category, 'waiting-external', findings.map((x) => x.title).join('\n'));
+  assert.match(f.title, /timers \(Timeout\)/);
+  assert.match(f.recommendation, /pool/);
+});
+
+test('the demo refuses an unknown bottleneck name', async () => {
+  await assert.rejects(runDemo('nope'), /demo exited with 2: unknown bottleneck "nope"; choose one of: healthy, event-loop-block/);
+});

@@ -1,0 +1,290 @@
+import { test, before } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Finding, RunResult } from '@redline/core';
+import { createProfileModel, diagnose, sortFindings, Thresholds, type ProfileModel } from '../src/index.ts';
+import { FIXTURES, recordProfile } from './helpers/record.ts';
+import { makeRunResult, point, sample, seconds } from './helpers/run-result.ts';
+
+const MB = 1024 * 1024;
+const N = 10;
+
+let hotProfile: ProfileModel;
+before(async () => {
+  const rec = await recordProfile(`${FIXTURES}hot.mjs`, 500);
+  // No epoch clock: findings take their frames from the whole profile.
+  hotProfile = createProfileModel(rec.profile);
+});
+
+function healthy(): RunResult {
+  return makeRunResult({ durationS: N, timeseries: seconds(N, (t) => point(t, 200, 2)), samples: seconds(N, (t) => sample(t)) });
+}
+
+function top(findings: Finding[]): Finding {
+  const f = findings[0];
+  assert.ok(f !== undefined, 'at least one finding');
+  return f;
+}
+
+function evidence(f: Finding, metric: string): number {
+  const e = f.evidence.find((x) => x.metric === metric);
+  assert.ok(e !== undefined, `evidence ${metric} in ${f.category}`);
+  return e.value;
+}
+
+test('healthy-looking data gives "no problem" with its evidence and nothing of high or medium severity', () => {
+  const findings = diagnose(healthy());
+  assert.ok(!findings.some((f) => f.severity === 'high' || f.severity === 'medium'));
+  const f = top(findings);
+  assert.equal(f.category, 'no-problem');
+  assert.equal(f.severity, 'info');
+  assert.equal(f.confidence, 0.8);
+  assert.deepEqual(f.window, { startS: 0, endS: N });
+  assert.equal(evidence(f, 'target.elu'), 0.15);
+  assert.equal(evidence(f, 'target.loop_delay.p99'), 12);
+  assert.equal(evidence(f, 'http.errors.rate'), 0);
+  assert.match(f.title, /^No problem found: the target kept up with the load \(ELU 0\.15, p99 loop delay 12 ms, 0% errors\)$/);
+});
+
+test('no probe data: "no problem" in the load numbers, with low confidence', () => {
+  const r = makeRunResult({ durationS: N, timeseries: seconds(N, (t) => point(t, 200, 2)), samples: null });
+  const f = top(diagnose(r));
+  assert.equal(f.category, 'no-problem');
+  assert.equal(f.confidence, 0.4);
+  assert.match(f.recommendation, /--target/);
+});
+
+test('event loop blocked: long loop delay and a busy loop; the profile names the synchronous function', () => {
+  const r = makeRunResult({
+    durationS: N,
+    timeseries: seconds(N, (t) => point(t, 120, 300)),
+    samples: seconds(N, (t) => sample(t, { elu: 1, cpuUser: 0.95, cpuSystem: 0.05, loopDelayMs: { mean: 150, p50: 120, p99: 380, max: 500 } })),
+  });
+  const withProfile = diagnose(r, { profile: hotProfile });
+  const f = top(withProfile);
+  assert.equal(f.category, 'event-loop-blocked');
+  assert.equal(f.severity, 'high');
+  assert.match(f.title, /^Event loop blocked by synchronous work in burnCpuHot \(.*hot\.mjs:2\): p99 loop delay 380 ms in 10 of 10 s, p99 latency 600 ms$/);
+  assert.equal(f.frames[0]?.functionName, 'burnCpuHot');
+  assert.ok((f.frames[0]?.selfShare ?? 0) > 0.3);
+  assert.equal(evidence(f, 'target.loop_delay.p99'), 380);
+  assert.ok(evidence(f, 'profile.sync_span.median') >= Thresholds.SYNC_SPAN_BLOCKING_MS);
+  assert.match(f.recommendation, /burnCpuHot/);
+  // The busy CPU is explained by the blocking calls: it stays, one severity lower.
+  const cpu = withProfile.find((x) => x.category === 'cpu-saturated');
+  assert.equal(cpu?.severity, 'medium');
+  assert.match(cpu?.title ?? '', /the CPU goes to the blocking calls above/);
+
+  const without = top(diagnose(r));
+  assert.equal(without.category, 'event-loop-blocked');
+  assert.equal(without.frames.length, 0);
+});
+
+test('event loop late in one second only is a low-severity finding', () => {
+  const r = makeRunResult({
+    durationS: N,
+    timeseries: seconds(N, (t) => point(t, 200, 2)),
+    samples: seconds(N, (t) => sample(t, t === 4 ? { loopDelayMs: { mean: 40, p50: 20, p99: 90, max: 120 } } : {})),
+  });
+  const f = diagnose(r).find((x) => x.category === 'event-loop-blocked');
+  assert.equal(f?.severity, 'low');
+  assert.deepEqual(f?.window, { startS: 3, endS: 4 });
+  assert.ok(!diagnose(r).some((x) => x.severity === 'high'));
+});
+
+test('CPU saturated: one core sustained while the loop keeps turning', () => {
+  const r = makeRunResult({
+    durationS: N,
+    timeseries: seconds(N, (t) => point(t, 95, 500)),
+    samples: seconds(N, (t) => sample(t, { elu: 1, cpuUser: 0.98, cpuSystem: 0.06, loopDelayMs: { mean: 12, p50: 11, p99: 22, max: 30 } })),
+  });
+  const findings = diagnose(r, { profile: hotProfile });
+  const f = top(findings);
+  assert.equal(f.category, 'cpu-saturated');
+  assert.equal(f.severity, 'high');
+  assert.equal(evidence(f, 'target.cpu'), 1.04);
+  assert.match(f.title, /^CPU saturated: the process ran at 1\.04 cores \(ELU 1\) in 10 of 10 s; most time goes to burnCpuHot/);
+  assert.match(f.recommendation, /worker threads/);
+  assert.ok(!findings.some((x) => x.category === 'event-loop-blocked'));
+});
+
+test('ELU near 1 with little CPU (a profiler interrupting an idle loop) is not CPU saturation', () => {
+  const r = makeRunResult({
+    durationS: N,
+    timeseries: seconds(N, (t) => point(t, 200, 2)),
+    samples: seconds(N, (t) => sample(t, { elu: 0.95, cpuUser: 0.1, cpuSystem: 0.02 })),
+  });
+  assert.ok(!diagnose(r).some((f) => f.category === 'cpu-saturated'));
+});
+
+test('GC pressure outranks the busy CPU and the late loop it causes', () => {
+  const r = makeRunResult({
+    durationS: N,
+    timeseries: seconds(N, (t) => point(t, 200, 90)),
+    samples: seconds(N, (t) =>
+      sample(t, {
+        gcShare: 0.22,
+        gcPauses: { minor: { count: 90, totalMs: 180 }, major: { count: 4, totalMs: 40 } },
+        elu: 0.95,
+        cpuUser: 0.9,
+        cpuSystem: 0.05,
+        loopDelayMs: { mean: 30, p50: 20, p99: 150, max: 200 },
+      }),
+    ),
+  });
+  const findings = diagnose(r);
+  const f = top(findings);
+  assert.equal(f.category, 'gc-pressure');
+  assert.equal(f.severity, 'high');
+  assert.equal(evidence(f, 'target.gc_share'), 0.22);
+  assert.equal(f.title, 'GC pressure: 22% of wall time in GC pauses (minor 900× 1800 ms, major 40× 400 ms)');
+  assert.equal(findings.find((x) => x.category === 'cpu-saturated')?.severity, 'medium');
+  assert.equal(findings.find((x) => x.category === 'event-loop-blocked')?.severity, 'medium');
+});
+
+test('GC share between the two thresholds is medium severity; below them no finding', () => {
+  const mk = (share: number): RunResult =>
+    makeRunResult({ durationS: N, timeseries: seconds(N, (t) => point(t, 200, 2)), samples: seconds(N, (t) => sample(t, { gcShare: share })) });
+  assert.equal(diagnose(mk(0.1)).find((f) => f.category === 'gc-pressure')?.severity, 'medium');
+  assert.equal(diagnose(mk(0.05)).find((f) => f.category === 'gc-pressure'), undefined);
+});
+
+test('memory leak: heap after GC grows linearly; slope in MB/min with confidence from the fit', () => {
+  // +5 MB per GC point every 2 s = 150 MB/min, with a little noise.
+  const noise = [0, 0.4, -0.3, 0.2, -0.1, 0.3, -0.4, 0.1, 0, -0.2, 0.2, 0, 0.1, -0.3, 0.2, 0.1, -0.1, 0.3, 0, -0.2];
+  const n = 20;
+  const r = makeRunResult({
+    durationS: n,
+    timeseries: seconds(n, (t) => point(t, 200, 3)),
+    samples: seconds(n, (t) => sample(t, { heapUsedBytes: (60 + 2.5 * t) * MB, heapAfterGcBytes: t % 2 === 0 ? (40 + 2.5 * t + noise[t - 1]!) * MB : null })),
+  });
+  const f = top(diagnose(r));
+  assert.equal(f.category, 'memory-leak');
+  assert.equal(f.severity, 'high');
+  const slope = evidence(f, 'target.heap_after_gc.slope');
+  assert.ok(Math.abs(slope - 150) < 5, `slope ${slope}`);
+  assert.ok(evidence(f, 'target.heap_after_gc.r2') > 0.99);
+  assert.ok(f.confidence > 0.95);
+  assert.deepEqual(f.window, { startS: 1, endS: 20 });
+  assert.match(f.title, /^Memory leak: heap after GC grows 1\d\d\.\d MB\/min \(R² 1, \+4\d\.\d MB over 18 s\)$/);
+});
+
+test('memory leak from heap used alone has lower confidence; a warm-up that levels off is no leak', () => {
+  const n = 12;
+  const leaking = makeRunResult({
+    durationS: n,
+    timeseries: seconds(n, (t) => point(t, 200, 3)),
+    samples: seconds(n, (t) => sample(t, { heapUsedBytes: (20 + 3 * t) * MB })),
+  });
+  const f = diagnose(leaking).find((x) => x.category === 'memory-leak');
+  assert.ok(f !== undefined);
+  assert.match(f.title, /heap used \(too few GC points\)/);
+  assert.ok(f.confidence <= 0.75);
+
+  const warmup = makeRunResult({
+    durationS: n,
+    timeseries: seconds(n, (t) => point(t, 200, 3)),
+    samples: seconds(n, (t) => sample(t, { heapAfterGcBytes: (20 + 40 * Math.min(t, 4) / 4) * MB })),
+  });
+  assert.equal(diagnose(warmup).find((x) => x.category === 'memory-leak'), undefined);
+});
+
+test('waiting on something outside: low CPU, high latency, timers and sockets pile up (pool waiters)', () => {
+  const n = 10;
+  // Second 0 (before the load) gives the resource baseline.
+  const samples = [sample(0, { activeResources: { TCPServerWrap: 1 } }), ...seconds(n, (t) => sample(t, { elu: 0.1, cpuUser: 0.06, cpuSystem: 0.02, activeResources: { TCPServerWrap: 1, TCPSocketWrap: 64, Timeout: 60 } }))];
+  const r = makeRunResult({ durationS: n, timeseries: seconds(n, (t) => point(t, 100, 150 + 50 * t)), samples });
+  const f = top(diagnose(r));
+  assert.equal(f.category, 'waiting-external');
+  assert.equal(f.severity, 'high');
+  assert.equal(evidence(f, 'target.active_resources.Timeout'), 60);
+  assert.equal(evidence(f, 'target.active_resources.TCPSocketWrap'), 64);
+  assert.ok(evidence(f, 'target.wait_share') > 0.99);
+  assert.match(f.title, /^Waiting on something outside: p50 latency 425 ms and rising \(from 250 ms\) while CPU and ELU stay low; 64 sockets \(TCPSocketWrap\), 60 timers \(Timeout\)$/);
+  assert.match(f.recommendation, /pool/);
+});
+
+test('waiting on a downstream: sockets pile up and the advice is about the downstream call', () => {
+  const r = makeRunResult({
+    durationS: N,
+    timeseries: seconds(N, (t) => point(t, 200, 130)),
+    samples: seconds(N, (t) => sample(t, { elu: 0.2, cpuUser: 0.15, cpuSystem: 0.05, activeResources: { TCPServerWrap: 1, TCPSocketWrap: 90 } })),
+  });
+  const f = top(diagnose(r));
+  assert.equal(f.category, 'waiting-external');
+  assert.match(f.recommendation, /downstream/);
+  // Fast responses at low CPU are not waiting.
+  assert.ok(!diagnose(healthy()).some((x) => x.category === 'waiting-external'));
+});
+
+test('generator-limited comes from the load engine self-check', () => {
+  const r = makeRunResult({
+    durationS: N,
+    timeseries: seconds(N, (t) => point(t, 200, 2)),
+    samples: seconds(N, (t) => sample(t)),
+    generator: { limited: true, reasons: ['schedule lag p99 40 ms'], eluMax: 0.99, cpuCoresMean: 0.97, scheduleLagMs: { p50: 5, p99: 40, max: 90 } },
+  });
+  const f = diagnose(r).find((x) => x.category === 'generator-limited');
+  assert.ok(f !== undefined);
+  assert.equal(f.severity, 'medium');
+  assert.equal(f.title, 'Load generator was the limit (schedule lag p99 40 ms): the numbers describe the generator, not the target');
+  assert.equal(evidence(f, 'generator.elu.max'), 0.99);
+});
+
+test('errors: spikes by kind and when', () => {
+  const r = makeRunResult({
+    durationS: N,
+    timeseries: seconds(N, (t) => (t === 6 || t === 7 ? point(t, 100, 5, 40, { timeout: 40 }) : point(t, 100, 5))),
+    samples: seconds(N, (t) => sample(t)),
+    errorsByKind: { timeout: 80 },
+  });
+  const f = top(diagnose(r));
+  assert.equal(f.category, 'errors');
+  assert.equal(f.severity, 'high');
+  assert.equal(f.title, 'Errors: 8% of requests failed (timeout 80), spikes in 2 s from t=6s to t=7s');
+  assert.deepEqual(f.window, { startS: 5, endS: 7 });
+  assert.equal(evidence(f, 'http.errors.rate.peak_second'), 0.4);
+  assert.match(f.recommendation, /timed out/);
+});
+
+test('target exited: "target exited (code or signal) at t=…", high severity', () => {
+  const r = makeRunResult({
+    durationS: N,
+    timeseries: seconds(N, (t) => point(t, t <= 7 ? 200 : 0, 2, t > 7 ? 50 : 0, t > 7 ? { connect_refused: 50 } : {})),
+    samples: seconds(7, (t) => sample(t)),
+    exit: { code: null, signal: 'SIGKILL', t: 7.4 },
+  });
+  const findings = diagnose(r);
+  const f = top(findings);
+  assert.equal(f.category, 'target-exited');
+  assert.equal(f.title, 'Target exited (signal SIGKILL) at t=7.4s');
+  assert.equal(f.confidence, 1);
+  assert.match(f.recommendation, /out of memory/);
+  const byCode = makeRunResult({ durationS: N, timeseries: [], samples: [], exit: { code: 1, signal: null, t: 3 } });
+  assert.equal(top(diagnose(byCode)).title, 'Target exited (code 1) at t=3s');
+});
+
+test('findings are ordered by severity, then confidence', () => {
+  const mk = (category: Finding['category'], severity: Finding['severity'], confidence: number): Finding => ({
+    category,
+    severity,
+    confidence,
+    title: category,
+    window: { startS: 0, endS: 1 },
+    evidence: [],
+    frames: [],
+    recommendation: '',
+  });
+  const sorted = sortFindings([mk('errors', 'low', 0.9), mk('gc-pressure', 'high', 0.6), mk('memory-leak', 'high', 0.9), mk('no-problem', 'info', 1), mk('cpu-saturated', 'medium', 0.5)]);
+  assert.deepEqual(sorted.map((f) => f.category), ['memory-leak', 'gc-pressure', 'cpu-saturated', 'errors', 'no-problem']);
+});
+
+test('bad input is rejected with REDLINE_ERR_INVALID_ARGUMENT', () => {
+  assert.throws(() => diagnose({ kind: 'compare' } as unknown as RunResult), {
+    code: 'REDLINE_ERR_INVALID_ARGUMENT',
+    message: 'diagnose needs a run result (result.json with kind "run")',
+  });
+  assert.throws(() => diagnose(healthy(), { profile: {} as unknown as ProfileModel }), {
+    code: 'REDLINE_ERR_INVALID_ARGUMENT',
+    message: 'diagnose: profile must be a ProfileModel from createProfileModel()',
+  });
+});
