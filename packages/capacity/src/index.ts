@@ -4,3 +4,5 @@ export * from './usl-predict.js';
 export * from './slo.js';
 export * from './usl-csv.js';
 export * from './fit-command.js';
+export * from './knee.js';
+export * from './search.js';
