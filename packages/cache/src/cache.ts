@@ -48,6 +48,8 @@ export interface Cache<V = unknown> {
   readonly prefix: string;
   /** Fresh value of `key` from L1, else L2; undefined when absent, expired or negative. */
   get<T extends V = V>(key: string, options?: GetOptions): Promise<T | undefined>;
+  /** Fresh value from L1 only, synchronously (no promise, no L2); undefined on an L1 miss, which is not counted. */
+  getSync<T extends V = V>(key: string): T | undefined;
   /** Stores `value` in every tier and tells other instances to drop their L1 copy. */
   set<T extends V>(key: string, value: T, options?: SetOptions): Promise<void>;
   /**
@@ -105,6 +107,9 @@ const MAX_BACKOFF_KEYS = 10_000;
 class CacheCore {
   readonly o: ResolvedOptions;
   readonly l1: L1Store | undefined;
+  /** Copies of hot options, one property load away on the hit path. */
+  readonly clock: ResolvedOptions['clock'];
+  readonly trace: ResolvedOptions['trace'];
   readonly counters = new CacheCounters();
   readonly breaker: CircuitBreaker;
   readonly inflight = new Map<string, Promise<unknown>>();
@@ -119,6 +124,8 @@ class CacheCore {
 
   constructor(o: ResolvedOptions) {
     this.o = o;
+    this.clock = o.clock;
+    this.trace = o.trace;
     const evictCh = cacheChannels.evict;
     if (o.l1 !== undefined) {
       this.l1 = new L1Store({
@@ -370,7 +377,7 @@ class CacheCore {
   }
 }
 
-function checkKey(key: unknown): asserts key is string {
+function checkKey(key: unknown): void {
   if (typeof key !== 'string' || key === '') {
     throw new RedlineError(ErrorCodes.INVALID_ARGUMENT, `cache key must be a non-empty string, got ${key === '' ? 'an empty string' : typeof key}`);
   }
@@ -405,25 +412,42 @@ class NamespacedCache<V> implements Cache<V> {
   }
 
   get<T extends V = V>(key: string, options?: GetOptions): Promise<T | undefined> {
-    checkKey(key);
+    if (typeof key !== 'string' || key === '') checkKey(key);
     const c = this.#c;
     const full = this.prefix + key;
     const l1 = c.l1;
     if (l1 !== undefined) {
       const e = l1.map.get(full);
-      if (e !== undefined && c.o.clock.now() < e.expiresAtMs) {
-        l1.policy.access(e);
-        c.counters.hitsL1++;
-        if (c.o.trace !== undefined) c.o.trace.record('get', full, true);
-        if (cacheChannels.hit.hasSubscribers) cacheChannels.hit.publish({ cache: c.o.name, key: full, tier: 'l1' });
-        if (e.negative) {
-          c.counters.negativeHits++;
-          return Promise.resolve(undefined);
-        }
-        return Promise.resolve(e.value as T);
-      }
+      if (e !== undefined && c.clock.now() < e.expiresAtMs) return Promise.resolve(this.#l1Hit(c, l1, e, full) as T | undefined);
     }
     return this.#getSlow(full, options?.allowStale === true) as Promise<T | undefined>;
+  }
+
+  /**
+   * Fresh value of `key` from L1 only, synchronously: no promise, no L2 lookup. Returns undefined on
+   * an L1 miss (which is not counted as a miss, since the caller will usually fall back to `get`).
+   */
+  getSync<T extends V = V>(key: string): T | undefined {
+    if (typeof key !== 'string' || key === '') checkKey(key);
+    const c = this.#c;
+    const full = this.prefix + key;
+    const l1 = c.l1;
+    if (l1 === undefined) return undefined;
+    const e = l1.map.get(full);
+    if (e !== undefined && c.clock.now() < e.expiresAtMs) return this.#l1Hit(c, l1, e, full) as T | undefined;
+    return undefined;
+  }
+
+  #l1Hit(c: CacheCore, l1: L1Store, e: CacheEntry, full: string): unknown {
+    l1.policy.access(e);
+    c.counters.hitsL1++;
+    if (c.trace !== undefined) c.trace.record('get', full, true);
+    if (cacheChannels.hit.hasSubscribers) cacheChannels.hit.publish({ cache: c.o.name, key: full, tier: 'l1' });
+    if (e.negative) {
+      c.counters.negativeHits++;
+      return undefined;
+    }
+    return e.value;
   }
 
   async #getSlow(full: string, allowStale: boolean): Promise<unknown> {
@@ -493,20 +517,13 @@ class NamespacedCache<V> implements Cache<V> {
   }
 
   getOrSet<T extends V>(key: string, factory: Factory<T>, options?: GetOrSetOptions): Promise<T> {
-    checkKey(key);
+    if (typeof key !== 'string' || key === '') checkKey(key);
     const c = this.#c;
     const full = this.prefix + key;
     const l1 = c.l1;
     if (l1 !== undefined) {
       const e = l1.map.get(full);
-      if (e !== undefined && c.o.clock.now() < e.expiresAtMs) {
-        l1.policy.access(e);
-        c.counters.hitsL1++;
-        if (c.o.trace !== undefined) c.o.trace.record('get', full, true);
-        if (cacheChannels.hit.hasSubscribers) cacheChannels.hit.publish({ cache: c.o.name, key: full, tier: 'l1' });
-        if (e.negative) c.counters.negativeHits++;
-        return Promise.resolve(e.value as T);
-      }
+      if (e !== undefined && c.clock.now() < e.expiresAtMs) return Promise.resolve(this.#l1Hit(c, l1, e, full) as T);
     }
     if (typeof factory !== 'function') {
       return Promise.reject(new RedlineError(ErrorCodes.INVALID_ARGUMENT, `getOrSet("${key}"): factory must be a function, got ${typeof factory}`));

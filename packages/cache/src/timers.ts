@@ -16,9 +16,30 @@ export interface TimerClock extends Clock {
   clearTimeout(handle: TimerHandle): void;
 }
 
-/** The default clock: `Date.now()` (epoch ms, comparable across processes) and unref'ed Node timers. */
+let cachedNowMs = 0;
+const forgetNow = (): void => {
+  cachedNowMs = 0;
+};
+
+/**
+ * `Date.now()` cached for up to 1 ms (the idea of lru-cache's `ttlResolution`): a clock read costs
+ * ~40 ns, a third of an L1 hit, so hot paths share one reading per millisecond. The reset timer only
+ * exists while the clock is being read, so an idle process has no timer.
+ */
+function coarseNowMs(): number {
+  if (cachedNowMs === 0) {
+    cachedNowMs = Date.now();
+    setTimeout(forgetNow, 1).unref();
+  }
+  return cachedNowMs;
+}
+
+/**
+ * The default clock: epoch milliseconds (comparable across processes, ~1 ms resolution) and
+ * unref'ed Node timers.
+ */
 export const systemTimerClock: TimerClock = {
-  now: () => Date.now(),
+  now: coarseNowMs,
   setTimeout(fn, delayMs) {
     const t = setTimeout(fn, delayMs);
     t.unref();

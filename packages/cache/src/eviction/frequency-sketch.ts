@@ -1,71 +1,68 @@
-const DEPTH = 4;
-const SEEDS = [0x97cb3127, 0xab7c3ef5, 0x7a3f9b43, 0x1c6ed6a1] as const;
 const MAX_COUNT = 15;
 
 /**
- * A count-min sketch of 4-bit-range counters (0–15) estimating how often a key hash was seen
- * recently, as in Caffeine's TinyLFU. Counters are halved every `10 × capacity` increments so old
- * popularity fades (the "aging" that lets new hot keys win against formerly hot ones).
+ * A count-min sketch estimating how often a key hash was seen recently, as in Caffeine's TinyLFU:
+ * four counters (0–15) per key, all inside one 16-byte block so an update touches one cache line,
+ * about 16 counters per expected entry. Counters are halved every `10 × capacity` increments so
+ * old popularity fades (the "aging" that lets new hot keys win against formerly hot ones).
  */
 export class FrequencySketch {
   #table: Uint8Array;
-  #mask: number;
-  #width: number;
+  #blockMask: number;
   #sampleSize: number;
   #additions = 0;
 
   /** `capacity` is the expected number of distinct entries (≥ 1); the sketch grows with `ensureCapacity`. */
   constructor(capacity: number) {
-    this.#width = 0;
-    this.#mask = 0;
+    this.#blockMask = -1;
     this.#sampleSize = 0;
     this.#table = new Uint8Array(0);
     this.ensureCapacity(capacity);
   }
 
-  /** Resizes (and resets) the sketch when `capacity` outgrows it; capped at 2^22 counters per row. */
+  /** Resizes (and resets) the sketch when `capacity` outgrows it; capped at 2^22 blocks (64 MiB). */
   ensureCapacity(capacity: number): void {
-    // 4 counters per expected entry in each of the 4 rows (16 bytes per entry), like Caffeine's
-    // 16 counters per entry: fewer collisions mean scan keys rarely inherit hot keys' counts.
-    const wanted = Math.min(1 << 22, nextPowerOfTwo(4 * Math.max(16, Math.ceil(capacity))));
-    if (wanted <= this.#width) return;
-    this.#width = wanted;
-    this.#mask = wanted - 1;
-    this.#table = new Uint8Array(wanted * DEPTH);
-    this.#sampleSize = 10 * Math.max(16, Math.ceil(capacity));
+    const expected = Math.max(16, Math.ceil(capacity));
+    const blocks = Math.min(1 << 22, nextPowerOfTwo(expected));
+    if (blocks - 1 <= this.#blockMask) return;
+    this.#blockMask = blocks - 1;
+    this.#table = new Uint8Array(blocks * 16);
+    this.#sampleSize = 10 * expected;
     this.#additions = 0;
   }
 
   /** Estimated recent frequency of `hash` (0–15). */
   frequency(hash: number): number {
-    let min = MAX_COUNT;
-    for (let i = 0; i < DEPTH; i++) {
-      const c = this.#table[this.#index(hash, i)]!;
-      if (c < min) min = c;
-    }
-    return min;
+    const t = this.#table;
+    const spread = spreadHash(hash);
+    const base = (spread & this.#blockMask) << 4;
+    const h = rehash(spread);
+    return Math.min(t[base + (h & 3)]!, t[base + 4 + ((h >>> 8) & 3)]!, t[base + 8 + ((h >>> 16) & 3)]!, t[base + 12 + ((h >>> 24) & 3)]!);
   }
 
   /** Records one occurrence of `hash` (conservative update: only the minimal counters grow). */
   increment(hash: number): void {
     const t = this.#table;
-    const i0 = this.#index(hash, 0);
-    const i1 = this.#index(hash, 1);
-    const i2 = this.#index(hash, 2);
-    const i3 = this.#index(hash, 3);
-    const min = Math.min(t[i0]!, t[i1]!, t[i2]!, t[i3]!);
+    const spread = spreadHash(hash);
+    const base = (spread & this.#blockMask) << 4;
+    const h = rehash(spread);
+    const i0 = base + (h & 3);
+    const i1 = base + 4 + ((h >>> 8) & 3);
+    const i2 = base + 8 + ((h >>> 16) & 3);
+    const i3 = base + 12 + ((h >>> 24) & 3);
+    const c0 = t[i0]!;
+    const c1 = t[i1]!;
+    const c2 = t[i2]!;
+    const c3 = t[i3]!;
+    let min = c0 < c1 ? c0 : c1;
+    if (c2 < min) min = c2;
+    if (c3 < min) min = c3;
     if (min >= MAX_COUNT) return;
-    if (t[i0] === min) t[i0] = min + 1;
-    if (t[i1] === min) t[i1] = min + 1;
-    if (t[i2] === min) t[i2] = min + 1;
-    if (t[i3] === min) t[i3] = min + 1;
+    if (c0 === min) t[i0] = min + 1;
+    if (c1 === min) t[i1] = min + 1;
+    if (c2 === min) t[i2] = min + 1;
+    if (c3 === min) t[i3] = min + 1;
     if (++this.#additions >= this.#sampleSize) this.#age();
-  }
-
-  #index(hash: number, row: number): number {
-    let h = Math.imul(hash, SEEDS[row]!);
-    h ^= h >>> 15;
-    return row * this.#width + (h & this.#mask);
   }
 
   #age(): void {
@@ -73,6 +70,17 @@ export class FrequencySketch {
     for (let i = 0; i < t.length; i++) t[i] = t[i]! >>> 1;
     this.#additions = this.#additions >>> 1;
   }
+}
+
+function spreadHash(x: number): number {
+  x = Math.imul(x ^ (x >>> 17), 0xed5ad4bb);
+  x = Math.imul(x ^ (x >>> 11), 0xac4c1b51);
+  return x ^ (x >>> 15);
+}
+
+function rehash(x: number): number {
+  x = Math.imul(x, 0x31848bab);
+  return x ^ (x >>> 14);
 }
 
 function nextPowerOfTwo(n: number): number {
