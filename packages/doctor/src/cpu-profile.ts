@@ -32,6 +32,8 @@ export interface CpuProfile {
   endTime: number;
   samples: number[];
   timeDeltas: number[];
+  /** Added by @redline/probe: the epoch clock of the profile and the thread it came from. */
+  $redline?: { startEpochMs?: number; endEpochMs?: number; thread?: string; pid?: number };
 }
 
 function isNumberArray(v: unknown): v is number[] {

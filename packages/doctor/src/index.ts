@@ -7,3 +7,5 @@ export * from './thresholds.js';
 export * from './timeline.js';
 export * from './diagnose.js';
 export { resourcePiles, type ResourcePile } from './rules/waiting-external.js';
+export * from './run-dir.js';
+export * from './format.js';

@@ -59,7 +59,10 @@ export interface ProfileSample {
 
 /** Options of {@link createProfileModel}. */
 export interface ProfileModelOptions {
-  /** Epoch ms of `profile.startTime`; windows are given on this clock. Default 0 (windows in ms since profile start). */
+  /**
+   * Epoch ms of `profile.startTime`; windows are given on this clock. Default: the probe's
+   * `$redline.startEpochMs` in the profile, else 0 (windows then count ms since the profile started).
+   */
   startEpochMs?: number;
   /** Resolve frames through the scripts' source maps. Default true. */
   sourceMaps?: boolean;
@@ -116,7 +119,7 @@ export class ProfileModel {
 
   /** Use {@link createProfileModel}. */
   constructor(profile: CpuProfile, options: ProfileModelOptions = {}) {
-    const { startEpochMs = 0, sourceMaps = true, appRoot } = options;
+    const { startEpochMs = profile?.$redline?.startEpochMs ?? 0, sourceMaps = true, appRoot } = options;
     if (typeof startEpochMs !== 'number' || !Number.isFinite(startEpochMs)) {
       throw new RedlineError(ErrorCodes.INVALID_ARGUMENT, `startEpochMs must be a finite number of ms, got ${String(startEpochMs)}`);
     }

@@ -1,7 +1,7 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Finding, RunResult } from '@redline/core';
-import { createProfileModel, diagnose, sortFindings, Thresholds, type ProfileModel } from '../src/index.ts';
+import { createProfileModel, diagnose, formatFindings, sortFindings, Thresholds, type ProfileModel } from '../src/index.ts';
 import { FIXTURES, recordProfile } from './helpers/record.ts';
 import { makeRunResult, point, sample, seconds } from './helpers/run-result.ts';
 
@@ -287,4 +287,22 @@ test('bad input is rejected with REDLINE_ERR_INVALID_ARGUMENT', () => {
     code: 'REDLINE_ERR_INVALID_ARGUMENT',
     message: 'diagnose: profile must be a ProfileModel from createProfileModel()',
   });
+});
+
+test('formatFindings renders severity, evidence against thresholds, frames and the recommendation', () => {
+  const r = makeRunResult({
+    durationS: N,
+    timeseries: seconds(N, (t) => point(t, 120, 300)),
+    samples: seconds(N, (t) => sample(t, { elu: 1, cpuUser: 0.95, cpuSystem: 0.05, loopDelayMs: { mean: 150, p50: 120, p99: 380, max: 500 } })),
+  });
+  const findings = diagnose(r, { profile: hotProfile });
+  const text = formatFindings(findings, { maxFrames: 1 });
+  const first = text.split('\n\n')[0]!.split('\n');
+  assert.match(first[0]!, /^HIGH {2}event-loop-blocked {2}\(confidence \d+%, t=0–10 s\)$/);
+  assert.match(first[1]!, /^ {2}Event loop blocked by synchronous work in burnCpuHot/);
+  assert.match(first[2]!, /^ {2}evidence: target\.loop_delay\.p99 380 ms \(≥ 50 ms\); target\.loop_delay\.seconds_share 100% \(≥ 50%\)/);
+  assert.match(first[3]!, /^ {2}\s*\d+\.\d% self\s+\d+\.\d% total {2}burnCpuHot {2}.*hot\.mjs:2 {2}\[app\]$/);
+  assert.match(first[4]!, /^ {2}→ Take the synchronous work in burnCpuHot/);
+  assert.equal(first.length, 5);
+  assert.equal(formatFindings([]), '');
 });

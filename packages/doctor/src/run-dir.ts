@@ -1,0 +1,49 @@
+import { join } from 'node:path';
+import { readRunResult, type Finding, type RunResult } from '@redline/core';
+import { loadCpuProfile } from './cpu-profile.js';
+import { diagnose } from './diagnose.js';
+import { createProfileModel, type ProfileModel } from './profile-model.js';
+
+/** Options of {@link loadRunProfile} and {@link diagnoseRunDir}. */
+export interface RunProfileOptions {
+  /** Resolve frames through source maps (default true). */
+  sourceMaps?: boolean;
+  /** Show paths inside this directory relative to it (absolute path; e.g. the target's cwd). */
+  appRoot?: string;
+}
+
+/**
+ * Loads the main-thread CPU profile a probed run wrote (`result.target.profiles.cpuprofile`) as a
+ * ProfileModel on the run's epoch clock, or null when the run has none. The clock comes from the
+ * probe's `$redline.startEpochMs`; without it, from `target.profileWindow.startS` after `startedAt`.
+ * Throws REDLINE_ERR_BAD_DATA_FILE when the named file is missing or malformed.
+ */
+export async function loadRunProfile(runDir: string, result: RunResult, opts: RunProfileOptions = {}): Promise<ProfileModel | null> {
+  const file = result.target?.profiles.cpuprofile;
+  if (file === undefined) return null;
+  const profile = await loadCpuProfile(join(runDir, file));
+  let startEpochMs = profile.$redline?.startEpochMs;
+  const window = result.target?.profileWindow;
+  if (startEpochMs === undefined && window !== null && window !== undefined) {
+    const started = Date.parse(result.startedAt);
+    if (Number.isFinite(started)) startEpochMs = started + window.startS * 1000;
+  }
+  return createProfileModel(profile, {
+    ...(startEpochMs === undefined ? {} : { startEpochMs }),
+    ...(opts.sourceMaps === undefined ? {} : { sourceMaps: opts.sourceMaps }),
+    ...(opts.appRoot === undefined ? {} : { appRoot: opts.appRoot }),
+  });
+}
+
+/**
+ * Reads a run directory and diagnoses it with its CPU profile when there is one. Returns the result
+ * as read (its `findings` untouched), the new findings, and the profile model. Throws
+ * REDLINE_ERR_BAD_RUN_DIR for a directory that is not a run and REDLINE_ERR_BAD_DATA_FILE for a
+ * broken profile.
+ */
+export async function diagnoseRunDir(runDir: string, opts: RunProfileOptions = {}): Promise<{ result: RunResult; findings: Finding[]; profile: ProfileModel | null }> {
+  const result = await readRunResult(runDir);
+  const profile = await loadRunProfile(runDir, result, opts);
+  const findings = diagnose(result, profile === null ? {} : { profile });
+  return { result, findings, profile };
+}
