@@ -3,7 +3,8 @@ const MAX_COUNT = 15;
 /**
  * A count-min sketch estimating how often a key hash was seen recently, as in Caffeine's TinyLFU:
  * four counters (0–15) per key, all inside one 16-byte block so an update touches one cache line,
- * about 16 counters per expected entry. Counters are halved every `10 × capacity` increments so
+ * and 32 one-byte counters per expected entry (twice Caffeine's density: fewer collisions that
+ * would let a one-off key inherit a hot key's count, at 32 bytes per entry). Counters are halved every `10 × capacity` increments so
  * old popularity fades (the "aging" that lets new hot keys win against formerly hot ones).
  */
 export class FrequencySketch {
@@ -23,7 +24,7 @@ export class FrequencySketch {
   /** Resizes (and resets) the sketch when `capacity` outgrows it; capped at 2^22 blocks (64 MiB). */
   ensureCapacity(capacity: number): void {
     const expected = Math.max(16, Math.ceil(capacity));
-    const blocks = Math.min(1 << 22, nextPowerOfTwo(expected));
+    const blocks = Math.min(1 << 22, nextPowerOfTwo(2 * expected));
     if (blocks - 1 <= this.#blockMask) return;
     this.#blockMask = blocks - 1;
     this.#table = new Uint8Array(blocks * 16);
