@@ -1,4 +1,5 @@
 import { ErrorCodes, RedlineError, type Finding, type RunResult, type Severity } from '@redline/core';
+import { topAllocationFrames, type HeapProfile } from './heap-profile.js';
 import { ProfileModel } from './profile-model.js';
 import { buildContext, type RuleContext } from './timeline.js';
 import { cpuSaturatedRule } from './rules/cpu-saturated.js';
@@ -15,6 +16,10 @@ import { waitingExternalRule } from './rules/waiting-external.js';
 export interface DiagnoseOptions {
   /** The CPU profile of the target; its `startEpochMs` must be on the epoch clock to window it by the run's seconds. */
   profile?: ProfileModel;
+  /** A sampling heap profile of the target; names the allocation-heavy functions in GC and leak findings. */
+  heapProfile?: HeapProfile;
+  /** Paths inside this directory are shown relative to it in allocation frames. */
+  appRoot?: string;
 }
 
 /** A diagnosis rule: reads the context, returns a finding or null. */
@@ -83,7 +88,8 @@ export function diagnose(result: RunResult, opts: DiagnoseOptions = {}): Finding
   if (opts.profile !== undefined && !(opts.profile instanceof ProfileModel)) {
     throw new RedlineError(ErrorCodes.INVALID_ARGUMENT, 'diagnose: profile must be a ProfileModel from createProfileModel()');
   }
-  const ctx = buildContext(result, opts.profile);
+  const allocations = opts.heapProfile === undefined ? [] : topAllocationFrames(opts.heapProfile, { limit: 5, ...(opts.appRoot === undefined ? {} : { appRoot: opts.appRoot }) });
+  const ctx = buildContext(result, opts.profile, allocations);
   const found: Finding[] = [];
   for (const rule of RULES) {
     const f = rule(ctx);

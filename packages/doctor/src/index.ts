@@ -9,3 +9,4 @@ export * from './diagnose.js';
 export { resourcePiles, type ResourcePile } from './rules/waiting-external.js';
 export * from './run-dir.js';
 export * from './format.js';
+export * from './heap-profile.js';

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { readRunResult, type Finding, type RunResult } from '@redline/core';
 import { loadCpuProfile } from './cpu-profile.js';
 import { diagnose } from './diagnose.js';
+import { loadHeapProfile } from './heap-profile.js';
 import { createProfileModel, type ProfileModel } from './profile-model.js';
 
 /** Options of {@link loadRunProfile} and {@link diagnoseRunDir}. */
@@ -36,7 +37,7 @@ export async function loadRunProfile(runDir: string, result: RunResult, opts: Ru
 }
 
 /**
- * Reads a run directory and diagnoses it with its CPU profile when there is one. Returns the result
+ * Reads a run directory and diagnoses it with its CPU profile and heap profile when there are ones. Returns the result
  * as read (its `findings` untouched), the new findings, and the profile model. Throws
  * REDLINE_ERR_BAD_RUN_DIR for a directory that is not a run and REDLINE_ERR_BAD_DATA_FILE for a
  * broken profile.
@@ -44,6 +45,12 @@ export async function loadRunProfile(runDir: string, result: RunResult, opts: Ru
 export async function diagnoseRunDir(runDir: string, opts: RunProfileOptions = {}): Promise<{ result: RunResult; findings: Finding[]; profile: ProfileModel | null }> {
   const result = await readRunResult(runDir);
   const profile = await loadRunProfile(runDir, result, opts);
-  const findings = diagnose(result, profile === null ? {} : { profile });
+  const heapFile = result.target?.profiles.heapprofile;
+  const heapProfile = heapFile === undefined ? undefined : await loadHeapProfile(join(runDir, heapFile));
+  const findings = diagnose(result, {
+    ...(profile === null ? {} : { profile }),
+    ...(heapProfile === undefined ? {} : { heapProfile }),
+    ...(opts.appRoot === undefined ? {} : { appRoot: opts.appRoot }),
+  });
   return { result, findings, profile };
 }

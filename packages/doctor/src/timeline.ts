@@ -20,6 +20,8 @@ export interface RuleContext {
   /** The seconds in which load was applied (whole run when the time series is empty). */
   active: SecondsWindow;
   profile: ProfileModel | undefined;
+  /** Functions that allocated the most sampled bytes (from a heap profile), most first; empty without one. */
+  allocations: HotFrame[];
   /** Epoch ms of the run's second 0. */
   runStartEpochMs: number;
 }
@@ -58,7 +60,7 @@ export function sustained<T extends { t: number }>(samples: readonly T[], holds:
 }
 
 /** Builds the rule context: finds the active window and cuts the per-second data to it. */
-export function buildContext(result: RunResult, profile: ProfileModel | undefined): RuleContext {
+export function buildContext(result: RunResult, profile: ProfileModel | undefined, allocations: HotFrame[] = []): RuleContext {
   const allSamples = [...(result.target?.samples ?? [])].sort((a, b) => a.t - b.t);
   const loaded = result.timeseries.filter((p) => p.requests > 0 || p.errors > 0);
   const lastT = Math.max(result.timeseries.at(-1)?.t ?? 0, allSamples.at(-1)?.t ?? 0, result.summary.durationMs / 1000);
@@ -73,6 +75,7 @@ export function buildContext(result: RunResult, profile: ProfileModel | undefine
     timeseries: result.timeseries.filter((p) => inside(p.t)),
     active,
     profile,
+    allocations,
     runStartEpochMs: Number.isFinite(parsed) ? parsed : 0,
   };
 }
@@ -143,4 +146,10 @@ export function where(f: HotFrame): string {
 export function round(v: number, digits = 2): number {
   const k = 10 ** digits;
   return Math.round(v * k) / k;
+}
+
+/** "; most allocated bytes: fn (file:line) 62%" from the heap profile, or '' without one. */
+export function allocationNote(ctx: RuleContext): string {
+  const a = ctx.allocations[0];
+  return a === undefined ? '' : `; most allocated bytes: ${where(a)} ${Math.round(a.selfShare * 100)}%`;
 }

@@ -1,6 +1,6 @@
 import type { Evidence, Finding } from '@redline/core';
 import { Thresholds } from '../thresholds.js';
-import { meanOf, responsibleCode, round, sustained, type RuleContext } from '../timeline.js';
+import { allocationNote, meanOf, responsibleCode, round, sustained, type RuleContext } from '../timeline.js';
 
 /**
  * GC pressure: the share of wall time spent in GC pauses, averaged over the active seconds, is at
@@ -30,12 +30,13 @@ export function gcPressureRule(ctx: RuleContext): Finding | null {
   if (code.gcProfileShare > 0) {
     evidence.push({ metric: 'profile.gc_share', value: round(code.gcProfileShare, 3), threshold: Thresholds.GC_SHARE_PRESSURE, comparison: '>=', unit: 'ratio' });
   }
-  const allocator = code.top === null ? '' : ` Start with ${code.top.functionName} (${code.top.file}:${code.top.line}), where most of the non-GC time goes.`;
+  const topAlloc = ctx.allocations[0];
+  const allocator = topAlloc !== undefined ? ` Start with ${topAlloc.functionName} (${topAlloc.file}:${topAlloc.line}), which allocates ${Math.round(topAlloc.selfShare * 100)}% of the sampled bytes.` : code.top === null ? '' : ` Start with ${code.top.functionName} (${code.top.file}:${code.top.line}), where most of the non-GC time goes.`;
   return {
     category: 'gc-pressure',
     severity: share >= Thresholds.GC_SHARE_HIGH ? 'high' : 'medium',
     confidence: round(Math.min(0.95, 0.55 + 0.3 * high.fraction + (code.gcProfileShare >= Thresholds.GC_SHARE_PRESSURE ? 0.1 : 0))),
-    title: `GC pressure: ${round(share * 100, 1)}% of wall time in GC pauses${kinds === '' ? '' : ` (${kinds})`}`,
+    title: `GC pressure: ${round(share * 100, 1)}% of wall time in GC pauses${kinds === '' ? '' : ` (${kinds})`}${allocationNote(ctx)}`,
     window: high.window,
     evidence,
     frames: code.frames,

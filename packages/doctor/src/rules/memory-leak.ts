@@ -1,7 +1,7 @@
 import { linearRegression } from '@redline/core';
 import type { Finding } from '@redline/core';
 import { Thresholds } from '../thresholds.js';
-import { meanOf, responsibleCode, round, type RuleContext } from '../timeline.js';
+import { allocationNote, meanOf, responsibleCode, round, type RuleContext } from '../timeline.js';
 
 const MB = 1024 * 1024;
 
@@ -37,7 +37,7 @@ export function memoryLeakRule(ctx: RuleContext): Finding | null {
     category: 'memory-leak',
     severity: slopePerMin >= Thresholds.LEAK_HIGH_SLOPE_MB_PER_MIN && fit.r2 >= 0.8 ? 'high' : 'medium',
     confidence: round(confidence),
-    title: `Memory leak: ${source} grows ${round(slopePerMin, 1)} MB/min (R² ${round(fit.r2)}, +${round(growthMb, 1)} MB over ${Math.round(last.t - first.t)} s)`,
+    title: `Memory leak: ${source} grows ${round(slopePerMin, 1)} MB/min (R² ${round(fit.r2)}, +${round(growthMb, 1)} MB over ${Math.round(last.t - first.t)} s)${allocationNote(ctx)}`,
     window,
     evidence: [
       { metric: 'target.heap_after_gc.slope', value: round(slopePerMin, 2), threshold: Thresholds.LEAK_MIN_SLOPE_MB_PER_MIN, comparison: '>=', unit: 'MB/min' },
