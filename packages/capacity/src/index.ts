@@ -6,3 +6,4 @@ export * from './usl-csv.js';
 export * from './fit-command.js';
 export * from './knee.js';
 export * from './search.js';
+export * from './usl-chart.js';
