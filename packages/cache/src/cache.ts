@@ -418,7 +418,10 @@ class NamespacedCache<V> implements Cache<V> {
     const l1 = c.l1;
     if (l1 !== undefined) {
       const e = l1.map.get(full);
-      if (e !== undefined && c.clock.now() < e.expiresAtMs) return Promise.resolve(this.#l1Hit(c, l1, e, full) as T | undefined);
+      if (e !== undefined && c.clock.now() < e.expiresAtMs) {
+        this.#l1Hit(c, l1, e, full);
+        return (e.resolved ??= Promise.resolve(e.value)) as Promise<T | undefined>;
+      }
     }
     return this.#getSlow(full, options?.allowStale === true) as Promise<T | undefined>;
   }
@@ -434,20 +437,20 @@ class NamespacedCache<V> implements Cache<V> {
     const l1 = c.l1;
     if (l1 === undefined) return undefined;
     const e = l1.map.get(full);
-    if (e !== undefined && c.clock.now() < e.expiresAtMs) return this.#l1Hit(c, l1, e, full) as T | undefined;
+    if (e !== undefined && c.clock.now() < e.expiresAtMs) {
+      this.#l1Hit(c, l1, e, full);
+      return e.value as T | undefined;
+    }
     return undefined;
   }
 
-  #l1Hit(c: CacheCore, l1: L1Store, e: CacheEntry, full: string): unknown {
+  /** Bookkeeping of an L1 hit; negative entries hold `undefined` as their value. */
+  #l1Hit(c: CacheCore, l1: L1Store, e: CacheEntry, full: string): void {
     l1.policy.access(e);
     c.counters.hitsL1++;
+    if (e.negative) c.counters.negativeHits++;
     if (c.trace !== undefined) c.trace.record('get', full, true);
     if (cacheChannels.hit.hasSubscribers) cacheChannels.hit.publish({ cache: c.o.name, key: full, tier: 'l1' });
-    if (e.negative) {
-      c.counters.negativeHits++;
-      return undefined;
-    }
-    return e.value;
   }
 
   async #getSlow(full: string, allowStale: boolean): Promise<unknown> {
@@ -523,7 +526,10 @@ class NamespacedCache<V> implements Cache<V> {
     const l1 = c.l1;
     if (l1 !== undefined) {
       const e = l1.map.get(full);
-      if (e !== undefined && c.clock.now() < e.expiresAtMs) return Promise.resolve(this.#l1Hit(c, l1, e, full) as T);
+      if (e !== undefined && c.clock.now() < e.expiresAtMs) {
+        this.#l1Hit(c, l1, e, full);
+        return (e.resolved ??= Promise.resolve(e.value)) as Promise<T>;
+      }
     }
     if (typeof factory !== 'function') {
       return Promise.reject(new RedlineError(ErrorCodes.INVALID_ARGUMENT, `getOrSet("${key}"): factory must be a function, got ${typeof factory}`));

@@ -57,6 +57,7 @@ export class L1Store {
       this.#unindexTags(old);
       const delta = weight - old.weight;
       old.value = value;
+      old.resolved = undefined;
       old.weight = weight;
       old.expiresAtMs = expiresAtMs;
       old.staleUntilMs = staleUntilMs;
