@@ -457,6 +457,12 @@ describe('observability', () => {
     }
   });
 
+  it('works with otel enabled when @opentelemetry/api is not installed (no spans, no errors)', async () => {
+    const cache = createCache({ otel: true });
+    await cache.ready();
+    assert.equal(await cache.getOrSet('k', () => 'v'), 'v');
+  });
+
   it('renders counters and histograms in Prometheus text format', async () => {
     const store = createMemoryStore();
     const cache = createCache({ name: 'prom', l2: store, bus: createMemoryBusHub().connect() });

@@ -82,6 +82,36 @@ describe('stampede protection against a real redis-server', () => {
     assert.equal(stats.reduce((n, s) => n + s.lock.timeouts, 0), 0);
   });
 
+  it('renews the lease while a factory outlives it, so a second instance still waits', async () => {
+    const a = instance({ lock: { lease: 150, waitTimeout: '5s' } }, false);
+    const b = instance({ lock: { lease: 150, waitTimeout: '5s' } }, false);
+    let calls = 0;
+    const slow = async (): Promise<string> => {
+      calls++;
+      await sleep(600);
+      return 'slow';
+    };
+    const first = a.getOrSet('long-lease', slow);
+    await sleep(50);
+    const second = b.getOrSet('long-lease', slow);
+    assert.deepEqual(await Promise.all([first, second]), ['slow', 'slow']);
+    assert.equal(calls, 1);
+    assert.equal(b.stats().lock.waitHits, 1);
+  });
+
+  it('releases the lock when the factory fails, so another instance can compute', async () => {
+    const a = instance({ lock: true }, false);
+    const b = instance({ lock: true }, false);
+    const failing = a.getOrSet('fails-then-works', async () => {
+      await sleep(50);
+      throw new Error('backend down');
+    });
+    await sleep(10);
+    const fromB = b.getOrSet('fails-then-works', async () => 'from-b');
+    await assert.rejects(failing, /backend down/);
+    assert.equal(await fromB, 'from-b');
+  });
+
   it('without the lock, 3 cold instances each call the factory (the lock is what makes it 1)', async () => {
     const instances = [instance({}, false), instance({}, false), instance({}, false)];
     let calls = 0;
