@@ -7,3 +7,4 @@ export * from './fit-command.js';
 export * from './knee.js';
 export * from './search.js';
 export * from './usl-chart.js';
+export * from './step-from-run.js';
