@@ -1,0 +1,257 @@
+import { request } from 'node:http';
+import { ErrorCodes, RedlineError } from '@redline/core';
+import { InspectorClient } from './inspector-client.js';
+import { createSampler } from './sampler.cjs';
+import type { RawProbeSample } from './protocol.cjs';
+
+/** Options of `attachInspector`. */
+export interface AttachOptions {
+  /** Sampling window in ms (default 100, 50–60000); each window is one `Runtime.evaluate` round trip. */
+  intervalMs?: number;
+  /** CPU profiler sampling interval in µs (default 1000, 10–1000000). */
+  cpuSamplingIntervalUs?: number;
+  /** Mean bytes between heap samples (default 32768). */
+  heapSamplingIntervalBytes?: number;
+  /** Timeout for discovering and connecting to the inspector, in ms (default 5000). */
+  connectTimeoutMs?: number;
+  /** Most raw samples kept (default 100000; oldest dropped first). */
+  maxSamples?: number;
+}
+
+/** A process attached through its inspector (`node --inspect`). */
+export interface AttachedTarget {
+  /** Pid of the attached process. */
+  readonly pid: number;
+  /** The inspector WebSocket URL in use. */
+  readonly webSocketUrl: string;
+  /** Raw samples (main thread only) collected so far, same shape as the probe's. */
+  samples(): RawProbeSample[];
+  /** Subscribes to samples as they arrive; returns the unsubscribe function. */
+  onSample(listener: (sample: RawProbeSample) => void): () => void;
+  /** V8 heap usage now (`Runtime.getHeapUsage`), in bytes. */
+  heapUsage(): Promise<{ usedBytes: number; totalBytes: number }>;
+  startCpuProfile(): Promise<void>;
+  /** Stops CPU profiling; the profile carries `$redline.startEpochMs` (target's clock). */
+  stopCpuProfile(): Promise<{ profile: Record<string, unknown>; startEpochMs: number; endEpochMs: number }>;
+  startHeapProfile(): Promise<void>;
+  stopHeapProfile(): Promise<{ profile: Record<string, unknown>; startEpochMs: number; endEpochMs: number }>;
+  /** Resolves when the inspector connection closes (target exited or detached); never rejects. */
+  readonly closed: Promise<void>;
+  /** Stops sampling, removes what was installed in the target, and closes the connection. */
+  detach(): Promise<void>;
+}
+
+const SAMPLER_KEY = 'Symbol.for("redline.attach.sampler")';
+
+function attachError(message: string, cause?: unknown): RedlineError {
+  return new RedlineError(ErrorCodes.ATTACH_FAILED, message, cause === undefined ? undefined : { cause });
+}
+
+function parseHostPort(hostPort: string): { host: string; port: number } {
+  const m = /^(?:\[([^\]]+)\]|([^:]+)):(\d{1,5})$/.exec(hostPort.trim());
+  const port = m ? Number(m[3]) : NaN;
+  if (!m || !(port >= 1 && port <= 65535)) {
+    throw new RedlineError(ErrorCodes.USAGE, `--attach expects HOST:PORT (e.g. 127.0.0.1:9229), got "${hostPort}"`);
+  }
+  return { host: (m[1] ?? m[2]) as string, port };
+}
+
+function getJson(host: string, port: number, path: string, timeoutMs: number): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host, port, path, method: 'GET', timeout: timeoutMs }, (res) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      res.on('data', (c: Buffer) => {
+        size += c.length;
+        if (size > 1024 * 1024) req.destroy(new Error('response too large'));
+        else chunks.push(c);
+      });
+      res.on('end', () => {
+        try {
+          resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')));
+        } catch {
+          reject(new Error(`GET ${path} answered HTTP ${res.statusCode ?? '?'} without inspector JSON`));
+        }
+      });
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+function checkRange(name: string, value: number | undefined, min: number, max: number): void {
+  if (value === undefined) return;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
+    throw new RedlineError(ErrorCodes.INVALID_ARGUMENT, `attachInspector: ${name} must be a number from ${min} to ${max}, got ${String(value)}`);
+  }
+}
+
+/**
+ * Attaches to a Node.js process started with `--inspect` at `hostPort` (`HOST:PORT`), starts sampling
+ * its main thread by evaluating public APIs (event-loop utilisation and delay, GC, memory, CPU, active
+ * resources), and offers CPU and sampling-heap profiling through the inspector protocol.
+ * Throws RedlineError `REDLINE_ERR_ATTACH_FAILED` when nothing answers there or it is not an inspector,
+ * `REDLINE_ERR_USAGE` when `hostPort` is malformed. Worker threads are not observed in this mode.
+ */
+export async function attachInspector(hostPort: string, opts: AttachOptions = {}): Promise<AttachedTarget> {
+  const { host, port } = parseHostPort(hostPort);
+  checkRange('intervalMs', opts.intervalMs, 50, 60_000);
+  checkRange('cpuSamplingIntervalUs', opts.cpuSamplingIntervalUs, 10, 1_000_000);
+  checkRange('heapSamplingIntervalBytes', opts.heapSamplingIntervalBytes, 1024, 1 << 30);
+  checkRange('connectTimeoutMs', opts.connectTimeoutMs, 100, 600_000);
+  checkRange('maxSamples', opts.maxSamples, 100, 10_000_000);
+  const intervalMs = opts.intervalMs ?? 100;
+  const connectTimeoutMs = opts.connectTimeoutMs ?? 5000;
+  const cpuSamplingIntervalUs = opts.cpuSamplingIntervalUs ?? 1000;
+  const heapSamplingIntervalBytes = opts.heapSamplingIntervalBytes ?? 32768;
+  const maxSamples = opts.maxSamples ?? 100_000;
+
+  let list: unknown;
+  try {
+    list = await getJson(host, port, '/json/list', connectTimeoutMs);
+  } catch (err) {
+    const reason = err instanceof Error ? ((err as NodeJS.ErrnoException).code ?? err.message) : String(err);
+    throw attachError(`no Node.js inspector at ${hostPort} (${reason}); start the target with --inspect=${hostPort}`, err);
+  }
+  const targets = Array.isArray(list) ? (list as Array<{ type?: string; webSocketDebuggerUrl?: string }>) : [];
+  const target = targets.find((t) => typeof t.webSocketDebuggerUrl === 'string' && (t.type === 'node' || t.type === undefined));
+  if (!target?.webSocketDebuggerUrl) {
+    throw attachError(`${hostPort} answers HTTP but lists no Node.js inspector target (GET /json/list)`);
+  }
+  const wsUrl = target.webSocketDebuggerUrl;
+  let client: InspectorClient;
+  try {
+    client = await InspectorClient.connect(wsUrl, connectTimeoutMs);
+  } catch (err) {
+    throw attachError(`could not open the inspector WebSocket ${wsUrl}: ${err instanceof Error ? err.message : String(err)} (is another debugger attached?)`, err);
+  }
+
+  const evaluate = async <T>(expression: string): Promise<T> => {
+    const r = await client.send<{ result: { value?: unknown }; exceptionDetails?: { text?: string; exception?: { description?: string } } }>(
+      'Runtime.evaluate',
+      // includeCommandLineAPI makes `require` available in the evaluated code on Node.
+      { expression, returnByValue: true, includeCommandLineAPI: true, silent: true },
+    );
+    if (r.exceptionDetails) {
+      throw new Error(r.exceptionDetails.exception?.description ?? r.exceptionDetails.text ?? 'evaluation failed');
+    }
+    return r.result.value as T;
+  };
+
+  let pid: number;
+  try {
+    pid = await evaluate<number>('process.pid');
+    await evaluate<boolean>(`(() => {
+      const key = ${SAMPLER_KEY};
+      if (globalThis[key]) return true;
+      const ph = require('node:perf_hooks');
+      const v8 = require('node:v8');
+      const createSampler = (${createSampler.toString()});
+      Object.defineProperty(globalThis, key, { configurable: true, enumerable: false, value: createSampler({
+        performance: ph.performance, monitorEventLoopDelay: ph.monitorEventLoopDelay,
+        PerformanceObserver: ph.PerformanceObserver, getHeapStatistics: v8.getHeapStatistics, process,
+        isMainThread: true, thread: 'main', ownResources: {} }) });
+      return true;
+    })()`);
+  } catch (err) {
+    client.close();
+    throw attachError(`attached to ${hostPort} but could not install the sampler: ${err instanceof Error ? err.message : String(err)}`, err);
+  }
+
+  const raw: RawProbeSample[] = [];
+  const listeners = new Set<(s: RawProbeSample) => void>();
+  let polling = true;
+  let pollTimer: NodeJS.Timeout | null = null;
+  const poll = async (): Promise<void> => {
+    if (!polling || client.isClosed) return;
+    try {
+      const json = await evaluate<string>(`JSON.stringify(globalThis[${SAMPLER_KEY}]?.take(0) ?? null)`);
+      const sample = JSON.parse(json) as RawProbeSample | null;
+      if (sample) {
+        if (raw.length >= maxSamples) raw.splice(0, Math.ceil(maxSamples / 10));
+        raw.push(sample);
+        for (const l of listeners) l(sample);
+      }
+    } catch {
+      // a failed round trip loses one window; the next one covers the gap
+    }
+    if (polling && !client.isClosed) {
+      pollTimer = setTimeout(() => void poll(), intervalMs);
+      pollTimer.unref();
+    }
+  };
+  pollTimer = setTimeout(() => void poll(), intervalMs);
+  pollTimer.unref();
+
+  const nowInTarget = (): Promise<number> => evaluate<number>('performance.timeOrigin + performance.now()');
+  let cpuStart = 0;
+  let heapStart = 0;
+  const wrap = (what: string) => (err: unknown): never => {
+    throw attachError(`${what} over the inspector failed: ${err instanceof Error ? err.message : String(err)}`, err);
+  };
+
+  return {
+    pid,
+    webSocketUrl: wsUrl,
+    samples: () => raw.slice(),
+    onSample(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    async heapUsage() {
+      const r = await client.send<{ usedSize: number; totalSize: number }>('Runtime.getHeapUsage').catch(wrap('Runtime.getHeapUsage'));
+      return { usedBytes: r.usedSize, totalBytes: r.totalSize };
+    },
+    async startCpuProfile() {
+      await (async () => {
+        await client.send('Profiler.enable');
+        await client.send('Profiler.setSamplingInterval', { interval: cpuSamplingIntervalUs });
+        cpuStart = await nowInTarget();
+        await client.send('Profiler.start');
+      })().catch(wrap('starting the CPU profile'));
+    },
+    async stopCpuProfile() {
+      return await (async () => {
+        const { profile } = await client.send<{ profile: Record<string, unknown> & { startTime?: number } }>('Profiler.stop', {}, 60_000);
+        const [hrMs, epochMs] = await evaluate<[number, number]>('[Number(process.hrtime.bigint()) / 1e6, performance.timeOrigin + performance.now()]');
+        await client.send('Profiler.disable').catch(() => undefined);
+        let startEpochMs = cpuStart;
+        if (typeof profile.startTime === 'number') {
+          const mapped = profile.startTime / 1000 - hrMs + epochMs;
+          if (Math.abs(mapped - cpuStart) < 1000) startEpochMs = mapped;
+        }
+        profile.$redline = { startEpochMs, endEpochMs: epochMs, thread: 'main', pid };
+        return { profile, startEpochMs, endEpochMs: epochMs };
+      })().catch(wrap('stopping the CPU profile'));
+    },
+    async startHeapProfile() {
+      await (async () => {
+        await client.send('HeapProfiler.enable');
+        heapStart = await nowInTarget();
+        await client.send('HeapProfiler.startSampling', { samplingInterval: heapSamplingIntervalBytes });
+      })().catch(wrap('starting the heap profile'));
+    },
+    async stopHeapProfile() {
+      return await (async () => {
+        const { profile } = await client.send<{ profile: Record<string, unknown> }>('HeapProfiler.stopSampling', {}, 60_000);
+        const endEpochMs = await nowInTarget();
+        await client.send('HeapProfiler.disable').catch(() => undefined);
+        profile.$redline = { startEpochMs: heapStart, endEpochMs, thread: 'main', pid };
+        return { profile, startEpochMs: heapStart, endEpochMs };
+      })().catch(wrap('stopping the heap profile'));
+    },
+    closed: client.closed,
+    async detach() {
+      polling = false;
+      if (pollTimer) clearTimeout(pollTimer);
+      if (!client.isClosed) {
+        await evaluate(`(() => { const key = ${SAMPLER_KEY}; globalThis[key]?.stop(); delete globalThis[key]; return true; })()`).catch(
+          () => undefined,
+        );
+        client.close();
+      }
+    },
+  };
+}

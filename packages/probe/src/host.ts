@@ -1,0 +1,420 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, statSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { ErrorCodes, RedlineError } from '@redline/core';
+import { ProbeChannel, type ProbeConnection } from './channel.js';
+import { PROBE_INTERVAL_ENV, PROBE_SOCKET_ENV, type ProfileResult, type RawProbeSample } from './protocol.cjs';
+
+export { aggregateSamples, eluWindowsFromProfile, profilesForAggregation, type AggregateOptions, type TimedCpuProfile } from './aggregate.js';
+export { attachInspector, type AttachOptions, type AttachedTarget } from './attach.js';
+export type { RawProbeSample, RawLoopDelay, ProfileResult } from './protocol.cjs';
+
+/** Absolute path of the CommonJS preload the runner injects (`--require`); runs in worker threads too. */
+export const PROBE_REGISTER_CJS = fileURLToPath(new URL('./register.cjs', import.meta.url));
+/** Absolute path of the ESM preload (`--import`); main thread only on Node 20. */
+export const PROBE_REGISTER_ESM = fileURLToPath(new URL('./register.js', import.meta.url));
+
+/** Bytes of stdout/stderr kept from the target for error messages. */
+const OUTPUT_TAIL_BYTES = 64 * 1024;
+
+/** Options of `launchTarget`. */
+export interface LaunchTargetOptions {
+  /** Shell command line, run by `/bin/sh -c` (so quoting, `&&`, env assignments work as in a shell). */
+  command: string;
+  /** Working directory; default the runner's. */
+  cwd?: string;
+  /** Extra environment variables, merged over the runner's environment. `NODE_OPTIONS` is appended to. */
+  env?: Record<string, string>;
+  /** How long to wait for readiness, in ms (default 15000, 100–600000). */
+  startTimeoutMs?: number;
+  /** When set, the target is ready once this URL answers with any HTTP status (polled every 100 ms). */
+  waitForUrl?: string;
+  /** Probe sampling window in ms (default 100, 10–60000). */
+  intervalMs?: number;
+  /** CPU profiler sampling interval in µs (default 1000, 10–1000000). */
+  cpuSamplingIntervalUs?: number;
+  /** Whether a sampling heap profile is wanted (informational; `startHeapProfile` works either way). Default false. */
+  heapProfile?: boolean;
+  /** Mean bytes between heap samples (default 32768). */
+  heapSamplingIntervalBytes?: number;
+  /** Time between SIGTERM and SIGKILL in `stop()`, in ms (default 5000). */
+  stopGraceMs?: number;
+  /** Most raw samples kept on the runner side (default 100000, about 2.7 h of one thread at 100 ms). */
+  maxSamples?: number;
+}
+
+/** How the target ended. */
+export interface TargetExit {
+  code: number | null;
+  signal: string | null;
+  /** Epoch ms at which the runner saw the exit. */
+  atEpochMs: number;
+}
+
+/** A CPU profile of the target's main thread, plus one per observed worker thread. */
+export interface CpuProfileResult {
+  /** `.cpuprofile` JSON (Chrome DevTools format) with a `$redline` key `{ startEpochMs, endEpochMs, thread, pid }`. */
+  profile: Record<string, unknown>;
+  /** Epoch ms at which profiling started; profile `timeDeltas` count from here. */
+  startEpochMs: number;
+  endEpochMs: number;
+  /** Worker-thread profiles keyed by thread label (`worker-1`, ...); absent when there are none. */
+  threads?: Record<string, { profile: Record<string, unknown>; startEpochMs: number; endEpochMs: number }>;
+}
+
+/** A sampling heap profile (`.heapprofile` JSON) of the main thread. */
+export interface HeapProfileResult {
+  profile: Record<string, unknown>;
+  startEpochMs: number;
+  endEpochMs: number;
+}
+
+/** A running target started by `launchTarget`. */
+export interface TargetHandle {
+  /** Pid of the spawned shell process (process-group leader). */
+  readonly pid: number;
+  /** Pid of the process the probe reports from (the one that listens), once known. */
+  readonly probePid: number | null;
+  /** First TCP port reported as listening by the probe; `null` when none was reported. */
+  readonly port: number | null;
+  /** Raw probe samples of the probed process (all threads) received so far, oldest first. */
+  samples(): RawProbeSample[];
+  /** Subscribes to samples of the probed process as they arrive; returns the unsubscribe function. */
+  onSample(listener: (sample: RawProbeSample) => void): () => void;
+  /** Starts CPU profiling in the main thread and all connected worker threads. */
+  startCpuProfile(): Promise<void>;
+  /** Stops CPU profiling and returns the profiles. */
+  stopCpuProfile(): Promise<CpuProfileResult>;
+  /** Starts sampling heap profiling in the main thread. */
+  startHeapProfile(): Promise<void>;
+  /** Stops sampling heap profiling and returns the profile. */
+  stopHeapProfile(): Promise<HeapProfileResult>;
+  /** Resolves when the target exits (never rejects). */
+  readonly exited: Promise<TargetExit>;
+  /** The last `lines` lines of the target's stderr (default 20). */
+  stderrTail(lines?: number): string;
+  /** The last `lines` lines of the target's stdout (default 20). */
+  stdoutTail(lines?: number): string;
+  /** SIGTERM to the target's process group, SIGKILL after `stopGraceMs`; resolves with how it ended. */
+  stop(): Promise<{ code: number | null; signal: string | null }>;
+}
+
+function invalid(message: string): RedlineError {
+  return new RedlineError(ErrorCodes.INVALID_ARGUMENT, message);
+}
+
+function checkRange(name: string, value: number | undefined, min: number, max: number, unit: string): void {
+  if (value === undefined) return;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
+    throw invalid(`launchTarget: ${name} must be a number from ${min} to ${max} ${unit}, got ${String(value)}`);
+  }
+}
+
+/** Tail buffer of a byte stream (bounded). */
+class OutputTail {
+  private text = '';
+  push(chunk: Buffer | string): void {
+    this.text += chunk.toString();
+    if (this.text.length > OUTPUT_TAIL_BYTES) this.text = this.text.slice(-OUTPUT_TAIL_BYTES);
+  }
+  lines(count: number): string {
+    const lines = this.text.split('\n');
+    if (lines[lines.length - 1] === '') lines.pop();
+    return lines.slice(-count).join('\n');
+  }
+}
+
+function quoteForNodeOptions(path: string): string {
+  return `"${path.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+}
+
+function oneLine(text: string): string {
+  const lines = text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '');
+  return lines.join(' | ');
+}
+
+const liveChildren = new Set<ChildProcess>();
+let exitHookInstalled = false;
+function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  if (child.pid === undefined) return;
+  try {
+    process.kill(-child.pid, signal);
+  } catch {
+    try {
+      child.kill(signal);
+    } catch {
+      // already gone
+    }
+  }
+}
+function trackChild(child: ChildProcess): void {
+  liveChildren.add(child);
+  if (!exitHookInstalled) {
+    exitHookInstalled = true;
+    // The target runs in its own process group (so SIGTERM reaches node behind a shell); make sure it
+    // does not outlive a runner that exits without calling stop().
+    process.once('exit', () => {
+      for (const c of liveChildren) killGroup(c, 'SIGTERM');
+    });
+  }
+}
+
+/**
+ * Starts the target command with the probe preloaded and resolves once it is ready: the probe reports
+ * a listening TCP port, or `waitForUrl` answers when given.
+ * Throws RedlineError `REDLINE_ERR_TARGET_START_FAILED` when the command is not found, exits before it
+ * is ready, or is not ready within `startTimeoutMs` (the target is then killed); messages quote the
+ * last lines of its stderr. Throws `REDLINE_ERR_INVALID_ARGUMENT` for bad options.
+ */
+export async function launchTarget(opts: LaunchTargetOptions): Promise<TargetHandle> {
+  if (typeof opts !== 'object' || opts === null) throw invalid('launchTarget: options object is required');
+  if (typeof opts.command !== 'string' || opts.command.trim() === '') {
+    throw invalid('launchTarget: command must be a non-empty string');
+  }
+  checkRange('startTimeoutMs', opts.startTimeoutMs, 100, 600_000, 'ms');
+  checkRange('intervalMs', opts.intervalMs, 10, 60_000, 'ms');
+  checkRange('cpuSamplingIntervalUs', opts.cpuSamplingIntervalUs, 10, 1_000_000, 'µs');
+  checkRange('heapSamplingIntervalBytes', opts.heapSamplingIntervalBytes, 1024, 1 << 30, 'bytes');
+  checkRange('stopGraceMs', opts.stopGraceMs, 0, 600_000, 'ms');
+  checkRange('maxSamples', opts.maxSamples, 100, 10_000_000, 'samples');
+  if (opts.waitForUrl !== undefined) {
+    let url: URL;
+    try {
+      url = new URL(opts.waitForUrl);
+    } catch {
+      throw new RedlineError(ErrorCodes.BAD_URL, `launchTarget: waitForUrl is not a valid URL: ${opts.waitForUrl}`);
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+      throw new RedlineError(ErrorCodes.BAD_URL, `launchTarget: waitForUrl must be http(s), got ${opts.waitForUrl}`);
+    }
+  }
+  const cwd = opts.cwd ?? process.cwd();
+  if (!existsSync(cwd) || !statSync(cwd).isDirectory()) {
+    throw new RedlineError(ErrorCodes.TARGET_START_FAILED, `target working directory does not exist: ${cwd}`);
+  }
+  const startTimeoutMs = opts.startTimeoutMs ?? 15_000;
+  const intervalMs = opts.intervalMs ?? 100;
+  const cpuSamplingIntervalUs = opts.cpuSamplingIntervalUs ?? 1000;
+  const heapSamplingIntervalBytes = opts.heapSamplingIntervalBytes ?? 32768;
+  const stopGraceMs = opts.stopGraceMs ?? 5000;
+
+  const channel = new ProbeChannel(opts.maxSamples ?? 100_000);
+  await channel.open();
+
+  const baseEnv: Record<string, string | undefined> = { ...process.env, ...opts.env };
+  const userNodeOptions = baseEnv.NODE_OPTIONS?.trim() ?? '';
+  const env: Record<string, string | undefined> = {
+    ...baseEnv,
+    NODE_OPTIONS: `${userNodeOptions} --require ${quoteForNodeOptions(PROBE_REGISTER_CJS)}`.trim(),
+    [PROBE_SOCKET_ENV]: channel.socketPath,
+    [PROBE_INTERVAL_ENV]: String(intervalMs),
+  };
+
+  const stderr = new OutputTail();
+  const stdout = new OutputTail();
+  const child = spawn('/bin/sh', ['-c', opts.command], {
+    cwd,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
+  trackChild(child);
+  child.stdout?.on('data', (c: Buffer) => stdout.push(c));
+  child.stderr?.on('data', (c: Buffer) => stderr.push(c));
+
+  let exitInfo: TargetExit | null = null;
+  let spawnError: Error | null = null;
+  const exited = new Promise<TargetExit>((resolve) => {
+    child.once('error', (err) => {
+      spawnError = err;
+      if (child.pid === undefined) {
+        exitInfo = { code: null, signal: null, atEpochMs: Date.now() };
+        liveChildren.delete(child);
+        resolve(exitInfo);
+      }
+    });
+    child.once('exit', (code, signal) => {
+      exitInfo = { code, signal, atEpochMs: Date.now() };
+      liveChildren.delete(child);
+      resolve(exitInfo);
+    });
+  });
+  // Keep the channel open until the streams are drained so late samples still arrive, then clean up.
+  void exited.then(() => setTimeout(() => channel.close(), 200).unref());
+
+  const describe = `target "${opts.command}"`;
+  const stderrQuote = (): string => {
+    const tail = oneLine(stderr.lines(5));
+    return tail === '' ? 'stderr was empty' : `last stderr: ${tail}`;
+  };
+
+  // Wait for readiness.
+  await new Promise<void>((resolve, reject) => {
+    let settled = false;
+    const cleanups: Array<() => void> = [];
+    const finish = (err?: Error): void => {
+      if (settled) return;
+      settled = true;
+      for (const c of cleanups) c();
+      if (err) reject(err);
+      else resolve();
+    };
+    const timer = setTimeout(() => {
+      const waitedFor = opts.waitForUrl ? `${opts.waitForUrl} never answered` : 'no listening port was reported';
+      killGroup(child, 'SIGKILL');
+      finish(
+        new RedlineError(
+          ErrorCodes.TARGET_START_FAILED,
+          `${describe} did not become ready within ${startTimeoutMs} ms (${waitedFor}); ${stderrQuote()}`,
+        ),
+      );
+    }, startTimeoutMs);
+    cleanups.push(() => clearTimeout(timer));
+
+    void exited.then(async (exit) => {
+      // Let the stderr pipe drain so the message can quote it.
+      await new Promise((r) => setTimeout(r, 50));
+      if (spawnError && child.pid === undefined) {
+        finish(new RedlineError(ErrorCodes.TARGET_START_FAILED, `${describe} could not be started: ${spawnError.message}`));
+        return;
+      }
+      if (exit.code === 127) {
+        finish(new RedlineError(ErrorCodes.TARGET_START_FAILED, `${describe}: command not found (exit code 127); ${stderrQuote()}`));
+        return;
+      }
+      const how = exit.signal ? `signal ${exit.signal}` : `code ${String(exit.code)}`;
+      finish(new RedlineError(ErrorCodes.TARGET_START_FAILED, `${describe} exited with ${how} before it became ready; ${stderrQuote()}`));
+    });
+
+    if (opts.waitForUrl) {
+      const url = opts.waitForUrl;
+      let polling = true;
+      cleanups.push(() => {
+        polling = false;
+      });
+      const poll = async (): Promise<void> => {
+        while (polling) {
+          try {
+            const res = await fetch(url, { signal: AbortSignal.timeout(1000) });
+            await res.body?.cancel();
+            finish();
+            return;
+          } catch {
+            await new Promise((r) => setTimeout(r, 100));
+          }
+        }
+      };
+      void poll();
+    } else {
+      cleanups.push(channel.onFirstListen(() => finish()));
+    }
+  });
+
+  const probePid = (): number | null => {
+    const listen = channel.listens[0];
+    if (listen) return listen.pid;
+    // No port reported (waitForUrl readiness): take the most recent main-thread probe, the innermost process.
+    for (let i = channel.connections.length - 1; i >= 0; i--) {
+      const hello = channel.connections[i]?.hello;
+      if (hello && hello.thread === 'main') return hello.pid;
+    }
+    return null;
+  };
+  const probeConnections = (): ProbeConnection[] => {
+    const pid = probePid();
+    return channel.connections.filter((c) => !c.closed && c.hello !== null && c.hello.pid === pid);
+  };
+  const mainConnection = (what: string): ProbeConnection => {
+    const main = probeConnections().find((c) => c.hello?.thread === 'main');
+    if (!main) {
+      throw new RedlineError(ErrorCodes.TARGET_START_FAILED, `cannot ${what}: the probe is not connected (is the target a Node.js process?)`);
+    }
+    return main;
+  };
+  const wrapProbeError = (what: string) => (err: unknown): never => {
+    if (err instanceof RedlineError) throw err;
+    throw new RedlineError(ErrorCodes.INTERNAL, `${what} failed in the target: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+  };
+  let profiled: ProbeConnection[] = [];
+
+  const handle: TargetHandle = {
+    pid: child.pid ?? -1,
+    get probePid() {
+      return probePid();
+    },
+    get port() {
+      return channel.listens[0]?.port ?? null;
+    },
+    samples() {
+      const pid = probePid();
+      return channel.samples().filter((s) => pid === null || s.pid === pid);
+    },
+    onSample(listener) {
+      return channel.onSample((s) => {
+        const pid = probePid();
+        if (pid === null || s.pid === pid) listener(s);
+      });
+    },
+    async startCpuProfile() {
+      mainConnection('start the CPU profile');
+      profiled = probeConnections();
+      await Promise.all(
+        profiled.map((c) => channel.request(c, { cmd: 'cpu-start', samplingIntervalUs: cpuSamplingIntervalUs }, 10_000)),
+      ).catch(wrapProbeError('starting the CPU profile'));
+    },
+    async stopCpuProfile() {
+      const targets = profiled.filter((c) => !c.closed);
+      profiled = [];
+      const results = await Promise.all(
+        targets.map((c) =>
+          channel
+            .request(c, { cmd: 'cpu-stop' }, 60_000)
+            .then((r) => r as ProfileResult)
+            // A worker that ended meanwhile has no profile to give; the main thread must answer.
+            .catch((err: unknown) => (c.hello?.thread === 'main' ? Promise.reject(err) : null)),
+        ),
+      ).catch(wrapProbeError('stopping the CPU profile'));
+      const main = results.find((r) => r?.thread === 'main');
+      if (!main) throw new RedlineError(ErrorCodes.INTERNAL, 'stopping the CPU profile failed: no profile from the main thread (was it started?)');
+      const out: CpuProfileResult = { profile: main.profile, startEpochMs: main.startEpochMs, endEpochMs: main.endEpochMs };
+      const threads: NonNullable<CpuProfileResult['threads']> = {};
+      for (const r of results) {
+        if (r && r.thread !== 'main') threads[r.thread] = { profile: r.profile, startEpochMs: r.startEpochMs, endEpochMs: r.endEpochMs };
+      }
+      if (Object.keys(threads).length > 0) out.threads = threads;
+      return out;
+    },
+    async startHeapProfile() {
+      const main = mainConnection('start the heap profile');
+      await channel
+        .request(main, { cmd: 'heap-start', samplingIntervalBytes: heapSamplingIntervalBytes }, 10_000)
+        .catch(wrapProbeError('starting the heap profile'));
+    },
+    async stopHeapProfile() {
+      const main = mainConnection('stop the heap profile');
+      const r = (await channel.request(main, { cmd: 'heap-stop' }, 60_000).catch(wrapProbeError('stopping the heap profile'))) as ProfileResult;
+      return { profile: r.profile, startEpochMs: r.startEpochMs, endEpochMs: r.endEpochMs };
+    },
+    exited,
+    stderrTail(lines = 20) {
+      return stderr.lines(lines);
+    },
+    stdoutTail(lines = 20) {
+      return stdout.lines(lines);
+    },
+    async stop() {
+      if (!exitInfo) {
+        killGroup(child, 'SIGTERM');
+        const grace = setTimeout(() => killGroup(child, 'SIGKILL'), stopGraceMs);
+        await exited;
+        clearTimeout(grace);
+      }
+      const e = await exited;
+      return { code: e.code, signal: e.signal };
+    },
+  };
+  return handle;
+}

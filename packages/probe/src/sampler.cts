@@ -1,0 +1,173 @@
+import type { RawProbeSample } from './protocol.cjs';
+
+/** What the sampler needs from the runtime; passed in so the same code runs in the probe and via the inspector. */
+export interface SamplerDeps {
+  performance: {
+    timeOrigin: number;
+    now(): number;
+    eventLoopUtilization(a?: unknown, b?: unknown): { idle: number; active: number; utilization: number };
+  };
+  monitorEventLoopDelay(opts: { resolution: number }): {
+    enable(): boolean;
+    disable(): boolean;
+    reset(): void;
+    count: number;
+    min: number;
+    max: number;
+    mean: number;
+    percentiles: Map<number, number>;
+  };
+  PerformanceObserver: new (cb: (list: { getEntries(): Array<{ duration: number; detail?: unknown }> }) => void) => {
+    observe(opts: { entryTypes: string[] }): void;
+    disconnect(): void;
+  };
+  getHeapStatistics(): { used_heap_size: number; total_heap_size: number };
+  process: {
+    pid: number;
+    memoryUsage(): { heapUsed: number; heapTotal: number; external: number; rss: number };
+    cpuUsage(prev?: { user: number; system: number }): { user: number; system: number };
+    getActiveResourcesInfo(): string[];
+  };
+  isMainThread: boolean;
+  thread: string;
+  /** Resources the probe itself holds (e.g. `{ Timeout: 1, PipeWrap: 1 }`), subtracted from the counts. */
+  ownResources: Record<string, number>;
+}
+
+/** A running sampler: `take()` closes the current window and returns it; `stop()` releases everything. */
+export interface Sampler {
+  take(dropped: number): RawProbeSample;
+  stop(): void;
+}
+
+/**
+ * Creates the window sampler used inside the target.
+ * This function must stay self-contained (no references outside its body) because `attachInspector`
+ * ships its source text to a remote process through `Runtime.evaluate`.
+ */
+export function createSampler(deps: SamplerDeps): Sampler {
+  const resolutionMs = 10;
+  // GC kinds from perf_hooks.constants.NODE_PERFORMANCE_GC_*.
+  const kindNames: Record<number, string> = { 1: 'minor', 4: 'major', 8: 'incremental', 16: 'weakcb' };
+  const perf = deps.performance;
+  const nowEpoch = (): number => perf.timeOrigin + perf.now();
+  const histogram = deps.monitorEventLoopDelay({ resolution: resolutionMs });
+  histogram.enable();
+  let gc: Record<string, { count: number; totalMs: number }> = {};
+  let heapAfterMajorGc: number | null = null;
+  let observer: { disconnect(): void } | null = null;
+  try {
+    const obs = new deps.PerformanceObserver((list) => {
+      try {
+        for (const entry of list.getEntries()) {
+          const detail = entry.detail as { kind?: number } | undefined;
+          const kindNumber = detail?.kind ?? 0;
+          const kind = kindNames[kindNumber] ?? 'other';
+          const slot = gc[kind] ?? (gc[kind] = { count: 0, totalMs: 0 });
+          slot.count += 1;
+          slot.totalMs += entry.duration;
+          // Observer callbacks run shortly after the GC, before much new allocation: close enough to "after GC".
+          if (kind === 'major') heapAfterMajorGc = deps.getHeapStatistics().used_heap_size;
+        }
+      } catch {
+        // never throw into the target
+      }
+    });
+    obs.observe({ entryTypes: ['gc'] });
+    observer = obs;
+  } catch {
+    observer = null;
+  }
+  let prevElu = perf.eventLoopUtilization();
+  let prevCpu = deps.process.cpuUsage();
+  let windowStart = nowEpoch();
+
+  function loopDelay(): RawProbeSample['loopDelay'] {
+    const count = histogram.count;
+    if (!count) return null;
+    // The histogram records the timer period plus the delay; subtract the period to get the delay.
+    const ms = (ns: number): number => Math.max(0, ns / 1e6 - resolutionMs);
+    const percentiles: Array<[number, number]> = [];
+    for (const [p, v] of histogram.percentiles) percentiles.push([p, ms(v)]);
+    percentiles.sort((a, b) => a[0] - b[0]);
+    return { count, minMs: ms(histogram.min), maxMs: ms(histogram.max), meanMs: ms(histogram.mean), percentiles };
+  }
+
+  return {
+    take(dropped: number): RawProbeSample {
+      const end = nowEpoch();
+      const curElu = perf.eventLoopUtilization();
+      const delta = perf.eventLoopUtilization(curElu, prevElu);
+      prevElu = curElu;
+      const delay = loopDelay();
+      histogram.reset();
+      const gcWindow = gc;
+      gc = {};
+      const afterGc = heapAfterMajorGc;
+      heapAfterMajorGc = null;
+      let sample: RawProbeSample;
+      if (deps.isMainThread) {
+        const cpu = deps.process.cpuUsage(prevCpu);
+        prevCpu = deps.process.cpuUsage();
+        const mem = deps.process.memoryUsage();
+        const resources: Record<string, number> = {};
+        for (const type of deps.process.getActiveResourcesInfo()) resources[type] = (resources[type] ?? 0) + 1;
+        for (const [type, n] of Object.entries(deps.ownResources)) {
+          const left = (resources[type] ?? 0) - n;
+          if (left > 0) resources[type] = left;
+          else delete resources[type];
+        }
+        sample = {
+          pid: deps.process.pid,
+          thread: deps.thread,
+          startEpochMs: windowStart,
+          endEpochMs: end,
+          elu: { activeMs: delta.active, idleMs: delta.idle },
+          loopDelay: delay,
+          gc: gcWindow,
+          heapAfterMajorGcBytes: afterGc,
+          heapUsedBytes: mem.heapUsed,
+          heapTotalBytes: mem.heapTotal,
+          externalBytes: mem.external,
+          rssBytes: mem.rss,
+          cpu: { userUs: cpu.user, systemUs: cpu.system },
+          activeResources: resources,
+          dropped,
+        };
+      } else {
+        const heap = deps.getHeapStatistics();
+        sample = {
+          pid: deps.process.pid,
+          thread: deps.thread,
+          startEpochMs: windowStart,
+          endEpochMs: end,
+          elu: { activeMs: delta.active, idleMs: delta.idle },
+          loopDelay: delay,
+          gc: gcWindow,
+          heapAfterMajorGcBytes: afterGc,
+          heapUsedBytes: heap.used_heap_size,
+          heapTotalBytes: heap.total_heap_size,
+          externalBytes: null,
+          rssBytes: null,
+          cpu: null,
+          activeResources: null,
+          dropped,
+        };
+      }
+      windowStart = end;
+      return sample;
+    },
+    stop(): void {
+      try {
+        histogram.disable();
+      } catch {
+        // ignore
+      }
+      try {
+        observer?.disconnect();
+      } catch {
+        // ignore
+      }
+    },
+  };
+}
