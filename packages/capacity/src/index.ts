@@ -8,3 +8,4 @@ export * from './knee.js';
 export * from './search.js';
 export * from './usl-chart.js';
 export * from './step-from-run.js';
+export * from './search-output.js';
