@@ -306,3 +306,12 @@ test('formatFindings renders severity, evidence against thresholds, frames and t
   assert.equal(first.length, 5);
   assert.equal(formatFindings([]), '');
 });
+
+test('"no problem" is not claimed when a number is bad but no rule explains it', () => {
+  const r = makeRunResult({ durationS: N, timeseries: seconds(N, (t) => point(t, 120, 377)), samples: null });
+  const f = top(diagnose(r));
+  assert.equal(f.category, 'no-problem');
+  assert.equal(f.confidence, 0.3);
+  assert.equal(f.title, 'No bottleneck identified, but http.latency.p50 377 ms is past the healthy threshold');
+  assert.match(f.recommendation, /--target/);
+});

@@ -21,6 +21,25 @@ export function noProblemFinding(ctx: RuleContext): Finding {
     evidence.push({ metric: 'http.latency.p50', value: round(median(ctx.timeseries.map((p) => p.latency.p50))), threshold: Thresholds.WAIT_MIN_LATENCY_MS, comparison: '<', unit: 'ms' });
   }
   const probed = s.length > 0;
+  const holds = (e: Evidence): boolean =>
+    e.comparison === '<' ? e.value < e.threshold : e.comparison === '<=' ? e.value <= e.threshold : e.comparison === '>' ? e.value > e.threshold : e.value >= e.threshold;
+  const outOfRange = evidence.filter((e) => !holds(e));
+  if (outOfRange.length > 0) {
+    // Some number is bad but no rule explains it: say so rather than "no problem".
+    const what = outOfRange.map((e) => `${e.metric} ${e.value} ${e.unit}`).join(', ');
+    return {
+      category: 'no-problem',
+      severity: 'info',
+      confidence: 0.3,
+      title: `No bottleneck identified, but ${what} ${outOfRange.length === 1 ? 'is' : 'are'} past the healthy threshold`,
+      window: ctx.active,
+      evidence,
+      frames: [],
+      recommendation: probed
+        ? 'No rule matched these numbers: look at the CPU profile and the per-second timeline around the worst seconds, or run longer for a clearer trend.'
+        : 'Run with --target (or --attach) so the probe can look inside the target and name the cause.',
+    };
+  }
   return {
     category: 'no-problem',
     severity: 'info',
