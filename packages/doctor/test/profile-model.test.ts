@@ -78,6 +78,15 @@ test('frames of a compiled TypeScript script resolve through its source map to t
   assert.equal(raw?.line, 1);
 });
 
+test('an inline (data: URL) source map resolves too', async () => {
+  const inline = await recordProfile(`${FIXTURES}ts-app/build-inline/checksum.js`);
+  const model = createProfileModel(inline.profile, { appRoot: join(FIXTURES, 'ts-app') });
+  const frame = model.frames.find((f) => f.functionName === 'computeChecksum');
+  assert.equal(frame?.mapped, true);
+  assert.equal(frame?.file, 'src/checksum.ts');
+  assert.equal(frame?.line, 8);
+});
+
 test('code areas: app, dependency, node internals and V8', () => {
   assert.equal(classifyArea('file:///srv/app/dist/server.js'), 'app');
   assert.equal(classifyArea('file:///srv/app/node_modules/fastify/lib/route.js'), 'dependency');
