@@ -37,7 +37,7 @@ export function renderSearchText(result: SearchResult): string {
   if (m) {
     out.push(
       `max sustainable ${m.lowerBound ? 'at least ' : ''}${fmt(m.level)}${unit} under ${result.slo.expression}: ` +
-        `throughput ${fmt(m.throughput)}/s, p(${result.slo.percentile}) ${fmt(m.sloLatencyMs)} ms, p99 ${fmt(m.p99Ms)} ms, errors ${(m.errorRate * 100).toFixed(2)} % (step ${m.step + 1})`,
+        `throughput ${fmt(m.throughput)}/s, p(${result.slo.percentile}) ${fmt(m.sloLatencyMs)} ms${result.slo.percentile === 99 ? '' : `, p99 ${fmt(m.p99Ms)} ms`}, errors ${(m.errorRate * 100).toFixed(2)} % (step ${m.step + 1})`,
     );
   } else {
     out.push(`no sustainable level found under ${result.slo.expression}`);

@@ -166,6 +166,11 @@ export interface SearchOptions {
   /** Called after every step. Errors thrown here abort the search. */
   onStep?: (progress: SearchProgress) => void;
   signal?: AbortSignal;
+  /**
+   * A step still running this long after the budget ran out is aborted (through the signal the
+   * runner gets) and the search ends with `budget`. Default 10 % of `maxDurationMs`, at least 5 s.
+   */
+  budgetGraceMs?: number;
   clock?: Clock;
 }
 
@@ -173,7 +178,7 @@ function invalid(message: string): RedlineError {
   return new RedlineError(ErrorCodes.INVALID_ARGUMENT, message);
 }
 
-interface Resolved extends Required<Omit<SearchOptions, 'slo' | 'onStep' | 'signal' | 'clock' | 'increment' | 'growthFactor' | 'usl'>> {
+interface Resolved extends Required<Omit<SearchOptions, 'slo' | 'onStep' | 'signal' | 'clock' | 'increment' | 'growthFactor' | 'usl' | 'budgetGraceMs'>> {
   slo: Slo;
   increment: number | null;
   growthFactor: number;
@@ -280,7 +285,22 @@ function roundLevel(o: Resolved, level: number): number {
 export async function searchCapacity(runStep: StepRunner, options: SearchOptions): Promise<SearchResult> {
   const o = resolveOptions(options);
   const clock = options.clock ?? systemClock;
-  const signal = options.signal ?? new AbortController().signal;
+  const graceMs = options.budgetGraceMs ?? Math.max(5000, o.maxDurationMs * 0.1);
+  if (!Number.isFinite(graceMs) || graceMs < 0) throw invalid(`budgetGraceMs must be a finite number >= 0, got ${graceMs}`);
+  // The runner's signal fires on the caller's abort or when a step overruns the budget by the grace.
+  const controller = new AbortController();
+  const userSignal = options.signal;
+  const onUserAbort = (): void => controller.abort(userSignal?.reason);
+  if (userSignal?.aborted) onUserAbort();
+  userSignal?.addEventListener('abort', onUserAbort, { once: true });
+  let overran = false;
+  const deadline = setTimeout(() => {
+    overran = true;
+    controller.abort(new RedlineError(ErrorCodes.TIMEOUT, `the capacity search overran its ${o.maxDurationMs} ms budget`));
+  }, o.maxDurationMs + graceMs);
+  deadline.unref();
+  const signal = controller.signal;
+  const stopped = (): SearchStopReason => (overran ? 'budget' : 'aborted');
   const startedMs = clock.now();
   const stepCostMs = o.warmupMs + o.stepDurationMs;
   let plannedMs = 0;
@@ -293,7 +313,7 @@ export async function searchCapacity(runStep: StepRunner, options: SearchOptions
 
   /** Runs one step, or returns a stop reason when none may start. */
   const run = async (level: number, phase: SearchStep['phase'], reference: SearchStep | null): Promise<SearchStep | SearchStopReason> => {
-    if (signal.aborted) return 'aborted';
+    if (signal.aborted) return stopped();
     if (steps.length >= o.maxSteps) return 'max-steps';
     if (elapsed() + stepCostMs > o.maxDurationMs) return 'budget';
     const spec: StepSpec = { model: o.model, level, durationMs: o.stepDurationMs, warmupMs: o.warmupMs };
@@ -301,11 +321,11 @@ export async function searchCapacity(runStep: StepRunner, options: SearchOptions
     try {
       measurement = await runStep(spec, signal);
     } catch (err) {
-      if (signal.aborted) return 'aborted';
+      if (signal.aborted) return stopped();
       throw err;
     }
     plannedMs += stepCostMs;
-    if (signal.aborted) return 'aborted';
+    if (signal.aborted) return stopped();
     const { sloLatencyMs, problems } = judge(o, measurement, level, reference);
     const little = checkLittlesLaw(measurement, o.littleTolerance);
     const step: SearchStep = { index: steps.length, phase, spec, measurement, sloLatencyMs, ok: problems.length === 0, problems, little };
@@ -328,54 +348,61 @@ export async function searchCapacity(runStep: StepRunner, options: SearchOptions
     return step;
   };
 
-  // Ramp.
-  let level = roundLevel(o, o.startLevel);
-  while (stopReason === null) {
-    const outcome = await run(level, 'ramp', good);
-    if (typeof outcome === 'string') {
-      stopReason = outcome;
-      break;
-    }
-    if (outcome.measurement.generatorLimited) {
-      stopReason = 'generator-limited';
-      break;
-    }
-    if (!outcome.ok) {
-      bad = outcome;
-      stopReason = outcome.problems[0]!;
-      break;
-    }
-    good = outcome;
-    if (level >= o.maxLevel) {
-      stopReason = 'max-level';
-      break;
-    }
-    let next = roundLevel(o, o.increment !== null ? level + o.increment : level * o.growthFactor);
-    if (next <= level) next = level + 1;
-    level = Math.min(next, roundLevel(o, o.maxLevel));
-  }
-
-  // Bisect between the last good and the first bad level.
-  if (good && bad) {
-    for (let i = 0; i < o.bisectIterations; i++) {
-      const lo = good.spec.level;
-      const hi = bad.spec.level;
-      if (hi - lo <= o.bisectResolution * lo || (o.model === 'closed' && hi - lo <= 1)) break;
-      const mid = roundLevel(o, (lo + hi) / 2);
-      if (mid <= lo || mid >= hi) break;
-      const outcome = await run(mid, 'bisect', good);
+  try {
+    // Ramp.
+    let level = roundLevel(o, o.startLevel);
+    while (stopReason === null) {
+      const outcome = await run(level, 'ramp', good);
       if (typeof outcome === 'string') {
-        if (outcome === 'aborted') stopReason = 'aborted';
+        stopReason = outcome;
         break;
       }
-      if (outcome.measurement.generatorLimited) break;
-      if (outcome.ok) good = outcome;
-      else bad = outcome;
+      if (outcome.measurement.generatorLimited) {
+        stopReason = 'generator-limited';
+        break;
+      }
+      if (!outcome.ok) {
+        bad = outcome;
+        stopReason = outcome.problems[0]!;
+        break;
+      }
+      good = outcome;
+      if (level >= o.maxLevel) {
+        stopReason = 'max-level';
+        break;
+      }
+      let next = roundLevel(o, o.increment !== null ? level + o.increment : level * o.growthFactor);
+      if (next <= level) next = level + 1;
+      level = Math.min(next, roundLevel(o, o.maxLevel));
     }
+
+    // Bisect between the last good and the first bad level.
+    if (good && bad) {
+      for (let i = 0; i < o.bisectIterations; i++) {
+        const lo = good.spec.level;
+        const hi = bad.spec.level;
+        if (hi - lo <= o.bisectResolution * lo || (o.model === 'closed' && hi - lo <= 1)) break;
+        const mid = roundLevel(o, (lo + hi) / 2);
+        if (mid <= lo || mid >= hi) break;
+        const outcome = await run(mid, 'bisect', good);
+        if (typeof outcome === 'string') {
+          if (outcome === 'aborted' || overran) stopReason = outcome;
+          break;
+        }
+        if (outcome.measurement.generatorLimited) break;
+        if (outcome.ok) good = outcome;
+        else bad = outcome;
+      }
+    }
+
+  } finally {
+    clearTimeout(deadline);
+    userSignal?.removeEventListener('abort', onUserAbort);
   }
 
   const finalReason: SearchStopReason = stopReason ?? 'max-steps';
   if (finalReason === 'aborted') flags.push({ kind: 'aborted', message: 'the search was aborted; the result covers the steps that completed' });
+  if (overran) flags.push({ kind: 'aborted', message: `a step overran the ${o.maxDurationMs} ms budget by more than ${graceMs} ms and was aborted` });
   const lowerBound = bad === null;
   if (good && lowerBound) {
     flags.push({

@@ -158,6 +158,24 @@ describe('searchCapacity against a simulated M/M/c queue', () => {
     assert.ok(result.flags.some((f) => f.kind === 'aborted'));
   });
 
+  it('aborts a step that overruns the budget and ends with budget', async () => {
+    let sawAbort = false;
+    const hanging: StepRunner = (_step, signal) =>
+      new Promise((_resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error('runner ignored the abort')), 5000);
+        signal.addEventListener('abort', () => {
+          sawAbort = true;
+          clearTimeout(timer);
+          reject(signal.reason as Error);
+        });
+      });
+    const result = await searchCapacity(hanging, openOptions({ stepDurationMs: 100, warmupMs: 0, maxDurationMs: 200, budgetGraceMs: 50 }));
+    assert.equal(sawAbort, true);
+    assert.equal(result.stopReason, 'budget');
+    assert.equal(result.steps.length, 0);
+    assert.ok(result.flags.some((f) => f.message === 'a step overran the 200 ms budget by more than 50 ms and was aborted'));
+  });
+
   it('takes the knee from a USL fit when there are six or more steps', async () => {
     const truth = { sigma: 0.03, kappa: 0.0004, lambda: 100 };
     const runner: StepRunner = async (step) => {
