@@ -108,6 +108,8 @@ export class ProfileModel {
   readonly startEpochMs: number;
   /** Wall time the profile covers, in ms. */
   readonly durationMs: number;
+  /** Thread the profile came from (the probe's `$redline.thread`), `main` when not said. */
+  readonly thread: string;
 
   readonly #nodes: InternalNode[];
   readonly #root: number;
@@ -130,6 +132,7 @@ export class ProfileModel {
     this.profile = profile;
     this.startEpochMs = startEpochMs;
     this.durationMs = Math.max(0, (profile.endTime - profile.startTime) / 1000);
+    this.thread = profile.$redline?.thread ?? 'main';
 
     const resolver = sourceMaps ? new SourceMapResolver() : null;
     const frames: ResolvedFrame[] = [];

@@ -13,6 +13,8 @@ test('diagnoseRunDir reads result.json and the probe profile on the run clock', 
   const dir = await mkdtemp(join(tmpdir(), 'redline-rundir-'));
   // The probe stores its clock inside the profile; the run starts 2 s before the profile.
   const profile = { ...rec.profile, $redline: { startEpochMs: rec.startEpochMs, thread: 'main' } };
+  assert.equal(createProfileModel({ ...rec.profile, $redline: { thread: 'worker-1' } }).thread, 'worker-1');
+  assert.equal(createProfileModel(rec.profile).thread, 'main');
   const files = await writeProfileExports(createProfileModel(profile), dir);
   const n = 6;
   const result = makeRunResult({
