@@ -46,6 +46,28 @@ describe('basic operations', () => {
     assert.equal(s.deletes, 1);
   });
 
+  it('getSync reads L1 only, synchronously, and counts only hits', async () => {
+    const store = createMemoryStore();
+    const writer = createCache({ l2: store });
+    const reader = createCache({ l2: store });
+    await writer.set('k', 'v');
+    assert.equal(reader.getSync('k'), undefined, 'not in this instance\'s L1 yet');
+    assert.equal(await reader.get('k'), 'v');
+    assert.equal(reader.getSync('k'), 'v');
+    assert.deepEqual(reader.stats().hits, { l1: 1, l2: 1, total: 2 });
+    assert.equal(reader.stats().misses, 0);
+  });
+
+  it('l1.ttl caps how long L1 trusts an entry before re-reading L2', async () => {
+    const clock = new ManualTimerClock(0);
+    const store = createMemoryStore({ clock });
+    const cache = createCache({ clock, ttl: '1m', l1: { ttl: '5s' }, l2: store });
+    await cache.set('k', 1);
+    clock.advance(5000);
+    assert.equal(await cache.get('k'), 1);
+    assert.deepEqual(cache.stats().hits, { l1: 0, l2: 1, total: 1 });
+  });
+
   it('namespaces isolate keys, tags and clear()', async () => {
     const cache = createCache({ namespace: 'app' });
     const users = cache.namespace('users');

@@ -172,6 +172,38 @@ describe('cross-instance invalidation over Redis pub/sub', () => {
   });
 });
 
+describe('Redis store', () => {
+  it('clear() on a namespace removes only that namespace from Redis and from other instances', async () => {
+    const a = instance();
+    const b = instance();
+    await Promise.all([a.ready(), b.ready()]);
+    const aOrders = a.namespace('orders');
+    const aUsers = a.namespace('users');
+    await aOrders.set('1', 'o1', { tags: ['recent'] });
+    await aUsers.set('1', 'u1', { tags: ['recent'] });
+    assert.equal(await b.namespace('orders').get('1'), 'o1');
+    await aOrders.clear();
+    await waitUntil('B to drop the orders namespace', async () => (await b.namespace('orders').get('1')) === undefined, 100, 1);
+    assert.equal(await b.namespace('users').get('1'), 'u1');
+    // Tags are namespaced too: the users entry is still reachable by its own namespace's tag.
+    await aUsers.deleteByTag('recent');
+    assert.equal(await a.namespace('users').get('1'), undefined);
+    await waitUntil('B to drop the tagged users entry', async () => (await b.namespace('users').get('1')) === undefined, 100, 1);
+  });
+
+  it('expires keys in Redis after ttl + grace', async () => {
+    const a = instance({ ttl: 100, grace: 100 }, false);
+    const b = instance({ ttl: 100, grace: 100 }, false);
+    await a.set('short', 'lived');
+    assert.equal(await b.get('short'), 'lived');
+    await sleep(120);
+    assert.equal(await b.get('short', { allowStale: true }), 'lived', 'stale but within grace');
+    await sleep(120);
+    const c = instance({}, false);
+    assert.equal(await c.get('short', { allowStale: true }), undefined, 'gone from Redis after ttl + grace');
+  });
+});
+
 describe('Redis killed mid-test', () => {
   it('keeps serving from L1 and the factory, then resumes L2 and the bus after a restart', async () => {
     const opts: Partial<CacheOptions> = { circuitBreaker: { failureThreshold: 3, open: 200, maxOpen: 400 } };
