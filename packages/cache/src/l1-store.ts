@@ -3,7 +3,7 @@ import { LruPolicy } from './eviction/lru.js';
 import { WTinyLfuPolicy } from './eviction/w-tinylfu.js';
 
 /** Why an entry left L1; used as the `reason` label of eviction counters. */
-export type EvictionReason = 'capacity' | 'expired' | 'deleted' | 'invalidated' | 'replaced' | 'cleared';
+export type EvictionReason = 'capacity' | 'expired' | 'deleted' | 'invalidated' | 'cleared';
 
 /** Options of the in-process L1 store (already validated and normalised). */
 export interface L1StoreOptions {

@@ -91,7 +91,7 @@ export class CacheCounters {
   busReceived = 0;
   busErrors = 0;
   busReconnects = 0;
-  readonly evictions: Record<EvictionReason, number> = { capacity: 0, expired: 0, deleted: 0, invalidated: 0, replaced: 0, cleared: 0 };
+  readonly evictions: Record<EvictionReason, number> = { capacity: 0, expired: 0, deleted: 0, invalidated: 0, cleared: 0 };
   readonly factoryMs = new BucketHistogram();
   readonly l2Ms = new BucketHistogram();
   readonly busLagMs = new BucketHistogram();
@@ -111,6 +111,7 @@ export interface CacheStats {
   factory: { calls: number; errors: number; hardTimeouts: number; waitersMerged: number; durationMs: HistogramSummary };
   lock: { acquired: number; waits: number; waitHits: number; timeouts: number };
   evictions: Record<EvictionReason, number>;
+  /** `maxSizeBytes` is `Infinity` (`null` in JSON) when L1 is not byte-bounded. */
   l1: { entries: number; sizeBytes: number; maxEntries: number; maxSizeBytes: number; policy: string } | undefined;
   l2: { errors: number; skipped: number; corrupt: number; circuit: CircuitState; latencyMs: HistogramSummary } | undefined;
   bus: { published: number; received: number; errors: number; reconnects: number; lagMs: HistogramSummary } | undefined;
