@@ -1,9 +1,9 @@
 import type { UslPoint } from './usl.js';
 
 /**
- * The knee of a measured throughput curve: the point farthest above the chord from the first to
- * the highest-throughput point, with both axes normalised to 0–1 (the "Kneedle" idea). Only the
- * rising part up to the throughput peak is considered, since the knee is where scaling stops.
+ * The knee of a measured throughput curve: the point farthest above the chord from the lowest to
+ * the highest concurrency, with both axes normalised to 0–1 (the "Kneedle" idea). Only points up to
+ * the throughput peak are candidates, since the knee is where scaling stops, not where it collapses.
  * Returns null for fewer than two points; the peak itself for a curve that never bends.
  */
 export function measuredKnee(points: readonly UslPoint[]): UslPoint | null {
@@ -13,20 +13,20 @@ export function measuredKnee(points: readonly UslPoint[]): UslPoint | null {
   sorted.forEach((p, i) => {
     if (p.throughput > sorted[peakIndex]!.throughput) peakIndex = i;
   });
-  const rising = sorted.slice(0, peakIndex + 1);
-  const first = rising[0]!;
-  const last = rising.at(-1)!;
-  if (rising.length < 3) return { concurrency: last.concurrency, throughput: last.throughput };
+  const first = sorted[0]!;
+  const last = sorted.at(-1)!;
+  const peak = sorted[peakIndex]!;
   const spanN = last.concurrency - first.concurrency || 1;
-  const spanX = last.throughput - first.throughput || 1;
-  let best = last;
-  let bestDistance = 0;
-  for (const p of rising) {
-    const n = (p.concurrency - first.concurrency) / spanN;
-    const x = (p.throughput - first.throughput) / spanX;
-    // Height above the diagonal of the unit square: large where the curve has already flattened.
-    const distance = x - n;
-    if (distance > bestDistance + 1e-12) {
+  const spanX = peak.throughput - Math.min(...sorted.map((p) => p.throughput)) || 1;
+  const slopeX = (last.throughput - first.throughput) / spanX;
+  // Height above the chord: large where the curve has already flattened.
+  const height = (p: UslPoint): number => (p.throughput - first.throughput) / spanX - slopeX * ((p.concurrency - first.concurrency) / spanN);
+  // Start from the peak so a curve that never bends (all heights equal) reports its peak.
+  let best = peak;
+  let bestDistance = height(peak);
+  for (const p of sorted.slice(0, peakIndex)) {
+    const distance = height(p);
+    if (distance > bestDistance + 1e-9) {
       bestDistance = distance;
       best = p;
     }

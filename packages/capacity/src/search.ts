@@ -65,7 +65,7 @@ export interface SearchStep {
 
 /** Something the user should know about the search's evidence. */
 export interface SearchFlag {
-  kind: 'littles-law' | 'generator-limited' | 'lower-bound' | 'first-step-failed' | 'usl-not-converged' | 'aborted';
+  kind: 'littles-law' | 'generator-limited' | 'lower-bound' | 'first-step-failed' | 'usl-not-converged' | 'usl-knee-implausible' | 'aborted';
   /** Step index the flag is about, when it is about one. */
   step?: number;
   message: string;
@@ -432,6 +432,9 @@ export async function searchCapacity(runStep: StepRunner, options: SearchOptions
   return { model: o.model, slo: o.slo, errorBudget: o.errorBudget, maxSustainable, stopReason: finalReason, knee, measuredKnee: measured, usl, steps, flags, elapsedMs: elapsed(), budgetMs: o.maxDurationMs };
 }
 
+/** The USL knee is used only when its peak throughput is at most this multiple of the highest measured one. */
+export const USL_KNEE_MAX_OVERSHOOT = 1.1;
+
 function findKnee(
   steps: readonly SearchStep[],
   uslOptions: UslFitOptions,
@@ -449,7 +452,15 @@ function findKnee(
     if (!usl.converged) {
       flags.push({ kind: 'usl-not-converged', message: usl.message });
     } else if (Number.isFinite(usl.nMax) && usl.nMax <= points.at(-1)!.concurrency * 2) {
-      return { knee: { source: 'usl', concurrency: usl.nMax, throughput: usl.xMax }, measured, usl };
+      // A USL peak far above every measured throughput is the model smoothing a hard limit, not a knee.
+      const measuredMax = Math.max(...points.map((p) => p.throughput));
+      if (usl.xMax <= measuredMax * USL_KNEE_MAX_OVERSHOOT) {
+        return { knee: { source: 'usl', concurrency: usl.nMax, throughput: usl.xMax }, measured, usl };
+      }
+      flags.push({
+        kind: 'usl-knee-implausible',
+        message: `the USL peak (${fmt(usl.xMax)}/s at N=${fmt(usl.nMax)}) is more than ${Math.round((USL_KNEE_MAX_OVERSHOOT - 1) * 100)} % above the highest measured throughput (${fmt(measuredMax)}/s); the knee comes from the measured curve`,
+      });
     }
   }
   return { knee: measured, measured, usl };

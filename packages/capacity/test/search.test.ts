@@ -198,6 +198,22 @@ describe('searchCapacity against a simulated M/M/c queue', () => {
     assert.ok(Math.abs(result.knee.concurrency - trueNMax) <= 1, `knee ${result.knee.concurrency} vs ${trueNMax}`);
   });
 
+  it('falls back to the measured knee when the USL peak overshoots every measurement', async () => {
+    // A hard 200/s limit: in flight grows steeply past it while throughput stays flat.
+    const runner: StepRunner = async (step) => {
+      const x = Math.min(step.level, 200);
+      const concurrency = step.level < 200 ? step.level * 0.051 : 10.2 + (step.level - 200) * 1.6;
+      const mean = (concurrency / x) * 1000;
+      return { level: step.level, throughput: x, latency: { mean, p50: mean, p90: mean * 1.1, p99: mean * 1.3, max: mean * 1.5 }, errorRate: 0, concurrencyMean: concurrency, generatorLimited: false };
+    };
+    const result = await searchCapacity(runner, openOptions({ slo: 'p(99)<150', maxLevel: 400, usl: { bootstrapIterations: 0 } }));
+    assert.ok(result.usl?.converged && result.usl.xMax > 220, `USL X_max ${result.usl?.xMax}`);
+    assert.equal(result.knee?.source, 'measured');
+    assert.equal(result.knee?.throughput, 200);
+    const flag = result.flags.find((f) => f.kind === 'usl-knee-implausible');
+    assert.match(flag?.message ?? '', /^the USL peak \([\d.]+\/s at N=\d+\) is more than 10 % above the highest measured throughput \(200\/s\); the knee comes from the measured curve$/);
+  });
+
   it('rejects bad options with a clear message', async () => {
     const runner = queueSimRunner({ servers: 1, serviceMs: 1 });
     const cases: Array<[Partial<SearchOptions>, string, string]> = [
