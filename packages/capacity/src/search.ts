@@ -15,7 +15,7 @@ export interface StepSpec {
 /** What a step runner measured over a step's steady-state window (warm-up excluded). */
 export interface StepMeasurement {
   level: number;
-  /** Completed requests per second. */
+  /** Requests per second that completed without error. */
   throughput: number;
   /** Latency in ms (from the intended send time in open models). */
   latency: { mean: number; p50: number; p90: number; p99: number; max: number };
