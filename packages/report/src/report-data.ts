@@ -1,0 +1,146 @@
+import { LatencyHistogram, type ResolvedStage, type RunResult } from '@redline/core';
+
+/** A shaded band on the time axis (a load stage, or the profiled window), seconds since run start. */
+export interface TimeBand {
+  startS: number;
+  endS: number;
+  label: string;
+}
+
+/** The HDR percentile spectrum of corrected latency and service time on a shared percentile axis. */
+export interface SpectrumData {
+  /** Percentiles 0–100. */
+  percentiles: number[];
+  /** Corrected latency (ms) at each percentile. */
+  latencyMs: number[];
+  /** Service time (ms) at each percentile. */
+  serviceMs: number[];
+}
+
+/** Per-second series of the target process, aligned on the run clock. */
+export interface TargetSeries {
+  t: number[];
+  elu: number[];
+  loopDelayP99Ms: number[];
+  loopDelayMeanMs: number[];
+  gcShare: number[];
+  heapUsedMiB: number[];
+  heapTotalMiB: number[];
+  rssMiB: number[];
+  cpuCores: number[];
+}
+
+/** What the report page's charts draw; everything is per second since run start. */
+export interface ReportChartData {
+  t: number[];
+  requestsPerSec: number[];
+  errorsPerSec: number[];
+  intendedRate: (number | null)[];
+  latency: { p50: number[]; p90: number[]; p99: number[]; max: number[] };
+  serviceTime: { p50: number[]; p90: number[]; p99: number[]; max: number[] };
+  errorsByKind: Record<string, number[]>;
+  vus: number[];
+  scheduleLagP99Ms: number[];
+  stages: TimeBand[];
+  profileWindow: TimeBand | null;
+  spectrum: SpectrumData | null;
+  target: TargetSeries | null;
+}
+
+/**
+ * The stage bands of every ramping scenario (`options.stages`), placed at the scenario's start.
+ * Scenarios without stages give none.
+ */
+export function stageBands(result: RunResult): TimeBand[] {
+  const bands: TimeBand[] = [];
+  const multi = result.config.scenarios.length > 1;
+  for (const sc of result.config.scenarios) {
+    const stages = (sc.options as { stages?: unknown }).stages;
+    if (!Array.isArray(stages)) continue;
+    let at = sc.startMs / 1000;
+    stages.forEach((raw: unknown, i: number) => {
+      const st = raw as Partial<ResolvedStage>;
+      if (typeof st.durationMs !== 'number' || typeof st.target !== 'number') return;
+      const end = at + st.durationMs / 1000;
+      bands.push({ startS: at, endS: end, label: `${multi ? `${sc.name} ` : ''}stage ${i + 1} → ${st.target}` });
+      at = end;
+    });
+  }
+  return bands;
+}
+
+/**
+ * The percentile spectrum of two histograms on one axis: percentiles evenly spaced on a log scale of
+ * 1/(1−p), `pointsPerNine` per nine, up to the nines the sample count supports, plus the max.
+ */
+export function spectrumOf(latency: LatencyHistogram, service: LatencyHistogram, pointsPerNine = 12): SpectrumData | null {
+  const count = Math.max(latency.count, service.count);
+  if (count === 0) return null;
+  const nines = Math.max(1, Math.ceil(Math.log10(count)));
+  const percentiles: number[] = [];
+  for (let i = 0; i < nines * pointsPerNine; i++) percentiles.push(100 * (1 - 10 ** (-i / pointsPerNine)));
+  percentiles.push(100);
+  const at = (h: LatencyHistogram, p: number): number => (p >= 100 ? h.maxMs : h.percentileMs(p));
+  return {
+    percentiles,
+    latencyMs: percentiles.map((p) => at(latency, p)),
+    serviceMs: percentiles.map((p) => at(service, p)),
+  };
+}
+
+const MIB = 1024 * 1024;
+const round = (v: number, digits: number): number => {
+  const f = 10 ** digits;
+  return Math.round(v * f) / f;
+};
+
+/** Builds the chart data of a run: its time series, stages, spectrum and target samples. */
+export function chartData(result: RunResult): ReportChartData {
+  const ts = result.timeseries;
+  const kinds = new Set<string>();
+  for (const p of ts) for (const k of Object.keys(p.errorsByKind)) kinds.add(k);
+  const errorsByKind: Record<string, number[]> = {};
+  for (const k of [...kinds].sort()) errorsByKind[k] = ts.map((p) => p.errorsByKind[k] ?? 0);
+  // Each point covers one second, so its count is already a per-second rate, except a short last second.
+  const perSec = (p: { t: number }, v: number, i: number): number => {
+    const lastPartial = i === ts.length - 1 ? result.summary.durationMs / 1000 - (p.t - 1) : 1;
+    return lastPartial > 0.05 && lastPartial < 1 ? round(v / lastPartial, 2) : v;
+  };
+  let spectrum: SpectrumData | null = null;
+  if (result.histograms.latency !== '' && result.histograms.serviceTime !== '') {
+    spectrum = spectrumOf(LatencyHistogram.decode(result.histograms.latency), LatencyHistogram.decode(result.histograms.serviceTime));
+  }
+  const samples = [...(result.target?.samples ?? [])].sort((a, b) => a.t - b.t);
+  const target: TargetSeries | null =
+    samples.length === 0
+      ? null
+      : {
+          t: samples.map((s) => s.t),
+          elu: samples.map((s) => round(s.elu, 4)),
+          loopDelayP99Ms: samples.map((s) => round(s.loopDelayMs.p99, 3)),
+          loopDelayMeanMs: samples.map((s) => round(s.loopDelayMs.mean, 3)),
+          gcShare: samples.map((s) => round(s.gcShare, 4)),
+          heapUsedMiB: samples.map((s) => round(s.heapUsedBytes / MIB, 2)),
+          heapTotalMiB: samples.map((s) => round(s.heapTotalBytes / MIB, 2)),
+          rssMiB: samples.map((s) => round(s.rssBytes / MIB, 2)),
+          cpuCores: samples.map((s) => round(s.cpuUser + s.cpuSystem, 3)),
+        };
+  const pw = result.target?.profileWindow ?? null;
+  const lat = (k: 'p50' | 'p90' | 'p99' | 'max'): number[] => ts.map((p) => round(p.latency[k], 3));
+  const svc = (k: 'p50' | 'p90' | 'p99' | 'max'): number[] => ts.map((p) => round(p.serviceTime[k], 3));
+  return {
+    t: ts.map((p) => p.t),
+    requestsPerSec: ts.map((p, i) => perSec(p, p.requests, i)),
+    errorsPerSec: ts.map((p, i) => perSec(p, p.errors, i)),
+    intendedRate: ts.map((p) => p.intendedRate),
+    latency: { p50: lat('p50'), p90: lat('p90'), p99: lat('p99'), max: lat('max') },
+    serviceTime: { p50: svc('p50'), p90: svc('p90'), p99: svc('p99'), max: svc('max') },
+    errorsByKind,
+    vus: ts.map((p) => p.vus),
+    scheduleLagP99Ms: ts.map((p) => round(p.scheduleLagMs.p99, 3)),
+    stages: stageBands(result),
+    profileWindow: pw === null ? null : { startS: pw.startS, endS: pw.endS, label: 'CPU profile' },
+    spectrum,
+    target,
+  };
+}

@@ -1,0 +1,68 @@
+import { join, resolve } from 'node:path';
+import { readRunResult, writeFileAtomic, type RunResult } from '@redline/core';
+import { createProfileModel, loadCpuProfile, type FlameNode } from '@redline/doctor';
+import type { FlamePruneOptions } from './flame-data.js';
+import { renderReportHtml } from './report-html.js';
+
+/** File name of the report inside a run directory. */
+export const REPORT_FILE = 'report.html';
+
+/** Options of {@link writeReport}. */
+export interface WriteReportOptions {
+  /** Where to write; default `<runDir>/report.html`. */
+  outPath?: string;
+  /** Absolute directory of the target's sources: profile paths inside it are shown relative to it. */
+  appRoot?: string;
+  /** Resolve profile frames through source maps (TypeScript paths). Default true. */
+  sourceMaps?: boolean;
+  /** Flame-graph pruning (defaults: 0.01 % share, 25 000 nodes). */
+  flamePrune?: FlamePruneOptions;
+  /** Inline SVG for a capacity section (trusted markup). */
+  capacitySvg?: string;
+}
+
+/** A run's CPU profile as a call tree, or a note saying why there is none. */
+export interface LoadedFlame {
+  flame?: FlameNode;
+  sampleMs?: number;
+  note?: string;
+}
+
+/**
+ * Reads the CPU profile a run directory names (`result.target.profiles.cpuprofile`) and returns its
+ * call tree through `@redline/doctor`. A missing or unreadable profile gives a note, not an error,
+ * so a report is still written.
+ */
+export async function loadRunFlame(runDir: string, result: RunResult, opts: { appRoot?: string; sourceMaps?: boolean } = {}): Promise<LoadedFlame> {
+  const rel = result.target?.profiles.cpuprofile;
+  if (rel === undefined || rel === '') return {};
+  const path = join(resolve(runDir), rel);
+  try {
+    const profile = await loadCpuProfile(path);
+    const model = createProfileModel(profile, { sourceMaps: opts.sourceMaps ?? true, ...(opts.appRoot !== undefined ? { appRoot: opts.appRoot } : {}) });
+    const samples = model.sampleCount();
+    return { flame: model.flameTree(), ...(samples > 0 ? { sampleMs: model.durationMs / samples } : {}) };
+  } catch (err) {
+    return { note: `The CPU profile ${rel} could not be used: ${err instanceof Error ? err.message : String(err)}` };
+  }
+}
+
+/**
+ * Writes the self-contained HTML report of a run directory (atomically) and returns its path.
+ * Throws REDLINE_ERR_BAD_RUN_DIR when the directory is missing, holds no result, or has an
+ * unsupported schema version. Call it at the end of `redline run` and for `redline report RUN_DIR`.
+ */
+export async function writeReport(runDir: string, opts: WriteReportOptions = {}): Promise<string> {
+  const result = await readRunResult(runDir);
+  const loaded = await loadRunFlame(runDir, result, opts);
+  const html = renderReportHtml(result, {
+    ...(loaded.flame ? { flame: loaded.flame } : {}),
+    ...(loaded.sampleMs !== undefined ? { flameSampleMs: loaded.sampleMs } : {}),
+    ...(loaded.note ? { notes: [loaded.note] } : {}),
+    ...(opts.flamePrune ? { flamePrune: opts.flamePrune } : {}),
+    ...(opts.capacitySvg ? { capacitySvg: opts.capacitySvg } : {}),
+  });
+  const out = opts.outPath ?? join(resolve(runDir), REPORT_FILE);
+  await writeFileAtomic(out, html);
+  return out;
+}
