@@ -14,6 +14,7 @@ import {
   renderSimulationTable,
   simulateTrace,
 } from '@redline/cache';
+import { FrequencySketch } from '../src/eviction/frequency-sketch.ts';
 
 describe('hit ratio simulation', () => {
   it('W-TinyLFU beats LRU by at least 5 points on Zipf(0.9) with periodic one-time scans', () => {
@@ -81,6 +82,56 @@ describe('hit ratio simulation', () => {
       () => generateZipfTrace({ keys: 0, events: 1, alpha: 0.9 }),
       (err: unknown) => isRedlineError(err, ErrorCodes.INVALID_ARGUMENT) && err.message === 'generateZipfTrace: keys must be an integer >= 1, got 0',
     );
+  });
+});
+
+describe('frequency sketch', () => {
+  it('skipping increments of saturated keys until the epoch changes gives the same counts as always incrementing', () => {
+    const always = new FrequencySketch(64);
+    const skipping = new FrequencySketch(64);
+    const marks = new Map<number, number>();
+    let x = 99;
+    let skipped = 0;
+    let agings = 0;
+    let lastEpoch = skipping.epoch;
+    const hashes = Array.from({ length: 200 }, (_, i) => Math.imul(i + 1, 0x9e3779b1) >>> 0);
+    for (let step = 0; step < 20_000; step++) {
+      x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+      // Skewed: a few hot keys saturate, the tail stays cold, and aging runs every 640 additions.
+      const h = hashes[Math.floor(((x >>> 8) / (1 << 24)) ** 3 * hashes.length)]!;
+      always.increment(h);
+      if (marks.get(h) === skipping.epoch) skipped++;
+      else marks.set(h, skipping.increment(h));
+      if (skipping.epoch !== lastEpoch) {
+        agings++;
+        lastEpoch = skipping.epoch;
+      }
+      assert.equal(skipping.frequency(h), always.frequency(h), `step ${step}`);
+    }
+    for (const h of hashes) assert.equal(skipping.frequency(h), always.frequency(h));
+    assert.ok(skipped > 1_000, `skipped ${skipped}`);
+    assert.ok(agings > 3, `agings ${agings}`);
+  });
+
+  it('returns the epoch once a key is saturated and halves every counter on aging', () => {
+    const sketch = new FrequencySketch(16);
+    const epochs: number[] = [];
+    for (let i = 0; i < 15; i++) epochs.push(sketch.increment(42));
+    assert.deepEqual(epochs.slice(0, 14), new Array(14).fill(-1));
+    assert.equal(epochs[14], sketch.epoch);
+    assert.equal(sketch.frequency(42), 15);
+    assert.equal(sketch.increment(42), sketch.epoch);
+    const before = sketch.epoch;
+    // 160 additions (10 × capacity) trigger aging, which halves every counter: 15 → 7.
+    let agedAt = -1;
+    for (let i = 0; i < 200 && agedAt < 0; i++) if (sketch.increment(1000 + i) === -1 && sketch.epoch !== before) agedAt = i;
+    assert.ok(agedAt >= 0);
+    assert.equal(sketch.frequency(42), 7);
+    for (let i = 0; i < 200; i++) assert.ok(sketch.frequency(1000 + i) <= 7);
+    assert.notEqual(sketch.epoch, before);
+    // Saturated again only after 8 more increments.
+    for (let i = 0; i < 7; i++) assert.equal(sketch.increment(42), -1);
+    assert.equal(sketch.increment(42), sketch.epoch);
   });
 });
 

@@ -27,6 +27,12 @@ export class CacheEntry {
    * promise costs about half as much as allocating a new one per hit. Reset when `value` changes.
    */
   resolved: Promise<unknown> | undefined = undefined;
+  /**
+   * The frequency-sketch epoch in which this key's counters were seen saturated, else -1: while the
+   * sketch's epoch is unchanged an increment would be a no-op, so W-TinyLFU skips the (cache-missing)
+   * sketch access on hits of hot keys.
+   */
+  sketchSaturatedEpoch = -1;
   prev: CacheEntry | null = null;
   next: CacheEntry | null = null;
   queue: QueueId = QueueId.NONE;

@@ -1,4 +1,6 @@
 const MAX_COUNT = 15;
+/** Epochs are unique across sketches, so an entry's saturation mark can never be valid for another sketch. */
+let lastEpoch = 0;
 
 /**
  * A count-min sketch estimating how often a key hash was seen recently, as in Caffeine's TinyLFU:
@@ -9,15 +11,23 @@ const MAX_COUNT = 15;
  */
 export class FrequencySketch {
   #table: Uint8Array;
+  /** The same memory as `#table`, viewed as 32-bit words for aging. */
+  #words: Uint32Array;
   #blockMask: number;
   #sampleSize: number;
   #additions = 0;
+  /**
+   * Bumped whenever counters can go down (aging, resize). Between two bumps counters only grow, so
+   * a key whose four counters all reached the maximum stays saturated until the epoch changes.
+   */
+  epoch = ++lastEpoch;
 
   /** `capacity` is the expected number of distinct entries (≥ 1); the sketch grows with `ensureCapacity`. */
   constructor(capacity: number) {
     this.#blockMask = -1;
     this.#sampleSize = 0;
     this.#table = new Uint8Array(0);
+    this.#words = new Uint32Array(0);
     this.ensureCapacity(capacity);
   }
 
@@ -28,8 +38,10 @@ export class FrequencySketch {
     if (blocks - 1 <= this.#blockMask) return;
     this.#blockMask = blocks - 1;
     this.#table = new Uint8Array(blocks * 16);
+    this.#words = new Uint32Array(this.#table.buffer);
     this.#sampleSize = 10 * expected;
     this.#additions = 0;
+    this.epoch = ++lastEpoch;
   }
 
   /** Estimated recent frequency of `hash` (0–15). */
@@ -41,8 +53,12 @@ export class FrequencySketch {
     return Math.min(t[base + (h & 3)]!, t[base + 4 + ((h >>> 8) & 3)]!, t[base + 8 + ((h >>> 16) & 3)]!, t[base + 12 + ((h >>> 24) & 3)]!);
   }
 
-  /** Records one occurrence of `hash` (conservative update: only the minimal counters grow). */
-  increment(hash: number): void {
+  /**
+   * Records one occurrence of `hash` (conservative update: only the minimal counters grow).
+   * Returns the current {@link epoch} when all four counters of `hash` are now at the maximum
+   * (further increments are no-ops until the epoch changes, so callers may skip them), else -1.
+   */
+  increment(hash: number): number {
     const t = this.#table;
     const spread = spreadHash(hash);
     const base = (spread & this.#blockMask) << 4;
@@ -58,18 +74,25 @@ export class FrequencySketch {
     let min = c0 < c1 ? c0 : c1;
     if (c2 < min) min = c2;
     if (c3 < min) min = c3;
-    if (min >= MAX_COUNT) return;
+    if (min >= MAX_COUNT) return this.epoch;
     if (c0 === min) t[i0] = min + 1;
     if (c1 === min) t[i1] = min + 1;
     if (c2 === min) t[i2] = min + 1;
     if (c3 === min) t[i3] = min + 1;
-    if (++this.#additions >= this.#sampleSize) this.#age();
+    if (++this.#additions >= this.#sampleSize) {
+      this.#age();
+      return -1;
+    }
+    return min + 1 >= MAX_COUNT ? this.epoch : -1;
   }
 
   #age(): void {
-    const t = this.#table;
-    for (let i = 0; i < t.length; i++) t[i] = t[i]! >>> 1;
+    // Halve four one-byte counters per 32-bit word: shift, then clear the bit each byte received
+    // from its neighbour (same result as halving byte by byte, a quarter of the iterations).
+    const words = this.#words;
+    for (let i = 0; i < words.length; i++) words[i] = (words[i]! >>> 1) & 0x7f7f7f7f;
     this.#additions = this.#additions >>> 1;
+    this.epoch = ++lastEpoch;
   }
 }
 

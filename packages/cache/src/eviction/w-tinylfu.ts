@@ -48,13 +48,14 @@ export class WTinyLfuPolicy implements EvictionPolicy {
   }
 
   add(e: CacheEntry): void {
-    this.#sketch.increment(e.hash);
+    e.sketchSaturatedEpoch = this.#sketch.increment(e.hash);
     this.#window.pushBack(e, QueueId.WINDOW);
     if (!Number.isFinite(this.#bounds.maxEntries) && (this.count & 1023) === 0) this.#sketch.ensureCapacity(this.count * 2);
   }
 
   access(e: CacheEntry): void {
-    this.#sketch.increment(e.hash);
+    const sketch = this.#sketch;
+    if (e.sketchSaturatedEpoch !== sketch.epoch) e.sketchSaturatedEpoch = sketch.increment(e.hash);
     switch (e.queue) {
       case QueueId.WINDOW:
         this.#window.moveToBack(e);
