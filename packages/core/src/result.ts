@@ -272,4 +272,6 @@ export interface RunResult {
   histograms: RunHistograms;
   target: TargetReport | null;
   findings: Finding[];
+  /** Non-fatal problems worth a user's attention (script errors, worker failures). */
+  warnings?: string[];
 }

@@ -1,0 +1,189 @@
+import {
+  LatencyHistogram,
+  type ErrorCounts,
+  type GeneratorSecond,
+  type LatencySummary,
+  type TimeseriesPoint,
+  type TrafficSummary,
+} from '@redline/core';
+import type { IntervalSnapshot, SliceSnapshot } from './recorder.js';
+import type { MetricSource } from './thresholds.js';
+
+/** Run-total state of one traffic slice. */
+class TotalSlice {
+  readonly latency = new LatencyHistogram();
+  readonly service = new LatencyHistogram();
+  requests = 0;
+  errors = 0;
+  errorsByKind: ErrorCounts = {};
+
+  add(s: SliceSnapshot): { latency: LatencyHistogram; service: LatencyHistogram } {
+    const latency = LatencyHistogram.decode(s.latency);
+    const service = LatencyHistogram.decode(s.service);
+    this.latency.merge(latency);
+    this.service.merge(service);
+    this.requests += s.requests;
+    this.errors += s.errors;
+    addCounts(this.errorsByKind, s.errorsByKind);
+    return { latency, service };
+  }
+
+  summary(seconds: number): TrafficSummary {
+    return {
+      requests: this.requests,
+      errors: this.errors,
+      errorsByKind: { ...this.errorsByKind },
+      throughput: seconds > 0 ? this.requests / seconds : 0,
+      latency: this.latency.summary(),
+      serviceTime: this.service.summary(),
+    };
+  }
+}
+
+function addCounts(into: Record<string, number>, from: Record<string, number>): void {
+  for (const [k, v] of Object.entries(from)) into[k] = (into[k] ?? 0) + v;
+}
+
+function quad(h: LatencyHistogram): { p50: number; p90: number; p99: number; max: number } {
+  return { p50: h.percentileMs(50), p90: h.percentileMs(90), p99: h.percentileMs(99), max: h.maxMs };
+}
+
+/**
+ * Merges interval snapshots from all workers into run totals, a per-second time series and the
+ * generator's per-second self-check. Merging histograms is lossless, so totals equal what a
+ * single recorder would have seen.
+ */
+export class RunAggregate implements MetricSource {
+  readonly slices = new Map<string, TotalSlice>();
+  readonly lag = new LatencyHistogram();
+  readonly timeseries: TimeseriesPoint[] = [];
+  readonly generatorSeconds: GeneratorSecond[] = [];
+  readonly intervalHistograms: string[] = [];
+  readonly iterations: Record<string, number> = {};
+  readonly dropped: Record<string, number> = {};
+  readonly iterationErrors: Record<string, number> = {};
+  readonly checks: Record<string, [number, number]> = {};
+  bytesSent = 0;
+  bytesReceived = 0;
+  vusMax = 0;
+  firstIterationError: string | null = null;
+  readonly #vusMaxByWorker = new Map<number, number>();
+  #elapsedMs = 0;
+
+  slice(key: string): TotalSlice {
+    let s = this.slices.get(key);
+    if (!s) this.slices.set(key, (s = new TotalSlice()));
+    return s;
+  }
+
+  /** Folds one second (all workers' snapshots for that index) into the totals and the series. */
+  addSecond(index: number, snaps: readonly IntervalSnapshot[], cpuCores: number, elapsedMs: number): TimeseriesPoint {
+    this.#elapsedMs = elapsedMs;
+    const secLatency = new LatencyHistogram();
+    const secService = new LatencyHistogram();
+    const secLag = new LatencyHistogram();
+    let requests = 0;
+    let errors = 0;
+    const errorsByKind: ErrorCounts = {};
+    let iterations = 0;
+    let dropped = 0;
+    let intended = 0;
+    let vus = 0;
+    let eluMax = 0;
+    let open = false;
+    for (const snap of snaps) {
+      for (const [key, s] of Object.entries(snap.slices)) {
+        const decoded = this.slice(key).add(s);
+        if (key === 'all') {
+          secLatency.merge(decoded.latency);
+          secService.merge(decoded.service);
+          requests += s.requests;
+          errors += s.errors;
+          addCounts(errorsByKind, s.errorsByKind);
+        }
+      }
+      addCounts(this.iterations, snap.iterations);
+      addCounts(this.dropped, snap.dropped);
+      addCounts(this.iterationErrors, snap.iterationErrors);
+      for (const [name, [p, f]] of Object.entries(snap.checks)) {
+        const c = (this.checks[name] ??= [0, 0]);
+        c[0] += p;
+        c[1] += f;
+      }
+      for (const v of Object.values(snap.iterations)) iterations += v;
+      for (const v of Object.values(snap.dropped)) dropped += v;
+      intended += snap.intended;
+      vus += snap.vus;
+      eluMax = Math.max(eluMax, snap.elu);
+      open ||= snap.hasOpenModel;
+      this.bytesSent += snap.bytesSent;
+      this.bytesReceived += snap.bytesReceived;
+      if (snap.lag) secLag.merge(LatencyHistogram.decode(snap.lag));
+      this.#vusMaxByWorker.set(snap.worker, Math.max(this.#vusMaxByWorker.get(snap.worker) ?? 0, snap.vusMax));
+      this.firstIterationError ??= snap.firstIterationError;
+    }
+    this.vusMax = [...this.#vusMaxByWorker.values()].reduce((a, b) => a + b, 0);
+    this.lag.merge(secLag);
+    this.intervalHistograms.push(secLatency.encode());
+    const lagQ = { p50: secLag.percentileMs(50), p99: secLag.percentileMs(99), max: secLag.maxMs };
+    const point: TimeseriesPoint = {
+      t: index,
+      requests,
+      errors,
+      errorsByKind,
+      latency: quad(secLatency),
+      serviceTime: quad(secService),
+      iterations,
+      iterationsDropped: dropped,
+      vus,
+      intendedRate: open ? intended : null,
+      scheduleLagMs: lagQ,
+    };
+    this.timeseries.push(point);
+    this.generatorSeconds.push({
+      t: index,
+      intendedRate: open ? intended : null,
+      achievedRate: open ? intended - dropped : iterations,
+      scheduleLagMs: lagQ,
+      elu: eluMax,
+      cpuCores,
+    });
+    return point;
+  }
+
+  // MetricSource, for thresholds
+  histogram(metric: 'http.latency' | 'http.service_time', slice: string): LatencyHistogram | null {
+    const s = this.slices.get(slice);
+    if (!s) return null;
+    return metric === 'http.latency' ? s.latency : s.service;
+  }
+  lagHistogram(): LatencyHistogram | null {
+    return this.lag;
+  }
+  counts(slice: string): { requests: number; errors: number } | null {
+    const s = this.slices.get(slice);
+    return s ? { requests: s.requests, errors: s.errors } : null;
+  }
+  checkCounts(name?: string): { passes: number; fails: number } {
+    let passes = 0;
+    let fails = 0;
+    for (const [n, [p, f]] of Object.entries(this.checks)) {
+      if (name !== undefined && n !== name) continue;
+      passes += p;
+      fails += f;
+    }
+    return { passes, fails };
+  }
+  iterationCounts(scenario?: string): { done: number; dropped: number } {
+    const sum = (r: Record<string, number>): number => (scenario !== undefined ? (r[scenario] ?? 0) : Object.values(r).reduce((a, b) => a + b, 0));
+    return { done: sum(this.iterations), dropped: sum(this.dropped) };
+  }
+  elapsedSeconds(): number {
+    return this.#elapsedMs / 1000;
+  }
+}
+
+/** A LatencySummary of zeros. */
+export function emptySummary(): LatencySummary {
+  return new LatencyHistogram().summary();
+}

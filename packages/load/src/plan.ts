@@ -1,0 +1,70 @@
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { ErrorCodes, RedlineError, parseDuration, parseRate } from '@redline/core';
+import { assertProfileName } from './profiles.js';
+import { parseTargetUrl } from './request.js';
+import { resolvePlan, type LoadPlan, type PlanOverrides, type ScenarioDefinition } from './scenario.js';
+import { importScenarioModule } from './scenario-loader.js';
+
+/** Quick-mode options, for the autocannon/wrk habit. */
+export interface QuickOptions {
+  url: string;
+  /** Open model: requests per second (`"2k/s"` accepted). */
+  rate?: string | number;
+  /** Closed model: concurrent connections/VUs. */
+  vus?: number;
+  duration?: string | number;
+  method?: string;
+  headers?: Record<string, string>;
+  /** Request body, or `@file` to read it from a file. */
+  body?: string;
+  timeout?: string | number;
+  profile?: string;
+  /** Open model only: VU/connection cap. */
+  maxVUs?: number;
+  thresholds?: Record<string, string[]>;
+}
+
+/** Builds a plan from quick-mode flags. Validates URL, rate, duration and profile up front. */
+export async function quickPlan(q: QuickOptions, overrides: PlanOverrides = {}): Promise<LoadPlan> {
+  const url = parseTargetUrl(q.url);
+  if (q.rate !== undefined && q.vus !== undefined) throw new RedlineError(ErrorCodes.USAGE, 'give either --rate (open model) or --vus (closed model), not both');
+  const rate = q.rate !== undefined ? parseRate(q.rate) : undefined;
+  const durationMs = parseDuration(q.duration ?? '10s');
+  if (!(durationMs > 0)) throw new RedlineError(ErrorCodes.BAD_DURATION, `invalid duration "${String(q.duration)}": must be greater than zero`);
+  if (q.vus !== undefined && !(Number.isInteger(q.vus) && q.vus > 0)) throw new RedlineError(ErrorCodes.USAGE, `invalid --vus "${q.vus}": expected a positive integer`);
+  if (q.profile !== undefined) assertProfileName(q.profile);
+  let body: string | Buffer | undefined;
+  if (q.body !== undefined) {
+    if (q.body.startsWith('@')) {
+      const file = resolve(q.body.slice(1));
+      try {
+        body = await readFile(file);
+      } catch {
+        throw new RedlineError(ErrorCodes.BAD_DATA_FILE, `cannot read body file ${q.body.slice(1)}`);
+      }
+    } else body = q.body;
+  }
+  const headers = { ...(q.headers ?? {}) };
+  if (body !== undefined && q.body?.endsWith('.json') && !Object.keys(headers).some((h) => h.toLowerCase() === 'content-type')) headers['content-type'] = 'application/json';
+  const definition: ScenarioDefinition = {
+    name: overrides.name ?? url.host,
+    requests: [{ method: q.method ?? (body !== undefined ? 'POST' : 'GET'), url: url.href, headers, body: body ?? null }],
+    duration: durationMs / 1000,
+    ...(q.timeout !== undefined ? { timeout: q.timeout } : {}),
+    ...(q.thresholds ? { thresholds: q.thresholds } : {}),
+  };
+  if (rate !== undefined) {
+    definition.rate = rate;
+    if (q.maxVUs !== undefined) definition.maxVUs = q.maxVUs;
+  } else definition.vus = q.vus ?? 10;
+  if (q.profile !== undefined) definition.profile = q.profile as ScenarioDefinition['profile'];
+  return resolvePlan(definition, 'command line', { ...overrides, source: null });
+}
+
+/** Loads, validates and resolves a scenario file (`.ts`, `.mts`, `.js`, `.mjs`). */
+export async function planFromFile(file: string, overrides: PlanOverrides = {}): Promise<LoadPlan> {
+  const abs = resolve(file);
+  const def = await importScenarioModule(abs);
+  return resolvePlan(def, file, { ...overrides, source: abs });
+}

@@ -1,0 +1,190 @@
+import { LatencyHistogram } from '@redline/core';
+import type { Exchange } from './transports/transport.js';
+
+/** Counters and histograms for one slice of traffic within one interval. */
+class Slice {
+  readonly latency = new LatencyHistogram();
+  readonly service = new LatencyHistogram();
+  requests = 0;
+  errors = 0;
+  errorsByKind: Record<string, number> = {};
+  touched = false;
+
+  reset(): void {
+    if (!this.touched) return;
+    this.latency.reset();
+    this.service.reset();
+    this.requests = 0;
+    this.errors = 0;
+    this.errorsByKind = {};
+    this.touched = false;
+  }
+}
+
+/** One slice of an interval snapshot as sent from a worker to the runner. */
+export interface SliceSnapshot {
+  latency: string;
+  service: string;
+  requests: number;
+  errors: number;
+  errorsByKind: Record<string, number>;
+}
+
+/** Everything one worker measured in one interval (one second of the run, or the last partial one). */
+export interface IntervalSnapshot {
+  /** 1-based second of the run this interval closes. */
+  index: number;
+  worker: number;
+  /** Keys: `all`, `name:<request name>`, `status:<2xx|3xx|4xx|5xx|error>`, `scenario:<name>`. */
+  slices: Record<string, SliceSnapshot>;
+  iterations: Record<string, number>;
+  dropped: Record<string, number>;
+  iterationErrors: Record<string, number>;
+  /** Iterations whose intended start fell in this interval (open models only). */
+  intended: number;
+  hasOpenModel: boolean;
+  checks: Record<string, [passes: number, fails: number]>;
+  bytesSent: number;
+  bytesReceived: number;
+  vus: number;
+  vusMax: number;
+  /** Encoded histogram of schedule lag (µs) for open-model iterations. */
+  lag: string | null;
+  lagCount: number;
+  /** This worker's event-loop utilisation over the interval (0–1). */
+  elu: number;
+  /** First iteration-error message seen in the interval, for the user. */
+  firstIterationError: string | null;
+}
+
+const STATUS_KEYS = ['status:error', 'status:1xx', 'status:2xx', 'status:3xx', 'status:4xx', 'status:5xx'] as const;
+
+/**
+ * Records exchanges into per-interval histograms. Never keeps raw samples: memory depends on the
+ * number of distinct request names, not on the request count or the run length.
+ */
+export class IntervalRecorder {
+  readonly #slices = new Map<string, Slice>();
+  readonly #all: Slice;
+  readonly #status: Slice[];
+  iterations: Record<string, number> = {};
+  dropped: Record<string, number> = {};
+  iterationErrors: Record<string, number> = {};
+  checks: Record<string, [number, number]> = {};
+  intended = 0;
+  bytesSent = 0;
+  bytesReceived = 0;
+  readonly lag = new LatencyHistogram();
+  firstIterationError: string | null = null;
+  /** Request timeout, so timed-out exchanges record a latency of at least the timeout. */
+  readonly #maxNames: number;
+
+  constructor(maxNames = 1000) {
+    this.#maxNames = maxNames;
+    this.#all = this.slice('all');
+    this.#status = STATUS_KEYS.map((k) => this.slice(k));
+  }
+
+  /** The slice for a key, created on first use. Distinct request names are bounded by `maxNames`. */
+  slice(key: string): Slice {
+    let s = this.#slices.get(key);
+    if (!s) {
+      if (this.#slices.size >= this.#maxNames && key.startsWith('name:')) return this.slice('name:(other)');
+      s = new Slice();
+      this.#slices.set(key, s);
+    }
+    return s;
+  }
+
+  /**
+   * Records one finished exchange.
+   * @param startDelayMs how late the iteration started versus its intended time (open models), added
+   *   to the service time to get the coordinated-omission-corrected latency.
+   */
+  recordExchange(nameSlice: Slice, scenarioSlice: Slice, ex: Exchange, startedAt: number, startDelayMs: number): void {
+    this.bytesSent += ex.bytesSent;
+    this.bytesReceived += ex.bytesReceived;
+    const status = ex.status;
+    const kind = ex.error ?? (status >= 500 ? 'http_5xx' : status >= 400 ? 'http_4xx' : null);
+    const statusSlice = this.#status[ex.error ? 0 : (status / 100) | 0] ?? this.#status[0]!;
+    // Failures before any response have no meaningful latency, except timeouts: those took at
+    // least the timeout, and dropping them would flatter the tail.
+    const timed = ex.error === null || ex.error === 'timeout';
+    const serviceUs = (ex.endedAt - startedAt) * 1000;
+    const latencyUs = serviceUs + startDelayMs * 1000;
+    for (const s of [this.#all, nameSlice, scenarioSlice, statusSlice]) {
+      s.touched = true;
+      s.requests++;
+      if (kind) {
+        s.errors++;
+        s.errorsByKind[kind] = (s.errorsByKind[kind] ?? 0) + 1;
+      }
+      if (timed) {
+        s.service.recordUs(serviceUs);
+        s.latency.recordUs(latencyUs);
+      }
+    }
+  }
+
+  /** Counts a finished iteration for a scenario. */
+  countIteration(scenario: string, failed: boolean, message?: string): void {
+    this.iterations[scenario] = (this.iterations[scenario] ?? 0) + 1;
+    if (failed) {
+      this.iterationErrors[scenario] = (this.iterationErrors[scenario] ?? 0) + 1;
+      if (this.firstIterationError === null && message) this.firstIterationError = message.slice(0, 500);
+    }
+  }
+
+  /** Counts an open-model iteration that could not start because every VU was busy (maxVUs). */
+  countDropped(scenario: string): void {
+    this.dropped[scenario] = (this.dropped[scenario] ?? 0) + 1;
+  }
+
+  /** Counts a check outcome. */
+  countCheck(name: string, ok: boolean): void {
+    const c = (this.checks[name] ??= [0, 0]);
+    if (ok) c[0]++;
+    else c[1]++;
+  }
+
+  /** Encodes the interval and clears it for the next one. */
+  snapshot(index: number, worker: number, extra: { vus: number; vusMax: number; elu: number; hasOpenModel: boolean }): IntervalSnapshot {
+    const slices: Record<string, SliceSnapshot> = {};
+    for (const [key, s] of this.#slices) {
+      if (!s.touched) continue;
+      slices[key] = { latency: s.latency.encode(), service: s.service.encode(), requests: s.requests, errors: s.errors, errorsByKind: s.errorsByKind };
+      s.reset();
+    }
+    const snap: IntervalSnapshot = {
+      index,
+      worker,
+      slices,
+      iterations: this.iterations,
+      dropped: this.dropped,
+      iterationErrors: this.iterationErrors,
+      intended: this.intended,
+      hasOpenModel: extra.hasOpenModel,
+      checks: this.checks,
+      bytesSent: this.bytesSent,
+      bytesReceived: this.bytesReceived,
+      vus: extra.vus,
+      vusMax: extra.vusMax,
+      lag: this.lag.count > 0 ? this.lag.encode() : null,
+      lagCount: this.lag.count,
+      elu: extra.elu,
+      firstIterationError: this.firstIterationError,
+    };
+    this.iterations = {};
+    this.dropped = {};
+    this.iterationErrors = {};
+    this.checks = {};
+    this.intended = 0;
+    this.bytesSent = 0;
+    this.bytesReceived = 0;
+    this.lag.reset();
+    this.firstIterationError = null;
+    return snap;
+  }
+}
+
+export type { Slice };

@@ -1,0 +1,404 @@
+import { cpus, hostname, totalmem, availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import {
+  RESULT_SCHEMA_VERSION,
+  defaultRunDir,
+  type GeneratorReport,
+  type RunResult,
+  type RunStatus,
+  type RunSummary,
+  type ThresholdResult,
+  type TimeseriesPoint,
+} from '@redline/core';
+import { RunAggregate } from './aggregate.js';
+import { loadDataSources } from './data-feed.js';
+import { engineNow } from './engine-clock.js';
+import type { IntervalSnapshot } from './recorder.js';
+import { scenarioEndMs, type LoadPlan } from './scenario.js';
+import { evaluateThresholds, parseThresholds, type Threshold } from './thresholds.js';
+import { REDLINE_VERSION } from './version.js';
+import { WorkerEngine, type EngineInit, type EngineMessage } from './worker-engine.js';
+import type { RunnerMessage, WorkerData } from './worker.js';
+
+/** A live view of the run, once per second. */
+export interface LiveStatus {
+  elapsedMs: number;
+  plannedMs: number;
+  point: TimeseriesPoint;
+  totalRequests: number;
+  totalErrors: number;
+}
+
+/** Options of `startLoad`/`runLoad`. */
+export interface RunLoadOptions {
+  /** Worker threads; 0 runs the engine on the calling thread. Default: cores − 1, at least 1. */
+  workers?: number;
+  /** Called once per second with the merged interval. */
+  onSecond?: (status: LiveStatus) => void;
+  /** Stops the run gracefully when aborted (the result is marked `interrupted`). */
+  signal?: AbortSignal;
+  /** Default run directory name base (`<cwd>/.redline/runs/...`); used only for the result id. */
+  now?: () => Date;
+}
+
+/** A running load test. */
+export interface LoadRun {
+  /** Graceful stop: no new iterations, in-flight ones drain for the grace period. Marks the run `interrupted`. */
+  stop(): void;
+  /** Immediate stop: in-flight work is abandoned; the partial result is still produced. */
+  abort(): void;
+  /** Engine-clock ms at which the load started (after workers are ready). */
+  readonly started: Promise<number>;
+  /** The result, once every worker has reported its last interval. */
+  readonly result: Promise<RunResult>;
+}
+
+/** The default worker count: one core is left for the runner (and, on small machines, the target). */
+export function defaultWorkerCount(): number {
+  return Math.max(1, availableParallelism() - 1);
+}
+
+/** Planned length of the whole run in ms (the latest scenario end). */
+export function plannedDurationMs(plan: LoadPlan): number {
+  return Math.max(0, ...plan.config.scenarios.map(scenarioEndMs));
+}
+
+interface EngineHandle {
+  send(msg: RunnerMessage): void;
+  terminate(): void;
+}
+
+/**
+ * Starts a load test from a validated plan. Thresholds are parsed first, so an invalid
+ * expression fails before any request is sent.
+ */
+export function startLoad(plan: LoadPlan, options: RunLoadOptions = {}): LoadRun {
+  const thresholds = parseThresholds(plan.definition.thresholds);
+  let stopRequested = false;
+  let abortRequested = false;
+  let status: RunStatus = 'completed';
+  const handles: EngineHandle[] = [];
+  let startResolve!: (t: number) => void;
+  let startReject!: (e: unknown) => void;
+  const started = new Promise<number>((res, rej) => {
+    startResolve = res;
+    startReject = rej;
+  });
+  started.catch(() => undefined);
+
+  const stop = (): void => {
+    if (stopRequested) return;
+    stopRequested = true;
+    if (status === 'completed') status = 'interrupted';
+    for (const h of handles) h.send({ type: 'stop' });
+  };
+  const abort = (): void => {
+    if (abortRequested) return;
+    stop();
+    abortRequested = true;
+    for (const h of handles) h.send({ type: 'abort' });
+  };
+  if (options.signal) {
+    if (options.signal.aborted) stop();
+    else options.signal.addEventListener('abort', stop, { once: true });
+  }
+
+  const result = (async (): Promise<RunResult> => {
+    const startedAtDate = (options.now ?? (() => new Date()))();
+    const data = await loadDataSources(plan.definition.data, plan.config.source);
+    const hasScript = plan.config.scenarios.some((s) => s.mode === 'script');
+    let workerCount = options.workers ?? plan.config.workers ?? defaultWorkerCount();
+    // Iteration functions cannot cross a thread boundary; without a module file to import in
+    // each worker, scripted scenarios run on this thread.
+    if (hasScript && !plan.config.source) workerCount = 0;
+    const engines = Math.max(1, workerCount);
+    const baseInit: Omit<EngineInit, 'workerIndex'> = {
+      config: { ...plan.config, workers: workerCount },
+      workerCount: engines,
+      baseUrl: plan.definition.baseUrl,
+      defaultHeaders: plan.definition.headers ?? {},
+      insecure: plan.definition.insecure ?? false,
+      requests: Object.fromEntries(plan.requests),
+      data,
+      dataCounters: data.map(() => new SharedArrayBuffer(4)),
+      iterationCounters: plan.config.scenarios.map(() => new SharedArrayBuffer(4)),
+    };
+
+    const agg = new RunAggregate();
+    const pending = new Map<number, IntervalSnapshot[]>();
+    const lastIndex = new Map<number, number>();
+    const doneWorkers = new Set<number>();
+    let nextIndex = 1;
+    let runStart = 0;
+    let cpuPrev = process.cpuUsage();
+    let cpuPrevAt = engineNow();
+    const fatal: string[] = [];
+    let allDone!: () => void;
+    const finished = new Promise<void>((r) => (allDone = r));
+    const plannedMs = plannedDurationMs(plan);
+    let aborting = false;
+
+    const emitReady = (): void => {
+      for (;;) {
+        const idx = nextIndex;
+        const snaps = pending.get(idx) ?? [];
+        const complete = [...Array(engines).keys()].every((w) => snaps.some((s) => s.worker === w) || (doneWorkers.has(w) && (lastIndex.get(w) ?? 0) < idx));
+        if (!complete || (snaps.length === 0 && doneWorkers.size < engines)) return;
+        if (snaps.length === 0) break;
+        pending.delete(idx);
+        nextIndex++;
+        const now = engineNow();
+        const cpu = process.cpuUsage(cpuPrev);
+        const cpuCores = (cpu.user + cpu.system) / 1000 / Math.max(1, now - cpuPrevAt);
+        cpuPrev = process.cpuUsage();
+        cpuPrevAt = now;
+        const point = agg.addSecond(idx, snaps, cpuCores, Math.min(now - runStart, idx * 1000));
+        options.onSecond?.({
+          elapsedMs: now - runStart,
+          plannedMs,
+          point,
+          totalRequests: agg.slices.get('all')?.requests ?? 0,
+          totalErrors: agg.slices.get('all')?.errors ?? 0,
+        });
+        if (!aborting && checkAbort(thresholds, agg, now - runStart)) {
+          aborting = true;
+          status = 'aborted';
+          stopRequested = false;
+          stop();
+        }
+      }
+      if (doneWorkers.size === engines && pending.size === 0) allDone();
+    };
+
+    const onMessage = (msg: EngineMessage | { type: 'ready' }, worker: number): void => {
+      if (msg.type === 'ready') return;
+      if (msg.type === 'fatal') {
+        fatal.push(msg.message);
+        return;
+      }
+      const list = pending.get(msg.snapshot.index) ?? [];
+      list.push(msg.snapshot);
+      pending.set(msg.snapshot.index, list);
+      if (msg.type === 'done') {
+        doneWorkers.add(worker);
+        lastIndex.set(worker, msg.snapshot.index);
+      }
+      emitReady();
+    };
+
+    if (workerCount === 0) {
+      const engine = new WorkerEngine({ ...baseInit, workerIndex: 0 }, plan.exec, (m) => queueMicrotask(() => onMessage(m, 0)));
+      handles.push({
+        send: (m) => {
+          if (m.type === 'start') void engine.run(m.startAt);
+          else if (m.type === 'stop') engine.stop();
+          else engine.abort();
+        },
+        terminate: () => undefined,
+      });
+    } else {
+      const ready: Array<Promise<void>> = [];
+      for (let w = 0; w < workerCount; w++) {
+        const wd: WorkerData = { init: { ...baseInit, workerIndex: w }, scenarioFile: plan.config.source };
+        const worker = new Worker(new URL('./worker.js', import.meta.url), { workerData: wd });
+        ready.push(
+          new Promise<void>((res, rej) => {
+            worker.on('message', (m: EngineMessage | { type: 'ready' }) => {
+              if (m.type === 'ready') res();
+              else if (m.type === 'fatal' && runStart === 0) rej(new Error(m.message));
+              onMessage(m, w);
+            });
+            worker.on('error', (err) => {
+              fatal.push(err.message);
+              rej(err);
+              if (!doneWorkers.has(w)) {
+                doneWorkers.add(w);
+                lastIndex.set(w, nextIndex - 1);
+                emitReady();
+              }
+            });
+            worker.on('exit', () => {
+              if (!doneWorkers.has(w)) {
+                doneWorkers.add(w);
+                lastIndex.set(w, nextIndex - 1);
+                emitReady();
+              }
+            });
+          }),
+        );
+        handles.push({ send: (m) => worker.postMessage(m), terminate: () => void worker.terminate() });
+      }
+      try {
+        await Promise.all(ready);
+      } catch (err) {
+        for (const h of handles) h.terminate();
+        startReject(err);
+        throw err;
+      }
+    }
+
+    // Start slightly in the future so every worker begins on the same instant.
+    runStart = engineNow() + 50;
+    startResolve(runStart);
+    for (const h of handles) h.send({ type: 'start', startAt: runStart });
+    if (stopRequested) for (const h of handles) h.send({ type: 'stop' });
+    if (abortRequested) for (const h of handles) h.send({ type: 'abort' });
+
+    let hardTimer: NodeJS.Timeout | null = null;
+    const hardWait = new Promise<void>((res) => {
+      const check = setInterval(() => {
+        if (abortRequested && !hardTimer) {
+          // After an abort, workers get a moment to post their final snapshot.
+          hardTimer = setTimeout(res, 1000);
+        }
+      }, 50);
+      void finished.then(() => {
+        clearInterval(check);
+        if (hardTimer) clearTimeout(hardTimer);
+        res();
+      });
+    });
+    await Promise.race([finished, hardWait]);
+    const endedAt = engineNow();
+    for (const h of handles) h.terminate();
+    // Whatever arrived but did not make a complete second still counts.
+    for (const [idx, snaps] of [...pending.entries()].sort((a, b) => a[0] - b[0])) {
+      agg.addSecond(idx, snaps, 0, endedAt - runStart);
+    }
+    if (fatal.length && agg.timeseries.length === 0) throw new Error(fatal[0]);
+
+    const durationMs = endedAt - runStart;
+    const thresholdResults = evaluateThresholds(thresholds, agg);
+    return buildResult(plan, {
+      agg,
+      status,
+      startedAt: new Date(startedAtDate.getTime()),
+      durationMs,
+      thresholds: thresholdResults,
+      workers: workerCount,
+      warnings: fatal,
+    });
+  })();
+  result.catch(() => undefined);
+
+  return { stop, abort, started, result };
+}
+
+/** Runs a plan to completion and returns the result (see `startLoad`). */
+export function runLoad(plan: LoadPlan, options: RunLoadOptions = {}): Promise<RunResult> {
+  return startLoad(plan, options).result;
+}
+
+function checkAbort(thresholds: readonly Threshold[], agg: RunAggregate, elapsedMs: number): boolean {
+  const armed = thresholds.filter((t) => t.abortOnFail && elapsedMs >= t.delayAbortEvalMs);
+  if (armed.length === 0) return false;
+  return evaluateThresholds(armed, agg).some((r) => !r.ok);
+}
+
+/** Judges whether the generator, not the target, limited the run. */
+export function generatorVerdict(agg: RunAggregate): GeneratorReport {
+  const secs = agg.generatorSeconds;
+  // The first and last seconds are partial (start-up, drain) and say little about steady state.
+  const steady = secs.length > 2 ? secs.slice(1, -1) : secs;
+  const busy = steady.filter((s) => s.elu >= 0.95);
+  const late = steady.filter((s) => s.intendedRate !== null && s.scheduleLagMs.p99 > 20);
+  const reasons: string[] = [];
+  const enough = (n: number): boolean => n >= Math.max(2, Math.ceil(steady.length * 0.2));
+  if (enough(busy.length)) {
+    reasons.push(
+      `the load generator's event loop was ≥ 95 % busy in ${busy.length} of ${steady.length} steady seconds, so the numbers may describe the generator rather than the target; add --workers or lower the load`,
+    );
+  }
+  if (enough(late.length)) {
+    const worst = Math.max(...late.map((s) => s.scheduleLagMs.p99));
+    reasons.push(`iterations started late (schedule-lag p99 up to ${worst.toFixed(1)} ms) in ${late.length} of ${steady.length} steady seconds, so the intended rate was not held by the generator`);
+  }
+  const lag = agg.lag;
+  const elus = steady.map((s) => s.elu);
+  const cpus = steady.map((s) => s.cpuCores);
+  return {
+    limited: reasons.length > 0,
+    reasons,
+    scheduleLagMs: { p50: lag.percentileMs(50), p99: lag.percentileMs(99), max: lag.maxMs },
+    eluMax: elus.length ? Math.max(...elus) : 0,
+    eluMean: elus.length ? elus.reduce((a, b) => a + b, 0) / elus.length : 0,
+    cpuCoresMean: cpus.length ? cpus.reduce((a, b) => a + b, 0) / cpus.length : 0,
+    seconds: secs,
+  };
+}
+
+function buildResult(
+  plan: LoadPlan,
+  r: { agg: RunAggregate; status: RunStatus; startedAt: Date; durationMs: number; thresholds: ThresholdResult[]; workers: number; warnings: string[] },
+): RunResult {
+  const { agg } = r;
+  const seconds = r.durationMs / 1000;
+  const all = agg.slice('all');
+  const byName: RunSummary['byName'] = {};
+  const byStatusClass: RunSummary['byStatusClass'] = {};
+  const byScenario: RunSummary['byScenario'] = {};
+  for (const [key, s] of agg.slices) {
+    if (key.startsWith('name:')) byName[key.slice(5)] = s.summary(seconds);
+    else if (key.startsWith('status:')) byStatusClass[key.slice(7)] = s.summary(seconds);
+  }
+  for (const sc of plan.config.scenarios) {
+    const s = agg.slices.get(`scenario:${sc.name}`) ?? agg.slice(`scenario:${sc.name}`);
+    byScenario[sc.name] = { ...s.summary(seconds), iterations: agg.iterations[sc.name] ?? 0, iterationsDropped: agg.dropped[sc.name] ?? 0 };
+  }
+  const sum = (o: Record<string, number>): number => Object.values(o).reduce((a, b) => a + b, 0);
+  const checks = agg.checkCounts();
+  const summary: RunSummary = {
+    ...all.summary(seconds),
+    durationMs: r.durationMs,
+    iterations: sum(agg.iterations),
+    iterationsDropped: sum(agg.dropped),
+    iterationErrors: sum(agg.iterationErrors),
+    dataSentBytes: agg.bytesSent,
+    dataReceivedBytes: agg.bytesReceived,
+    vusMax: agg.vusMax,
+    byName,
+    byStatusClass,
+    byScenario,
+    checks: { passes: checks.passes, fails: checks.fails, byName: Object.fromEntries(Object.entries(agg.checks).map(([n, [p, f]]) => [n, { passes: p, fails: f }])) },
+  };
+  const generator = generatorVerdict(agg);
+  const dirName = defaultRunDir(plan.config.name, r.startedAt, '/').split('/').pop()!;
+  const cpuList = cpus();
+  const result: RunResult = {
+    schemaVersion: RESULT_SCHEMA_VERSION,
+    kind: 'run',
+    id: dirName,
+    name: plan.config.name,
+    status: r.status,
+    startedAt: r.startedAt.toISOString(),
+    endedAt: new Date(r.startedAt.getTime() + r.durationMs).toISOString(),
+    config: { ...plan.config, workers: r.workers },
+    environment: {
+      redlineVersion: REDLINE_VERSION,
+      node: process.version,
+      platform: process.platform,
+      arch: process.arch,
+      cpuModel: cpuList[0]?.model.trim() ?? 'unknown',
+      cpuCount: cpuList.length,
+      totalMemoryBytes: totalmem(),
+      hostname: hostname(),
+      workers: r.workers,
+    },
+    generator,
+    summary,
+    thresholds: r.thresholds,
+    timeseries: agg.timeseries,
+    histograms: {
+      latency: all.latency.encode(),
+      serviceTime: all.service.encode(),
+      byName: Object.fromEntries([...agg.slices].filter(([k]) => k.startsWith('name:')).map(([k, s]) => [k.slice(5), { latency: s.latency.encode(), serviceTime: s.service.encode() }])),
+      intervals: agg.intervalHistograms,
+    },
+    target: null,
+    findings: [],
+  };
+  const warnings = [...r.warnings];
+  if (agg.firstIterationError) warnings.push(`iterations failed: ${agg.firstIterationError}`);
+  if (warnings.length) result.warnings = warnings;
+  return result;
+}

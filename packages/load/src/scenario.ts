@@ -1,0 +1,335 @@
+import { z } from 'zod';
+import {
+  ErrorCodes,
+  RedlineError,
+  parseDuration,
+  parseRate,
+  type ResolvedRunConfig,
+  type ResolvedScenarioConfig,
+  type ResolvedStage,
+} from '@redline/core';
+import { EXECUTOR_NAMES, type ExecutorName } from './executors/names.js';
+import { expandProfile, PROFILE_NAMES } from './profiles.js';
+import type { RequestSpec } from './request.js';
+import type { IterationContext } from './script-context.js';
+
+/** A duration: `"30s"`, `"1m30s"`, `"500ms"`, or a number of seconds. */
+export type Duration = string | number;
+
+/** A ramp stage: reach `target` (VUs, or iterations per time unit) over `duration`. */
+export interface Stage {
+  duration: Duration;
+  target: number;
+}
+
+/** One threshold: an expression string, or an object with abort options (k6 style). */
+export type ThresholdInput = string | { threshold: string; abortOnFail?: boolean; delayAbortEval?: Duration };
+
+/** A data file shared across VUs (and workers), loaded once. */
+export interface DataSource {
+  file: string;
+  /** `sequential` hands rows out in order across all VUs (wrapping around); `random` picks uniformly. */
+  order?: 'sequential' | 'random';
+  /** Inferred from the extension (`.csv`, `.jsonl`/`.ndjson`) when omitted. */
+  format?: 'csv' | 'jsonl';
+}
+
+/** The iteration function of a scripted scenario. */
+export type IterationFn = (ctx: IterationContext) => unknown;
+
+/** One load model with its workload. Fields follow k6's executor options. */
+export interface ScenarioSpec {
+  executor?: ExecutorName;
+  /** Closed models: concurrent virtual users. */
+  vus?: number;
+  duration?: Duration;
+  /** `per-vu-iterations` (per VU) / `shared-iterations` (in total). */
+  iterations?: number;
+  maxDuration?: Duration;
+  /** Open models: iterations per `timeUnit` (default 1s). Accepts `"2k/s"` style strings. */
+  rate?: number | string;
+  timeUnit?: Duration;
+  preAllocatedVUs?: number;
+  maxVUs?: number;
+  /** Ramping models. */
+  stages?: Stage[];
+  startVUs?: number;
+  startRate?: number;
+  /** A named profile expanded from `vus` or `rate` and `duration`. */
+  profile?: (typeof PROFILE_NAMES)[number];
+  /** Offset from the start of the run. */
+  startTime?: Duration;
+  /** Time in-flight iterations get to finish once the scenario ends. */
+  gracefulStop?: Duration;
+  tags?: Record<string, string>;
+  /** Static requests (fast path). Mixed round-robin, or by `weight` when any request has one. */
+  requests?: RequestSpec[];
+  /** Scripted iteration. */
+  exec?: IterationFn;
+}
+
+/** What a scenario module default-exports. Top-level ScenarioSpec fields define a single scenario. */
+export interface ScenarioDefinition extends ScenarioSpec {
+  name?: string;
+  baseUrl?: string;
+  /** Headers added to every request. */
+  headers?: Record<string, string>;
+  /** Request timeout, default 30s. */
+  timeout?: Duration;
+  /** Accept self-signed TLS certificates. */
+  insecure?: boolean;
+  thresholds?: Record<string, ThresholdInput[]>;
+  data?: Record<string, DataSource>;
+  scenarios?: Record<string, ScenarioSpec>;
+  tags?: Record<string, string>;
+}
+
+/** Identity function that gives scenario files type checking and completion. */
+export function defineScenario<T extends ScenarioDefinition>(definition: T): T {
+  return definition;
+}
+
+const durationSchema = z.union([z.string(), z.number().nonnegative()], { message: 'expected a duration such as "30s" or a number of seconds' });
+const requestSchema = z.strictObject({
+  method: z.string().regex(/^[A-Za-z]+$/, 'expected an HTTP method such as GET').optional(),
+  url: z.string({ message: 'expected a URL string' }),
+  headers: z.record(z.string(), z.string()).optional(),
+  body: z.unknown().optional(),
+  name: z.string().optional(),
+  weight: z.number().positive().optional(),
+});
+const positiveInt = z.number({ message: 'expected a positive integer' }).int('expected a positive integer').positive('expected a positive integer');
+const nonNegInt = z.number({ message: 'expected a non-negative integer' }).int('expected a non-negative integer').nonnegative('expected a non-negative integer');
+const stageSchema = z.strictObject({ duration: durationSchema, target: z.number({ message: 'expected a number' }).nonnegative() });
+const scenarioFields = {
+  executor: z.enum(EXECUTOR_NAMES, { message: `expected one of ${EXECUTOR_NAMES.join(', ')}` }).optional(),
+  vus: positiveInt.optional(),
+  duration: durationSchema.optional(),
+  iterations: positiveInt.optional(),
+  maxDuration: durationSchema.optional(),
+  rate: z.union([z.number().positive('expected a positive rate'), z.string()], { message: 'expected a positive rate' }).optional(),
+  timeUnit: durationSchema.optional(),
+  preAllocatedVUs: nonNegInt.optional(),
+  maxVUs: positiveInt.optional(),
+  stages: z.array(stageSchema).min(1, 'expected at least one stage').optional(),
+  startVUs: nonNegInt.optional(),
+  startRate: z.number().nonnegative().optional(),
+  profile: z.enum(PROFILE_NAMES, { message: `expected one of ${PROFILE_NAMES.join(', ')}` }).optional(),
+  startTime: durationSchema.optional(),
+  gracefulStop: durationSchema.optional(),
+  tags: z.record(z.string(), z.string()).optional(),
+  requests: z.array(requestSchema).min(1, 'expected at least one request').optional(),
+  exec: z.custom<IterationFn>((v) => typeof v === 'function', 'expected a function (ctx) => ...').optional(),
+};
+const thresholdSchema = z.union([
+  z.string(),
+  z.strictObject({ threshold: z.string(), abortOnFail: z.boolean().optional(), delayAbortEval: durationSchema.optional() }),
+]);
+const definitionSchema = z.strictObject({
+  ...scenarioFields,
+  name: z.string().min(1).optional(),
+  baseUrl: z.string().optional(),
+  headers: z.record(z.string(), z.string()).optional(),
+  timeout: durationSchema.optional(),
+  insecure: z.boolean().optional(),
+  thresholds: z.record(z.string(), z.array(thresholdSchema)).optional(),
+  data: z
+    .record(z.string(), z.strictObject({ file: z.string(), order: z.enum(['sequential', 'random']).optional(), format: z.enum(['csv', 'jsonl']).optional() }))
+    .optional(),
+  scenarios: z.record(z.string(), z.strictObject(scenarioFields)).optional(),
+});
+
+function invalid(source: string, path: PropertyKey[], message: string): RedlineError {
+  const where = path.length ? path.map(String).join('.') : '(root)';
+  return new RedlineError(ErrorCodes.INVALID_SCENARIO, `${source}: ${where}: ${message}`, { details: { source, path: path.map(String) } });
+}
+
+/** A validated run: the resolved config plus the live parts (iteration functions) by scenario. */
+export interface LoadPlan {
+  config: ResolvedRunConfig;
+  definition: ScenarioDefinition;
+  /** Scripted iteration by scenario name (absent for static scenarios). */
+  exec: Map<string, IterationFn>;
+  /** Static requests by scenario name (absent for scripted scenarios). */
+  requests: Map<string, RequestSpec[]>;
+}
+
+/** Options that come from outside the scenario (CLI flags, API callers). */
+export interface PlanOverrides {
+  name?: string;
+  source?: string | null;
+  workers?: number;
+  timeoutMs?: number;
+  gracefulStopMs?: number;
+  tags?: Record<string, string>;
+}
+
+const TOP_LEVEL_ONLY = new Set(['name', 'baseUrl', 'headers', 'timeout', 'insecure', 'thresholds', 'data', 'scenarios']);
+
+/**
+ * Validates a scenario definition and resolves it into a plan: defaults applied, profiles
+ * expanded, durations in ms, rates per second. Throws REDLINE_ERR_INVALID_SCENARIO naming the
+ * source, the field path and what was expected.
+ */
+export function resolvePlan(definition: unknown, source: string, overrides: PlanOverrides = {}): LoadPlan {
+  const parsed = definitionSchema.safeParse(definition);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    let message = issue.message;
+    if (issue.code === 'unrecognized_keys') message = `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
+    const err = invalid(source, issue.path, message);
+    const last = issue.path.at(-1);
+    // Unknown load models and profiles get their own codes: they are the typos users make most.
+    if (last === 'executor') throw new RedlineError(ErrorCodes.UNKNOWN_EXECUTOR, err.message, { details: err.details ?? {} });
+    if (last === 'profile') throw new RedlineError(ErrorCodes.UNKNOWN_PROFILE, err.message, { details: err.details ?? {} });
+    throw err;
+  }
+  const def = definition as ScenarioDefinition;
+  const specs: Array<[string, ScenarioSpec, PropertyKey[]]> = [];
+  if (def.scenarios) {
+    const stray = Object.keys(def).filter((k) => !TOP_LEVEL_ONLY.has(k) && k !== 'tags' && (def as Record<string, unknown>)[k] !== undefined);
+    if (stray.length) throw invalid(source, [stray[0]!], 'load-model fields go inside each entry of "scenarios" when "scenarios" is used');
+    for (const [name, spec] of Object.entries(def.scenarios)) specs.push([name, spec, ['scenarios', name]]);
+    if (specs.length === 0) throw invalid(source, ['scenarios'], 'expected at least one scenario');
+  } else {
+    specs.push([def.name ?? 'default', def, []]);
+  }
+  const timeoutMs = overrides.timeoutMs ?? (def.timeout !== undefined ? durationAt(def.timeout, source, ['timeout']) : 30_000);
+  if (!(timeoutMs > 0)) throw invalid(source, ['timeout'], 'expected a positive duration');
+  const exec = new Map<string, IterationFn>();
+  const requests = new Map<string, RequestSpec[]>();
+  const scenarios: ResolvedScenarioConfig[] = specs.map(([name, spec, path]) => {
+    const resolved = resolveScenario(name, spec, path, source);
+    if (spec.exec && spec.requests) throw invalid(source, [...path, 'exec'], 'give either "exec" (scripted) or "requests" (static), not both');
+    if (!spec.exec && !spec.requests) throw invalid(source, path.length ? path : ['requests'], 'expected "requests" (static requests) or "exec" (an iteration function)');
+    if (spec.exec) exec.set(name, spec.exec);
+    else {
+      if (!def.baseUrl && spec.requests!.some((r) => !/^https?:\/\//i.test(r.url))) {
+        const i = spec.requests!.findIndex((r) => !/^https?:\/\//i.test(r.url));
+        throw invalid(source, [...path, 'requests', i, 'url'], `relative URL "${spec.requests![i]!.url}" needs "baseUrl"`);
+      }
+      requests.set(name, spec.requests!.map((r) => ({ ...r, headers: { ...(def.headers ?? {}), ...(r.headers ?? {}) } })));
+    }
+    return resolved;
+  });
+  const thresholds: Record<string, string[]> = {};
+  for (const [metric, list] of Object.entries(def.thresholds ?? {})) thresholds[metric] = list.map((t) => (typeof t === 'string' ? t : t.threshold));
+  return {
+    config: {
+      name: overrides.name ?? def.name ?? (specs.length === 1 ? specs[0]![0] : 'run'),
+      source: overrides.source ?? null,
+      scenarios,
+      thresholds,
+      workers: overrides.workers ?? 1,
+      timeoutMs,
+      gracefulStopMs: overrides.gracefulStopMs ?? 5000,
+      tags: { ...(def.tags ?? {}), ...(overrides.tags ?? {}) },
+    },
+    definition: def,
+    exec,
+    requests,
+  };
+}
+
+function durationAt(value: Duration, source: string, path: PropertyKey[]): number {
+  try {
+    return parseDuration(value);
+  } catch (err) {
+    throw invalid(source, path, (err as Error).message);
+  }
+}
+
+function rateAt(value: number | string, source: string, path: PropertyKey[]): number {
+  try {
+    return parseRate(value);
+  } catch (err) {
+    throw invalid(source, path, (err as Error).message);
+  }
+}
+
+function require<T>(value: T | undefined, source: string, path: PropertyKey[], what: string): T {
+  if (value === undefined) throw invalid(source, path, `required by this executor: ${what}`);
+  return value;
+}
+
+function resolveScenario(name: string, spec: ScenarioSpec, path: PropertyKey[], source: string): ResolvedScenarioConfig {
+  const at = (field: string): PropertyKey[] => [...path, field];
+  let executor: ExecutorName | undefined = spec.executor;
+  if (spec.profile) {
+    const durationMs = durationAt(require(spec.duration, source, at('duration'), 'duration'), source, at('duration'));
+    if (spec.rate !== undefined) {
+      const timeUnitMs = spec.timeUnit !== undefined ? durationAt(spec.timeUnit, source, at('timeUnit')) : 1000;
+      const base = rateAt(spec.rate, source, at('rate'));
+      const { startTarget, stages } = expandProfile(spec.profile, base, durationMs, false);
+      const peak = Math.max(startTarget, ...stages.map((s) => s.target));
+      return finish('ramping-arrival-rate', {
+        startRate: startTarget,
+        timeUnitMs,
+        stages,
+        preAllocatedVUs: spec.preAllocatedVUs ?? Math.max(1, Math.ceil(peak / 10)),
+        maxVUs: spec.maxVUs ?? Math.max(100, Math.ceil(peak * 2)),
+        profile: spec.profile,
+      });
+    }
+    const base = require(spec.vus, source, at('vus'), 'vus or rate (the base level of the profile)');
+    const { startTarget, stages } = expandProfile(spec.profile, base, durationMs, true);
+    return finish('ramping-vus', { startVUs: startTarget, stages, profile: spec.profile });
+  }
+  executor ??= spec.stages ? (spec.rate !== undefined || spec.startRate !== undefined ? 'ramping-arrival-rate' : 'ramping-vus') : spec.rate !== undefined ? 'constant-arrival-rate' : spec.iterations !== undefined ? 'shared-iterations' : 'constant-vus';
+  const stages = (): ResolvedStage[] =>
+    require(spec.stages, source, at('stages'), 'stages').map((s, i) => ({ durationMs: durationAt(s.duration, source, [...path, 'stages', i, 'duration']), target: s.target }));
+  const duration = (): number => durationAt(require(spec.duration, source, at('duration'), 'duration'), source, at('duration'));
+  const maxDuration = (): number => (spec.maxDuration !== undefined ? durationAt(spec.maxDuration, source, at('maxDuration')) : 600_000);
+  const timeUnitMs = spec.timeUnit !== undefined ? durationAt(spec.timeUnit, source, at('timeUnit')) : 1000;
+  if (!(timeUnitMs > 0)) throw invalid(source, at('timeUnit'), 'expected a positive duration');
+  switch (executor) {
+    case 'constant-vus':
+      return finish(executor, { vus: spec.vus ?? 1, durationMs: duration() });
+    case 'ramping-vus':
+      return finish(executor, { startVUs: spec.startVUs ?? 1, stages: stages() });
+    case 'per-vu-iterations':
+      return finish(executor, { vus: spec.vus ?? 1, iterations: spec.iterations ?? 1, maxDurationMs: maxDuration() });
+    case 'shared-iterations': {
+      const vus = spec.vus ?? 1;
+      const iterations = spec.iterations ?? 1;
+      if (iterations < vus) throw invalid(source, at('iterations'), `must be at least vus (${vus})`);
+      return finish(executor, { vus, iterations, maxDurationMs: maxDuration() });
+    }
+    case 'constant-arrival-rate': {
+      const rate = rateAt(require(spec.rate, source, at('rate'), 'rate'), source, at('rate'));
+      const pre = spec.preAllocatedVUs ?? Math.max(1, Math.ceil((rate * 1000) / timeUnitMs / 10));
+      const maxVUs = spec.maxVUs ?? Math.max(pre, 100, Math.ceil(((rate * 1000) / timeUnitMs) * 2));
+      if (maxVUs < pre) throw invalid(source, at('maxVUs'), `must be at least preAllocatedVUs (${pre})`);
+      return finish(executor, { rate, timeUnitMs, durationMs: duration(), preAllocatedVUs: pre, maxVUs });
+    }
+    case 'ramping-arrival-rate': {
+      const st = stages();
+      const startRate = spec.startRate ?? (spec.rate !== undefined ? rateAt(spec.rate, source, at('rate')) : 0);
+      const peakPerSec = (Math.max(startRate, ...st.map((s) => s.target)) * 1000) / timeUnitMs;
+      const pre = spec.preAllocatedVUs ?? Math.max(1, Math.ceil(peakPerSec / 10));
+      const maxVUs = spec.maxVUs ?? Math.max(pre, 100, Math.ceil(peakPerSec * 2));
+      if (maxVUs < pre) throw invalid(source, at('maxVUs'), `must be at least preAllocatedVUs (${pre})`);
+      return finish(executor, { startRate, timeUnitMs, stages: st, preAllocatedVUs: pre, maxVUs });
+    }
+    default:
+      throw new RedlineError(ErrorCodes.UNKNOWN_EXECUTOR, `${source}: ${[...path, 'executor'].join('.')}: unknown executor "${String(executor)}": expected one of ${EXECUTOR_NAMES.join(', ')}`);
+  }
+
+  function finish(exe: ExecutorName, options: Record<string, unknown>): ResolvedScenarioConfig {
+    return {
+      name,
+      executor: exe,
+      startMs: spec.startTime !== undefined ? durationAt(spec.startTime, source, at('startTime')) : 0,
+      tags: { ...(spec.tags ?? {}) },
+      options: spec.gracefulStop !== undefined ? { ...options, gracefulStopMs: durationAt(spec.gracefulStop, source, at('gracefulStop')) } : options,
+      mode: spec.exec ? 'script' : 'static',
+    };
+  }
+}
+
+/** Planned end of a resolved scenario in ms from run start (excluding graceful stop). */
+export function scenarioEndMs(s: ResolvedScenarioConfig): number {
+  const o = s.options as { durationMs?: number; maxDurationMs?: number; stages?: ResolvedStage[] };
+  const length = o.durationMs ?? (o.stages ? o.stages.reduce((a, st) => a + st.durationMs, 0) : (o.maxDurationMs ?? 0));
+  return s.startMs + length;
+}

@@ -1,0 +1,243 @@
+import { parseDuration } from '@redline/core';
+import { CookieJar } from './cookie-jar.js';
+import type { DataFeed } from './data-feed.js';
+import { encodeBody, originOf, parseTargetUrl, serializeRequest } from './request.js';
+import type { Connection, Exchange, Origin, Transport } from './transports/transport.js';
+
+/** Options of one scripted request. */
+export interface HttpRequestOptions {
+  headers?: Record<string, string>;
+  /** Metric name; defaults to `METHOD /path` (use it to group `/users/123`-style URLs). */
+  name?: string;
+  /** String, bytes, or a plain object sent as JSON. */
+  body?: string | Buffer | Uint8Array | object | null;
+}
+
+/** Timings of a scripted request in milliseconds. */
+export interface ResponseTimings {
+  /** Connection setup (0 when the connection was reused). */
+  connectingMs: number;
+  /** From sending the request to the first response byte. */
+  waitingMs: number;
+  /** From the first to the last response byte. */
+  receivingMs: number;
+  /** The whole exchange, as recorded in `http.service_time`. */
+  durationMs: number;
+}
+
+/** The response a scripted request resolves to. Network failures resolve too, with `status` 0. */
+export interface HttpResponse {
+  status: number;
+  ok: boolean;
+  /** Network error kind (`connect_refused`, `timeout`, ...) or null. */
+  error: string | null;
+  /** Lower-cased header names; repeated headers joined with `, ` (except `set-cookie`). */
+  headers: Record<string, string>;
+  url: string;
+  timings: ResponseTimings;
+  /** Body as UTF-8 text. */
+  text(): string;
+  /** Body parsed as JSON (throws on malformed JSON). */
+  json<T = unknown>(): T;
+}
+
+/** The HTTP client of a VU. Relative URLs resolve against the scenario's `baseUrl`. */
+export interface HttpClient {
+  get(url: string, options?: HttpRequestOptions): Promise<HttpResponse>;
+  delete(url: string, options?: HttpRequestOptions): Promise<HttpResponse>;
+  post(url: string, body?: HttpRequestOptions['body'], options?: HttpRequestOptions): Promise<HttpResponse>;
+  put(url: string, body?: HttpRequestOptions['body'], options?: HttpRequestOptions): Promise<HttpResponse>;
+  patch(url: string, body?: HttpRequestOptions['body'], options?: HttpRequestOptions): Promise<HttpResponse>;
+  request(method: string, url: string, options?: HttpRequestOptions): Promise<HttpResponse>;
+  /** This VU's cookie jar. */
+  readonly cookies: CookieJar;
+}
+
+/** What a scripted iteration receives. */
+export interface IterationContext {
+  http: HttpClient;
+  /** Global VU id (unique across workers), starting at 1. */
+  vu: number;
+  /** This VU's iteration counter, starting at 0. */
+  iteration: number;
+  /** Scenario name. */
+  scenario: string;
+  /** Waits; accepts ms or a duration string (`"1s"`). */
+  sleep(duration: number | string): Promise<void>;
+  /** Runs named predicates against `value`, counts passes and failures; true when all pass. */
+  check<T>(value: T, predicates: Record<string, (value: T) => boolean>): boolean;
+  /** The next row of a data source declared under `data`. */
+  feed(name: string): Record<string, unknown>;
+  /** Per-VU scratch space that survives across iterations (tokens, ids). */
+  vars: Record<string, unknown>;
+}
+
+/** What the engine provides to a scripted VU's HTTP client. */
+export interface ScriptHost {
+  transport: Transport;
+  baseUrl: string | undefined;
+  defaultHeaders: Record<string, string>;
+  insecure: boolean;
+  /** Registers a connection for timeout sweeps. */
+  track(conn: Connection): void;
+  untrack(conn: Connection): void;
+  /** Called for every finished exchange with the request name and exchange start time. */
+  onExchange(name: string, exchange: Exchange, startedAt: number): void;
+  onCheck(name: string, ok: boolean): void;
+  feeds: Map<string, DataFeed>;
+  /** Resolves after `ms`, or early when the run is being torn down. */
+  sleep(ms: number): Promise<void>;
+}
+
+const EMPTY_BODY = Buffer.alloc(0);
+const MAX_IDLE_PER_ORIGIN = 8;
+
+function parseHeaders(raw: string | null): { headers: Record<string, string>; setCookie: string[] } {
+  const headers: Record<string, string> = {};
+  const setCookie: string[] = [];
+  if (!raw) return { headers, setCookie };
+  const lines = raw.split('\r\n');
+  for (let i = 1; i < lines.length; i++) {
+    const line = lines[i]!;
+    const colon = line.indexOf(':');
+    if (colon <= 0) continue;
+    const name = line.slice(0, colon).trim().toLowerCase();
+    const value = line.slice(colon + 1).trim();
+    if (name === 'set-cookie') setCookie.push(value);
+    headers[name] = headers[name] === undefined ? value : `${headers[name]}, ${value}`;
+  }
+  return { headers, setCookie };
+}
+
+/**
+ * A VU's HTTP client: keep-alive connections per origin (one per concurrent request), a cookie
+ * jar, and responses with headers, body and timings.
+ */
+export class VuHttpClient implements HttpClient {
+  readonly cookies = new CookieJar();
+  readonly #host: ScriptHost;
+  readonly #idle = new Map<string, Connection[]>();
+  readonly #all = new Set<Connection>();
+
+  constructor(host: ScriptHost) {
+    this.#host = host;
+  }
+
+  get(url: string, options?: HttpRequestOptions): Promise<HttpResponse> {
+    return this.request('GET', url, options);
+  }
+  delete(url: string, options?: HttpRequestOptions): Promise<HttpResponse> {
+    return this.request('DELETE', url, options);
+  }
+  post(url: string, body?: HttpRequestOptions['body'], options?: HttpRequestOptions): Promise<HttpResponse> {
+    return this.request('POST', url, { ...options, body });
+  }
+  put(url: string, body?: HttpRequestOptions['body'], options?: HttpRequestOptions): Promise<HttpResponse> {
+    return this.request('PUT', url, { ...options, body });
+  }
+  patch(url: string, body?: HttpRequestOptions['body'], options?: HttpRequestOptions): Promise<HttpResponse> {
+    return this.request('PATCH', url, { ...options, body });
+  }
+
+  request(method: string, rawUrl: string, options: HttpRequestOptions = {}): Promise<HttpResponse> {
+    const host = this.#host;
+    const m = method.toUpperCase();
+    const url = parseTargetUrl(rawUrl, host.baseUrl);
+    const headers: Record<string, string> = { ...host.defaultHeaders, ...(options.headers ?? {}) };
+    const cookie = this.cookies.header(url);
+    if (cookie && !Object.keys(headers).some((h) => h.toLowerCase() === 'cookie')) headers.cookie = cookie;
+    const body = encodeBody(options.body, headers);
+    const payload = serializeRequest(m, url, headers, body);
+    const name = options.name ?? `${m} ${url.pathname}`;
+    const origin = originOf(url, host.insecure);
+    const conn = this.#acquire(origin);
+    return new Promise((resolve) => {
+      conn.exchange(payload, m, (ex) => {
+        const startedAt = conn.startedAt;
+        this.#release(origin, conn, ex);
+        host.onExchange(name, ex, startedAt);
+        const parsed = parseHeaders(ex.rawHeaders);
+        if (parsed.setCookie.length) this.cookies.store(url, parsed.setCookie);
+        const bodyBuf = ex.body ?? EMPTY_BODY;
+        resolve({
+          status: ex.status,
+          ok: ex.error === null && ex.status >= 200 && ex.status < 400,
+          error: ex.error,
+          headers: parsed.headers,
+          url: url.href,
+          timings: {
+            connectingMs: ex.connectMs,
+            waitingMs: ex.firstByteAt ? ex.firstByteAt - ex.sentAt : 0,
+            receivingMs: ex.firstByteAt ? ex.endedAt - ex.firstByteAt : 0,
+            durationMs: ex.endedAt - startedAt,
+          },
+          text: () => bodyBuf.toString('utf8'),
+          json: <T>() => JSON.parse(bodyBuf.toString('utf8')) as T,
+        });
+      });
+    });
+  }
+
+  #acquire(origin: Origin): Connection {
+    const key = `${origin.protocol}//${origin.authority}`;
+    const conn = this.#idle.get(key)?.pop();
+    if (conn) return conn;
+    const fresh = this.#host.transport.connect(origin, { keepResponse: true });
+    this.#all.add(fresh);
+    this.#host.track(fresh);
+    return fresh;
+  }
+
+  #release(origin: Origin, conn: Connection, ex: Exchange): void {
+    const key = `${origin.protocol}//${origin.authority}`;
+    const idle = this.#idle.get(key) ?? [];
+    this.#idle.set(key, idle);
+    if (ex.error === null && idle.length < MAX_IDLE_PER_ORIGIN) idle.push(conn);
+    else this.#drop(conn);
+  }
+
+  #drop(conn: Connection): void {
+    conn.close();
+    this.#all.delete(conn);
+    this.#host.untrack(conn);
+  }
+
+  /** Closes every connection of this VU. */
+  close(): void {
+    for (const conn of this.#all) this.#drop(conn);
+    this.#idle.clear();
+  }
+}
+
+/** Builds the per-VU iteration context. `iteration` is advanced by the engine. */
+export function createIterationContext(host: ScriptHost, vu: number, scenario: string): { ctx: IterationContext; http: VuHttpClient } {
+  const http = new VuHttpClient(host);
+  const ctx: IterationContext = {
+    http,
+    vu,
+    iteration: 0,
+    scenario,
+    sleep: (d) => host.sleep(typeof d === 'number' ? d : parseDuration(d)),
+    check: (value, predicates) => {
+      let all = true;
+      for (const [name, pred] of Object.entries(predicates)) {
+        let ok = false;
+        try {
+          ok = Boolean(pred(value));
+        } catch {
+          ok = false;
+        }
+        host.onCheck(name, ok);
+        if (!ok) all = false;
+      }
+      return all;
+    },
+    feed: (name) => {
+      const feed = host.feeds.get(name);
+      if (!feed) throw new Error(`no data source named "${name}" (declare it under "data" in the scenario)`);
+      return feed.next();
+    },
+    vars: {},
+  };
+  return { ctx, http };
+}

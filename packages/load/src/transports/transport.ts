@@ -1,0 +1,72 @@
+/**
+ * The transport interface: everything executors and metrics need from a protocol.
+ * HTTP/1.1 is the only implementation today; HTTP/2, gRPC and WebSocket plug in here without
+ * touching executors or metrics, because those only see `Exchange` results.
+ */
+
+/** Why an exchange failed, as counted in `errorsByKind`. */
+export type NetworkErrorKind = 'connect_refused' | 'dns' | 'timeout' | 'reset' | 'tls' | 'network' | 'protocol';
+
+/** The outcome of one request/response exchange, with timings in milliseconds on the engine clock. */
+export interface Exchange {
+  /** HTTP status, or 0 when the exchange failed before a status arrived. */
+  status: number;
+  /** Set when the exchange failed at the network level. */
+  error: NetworkErrorKind | null;
+  /** Human-readable detail for `error` (e.g. the OS error code). */
+  errorDetail: string | null;
+  /** Engine-clock ms when the request was handed to the socket (after any connect). */
+  sentAt: number;
+  /** Engine-clock ms when the first response byte arrived (0 if none). */
+  firstByteAt: number;
+  /** Engine-clock ms when the exchange finished. */
+  endedAt: number;
+  /** Milliseconds spent establishing the connection for this exchange (0 when reused). */
+  connectMs: number;
+  bytesSent: number;
+  bytesReceived: number;
+  /** Raw header block (latin1), only when the caller asked for full responses. */
+  rawHeaders: string | null;
+  /** Body, only when the caller asked for full responses. */
+  body: Buffer | null;
+}
+
+/** A request already turned into bytes once, so the hot path never re-serialises it. */
+export interface PreparedRequest {
+  /** Request name for metrics (defaults to `METHOD path`). */
+  name: string;
+  method: string;
+  origin: Origin;
+  payload: Buffer;
+}
+
+/** Where to connect. */
+export interface Origin {
+  protocol: 'http:' | 'https:';
+  host: string;
+  port: number;
+  /** `host:port` as sent in the Host header. */
+  authority: string;
+  /** Skip TLS certificate verification (self-signed test targets). */
+  insecure: boolean;
+}
+
+/** A single connection that runs one exchange at a time. */
+export interface Connection {
+  /** Sends the bytes and calls back exactly once with the exchange outcome. */
+  exchange(payload: Buffer, method: string, callback: (result: Exchange) => void): void;
+  /** True while an exchange is in flight. */
+  readonly busy: boolean;
+  /** Engine-clock ms when the in-flight exchange started, for timeout sweeps. */
+  readonly startedAt: number;
+  /** Fails the in-flight exchange (if any) with `kind` and closes the socket. */
+  abort(kind: NetworkErrorKind, detail: string): void;
+  /** Closes the connection; no callback fires afterwards except for an in-flight abort. */
+  close(): void;
+}
+
+/** Creates connections for an origin. One per protocol. */
+export interface Transport {
+  readonly name: string;
+  connect(origin: Origin, options: { keepResponse: boolean }): Connection;
+}

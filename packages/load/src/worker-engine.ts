@@ -1,0 +1,372 @@
+import { performance } from 'node:perf_hooks';
+import type { EventLoopUtilization } from 'node:perf_hooks';
+import type { ResolvedRunConfig } from '@redline/core';
+import { DataFeed, type LoadedData } from './data-feed.js';
+import { engineNow } from './engine-clock.js';
+import { executors, isOpenModel, type ExecutorName } from './executors/index.js';
+import { IntervalRecorder, type IntervalSnapshot, type Slice } from './recorder.js';
+import { prepareRequest, type RequestSpec } from './request.js';
+import { createIterationContext, type IterationContext, type ScriptHost } from './script-context.js';
+import { http1Transport } from './transports/http1.js';
+import type { Connection, Exchange, PreparedRequest, Transport } from './transports/transport.js';
+import type { ExecutorEnv, Vu } from './vu.js';
+
+/** Everything a worker needs, all structured-clonable (functions travel as the scenario file path). */
+export interface EngineInit {
+  config: ResolvedRunConfig;
+  workerIndex: number;
+  workerCount: number;
+  baseUrl: string | undefined;
+  defaultHeaders: Record<string, string>;
+  insecure: boolean;
+  /** Static requests by scenario. */
+  requests: Record<string, RequestSpec[]>;
+  data: LoadedData[];
+  /** One shared counter per data source (same order as `data`). */
+  dataCounters: SharedArrayBuffer[];
+  /** One shared counter per scenario (same order as config.scenarios), for shared-iterations. */
+  iterationCounters: SharedArrayBuffer[];
+}
+
+/** Messages from the engine to the runner. */
+export type EngineMessage =
+  | { type: 'interval'; snapshot: IntervalSnapshot }
+  | { type: 'done'; snapshot: IntervalSnapshot }
+  | { type: 'fatal'; message: string };
+
+type IterationFn = (ctx: IterationContext) => unknown;
+
+const YIELD_EVERY_ITERATIONS = 64;
+
+/**
+ * The load engine of one worker: runs its share of every scenario, records into per-second
+ * interval snapshots aligned on the run start, and reports them through `post`.
+ */
+export class WorkerEngine {
+  readonly #init: EngineInit;
+  readonly #post: (msg: EngineMessage) => void;
+  readonly #exec: Map<string, IterationFn>;
+  readonly #transport: Transport = http1Transport;
+  readonly #recorder = new IntervalRecorder();
+  readonly #connections = new Set<Connection>();
+  readonly #vus = new Set<Vu>();
+  readonly #feeds = new Map<string, DataFeed>();
+  readonly #vuCounts = new Map<string, { active: number; allocated: number }>();
+  readonly #stopWaiters = new Set<() => void>();
+  #stopping = false;
+  #hardStopped = false;
+  #startAt = 0;
+  #flushed = 0;
+  #flushTimer: NodeJS.Timeout | null = null;
+  #sweepTimer: NodeJS.Timeout | null = null;
+  #elu: EventLoopUtilization = performance.eventLoopUtilization();
+  #vuSeq = 0;
+  #vusMax = 0;
+  #finished = false;
+
+  constructor(init: EngineInit, exec: Map<string, IterationFn>, post: (msg: EngineMessage) => void) {
+    this.#init = init;
+    this.#exec = exec;
+    this.#post = post;
+    init.data.forEach((d, i) => this.#feeds.set(d.name, new DataFeed(d, init.dataCounters[i]!)));
+  }
+
+  /** Starts all scenarios at engine time `startAt` and resolves when every one has finished. */
+  async run(startAt: number): Promise<void> {
+    this.#startAt = startAt;
+    this.#scheduleFlush();
+    const sweepMs = Math.max(5, Math.min(100, this.#init.config.timeoutMs / 4));
+    this.#sweepTimer = setInterval(() => this.#sweep(), sweepMs);
+    try {
+      await Promise.all(this.#init.config.scenarios.map((s, i) => this.#runScenario(s, i)));
+    } finally {
+      this.#finish();
+    }
+  }
+
+  /** Graceful stop: no new iterations; in-flight ones may finish. */
+  stop(): void {
+    if (this.#stopping) return;
+    this.#stopping = true;
+    for (const w of this.#stopWaiters) w();
+    this.#stopWaiters.clear();
+  }
+
+  /** Hard stop: abandon in-flight work, report what was measured, and finish now. */
+  abort(): void {
+    this.stop();
+    this.#hardStopped = true;
+    this.#finish();
+  }
+
+  #runScenario(s: ResolvedRunConfig['scenarios'][number], index: number): Promise<void> {
+    const init = this.#init;
+    const scenarioSlice = this.#recorder.slice(`scenario:${s.name}`);
+    const counts = { active: 0, allocated: 0 };
+    this.#vuCounts.set(s.name, counts);
+    const scenarioStartAt = this.#startAt + s.startMs;
+    const newVu =
+      s.mode === 'static'
+        ? this.#staticVuFactory(s.name, init.requests[s.name] ?? [], scenarioSlice)
+        : this.#scriptVuFactory(s.name, scenarioSlice);
+    const env: ExecutorEnv = {
+      scenarioStartAt,
+      workerIndex: init.workerIndex,
+      workerCount: init.workerCount,
+      newVu: () => {
+        const vu = newVu();
+        this.#vus.add(vu);
+        return vu;
+      },
+      stopping: () => this.#stopping,
+      waitUntil: (at) => this.#waitUntil(at),
+      countDropped: () => this.#recorder.countDropped(s.name),
+      recordLag: (lagMs) => {
+        this.#recorder.intended++;
+        this.#recorder.lag.recordUs(lagMs * 1000);
+      },
+      sharedCounter: new Int32Array(init.iterationCounters[index]!),
+      setVus: (active, allocated) => {
+        counts.active = active;
+        counts.allocated = allocated;
+      },
+      scenarioSlice,
+    };
+    const executor = executors[s.executor as ExecutorName];
+    const work = executor(env, s);
+    // Graceful stop: once the scenario's own end (or a stop) comes, in-flight iterations get
+    // gracefulStopMs to finish; after that the scenario is abandoned.
+    const graceMs = (s.options as { gracefulStopMs?: number }).gracefulStopMs ?? init.config.gracefulStopMs;
+    return new Promise<void>((resolve) => {
+      let graceTimer: NodeJS.Timeout | null = null;
+      const settle = (): void => {
+        if (graceTimer) clearTimeout(graceTimer);
+        resolve();
+      };
+      work.then(settle, (err: unknown) => {
+        this.#post({ type: 'fatal', message: `scenario "${s.name}": ${(err as Error)?.message ?? String(err)}` });
+        settle();
+      });
+      const armGrace = (): void => {
+        graceTimer = setTimeout(settle, graceMs);
+        graceTimer.unref();
+      };
+      const plannedEnd = scenarioStartAt + plannedLengthMs(s);
+      const onStop = (): void => armGrace();
+      this.#stopWaiters.add(onStop);
+      const endTimer = setTimeout(() => {
+        this.#stopWaiters.delete(onStop);
+        armGrace();
+      }, Math.max(0, plannedEnd - engineNow()));
+      endTimer.unref();
+      work.finally(() => {
+        clearTimeout(endTimer);
+        this.#stopWaiters.delete(onStop);
+      });
+    });
+  }
+
+  #staticVuFactory(scenario: string, specs: RequestSpec[], scenarioSlice: Slice): () => Vu {
+    const init = this.#init;
+    const prepared: PreparedRequest[] = specs.map((r) => prepareRequest({ ...r, headers: { ...init.defaultHeaders, ...(r.headers ?? {}) } }, init.baseUrl, init.insecure));
+    const nameSlices = prepared.map((p) => this.#recorder.slice(`name:${p.name}`));
+    const pick = requestPicker(specs);
+    const recorder = this.#recorder;
+    return () => {
+      const id = this.#nextVuId();
+      const conns: Array<Connection | undefined> = new Array(prepared.length);
+      // Requests to the same origin share the VU's connection.
+      const byOrigin = new Map<string, Connection>();
+      const connFor = (i: number): Connection => {
+        let c = conns[i];
+        if (c) return c;
+        const o = prepared[i]!.origin;
+        const key = `${o.protocol}//${o.authority}`;
+        c = byOrigin.get(key);
+        if (!c) {
+          c = this.#transport.connect(o, { keepResponse: false });
+          byOrigin.set(key, c);
+          this.#connections.add(c);
+        }
+        conns[i] = c;
+        return c;
+      };
+      return {
+        id,
+        run: (startDelayMs, done) => {
+          const i = pick();
+          const req = prepared[i]!;
+          const conn = connFor(i);
+          conn.exchange(req.payload, req.method, (ex: Exchange) => {
+            recorder.recordExchange(nameSlices[i]!, scenarioSlice, ex, conn.startedAt, startDelayMs);
+            recorder.countIteration(scenario, false);
+            done();
+          });
+        },
+        close: () => {
+          for (const c of byOrigin.values()) {
+            c.close();
+            this.#connections.delete(c);
+          }
+        },
+      };
+    };
+  }
+
+  #scriptVuFactory(scenario: string, scenarioSlice: Slice): () => Vu {
+    const exec = this.#exec.get(scenario);
+    if (!exec) throw new Error(`scenario "${scenario}" has no iteration function in this worker`);
+    const init = this.#init;
+    const recorder = this.#recorder;
+    return () => {
+      const id = this.#nextVuId();
+      let startDelayMs = 0;
+      const host: ScriptHost = {
+        transport: this.#transport,
+        baseUrl: init.baseUrl,
+        defaultHeaders: init.defaultHeaders,
+        insecure: init.insecure,
+        track: (c) => this.#connections.add(c),
+        untrack: (c) => this.#connections.delete(c),
+        onExchange: (name, ex, startedAt) => recorder.recordExchange(recorder.slice(`name:${name}`), scenarioSlice, ex, startedAt, startDelayMs),
+        onCheck: (name, ok) => recorder.countCheck(name, ok),
+        feeds: this.#feeds,
+        sleep: (ms) => this.#sleep(ms),
+      };
+      const { ctx, http } = createIterationContext(host, id, scenario);
+      let sinceYield = 0;
+      let closed = false;
+      return {
+        id,
+        run: (delay, done) => {
+          startDelayMs = delay;
+          const finish = (failed: boolean, message?: string): void => {
+            if (closed) return;
+            recorder.countIteration(scenario, failed, message);
+            ctx.iteration++;
+            // A script that never awaits anything real would otherwise starve timers forever.
+            if (++sinceYield >= YIELD_EVERY_ITERATIONS) {
+              sinceYield = 0;
+              setImmediate(done);
+            } else done();
+          };
+          let result: unknown;
+          try {
+            result = exec(ctx);
+          } catch (err) {
+            finish(true, (err as Error)?.message ?? String(err));
+            return;
+          }
+          Promise.resolve(result).then(
+            () => finish(false),
+            (err: unknown) => finish(true, (err as Error)?.message ?? String(err)),
+          );
+        },
+        close: () => {
+          closed = true;
+          http.close();
+        },
+      };
+    };
+  }
+
+  #nextVuId(): number {
+    // Interleaved ids are unique across workers without coordination.
+    return this.#init.workerIndex + 1 + this.#init.workerCount * this.#vuSeq++;
+  }
+
+  #waitUntil(at: number): Promise<void> {
+    const delay = at - engineNow();
+    if (delay <= 0 || this.#stopping) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        this.#stopWaiters.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, delay);
+      this.#stopWaiters.add(done);
+    });
+  }
+
+  #sleep(ms: number): Promise<void> {
+    if (this.#hardStopped) return Promise.resolve();
+    return new Promise((resolve) => {
+      const t = setTimeout(resolve, Math.max(0, ms));
+      // A hard stop must not wait for user sleeps.
+      t.unref();
+    });
+  }
+
+  #sweep(): void {
+    const timeoutMs = this.#init.config.timeoutMs;
+    const now = engineNow();
+    for (const c of this.#connections) {
+      if (c.busy && now - c.startedAt > timeoutMs) c.abort('timeout', `no response within ${timeoutMs} ms`);
+    }
+  }
+
+  #scheduleFlush(): void {
+    const next = this.#startAt + (this.#flushed + 1) * 1000;
+    this.#flushTimer = setTimeout(() => {
+      this.#flush('interval');
+      this.#scheduleFlush();
+    }, Math.max(0, next - engineNow()));
+  }
+
+  #flush(type: 'interval' | 'done'): void {
+    const elu = performance.eventLoopUtilization(this.#elu);
+    this.#elu = performance.eventLoopUtilization();
+    let vus = 0;
+    let allocated = 0;
+    for (const c of this.#vuCounts.values()) {
+      vus += c.active;
+      allocated += c.allocated;
+    }
+    this.#vusMax = Math.max(this.#vusMax, allocated, vus);
+    const snapshot = this.#recorder.snapshot(++this.#flushed, this.#init.workerIndex, {
+      vus,
+      vusMax: this.#vusMax,
+      elu: elu.utilization,
+      hasOpenModel: this.#init.config.scenarios.some((s) => isOpenModel(s.executor)),
+    });
+    this.#post({ type, snapshot });
+  }
+
+  #finish(): void {
+    if (this.#finished) return;
+    this.#finished = true;
+    if (this.#flushTimer) clearTimeout(this.#flushTimer);
+    if (this.#sweepTimer) clearInterval(this.#sweepTimer);
+    for (const vu of this.#vus) vu.close();
+    for (const c of this.#connections) c.close();
+    this.#flush('done');
+  }
+}
+
+function plannedLengthMs(s: ResolvedRunConfig['scenarios'][number]): number {
+  const o = s.options as { durationMs?: number; maxDurationMs?: number; stages?: Array<{ durationMs: number }> };
+  return o.durationMs ?? (o.stages ? o.stages.reduce((a, st) => a + st.durationMs, 0) : (o.maxDurationMs ?? 0));
+}
+
+/** Round-robin over requests, or weighted random when any request has a weight. */
+function requestPicker(specs: readonly RequestSpec[]): () => number {
+  if (specs.length === 1) return () => 0;
+  if (specs.some((s) => s.weight !== undefined)) {
+    const cumulative: number[] = [];
+    let sum = 0;
+    for (const s of specs) cumulative.push((sum += s.weight ?? 1));
+    return () => {
+      const r = Math.random() * sum;
+      let i = 0;
+      while (cumulative[i]! <= r) i++;
+      return i;
+    };
+  }
+  let next = 0;
+  return () => {
+    const i = next;
+    next = (next + 1) % specs.length;
+    return i;
+  };
+}
