@@ -95,7 +95,10 @@ export interface TargetHandle {
   stderrTail(lines?: number): string;
   /** The last `lines` lines of the target's stdout (default 20). */
   stdoutTail(lines?: number): string;
-  /** SIGTERM to the target's process group, SIGKILL after `stopGraceMs`; resolves with how it ended. */
+  /**
+   * SIGTERM to the target's process group, SIGKILL to the group if any process of it is still alive
+   * after `stopGraceMs`; resolves with how the spawned shell ended.
+   */
   stop(): Promise<{ code: number | null; signal: string | null }>;
 }
 
@@ -128,12 +131,14 @@ function quoteForNodeOptions(path: string): string {
   return `"${path.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
 }
 
-function oneLine(text: string): string {
-  const lines = text
+/** Last meaningful stderr lines on one line: stack frames, carets and Node's version footer are noise here. */
+function stderrSummary(text: string, lines: number): string {
+  const kept = text
     .split('\n')
     .map((l) => l.trim())
-    .filter((l) => l !== '');
-  return lines.join(' | ');
+    .filter((l) => l !== '' && !/^at /.test(l) && !/^Node\.js v\d/.test(l) && !/^\^+$/.test(l));
+  const out = kept.slice(-lines).join(' | ');
+  return out.length > 500 ? `…${out.slice(-500)}` : out;
 }
 
 const liveChildren = new Set<ChildProcess>();
@@ -150,6 +155,19 @@ function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
     }
   }
 }
+/** True while any process of the child's process group is alive. */
+function groupAlive(child: ChildProcess): boolean {
+  if (child.pid === undefined) return false;
+  try {
+    process.kill(-child.pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
 function trackChild(child: ChildProcess): void {
   liveChildren.add(child);
   if (!exitHookInstalled) {
@@ -247,7 +265,7 @@ export async function launchTarget(opts: LaunchTargetOptions): Promise<TargetHan
 
   const describe = `target "${opts.command}"`;
   const stderrQuote = (): string => {
-    const tail = oneLine(stderr.lines(5));
+    const tail = stderrSummary(stderr.lines(200), 3);
     return tail === '' ? 'stderr was empty' : `last stderr: ${tail}`;
   };
 
@@ -406,11 +424,16 @@ export async function launchTarget(opts: LaunchTargetOptions): Promise<TargetHan
       return stdout.lines(lines);
     },
     async stop() {
-      if (!exitInfo) {
+      // The shell may be gone while the service behind it still runs: wait for the whole process group.
+      if (!exitInfo || groupAlive(child)) {
         killGroup(child, 'SIGTERM');
-        const grace = setTimeout(() => killGroup(child, 'SIGKILL'), stopGraceMs);
-        await exited;
-        clearTimeout(grace);
+        const deadline = Date.now() + stopGraceMs;
+        while ((!exitInfo || groupAlive(child)) && Date.now() < deadline) await sleep(25);
+        if (!exitInfo || groupAlive(child)) {
+          killGroup(child, 'SIGKILL');
+          const killDeadline = Date.now() + 5000;
+          while ((!exitInfo || groupAlive(child)) && Date.now() < killDeadline) await sleep(25);
+        }
       }
       const e = await exited;
       return { code: e.code, signal: e.signal };
