@@ -223,8 +223,8 @@ function startProbeUnsafe(options: StartProbeOptions): ProbeInstance | null {
     process,
     isMainThread,
     thread,
-    // Our interval timer and our socket show up in getActiveResourcesInfo(); they are not the target's.
-    ownResources: { Timeout: 1, PipeWrap: 1 },
+    // Our timer and socket are unref'd, and getActiveResourcesInfo() lists only ref'd handles and timers.
+    ownResources: {},
   };
   const sampler: Sampler = createSampler(deps);
   const timer = setInterval(() => {
