@@ -9,3 +9,4 @@ export * from './search.js';
 export * from './usl-chart.js';
 export * from './step-from-run.js';
 export * from './search-output.js';
+export * from './load-step-runner.js';

@@ -25,6 +25,8 @@ export interface StepMeasurement {
   concurrencyMean: number;
   /** True when the generator could not hold the intended load. */
   generatorLimited: boolean;
+  /** Why the generator judged itself limited, in plain language (when it says). */
+  generatorReasons?: string[];
   /** Run directory of the step, when the runner wrote one. */
   runDir?: string;
   /** Other latency percentiles in ms keyed by percentile (`"95"`, `"99.9"`), for SLOs on them. */
@@ -159,6 +161,8 @@ export interface SearchOptions {
   plateauRatio?: number;
   /** Open model: a step whose throughput is below (1 − this) × the rate does not keep up. Default 0.1. */
   keepUpTolerance?: number;
+  /** How often a generator-limited step is measured again before the search stops. Default 1, max 5. */
+  generatorRetries?: number;
   /** Allowed relative Little's-law deviation before a step is flagged. Default 0.1. */
   littleTolerance?: number;
   /** Options for the USL fit on the steps. Default 300 bootstrap iterations. */
@@ -213,8 +217,13 @@ function resolveOptions(o: SearchOptions): Resolved {
   if (!Number.isInteger(bisectIterations) || bisectIterations < 0 || bisectIterations > 20) {
     throw invalid(`bisectIterations must be an integer from 0 to 20, got ${bisectIterations}`);
   }
+  const generatorRetries = o.generatorRetries ?? 1;
+  if (!Number.isInteger(generatorRetries) || generatorRetries < 0 || generatorRetries > 5) {
+    throw invalid(`generatorRetries must be an integer from 0 to 5, got ${generatorRetries}`);
+  }
   return {
     model: o.model,
+    generatorRetries,
     slo,
     errorBudget: fraction('errorBudget', o.errorBudget ?? 0.01),
     startLevel,
@@ -334,25 +343,35 @@ export async function searchCapacity(runStep: StepRunner, options: SearchOptions
       flags.push({
         kind: 'littles-law',
         step: step.index,
-        message: `step ${step.index} (level ${fmt(level)}): measured concurrency ${fmt(little.measured)} differs from throughput × mean latency = ${fmt(little.expected)} by ${(little.deviation * 100).toFixed(0)} % (> ${(o.littleTolerance * 100).toFixed(0)} %); the generator or the measurement is off`,
+        message: `step ${step.index + 1} (level ${fmt(level)}): measured concurrency ${fmt(little.measured)} differs from throughput × mean latency = ${fmt(little.expected)} by ${(little.deviation * 100).toFixed(0)} % (> ${(o.littleTolerance * 100).toFixed(0)} %); the generator or the measurement is off`,
       });
     }
     if (measurement.generatorLimited) {
       flags.push({
         kind: 'generator-limited',
         step: step.index,
-        message: `step ${step.index} (level ${fmt(level)}): the load generator could not hold the load, so this step measures the generator, not the target`,
+        message: `step ${step.index + 1} (level ${fmt(level)}): the load generator could not hold the load, so this step measures the generator, not the target${measurement.generatorReasons?.length ? ` (${measurement.generatorReasons.join('; ')})` : ''}`,
       });
     }
     options.onStep?.({ step, elapsedMs: elapsed(), budgetMs: o.maxDurationMs, bestLevel: (step.ok && !measurement.generatorLimited ? step : good)?.spec.level ?? null });
     return step;
   };
 
+  // A generator-limited step says nothing about the target; on a busy machine it is often a
+  // passing disturbance, so the same level is measured again before the search gives up.
+  const runRetrying = async (level: number, phase: SearchStep['phase'], reference: SearchStep | null): Promise<SearchStep | SearchStopReason> => {
+    let outcome = await run(level, phase, reference);
+    for (let retry = 0; retry < o.generatorRetries && typeof outcome !== 'string' && outcome.measurement.generatorLimited; retry++) {
+      outcome = await run(level, phase, reference);
+    }
+    return outcome;
+  };
+
   try {
     // Ramp.
     let level = roundLevel(o, o.startLevel);
     while (stopReason === null) {
-      const outcome = await run(level, 'ramp', good);
+      const outcome = await runRetrying(level, 'ramp', good);
       if (typeof outcome === 'string') {
         stopReason = outcome;
         break;
@@ -384,7 +403,7 @@ export async function searchCapacity(runStep: StepRunner, options: SearchOptions
         if (hi - lo <= o.bisectResolution * lo || (o.model === 'closed' && hi - lo <= 1)) break;
         const mid = roundLevel(o, (lo + hi) / 2);
         if (mid <= lo || mid >= hi) break;
-        const outcome = await run(mid, 'bisect', good);
+        const outcome = await runRetrying(mid, 'bisect', good);
         if (typeof outcome === 'string') {
           if (outcome === 'aborted' || overran) stopReason = outcome;
           break;

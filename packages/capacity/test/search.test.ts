@@ -129,12 +129,26 @@ describe('searchCapacity against a simulated M/M/c queue', () => {
 
   it('stops when the generator is the limit and does not blame the target', async () => {
     const sim = queueSimRunner({ servers: SERVERS, serviceMs: SERVICE_MS });
-    const limited: StepRunner = async (step, signal) => ({ ...(await sim(step, signal)), generatorLimited: step.level > 100 });
+    const limited: StepRunner = async (step, signal) => ({ ...(await sim(step, signal)), generatorLimited: step.level > 100, generatorReasons: ['event loop busy'] });
     const result = await searchCapacity(limited, openOptions());
     assert.equal(result.stopReason, 'generator-limited');
     assert.equal(result.maxSustainable?.level, 75);
     assert.equal(result.maxSustainable?.lowerBound, true);
-    assert.ok(result.flags.some((f) => f.kind === 'generator-limited' && f.step === 2));
+    // The limited level was measured twice (one retry) before the search gave up.
+    assert.deepEqual(result.steps.map((s) => s.spec.level), [50, 75, 112.5, 112.5]);
+    const flag = result.flags.find((f) => f.kind === 'generator-limited' && f.step === 2);
+    assert.equal(flag?.message, 'step 3 (level 112.5): the load generator could not hold the load, so this step measures the generator, not the target (event loop busy)');
+  });
+
+  it('measures a level again when the generator was limited only once', async () => {
+    const sim = queueSimRunner({ servers: SERVERS, serviceMs: SERVICE_MS });
+    let calls = 0;
+    const flaky: StepRunner = async (step, signal) => ({ ...(await sim(step, signal)), generatorLimited: ++calls === 2 });
+    const result = await searchCapacity(flaky, openOptions());
+    assert.equal(result.stopReason, 'slo');
+    assert.equal(result.steps[1]!.measurement.generatorLimited, true);
+    assert.equal(result.steps[2]!.spec.level, result.steps[1]!.spec.level);
+    assert.ok(result.maxSustainable && result.maxSustainable.level > 250);
   });
 
   it('reports no sustainable rate when the first step already fails', async () => {

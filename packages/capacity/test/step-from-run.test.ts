@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { isRedlineError, LatencyHistogram, type RunResult, type TimeseriesPoint } from '@redline/core';
-import { measurementFromRunResult, stepScenario, type StepSpec } from '../src/index.ts';
+import { measurementFromRunResult, type StepSpec } from '../src/index.ts';
 
 /** A run of `seconds` seconds; second i records `perSecond` requests of (i + 1) × 10 ms, `errors` of them failed. */
 function fakeRun(seconds: number, perSecond: number, errors: number, extra: Partial<TimeseriesPoint> = {}): RunResult {
@@ -48,6 +48,18 @@ describe('measurementFromRunResult', () => {
     assert.equal(m.runDir, '/tmp/run-1');
   });
 
+  it('counts throughput over the planned seconds only, but latency also from the drain after them', () => {
+    const run = fakeRun(6, 100, 0);
+    // Second 6 is the drain after the planned 5 s: few completions, one slow one.
+    run.timeseries[5] = { ...run.timeseries[5]!, requests: 7 };
+    const slow = new LatencyHistogram();
+    slow.recordMs(900, 7);
+    run.histograms.intervals[5] = slow.encode();
+    const m = measurementFromRunResult(run, STEP);
+    assert.equal(m.throughput, 100);
+    assert.ok(Math.abs(m.latency.max - 900) < 1, `max ${m.latency.max}`);
+  });
+
   it('prefers a measured in-flight count over VUs when the engine writes one', () => {
     const run = fakeRun(3, 10, 0, { inFlight: 2.5 } as Partial<TimeseriesPoint>);
     assert.equal(measurementFromRunResult(run, { ...STEP, warmupMs: 0 }).concurrencyMean, 2.5);
@@ -60,21 +72,5 @@ describe('measurementFromRunResult', () => {
         isRedlineError(err, 'REDLINE_ERR_INVALID_ARGUMENT') &&
         err.message === 'the step at level 100 has no measured seconds after its 2000 ms warm-up (run lasted 2 s)',
     );
-  });
-});
-
-describe('stepScenario', () => {
-  const requests = [{ method: 'GET', url: 'http://127.0.0.1:8080/' }];
-
-  it('builds a constant-arrival-rate scenario for the open model', () => {
-    assert.deepEqual(stepScenario(STEP, { requests }), {
-      scenarios: { capacity: { executor: 'constant-arrival-rate', rate: 100, preAllocatedVUs: 10, maxVUs: 100, duration: '5000ms', requests } },
-    });
-  });
-
-  it('builds a constant-vus scenario for the closed model', () => {
-    assert.deepEqual(stepScenario({ model: 'closed', level: 12, durationMs: 10_000, warmupMs: 1000 }, { requests }), {
-      scenarios: { capacity: { executor: 'constant-vus', vus: 12, duration: '11000ms', requests } },
-    });
   });
 });
