@@ -25,11 +25,18 @@ export type BottleneckName = (typeof BOTTLENECKS)[number];
 /** Busy-waits work units for about `ms`, returning how many units one ms takes (for calibration). */
 export function unitsPerMs(work: (units: number) => unknown, probeUnits: number): number {
   work(probeUnits); // warm up so the JIT has compiled it
-  const start = performance.now();
+  work(probeUnits);
+  // CPU time, not wall time: on a busy machine wall time would count the moments we were not
+  // running and calibrate far too little work per request.
+  const cpuMs = (): number => {
+    const u = process.cpuUsage();
+    return (u.user + u.system) / 1000;
+  };
+  const start = cpuMs();
   let runs = 0;
-  while (performance.now() - start < 20) {
+  while (cpuMs() - start < 40) {
     work(probeUnits);
     runs++;
   }
-  return (runs * probeUnits) / (performance.now() - start);
+  return (runs * probeUnits) / (cpuMs() - start);
 }

@@ -1,0 +1,41 @@
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { ErrorCodes, RedlineError } from '@redline/core';
+
+type Options = NonNullable<ParseArgsConfig['options']>;
+
+/** Flags every command accepts. */
+export const COMMON_OPTIONS = {
+  verbose: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+  json: { type: 'boolean' },
+} as const satisfies Options;
+
+/** Parses a command's arguments; unknown flags and missing values become REDLINE_ERR_USAGE. */
+export function parseCommandArgs<O extends Options>(command: string, args: string[], options: O): { values: Record<string, unknown>; positionals: string[] } {
+  try {
+    const { values, positionals } = parseArgs({ args, options: { ...COMMON_OPTIONS, ...options }, allowPositionals: true, strict: true });
+    return { values: values as Record<string, unknown>, positionals };
+  } catch (e) {
+    const msg = (e as Error).message.split('\n')[0]!.replace(/\. To specify a positional argument.*$/, '');
+    throw new RedlineError(ErrorCodes.USAGE, `redline ${command}: ${msg} (see redline ${command} --help)`);
+  }
+}
+
+/** Parses repeated `Name: value` header flags. */
+export function parseHeaders(list: unknown): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const h of (list as string[] | undefined) ?? []) {
+    const i = h.indexOf(':');
+    if (i <= 0) throw new RedlineError(ErrorCodes.USAGE, `invalid --header "${h}": expected "Name: value"`);
+    headers[h.slice(0, i).trim()] = h.slice(i + 1).trim();
+  }
+  return headers;
+}
+
+/** Parses a positive integer flag. */
+export function intFlag(name: string, value: unknown, min = 1): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min) throw new RedlineError(ErrorCodes.USAGE, `invalid --${name} "${String(value)}": expected an integer ≥ ${min}`);
+  return n;
+}

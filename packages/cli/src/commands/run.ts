@@ -1,0 +1,183 @@
+import { relative } from 'node:path';
+import { ErrorCodes, ExitCodes, RedlineError, parseDuration, type RunResult } from '@redline/core';
+import { formatFindings } from '@redline/doctor';
+import { planFromFile, quickPlan } from '@redline/load';
+import { intFlag, parseCommandArgs, parseHeaders } from '../args.js';
+import { colours, out, type CliIo } from '../io.js';
+import { interruptHandler, liveReporter } from '../live.js';
+import { renderSummary } from '../output/summary.js';
+import { runSession, targetSpecFrom, type TargetSpec } from '../session.js';
+
+export const RUN_HELP = `Usage:
+  redline run --url URL (--rate R | --vus N) [--duration 30s] [options]   quick mode
+  redline run scenario.ts [options]                                        scenario mode
+
+Load:
+  --url URL              target URL (quick mode); with --target, a path such as /api is relative to it
+  --rate R               open model: requests per second (2000, 2k/s)
+  --vus N                closed model: concurrent virtual users
+  --duration D           how long (default 10s)
+  --profile NAME         smoke|load|stress|spike|soak|breakpoint, from the base --rate/--vus
+  --method M             HTTP method (default GET, or POST with --body)
+  --header "K: V"        request header (repeatable)
+  --body DATA|@file      request body
+  --timeout D            request timeout (default 30s)
+  --max-vus N            open model: cap on concurrent requests
+  --threshold "METRIC=EXPR"  e.g. "http.latency=p(99)<200" (repeatable)
+  --workers N            worker threads (default: cores - 1)
+
+Target:
+  --target "CMD"         start the target with the probe (profiles it under the load)
+  --wait-for URL         readiness URL for --target (default: first listening port)
+  --start-timeout D      how long the target may take to get ready (default 15s)
+  --attach HOST:PORT     attach to a process started with --inspect instead
+  --heap-profile         also take a sampling heap profile
+  --cpu-interval US      CPU sampling interval in microseconds (default 1000)
+
+Output:
+  --out DIR              run directory (default .redline/runs/<time>-<name>)
+  --name NAME            run name
+  --json                 print the summary as JSON on stdout
+  --no-report            skip report.html
+  --strict               exit 1 when the generator, not the target, limited the run
+  --verbose              stack traces on errors
+
+Exit codes: 0 ok, 1 failure (or generator-limited with --strict), 2 bad input, 99 thresholds failed, 130 interrupted.`;
+
+const RUN_OPTIONS = {
+  url: { type: 'string' },
+  rate: { type: 'string' },
+  vus: { type: 'string' },
+  duration: { type: 'string', short: 'd' },
+  profile: { type: 'string' },
+  method: { type: 'string', short: 'm' },
+  header: { type: 'string', short: 'H', multiple: true },
+  body: { type: 'string' },
+  timeout: { type: 'string' },
+  'max-vus': { type: 'string' },
+  threshold: { type: 'string', multiple: true },
+  workers: { type: 'string', short: 'w' },
+  target: { type: 'string' },
+  'wait-for': { type: 'string' },
+  'start-timeout': { type: 'string' },
+  attach: { type: 'string' },
+  'heap-profile': { type: 'boolean' },
+  'cpu-interval': { type: 'string' },
+  out: { type: 'string', short: 'o' },
+  name: { type: 'string' },
+  'no-report': { type: 'boolean' },
+  strict: { type: 'boolean' },
+} as const;
+
+/** Parses `--threshold "metric=expr"` flags into a thresholds block. */
+function thresholdFlags(list: unknown): Record<string, string[]> | undefined {
+  const items = (list as string[] | undefined) ?? [];
+  if (items.length === 0) return undefined;
+  const out: Record<string, string[]> = {};
+  for (const item of items) {
+    const i = item.indexOf('=');
+    if (i <= 0) throw new RedlineError(ErrorCodes.USAGE, `invalid --threshold "${item}": expected METRIC=EXPRESSION such as "http.latency=p(99)<200"`);
+    (out[item.slice(0, i).trim()] ??= []).push(item.slice(i + 1).trim());
+  }
+  return out;
+}
+
+/** Exit code for a finished run (documented in docs/exit-codes.md). */
+export function runExitCode(r: RunResult, strict: boolean): number {
+  if (r.status === 'interrupted') return 130;
+  if (r.thresholds.some((t) => !t.ok)) return ExitCodes.THRESHOLDS_FAILED;
+  if (strict && r.generator.limited) return ExitCodes.FAILURE;
+  return ExitCodes.OK;
+}
+
+/** Prints the end-of-run output: summary, findings, where the files are. */
+export function printOutcome(io: CliIo, r: RunResult, runDir: string, reportPath: string | null, json: boolean): void {
+  if (json) {
+    out(io, JSON.stringify({ runDir, report: reportPath, status: r.status, summary: r.summary, thresholds: r.thresholds, generator: { limited: r.generator.limited, reasons: r.generator.reasons }, findings: r.findings }, null, 2));
+    return;
+  }
+  const paint = colours(io);
+  out(io);
+  out(io, renderSummary(r, paint));
+  if (r.findings.length) {
+    out(io);
+    out(io, '  findings');
+    out(io, formatFindings(r.findings).split('\n').map((l) => `    ${l}`).join('\n'));
+  }
+  out(io);
+  out(io, `  result: ${relative(io.cwd, runDir) || '.'}/result.json`);
+  if (reportPath) out(io, `  report: ${relative(io.cwd, reportPath)}`);
+}
+
+/** `redline run`. */
+export async function runCommand(io: CliIo, args: string[]): Promise<number> {
+  const { values: v, positionals } = parseCommandArgs('run', args, RUN_OPTIONS);
+  if (v.help) {
+    out(io, RUN_HELP);
+    return 0;
+  }
+  if (positionals.length > 1) throw new RedlineError(ErrorCodes.USAGE, `redline run: expected at most one scenario file, got ${positionals.length}`);
+  const file = positionals[0];
+  if (!file && v.url === undefined) throw new RedlineError(ErrorCodes.USAGE, 'redline run: give a scenario file or --url (see redline run --help)');
+  if (file && (v.url !== undefined || v.rate !== undefined || v.vus !== undefined)) {
+    throw new RedlineError(ErrorCodes.USAGE, 'redline run: --url/--rate/--vus are for quick mode; a scenario file defines its own load');
+  }
+  const workers = intFlag('workers', v.workers, 0);
+  const target: TargetSpec | undefined = targetSpecFrom(v, (s) => parseDuration(s, '--start-timeout'));
+  const timeoutMs = v.timeout !== undefined ? parseDuration(String(v.timeout), '--timeout') : undefined;
+  const maxVUs = intFlag('max-vus', v['max-vus']);
+  const vus = intFlag('vus', v.vus);
+  const thresholds = thresholdFlags(v.threshold);
+  const headers = parseHeaders(v.header);
+  const cpuIntervalUs = intFlag('cpu-interval', v['cpu-interval'], 10);
+  const overrides = { ...(v.name !== undefined ? { name: String(v.name) } : {}), ...(workers !== undefined ? { workers } : {}), ...(timeoutMs !== undefined ? { timeoutMs } : {}) };
+  if (file && thresholds) throw new RedlineError(ErrorCodes.USAGE, 'redline run: put thresholds in the scenario file when running one');
+
+  const live = v.json ? null : liveReporter(io);
+  const interrupts = interruptHandler(io);
+  try {
+    const outcome = await runSession({
+      cwd: io.cwd,
+      env: io.env,
+      ...(target ? { target } : {}),
+      ...(workers !== undefined ? { workers } : {}),
+      ...(v.out !== undefined ? { outDir: String(v.out) } : {}),
+      ...(cpuIntervalUs !== undefined ? { cpuIntervalUs } : {}),
+      heapProfile: Boolean(v['heap-profile']),
+      report: !v['no-report'],
+      ...(live ? { onSecond: live.onSecond } : {}),
+      onEvent: (m) => {
+        live?.clear();
+        io.stderr.write(`${m}\n`);
+      },
+      controls: (c) => interrupts.attach(c),
+      plan: async ({ url }) => {
+        if (file) return planFromFile(file, overrides);
+        const rawUrl = String(v.url);
+        const fullUrl = url && rawUrl.startsWith('/') ? `${url}${rawUrl}` : rawUrl;
+        return quickPlan(
+          {
+            url: fullUrl,
+            ...(v.rate !== undefined ? { rate: String(v.rate) } : {}),
+            ...(vus !== undefined ? { vus } : {}),
+            ...(v.duration !== undefined ? { duration: String(v.duration) } : {}),
+            ...(v.method !== undefined ? { method: String(v.method) } : {}),
+            headers,
+            ...(v.body !== undefined ? { body: String(v.body) } : {}),
+            ...(v.timeout !== undefined ? { timeout: String(v.timeout) } : {}),
+            ...(v.profile !== undefined ? { profile: String(v.profile) } : {}),
+            ...(maxVUs !== undefined ? { maxVUs } : {}),
+            ...(thresholds ? { thresholds } : {}),
+          },
+          overrides,
+        );
+      },
+    });
+    live?.clear();
+    printOutcome(io, outcome.result, outcome.runDir, outcome.reportPath, Boolean(v.json));
+    return runExitCode(outcome.result, Boolean(v.strict));
+  } finally {
+    live?.clear();
+    interrupts.dispose();
+  }
+}

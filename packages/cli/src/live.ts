@@ -1,0 +1,59 @@
+import type { LiveStatus } from '@redline/load';
+import type { CliIo } from './io.js';
+import { renderLiveLine } from './output/summary.js';
+
+const PLAIN_EVERY_S = 5;
+
+/**
+ * Progress output: one status line rewritten in place on a TTY; a plain line every few seconds
+ * otherwise (CI logs). Goes to stderr so `--json` stdout stays clean.
+ */
+export function liveReporter(io: CliIo): { onSecond(s: LiveStatus): void; clear(): void } {
+  const tty = Boolean(io.stderr.isTTY);
+  let shown = false;
+  return {
+    onSecond(s) {
+      const line = renderLiveLine(s);
+      if (tty) {
+        io.stderr.write(`\r\u001b[2K${line}`);
+        shown = true;
+      } else if (s.point.t % PLAIN_EVERY_S === 0) io.stderr.write(`${line}\n`);
+    },
+    clear() {
+      if (tty && shown) io.stderr.write('\r\u001b[2K');
+      shown = false;
+    },
+  };
+}
+
+/**
+ * Ctrl-C handling: the first stops gracefully (in-flight requests drain), the second stops at once.
+ * Either way the partial result is written.
+ */
+export function interruptHandler(io: CliIo): { attach(c: { stop(): void; abort(): void }): void; dispose(): void } {
+  let controls: { stop(): void; abort(): void } | null = null;
+  let presses = 0;
+  const handler = (): void => {
+    presses++;
+    if (presses === 1) {
+      io.stderr.write('\nstopping: no new iterations, draining in-flight requests (Ctrl-C again to stop now)\n');
+      controls?.stop();
+    } else {
+      io.stderr.write('\nstopping now\n');
+      controls?.abort();
+    }
+  };
+  const offInt = io.onSignal('SIGINT', handler);
+  const offTerm = io.onSignal('SIGTERM', handler);
+  return {
+    attach(c) {
+      controls = c;
+      if (presses === 1) c.stop();
+      if (presses > 1) c.abort();
+    },
+    dispose() {
+      offInt();
+      offTerm();
+    },
+  };
+}
