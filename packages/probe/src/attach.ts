@@ -58,7 +58,7 @@ function parseHostPort(hostPort: string): { host: string; port: number } {
 
 function getJson(host: string, port: number, path: string, timeoutMs: number): Promise<unknown> {
   return new Promise((resolve, reject) => {
-    const req = request({ host, port, path, method: 'GET', timeout: timeoutMs }, (res) => {
+    const req = request({ host, port, path, method: 'GET', timeout: timeoutMs, agent: false }, (res) => {
       const chunks: Buffer[] = [];
       let size = 0;
       res.on('data', (c: Buffer) => {
