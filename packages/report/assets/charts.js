@@ -161,6 +161,7 @@
       title: opts.title,
       width: Math.max(300, el.clientWidth),
       height: opts.height || 300,
+      padding: [12, 28, 0, 0],
       scales: { x: { time: false, distr: 3, log: 10 }, y: opts.log ? { distr: 3 } : { range: function (u, min, max) { return [0, max > 0 ? max * 1.08 : 1]; } } },
       series: [{ label: 'percentile', value: function (u, v) { return v == null ? '–' : (v === maxX ? 'max' : pctLabel(v)); } }].concat(series.map(function (s, i) {
         return { label: s.label, stroke: s.color || PALETTE[i], width: 2, dash: s.dash, points: { show: false }, value: function (u, v) { return fmtMs(v); } };

@@ -1,7 +1,10 @@
 import { resolve } from 'node:path';
 import { ErrorCodes, LatencyHistogram, RedlineError, readRunResult, seededRandom, type RunResult, type TargetSample } from '@redline/core';
 import { COMPARED_PERCENTILES, drawIndices, indexUnits, loadUnits, percentileInterval, unitStats, type LoadUnit } from './compare-stats.js';
+import { mergeFlameTrees, topMovers, type FunctionMover } from './flame-data.js';
 import { spectrumOf } from './report-data.js';
+import { loadRunFlame } from './write-report.js';
+import type { FlameNode } from '@redline/doctor';
 
 /** Metrics `compare` reports, with stable names (used by `--fail-on`). */
 export const COMPARE_METRICS = ['throughput', 'p50', 'p90', 'p99', 'p99.9', 'errorRate', 'cpu', 'elu', 'gc', 'heap'] as const;
@@ -77,6 +80,8 @@ export interface CompareResult {
   /** Percentile spectra of corrected latency, each side's runs merged, on one percentile axis. */
   distribution: { percentiles: number[]; baseMs: number[]; candidateMs: number[] } | null;
   series: { base: SideSeries; candidate: SideSeries };
+  /** CPU-profile comparison when every run on both sides has a CPU profile; null otherwise. */
+  profile: { baseSamples: number; candidateSamples: number; movers: FunctionMover[] } | null;
 }
 
 /** Options of {@link compareRuns}. */
@@ -89,6 +94,10 @@ export interface CompareOptions {
   seed?: number;
   /** Bootstrap resamples, 100–100 000. Default 2000. */
   iterations?: number;
+  /** Read the runs' CPU profiles for the top movers and the differential flame graph. Default true. */
+  profiles?: boolean;
+  /** Absolute directory of the target's sources, for shorter profile paths. */
+  appRoot?: string;
 }
 
 const DIRECTION: Record<CompareMetric, MetricDirection> = {
@@ -126,7 +135,7 @@ function invalid(message: string): RedlineError {
   return new RedlineError(ErrorCodes.INVALID_ARGUMENT, message);
 }
 
-function checkOptions(base: readonly string[], candidate: readonly string[], opts: CompareOptions): Required<CompareOptions> {
+function checkOptions(base: readonly string[], candidate: readonly string[], opts: CompareOptions): Required<Omit<CompareOptions, 'appRoot'>> {
   if (!Array.isArray(base) || base.length === 0) throw invalid('compare needs at least one base run directory');
   if (!Array.isArray(candidate) || candidate.length === 0) throw invalid('compare needs at least one candidate run directory');
   const noiseThreshold = opts.noiseThreshold ?? 0.02;
@@ -139,7 +148,7 @@ function checkOptions(base: readonly string[], candidate: readonly string[], opt
   if (!Number.isInteger(iterations) || iterations < 100 || iterations > 100_000) {
     throw invalid(`iterations must be an integer from 100 to 100000, got ${String(iterations)}`);
   }
-  return { noiseThreshold, seed, iterations, force: opts.force ?? false };
+  return { noiseThreshold, seed, iterations, force: opts.force ?? false, profiles: opts.profiles ?? true };
 }
 
 /**
@@ -284,7 +293,7 @@ function decide(metrics: MetricComparison[], level: number): MetricComparison[] 
 
 const rel = (c: number, b: number): number => (b === 0 ? (c === 0 ? 0 : Number.NaN) : c / b - 1);
 
-function compareLoad(b: Side, c: Side, o: Required<CompareOptions>, level: number): MetricComparison[] {
+function compareLoad(b: Side, c: Side, o: Required<Omit<CompareOptions, 'appRoot'>>, level: number): MetricComparison[] {
   const { axisMs, sides } = indexUnits([b.units, c.units]);
   const [bi, ci] = sides as [ReturnType<typeof indexUnits>['sides'][number], ReturnType<typeof indexUnits>['sides'][number]];
   const scratch = new Float64Array(axisMs.length);
@@ -325,7 +334,7 @@ function compareLoad(b: Side, c: Side, o: Required<CompareOptions>, level: numbe
 }
 
 /** Per-second means of a target metric, with a bootstrap over seconds. */
-function compareTarget(b: TargetSample[], c: TargetSample[], o: Required<CompareOptions>, level: number, seedOffset: number): MetricComparison[] {
+function compareTarget(b: TargetSample[], c: TargetSample[], o: Required<Omit<CompareOptions, 'appRoot'>>, level: number, seedOffset: number): MetricComparison[] {
   if (b.length === 0 || c.length === 0) return [];
   const metrics: { metric: CompareMetric; unit: MetricComparison['unit']; get: (s: TargetSample) => number }[] = [
     { metric: 'cpu', unit: 'cores', get: (s) => s.cpuUser + s.cpuSystem },
@@ -398,7 +407,27 @@ export async function compareRuns(base: string[], candidate: string[], opts: Com
   const metrics = decide([...compareLoad(sb, sc, o, level), ...compareTarget(sb.target, sc.target, o, level, 104729)], level);
   const merged = (rs: RunResult[]): LatencyHistogram => LatencyHistogram.mergeEncoded(rs.map((r) => r.histograms.latency).filter((e) => e !== ''));
   const spec = spectrumOf(merged(sb.results), merged(sc.results));
-  return {
+  let profile: CompareResult['profile'] = null;
+  let flames: { base: FlameNode; candidate: FlameNode } | null = null;
+  const profiled = (s: Side): boolean => s.results.every((r) => typeof r.target?.profiles.cpuprofile === 'string' && r.target.profiles.cpuprofile !== '');
+  if (o.profiles && profiled(sb) && profiled(sc)) {
+    const side = async (s: Side): Promise<FlameNode | null> => {
+      const trees: FlameNode[] = [];
+      for (let i = 0; i < s.results.length; i++) {
+        const f = await loadRunFlame(s.dirs[i]!, s.results[i]!, opts.appRoot !== undefined ? { appRoot: opts.appRoot } : {});
+        if (f.note !== undefined) warnings.push(f.note);
+        if (f.flame !== undefined) trees.push(f.flame);
+      }
+      return trees.length === s.results.length ? mergeFlameTrees(trees) : null;
+    };
+    const fb = await side(sb);
+    const fc = await side(sc);
+    if (fb !== null && fc !== null && fb.totalSamples > 0 && fc.totalSamples > 0) {
+      flames = { base: fb, candidate: fc };
+      profile = { baseSamples: fb.totalSamples, candidateSamples: fc.totalSamples, movers: topMovers(fb, fc, 20) };
+    }
+  }
+  const out: CompareResult = {
     kind: 'compare',
     base: sb.results.map((r, i) => info(sb.dirs[i]!, r)),
     candidate: sc.results.map((r, i) => info(sc.dirs[i]!, r)),
@@ -411,7 +440,18 @@ export async function compareRuns(base: string[], candidate: string[], opts: Com
     metrics,
     distribution: spec === null ? null : { percentiles: spec.percentiles, baseMs: spec.latencyMs, candidateMs: spec.serviceMs },
     series: { base: sideSeries(sb.results[0]!), candidate: sideSeries(sc.results[0]!) },
+    profile,
   };
+  if (flames !== null) compareFlames.set(out, flames);
+  return out;
+}
+
+/** Call trees read by compareRuns, kept off the JSON result so writing compare.html need not read them again. */
+const compareFlames = new WeakMap<CompareResult, { base: FlameNode; candidate: FlameNode }>();
+
+/** The merged base and candidate call trees behind a comparison, when compareRuns read them in this process. */
+export function flamesOf(cmp: CompareResult): { base: FlameNode; candidate: FlameNode } | undefined {
+  return compareFlames.get(cmp);
 }
 
 /**

@@ -247,6 +247,8 @@ export function syntheticRun(opts: SyntheticRunOptions = {}): RunResult {
 export function serviceFlameTree(scale = 1): FlameNode {
   const node = (name: string, file: string, area: FlameNode['area'], self: number, children: FlameNode[] = [], kind: FlameNode['kind'] = 'function'): FlameNode => {
     const s = Math.round(self * scale);
+    // Widest first, as ProfileModel.flameTree orders children.
+    children.sort((a, b) => b.totalSamples - a.totalSamples);
     return { name, file, line: file ? 1 + (name.length * 7) % 120 : 0, column: 1, area, kind, selfSamples: s, totalSamples: s + children.reduce((a, c) => a + c.totalSamples, 0), children };
   };
   const handler = node('handleRequest', 'src/server.ts', 'app', 40, [
@@ -299,4 +301,32 @@ export function randomFlameTree(nodeCount: number, seed = 7): FlameNode {
   // Iterative finish would be safer, but this tree's depth stays far below the stack limit.
   finish(root);
   return root;
+}
+
+/**
+ * A V8 `.cpuprofile` whose samples reproduce `tree` (one sample per self sample, 1 ms apart), with
+ * `file:///srv/app/...` URLs for application and dependency frames and `node:` URLs for Node internals.
+ */
+export function cpuProfileFromTree(tree: FlameNode, seed = 3): { nodes: unknown[]; startTime: number; endTime: number; samples: number[]; timeDeltas: number[] } {
+  const rand = seededRandom(seed);
+  const nodes: { id: number; callFrame: { functionName: string; scriptId: string; url: string; lineNumber: number; columnNumber: number }; children: number[] }[] = [];
+  const pool: number[] = [];
+  let nextId = 1;
+  const todo: { n: FlameNode; parent: number | null }[] = [{ n: tree, parent: null }];
+  while (todo.length > 0) {
+    const { n, parent } = todo.pop()!;
+    const id = nextId++;
+    const url = n.area === 'v8' || n.file === '' ? '' : n.area === 'node' ? (n.file.startsWith('node:') ? n.file : `node:${n.file}`) : `file:///srv/app/${n.file}`;
+    nodes.push({ id, callFrame: { functionName: n.name === '(root)' ? '(root)' : n.name, scriptId: String(id), url, lineNumber: Math.max(0, n.line - 1), columnNumber: Math.max(0, n.column - 1) }, children: [] });
+    if (parent !== null) nodes.find((x) => x.id === parent)!.children.push(id);
+    for (let i = 0; i < n.selfSamples; i++) pool.push(id);
+    for (const c of n.children) todo.push({ n: c, parent: id });
+  }
+  // Shuffle so samples of one function are spread over the profile as in a real run.
+  for (let i = pool.length - 1; i > 0; i--) {
+    const j = Math.floor(rand() * (i + 1));
+    [pool[i], pool[j]] = [pool[j]!, pool[i]!];
+  }
+  const startTime = 1_000_000;
+  return { nodes, startTime, endTime: startTime + pool.length * 1000, samples: pool, timeDeltas: pool.map(() => 1000) };
 }
