@@ -446,7 +446,7 @@ class NamespacedCache<V> implements Cache<V> {
 
   /** Bookkeeping of an L1 hit; negative entries hold `undefined` as their value. */
   #l1Hit(c: CacheCore, l1: L1Store, e: CacheEntry, full: string): void {
-    l1.policy.access(e);
+    l1.touch(e);
     c.counters.hitsL1++;
     if (e.negative) c.counters.negativeHits++;
     if (c.trace !== undefined) c.trace.record('get', full, true);

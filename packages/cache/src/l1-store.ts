@@ -22,16 +22,28 @@ export interface L1StoreOptions {
 export class L1Store {
   readonly map = new Map<string, CacheEntry>();
   readonly policy: EvictionPolicy;
+  /**
+   * The same policy under its concrete type, so that {@link touch} calls each class's `access` from
+   * its own call site: with LRU and W-TinyLFU caches in one process, a shared `policy.access(e)` site
+   * turns polymorphic and every L1 hit of both pays for it.
+   */
+  readonly #tinyLfu: WTinyLfuPolicy | undefined;
+  readonly #lru: LruPolicy | undefined;
   readonly #tagIndex = new Map<string, Set<string>>();
   readonly #onRemove: L1StoreOptions['onRemove'];
   readonly #evictCb: (e: CacheEntry) => void;
 
   constructor(opts: L1StoreOptions) {
     const bounds = { maxEntries: opts.maxEntries, maxWeight: opts.maxSizeBytes };
-    this.policy =
-      opts.policy === 'lru'
-        ? new LruPolicy(bounds)
-        : new WTinyLfuPolicy(bounds, Number.isFinite(opts.maxSizeBytes) ? Math.max(1024, Math.min(1 << 20, opts.maxSizeBytes / 512)) : 65536);
+    if (opts.policy === 'lru') {
+      this.#lru = new LruPolicy(bounds);
+      this.#tinyLfu = undefined;
+      this.policy = this.#lru;
+    } else {
+      this.#tinyLfu = new WTinyLfuPolicy(bounds, Number.isFinite(opts.maxSizeBytes) ? Math.max(1024, Math.min(1 << 20, opts.maxSizeBytes / 512)) : 65536);
+      this.#lru = undefined;
+      this.policy = this.#tinyLfu;
+    }
     this.#onRemove = opts.onRemove;
     this.#evictCb = (e) => {
       this.map.delete(e.key);
@@ -48,6 +60,13 @@ export class L1Store {
   /** Sum of entry weights (approximate bytes when a byte bound is configured). */
   get sizeBytes(): number {
     return this.policy.weight;
+  }
+
+  /** Records a hit on `e` (an entry of this store) with the eviction policy. */
+  touch(e: CacheEntry): void {
+    const tiny = this.#tinyLfu;
+    if (tiny !== undefined) tiny.access(e);
+    else this.#lru!.access(e);
   }
 
   /** Inserts or replaces an entry and evicts as needed. Returns the stored entry. */
