@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { ErrorCodes, exitCodeFor, isRedlineError, writeJsonAtomic } from '@redline/core';
 import { renderReportHtml, writeReport } from '../src/index.ts';
-import { chartPixels, flameImage, launchChromium, openFile } from './helpers/browser.ts';
+import { chartPixels, flameImage, launchChromium, openFile, waitForMatches } from './helpers/browser.ts';
 import { randomFlameTree, serviceFlameTree, syntheticRun } from './helpers/synthetic-run.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'redline-report-'));
@@ -67,7 +67,7 @@ describe('run report HTML', () => {
     const flame = page.locator('[data-flame]');
     const before = await flameImage(page);
     await page.locator('.flame-search').fill('stringify');
-    await page.waitForFunction(() => document.querySelector('[data-flame]')!.getAttribute('data-matches') !== '0');
+    await waitForMatches(page, 'n > 0');
     assert.equal(await flame.getAttribute('data-matches'), '1');
     const tree = serviceFlameTree(3);
     const share = (2100 / tree.totalSamples) * 100;
@@ -75,10 +75,10 @@ describe('run report HTML', () => {
     const highlighted = await flameImage(page);
     assert.notEqual(highlighted, before, 'the search changed nothing on the canvas');
     await page.locator('.flame-search').fill('');
-    await page.waitForFunction(() => document.querySelector('[data-flame]')!.getAttribute('data-matches') === '0');
+    await waitForMatches(page, 'n === 0');
 
     // Depth 2 (rows are 18 px) at the left is handleRequest: (root) → processTicksAndRejections → handleRequest.
-    await page.locator('.flame-canvas').evaluate((c) => c.scrollIntoView({ block: 'center', behavior: 'instant' }));
+    await page.evaluate(`document.querySelector('.flame-canvas').scrollIntoView({ block: 'center', behavior: 'instant' })`);
     const box = (await page.locator('.flame-canvas').boundingBox())!;
     const unzoomed = await flameImage(page);
     const at = { x: box.x + box.width * 0.25, y: box.y + 2 * 18 + 9 };
@@ -135,7 +135,7 @@ describe('writeReport', () => {
     assert.ok(statSync(out).size > 50_000);
     const { page, problems } = await openFile(browser, out);
     await page.locator('.flame-search').fill('burnCpuForReport');
-    await page.waitForFunction(() => document.querySelector('[data-flame]')!.getAttribute('data-matches') !== '0');
+    await waitForMatches(page, 'n > 0');
     assert.match((await page.locator('.flame-matches').textContent()) ?? '', /frame.* · \d+(\.\d+)? % of samples/);
     assert.match(readFileSync(out, 'utf8'), /report-html\.test\.ts/);
     assert.deepEqual(problems, []);

@@ -25,23 +25,27 @@ export async function openFile(browser: Browser, path: string): Promise<{ page: 
 }
 
 /** For each `[data-chart]` element: its name, whether it holds a canvas, and how many canvas pixels are painted. */
-export function chartPixels(page: Page): Promise<{ name: string; canvases: number; painted: number; empty: boolean }[]> {
-  return page.evaluate(() =>
-    [...document.querySelectorAll<HTMLElement>('[data-chart]')].map((el) => {
-      let painted = 0;
-      const canvases = [...el.querySelectorAll('canvas')];
-      for (const c of canvases) {
-        const ctx = c.getContext('2d');
-        if (!ctx || c.width === 0 || c.height === 0) continue;
-        const px = ctx.getImageData(0, 0, c.width, c.height).data;
-        for (let i = 3; i < px.length; i += 4) if (px[i]! > 0) painted++;
-      }
-      return { name: el.dataset.chart ?? '', canvases: canvases.length, painted, empty: el.classList.contains('chart-empty') };
-    }),
-  );
+export async function chartPixels(page: Page): Promise<{ name: string; canvases: number; painted: number; empty: boolean }[]> {
+  // Runs in the page (as a string: the test project has no DOM types).
+  return (await page.evaluate(`[...document.querySelectorAll('[data-chart]')].map((el) => {
+    let painted = 0;
+    const canvases = [...el.querySelectorAll('canvas')];
+    for (const c of canvases) {
+      const ctx = c.getContext('2d');
+      if (!ctx || c.width === 0 || c.height === 0) continue;
+      const px = ctx.getImageData(0, 0, c.width, c.height).data;
+      for (let i = 3; i < px.length; i += 4) if (px[i] > 0) painted++;
+    }
+    return { name: el.dataset.chart || '', canvases: canvases.length, painted, empty: el.classList.contains('chart-empty') };
+  })`)) as { name: string; canvases: number; painted: number; empty: boolean }[];
 }
 
 /** A data URL of the flame graph canvas, to tell whether the view changed. */
-export function flameImage(page: Page): Promise<string> {
-  return page.evaluate(() => document.querySelector<HTMLCanvasElement>('.flame-canvas')!.toDataURL());
+export async function flameImage(page: Page): Promise<string> {
+  return (await page.evaluate(`document.querySelector('.flame-canvas').toDataURL()`)) as string;
+}
+
+/** Waits until the flame graph's match count satisfies `test` (a JS expression over `n`, the count). */
+export async function waitForMatches(page: Page, test: string): Promise<void> {
+  await page.waitForFunction(`(() => { const n = Number(document.querySelector('[data-flame]').getAttribute('data-matches')); return ${test}; })()`, undefined, { timeout: 10_000 });
 }
