@@ -63,8 +63,8 @@ export async function quickPlan(q: QuickOptions, overrides: PlanOverrides = {}):
 }
 
 /** Loads, validates and resolves a scenario file (`.ts`, `.mts`, `.js`, `.mjs`). */
-export async function planFromFile(file: string, overrides: PlanOverrides = {}): Promise<LoadPlan> {
-  const abs = resolve(file);
-  const def = await importScenarioModule(abs);
+export async function planFromFile(file: string, overrides: PlanOverrides = {}, cwd = process.cwd()): Promise<LoadPlan> {
+  const abs = resolve(cwd, file);
+  const def = await importScenarioModule(file, cwd);
   return resolvePlan(def, file, { ...overrides, source: abs });
 }

@@ -9,8 +9,8 @@ const TS_EXTENSIONS = new Set(['.ts', '.mts', '.cts', '.tsx']);
  * Imports a scenario module and returns its default export. TypeScript files load through tsx,
  * so users run `.ts` scenarios with no build step of their own.
  */
-export async function importScenarioModule(file: string): Promise<unknown> {
-  const abs = resolve(file);
+export async function importScenarioModule(file: string, cwd = process.cwd()): Promise<unknown> {
+  const abs = resolve(cwd, file);
   try {
     await access(abs);
   } catch {

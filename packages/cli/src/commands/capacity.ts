@@ -95,7 +95,7 @@ export async function capacityCommand(io: CliIo, args: string[]): Promise<number
       }
     }
     let definition: ScenarioDefinition;
-    if (file) definition = (await importScenarioModule(file)) as ScenarioDefinition;
+    if (file) definition = (await importScenarioModule(file, io.cwd)) as ScenarioDefinition;
     else {
       const raw = String(v.url);
       const url = parseTargetUrl(raw.startsWith('/') && io.env.REDLINE_TARGET_URL ? `${io.env.REDLINE_TARGET_URL}${raw}` : raw);

@@ -1,4 +1,4 @@
-import { relative } from 'node:path';
+import { relative, resolve } from 'node:path';
 import { ErrorCodes, ExitCodes, RedlineError, parseDuration, type RunResult } from '@redline/core';
 import { formatFindings } from '@redline/doctor';
 import { planFromFile, quickPlan } from '@redline/load';
@@ -152,7 +152,7 @@ export async function runCommand(io: CliIo, args: string[]): Promise<number> {
       },
       controls: (c) => interrupts.attach(c),
       plan: async ({ url }) => {
-        if (file) return planFromFile(file, overrides);
+        if (file) return planFromFile(file, overrides, io.cwd);
         const rawUrl = String(v.url);
         const fullUrl = url && rawUrl.startsWith('/') ? `${url}${rawUrl}` : rawUrl;
         return quickPlan(
@@ -163,7 +163,7 @@ export async function runCommand(io: CliIo, args: string[]): Promise<number> {
             ...(v.duration !== undefined ? { duration: String(v.duration) } : {}),
             ...(v.method !== undefined ? { method: String(v.method) } : {}),
             headers,
-            ...(v.body !== undefined ? { body: String(v.body) } : {}),
+            ...(v.body !== undefined ? { body: String(v.body).startsWith('@') ? `@${resolve(io.cwd, String(v.body).slice(1))}` : String(v.body) } : {}),
             ...(v.timeout !== undefined ? { timeout: String(v.timeout) } : {}),
             ...(v.profile !== undefined ? { profile: String(v.profile) } : {}),
             ...(maxVUs !== undefined ? { maxVUs } : {}),
