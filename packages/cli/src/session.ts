@@ -79,18 +79,12 @@ export async function runSession(o: SessionOptions): Promise<SessionOutcome> {
   }
   const probed = launched ?? attached;
   try {
-    let plan: LoadPlan;
-    try {
-      plan = await o.plan({ url, port });
-    } catch (err) {
-      throw err;
-    }
+    const plan: LoadPlan = await o.plan({ url, port });
     const run = startLoad(plan, { ...(o.workers !== undefined ? { workers: o.workers } : {}), ...(o.onSecond ? { onSecond: o.onSecond } : {}) });
     o.controls?.(run);
     const plannedMs = plannedDurationMs(plan);
     let runStart = 0;
     let profiling: Promise<void> | null = null;
-    let profileStartedAt = 0;
     const timers: NodeJS.Timeout[] = [];
     let cpu: Awaited<ReturnType<TargetHandle['stopCpuProfile']>> | null = null;
     let heap: { profile: Record<string, unknown> } | null = null;
@@ -120,7 +114,6 @@ export async function runSession(o: SessionOptions): Promise<SessionOutcome> {
       const w = profileWindowMs(plannedMs);
       timers.push(
         setTimeout(() => {
-          profileStartedAt = Date.now();
           profiling = probed.startCpuProfile().then(() => (o.heapProfile ? probed.startHeapProfile() : undefined));
           profiling.catch(() => undefined);
         }, Math.max(0, t + w.startMs - Date.now())),
@@ -134,7 +127,6 @@ export async function runSession(o: SessionOptions): Promise<SessionOutcome> {
       for (const t of timers) clearTimeout(t);
     }
     await stopProfiles();
-    void profileStartedAt;
 
     const runDir = await writeRunDir(result, o.outDir, o.cwd);
     if (probed) {
