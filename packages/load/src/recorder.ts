@@ -9,6 +9,8 @@ class Slice {
   errors = 0;
   errorsByKind: Record<string, number> = {};
   touched = false;
+  /** Leaves recorded under this slice as their request-name slice, by scenario slice, by status index. */
+  readonly leaves = new Map<Slice, Array<Leaf | undefined>>();
 
   reset(): void {
     if (!this.touched) return;
@@ -17,6 +19,57 @@ class Slice {
     this.requests = 0;
     this.errors = 0;
     this.errorsByKind = {};
+    this.touched = false;
+  }
+
+  /** Adds a leaf's counts and histograms (lossless HDR merge). */
+  absorb(leaf: Leaf): void {
+    this.touched = true;
+    this.requests += leaf.requests;
+    if (leaf.errors > 0) {
+      this.errors += leaf.errors;
+      for (const k in leaf.errorsByKind) this.errorsByKind[k] = (this.errorsByKind[k] ?? 0) + leaf.errorsByKind[k]!;
+    }
+    this.service.merge(leaf.service);
+    this.latency.merge(leaf.delayed ? leaf.latency : leaf.service);
+  }
+}
+
+/**
+ * Traffic of one (request name, scenario, status class) combination within one interval. The hot
+ * path records each exchange into exactly one leaf (one or two histogram records instead of eight);
+ * the `all`, `name:`, `scenario:` and `status:` slices are filled from the leaves once per interval.
+ */
+class Leaf {
+  readonly service = new LatencyHistogram();
+  readonly latency = new LatencyHistogram();
+  /**
+   * False while every exchange started on time (closed models): latency equals service time, so
+   * only `service` is recorded. The first late start copies `service` into `latency` and from then
+   * on both are recorded.
+   */
+  delayed = false;
+  requests = 0;
+  errors = 0;
+  errorsByKind: Record<string, number> = {};
+  touched = false;
+  readonly name: Slice;
+  readonly scenario: Slice;
+  readonly status: Slice;
+
+  constructor(name: Slice, scenario: Slice, status: Slice) {
+    this.name = name;
+    this.scenario = scenario;
+    this.status = status;
+  }
+
+  reset(): void {
+    this.service.reset();
+    if (this.delayed) this.latency.reset();
+    this.delayed = false;
+    this.requests = 0;
+    if (this.errors > 0) this.errorsByKind = {};
+    this.errors = 0;
     this.touched = false;
   }
 }
@@ -67,6 +120,7 @@ export class IntervalRecorder {
   readonly #slices = new Map<string, Slice>();
   readonly #all: Slice;
   readonly #status: Slice[];
+  readonly #leaves: Leaf[] = [];
   iterations: Record<string, number> = {};
   dropped: Record<string, number> = {};
   iterationErrors: Record<string, number> = {};
@@ -105,25 +159,44 @@ export class IntervalRecorder {
     this.bytesSent += ex.bytesSent;
     this.bytesReceived += ex.bytesReceived;
     const status = ex.status;
-    const kind = ex.error ?? (status >= 500 ? 'http_5xx' : status >= 400 ? 'http_4xx' : null);
-    const statusSlice = this.#status[ex.error ? 0 : (status / 100) | 0] ?? this.#status[0]!;
+    const error = ex.error;
+    let statusIndex = error ? 0 : (status / 100) | 0;
+    if (statusIndex > 5) statusIndex = 0;
+    const leaf = this.#leaf(nameSlice, scenarioSlice, statusIndex);
+    leaf.touched = true;
+    leaf.requests++;
+    const kind = error ?? (status >= 500 ? 'http_5xx' : status >= 400 ? 'http_4xx' : null);
+    if (kind) {
+      leaf.errors++;
+      leaf.errorsByKind[kind] = (leaf.errorsByKind[kind] ?? 0) + 1;
+    }
     // Failures before any response have no meaningful latency, except timeouts: those took at
     // least the timeout, and dropping them would flatter the tail.
-    const timed = ex.error === null || ex.error === 'timeout';
-    const serviceUs = (ex.endedAt - startedAt) * 1000;
-    const latencyUs = serviceUs + startDelayMs * 1000;
-    for (const s of [this.#all, nameSlice, scenarioSlice, statusSlice]) {
-      s.touched = true;
-      s.requests++;
-      if (kind) {
-        s.errors++;
-        s.errorsByKind[kind] = (s.errorsByKind[kind] ?? 0) + 1;
+    if (error === null || error === 'timeout') {
+      const serviceUs = (ex.endedAt - startedAt) * 1000;
+      if (startDelayMs > 0 && !leaf.delayed) {
+        leaf.delayed = true;
+        leaf.latency.reset();
+        leaf.latency.merge(leaf.service);
       }
-      if (timed) {
-        s.service.recordUs(serviceUs);
-        s.latency.recordUs(latencyUs);
-      }
+      leaf.service.recordUs(serviceUs);
+      if (leaf.delayed) leaf.latency.recordUs(serviceUs + startDelayMs * 1000);
     }
+  }
+
+  #leaf(nameSlice: Slice, scenarioSlice: Slice, statusIndex: number): Leaf {
+    let byStatus = nameSlice.leaves.get(scenarioSlice);
+    if (!byStatus) {
+      byStatus = [];
+      nameSlice.leaves.set(scenarioSlice, byStatus);
+    }
+    let leaf = byStatus[statusIndex];
+    if (!leaf) {
+      leaf = new Leaf(nameSlice, scenarioSlice, this.#status[statusIndex]!);
+      byStatus[statusIndex] = leaf;
+      this.#leaves.push(leaf);
+    }
+    return leaf;
   }
 
   /** Counts a finished iteration for a scenario. */
@@ -149,6 +222,14 @@ export class IntervalRecorder {
 
   /** Encodes the interval and clears it for the next one. */
   snapshot(index: number, worker: number, extra: { vus: number; vusMax: number; elu: number; hasOpenModel: boolean }): IntervalSnapshot {
+    for (const leaf of this.#leaves) {
+      if (!leaf.touched) continue;
+      this.#all.absorb(leaf);
+      leaf.name.absorb(leaf);
+      leaf.scenario.absorb(leaf);
+      leaf.status.absorb(leaf);
+      leaf.reset();
+    }
     const slices: Record<string, SliceSnapshot> = {};
     for (const [key, s] of this.#slices) {
       if (!s.touched) continue;
