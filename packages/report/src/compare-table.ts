@@ -24,7 +24,8 @@ export function fmtMetricValue(m: Pick<MetricComparison, 'unit'>, v: number): st
 }
 
 // Display width, ignoring ANSI colour codes.
-const width = (s: string): number => s.replace(/\u001b\[[0-9;]*m/g, '').length;
+const ANSI = new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g');
+const width = (s: string): number => s.replace(ANSI, '').length;
 const pad = (s: string, n: number, right = false): string => (right ? ' '.repeat(Math.max(0, n - width(s))) + s : s + ' '.repeat(Math.max(0, n - width(s))));
 
 /**

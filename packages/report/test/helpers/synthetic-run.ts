@@ -14,7 +14,7 @@ export interface SyntheticRunOptions {
   /** Multiplies every latency (1.1 = 10 % slower everywhere). */
   latencyScale?: number;
   errorRate?: number;
-  names?: string[];
+  names?: readonly string[];
   withTarget?: boolean;
   withFindings?: boolean;
   stages?: boolean;
