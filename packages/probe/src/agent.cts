@@ -229,7 +229,7 @@ function startProbeUnsafe(options: StartProbeOptions): ProbeInstance | null {
   const sampler: Sampler = createSampler(deps);
   const timer = setInterval(() => {
     try {
-      send({ type: 'sample', sample: sampler.take(dropped) });
+      send({ type: 'sample', sample: sampler.take(dropped, intervalMs) });
     } catch {
       // never throw into the target
     }

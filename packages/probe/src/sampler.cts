@@ -36,7 +36,7 @@ export interface SamplerDeps {
 
 /** A running sampler: `take()` closes the current window and returns it; `stop()` releases everything. */
 export interface Sampler {
-  take(dropped: number): RawProbeSample;
+  take(dropped: number, expectedWindowMs?: number): RawProbeSample;
   stop(): void;
 }
 
@@ -94,13 +94,21 @@ export function createSampler(deps: SamplerDeps): Sampler {
   }
 
   return {
-    take(dropped: number): RawProbeSample {
+    take(dropped: number, expectedWindowMs?: number): RawProbeSample {
       const end = nowEpoch();
       const curElu = perf.eventLoopUtilization();
       const delta = perf.eventLoopUtilization(curElu, prevElu);
       prevElu = curElu;
-      const delay = loopDelay();
-      histogram.reset();
+      let delay = loopDelay();
+      if (delay === null) {
+        // A loop turn longer than the window leaves the histogram empty (after a reset it needs two
+        // timer ticks to record one delay), which would hide exactly the worst blocking. The lateness
+        // of the window's own timer is then the delay observed.
+        const lateMs = expectedWindowMs === undefined ? 0 : end - windowStart - expectedWindowMs;
+        if (lateMs > resolutionMs) delay = { count: 1, minMs: lateMs, maxMs: lateMs, meanMs: lateMs, percentiles: [[100, lateMs]] };
+      } else {
+        histogram.reset();
+      }
       const gcWindow = gc;
       gc = {};
       const afterGc = heapAfterMajorGc;
