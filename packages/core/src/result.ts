@@ -93,6 +93,8 @@ export interface TimeseriesPoint {
   iterations: number;
   iterationsDropped: number;
   vus: number;
+  /** Mean requests in flight over this second, sampled every 10 ms (independent of latency, for Little's law). */
+  inFlight?: number;
   intendedRate: number | null;
   scheduleLagMs: { p50: number; p99: number; max: number };
 }

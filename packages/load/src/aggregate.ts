@@ -90,6 +90,7 @@ export class RunAggregate implements MetricSource {
     let intended = 0;
     let vus = 0;
     let eluMax = 0;
+    let inFlight = 0;
     let open = false;
     for (const snap of snaps) {
       for (const [key, s] of Object.entries(snap.slices)) {
@@ -115,6 +116,7 @@ export class RunAggregate implements MetricSource {
       intended += snap.intended;
       vus += snap.vus;
       eluMax = Math.max(eluMax, snap.elu);
+      inFlight += snap.inFlight ?? 0;
       open ||= snap.hasOpenModel;
       this.bytesSent += snap.bytesSent;
       this.bytesReceived += snap.bytesReceived;
@@ -136,6 +138,7 @@ export class RunAggregate implements MetricSource {
       iterations,
       iterationsDropped: dropped,
       vus,
+      inFlight,
       intendedRate: open ? intended : null,
       scheduleLagMs: lagQ,
     };

@@ -106,6 +106,8 @@ export interface IntervalSnapshot {
   lagCount: number;
   /** This worker's event-loop utilisation over the interval (0–1). */
   elu: number;
+  /** Mean number of requests in flight over the interval (sampled every 10 ms). */
+  inFlight: number;
   /** First iteration-error message seen in the interval, for the user. */
   firstIterationError: string | null;
 }
@@ -221,7 +223,7 @@ export class IntervalRecorder {
   }
 
   /** Encodes the interval and clears it for the next one. */
-  snapshot(index: number, worker: number, extra: { vus: number; vusMax: number; elu: number; hasOpenModel: boolean }): IntervalSnapshot {
+  snapshot(index: number, worker: number, extra: { vus: number; vusMax: number; elu: number; hasOpenModel: boolean; inFlight: number }): IntervalSnapshot {
     for (const leaf of this.#leaves) {
       if (!leaf.touched) continue;
       this.#all.absorb(leaf);
@@ -253,6 +255,7 @@ export class IntervalRecorder {
       lag: this.lag.count > 0 ? this.lag.encode() : null,
       lagCount: this.lag.count,
       elu: extra.elu,
+      inFlight: extra.inFlight,
       firstIterationError: this.firstIterationError,
     };
     this.iterations = {};

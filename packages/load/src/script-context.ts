@@ -81,6 +81,8 @@ export interface ScriptHost {
   /** Registers a connection for timeout sweeps. */
   track(conn: Connection): void;
   untrack(conn: Connection): void;
+  /** Called when an exchange starts (for the in-flight count). */
+  onExchangeStart(): void;
   /** Called for every finished exchange with the request name and exchange start time. */
   onExchange(name: string, exchange: Exchange, startedAt: number): void;
   onCheck(name: string, ok: boolean): void;
@@ -151,6 +153,7 @@ export class VuHttpClient implements HttpClient {
     const name = options.name ?? `${m} ${url.pathname}`;
     const origin = originOf(url, host.insecure);
     const conn = this.#acquire(origin);
+    host.onExchangeStart();
     return new Promise((resolve) => {
       conn.exchange(payload, m, (ex) => {
         const startedAt = conn.startedAt;

@@ -63,6 +63,11 @@ export class WorkerEngine {
   #vuSeq = 0;
   #vusMax = 0;
   #finished = false;
+  /** Requests in flight now, and its samples over the current interval (Little's-law check). */
+  #inFlight = 0;
+  #inFlightSum = 0;
+  #inFlightSamples = 0;
+  #inFlightTimer: NodeJS.Timeout | null = null;
 
   constructor(init: EngineInit, exec: Map<string, IterationFn>, post: (msg: EngineMessage) => void) {
     this.#init = init;
@@ -77,6 +82,10 @@ export class WorkerEngine {
     this.#scheduleFlush();
     const sweepMs = Math.max(5, Math.min(100, this.#init.config.timeoutMs / 4));
     this.#sweepTimer = setInterval(() => this.#sweep(), sweepMs);
+    this.#inFlightTimer = setInterval(() => {
+      this.#inFlightSum += this.#inFlight;
+      this.#inFlightSamples++;
+    }, 10);
     try {
       await Promise.all(this.#init.config.scenarios.map((s, i) => this.#runScenario(s, i)));
     } finally {
@@ -197,7 +206,9 @@ export class WorkerEngine {
           const i = pick();
           const req = prepared[i]!;
           const conn = connFor(i);
+          this.#inFlight++;
           conn.exchange(req.payload, req.method, (ex: Exchange) => {
+            this.#inFlight--;
             recorder.recordExchange(nameSlices[i]!, scenarioSlice, ex, conn.startedAt, startDelayMs);
             recorder.countIteration(scenario, false);
             done();
@@ -228,7 +239,11 @@ export class WorkerEngine {
         insecure: init.insecure,
         track: (c) => this.#connections.add(c),
         untrack: (c) => this.#connections.delete(c),
-        onExchange: (name, ex, startedAt) => recorder.recordExchange(recorder.slice(`name:${name}`), scenarioSlice, ex, startedAt, startDelayMs),
+        onExchangeStart: () => this.#inFlight++,
+        onExchange: (name, ex, startedAt) => {
+          this.#inFlight--;
+          recorder.recordExchange(recorder.slice(`name:${name}`), scenarioSlice, ex, startedAt, startDelayMs);
+        },
         onCheck: (name, ok) => recorder.countCheck(name, ok),
         feeds: this.#feeds,
         sleep: (ms) => this.#sleep(ms),
@@ -329,7 +344,10 @@ export class WorkerEngine {
       vusMax: this.#vusMax,
       elu: elu.utilization,
       hasOpenModel: this.#init.config.scenarios.some((s) => isOpenModel(s.executor)),
+      inFlight: this.#inFlightSamples ? this.#inFlightSum / this.#inFlightSamples : this.#inFlight,
     });
+    this.#inFlightSum = 0;
+    this.#inFlightSamples = 0;
     this.#post({ type, snapshot });
   }
 
@@ -338,6 +356,7 @@ export class WorkerEngine {
     this.#finished = true;
     if (this.#flushTimer) clearTimeout(this.#flushTimer);
     if (this.#sweepTimer) clearInterval(this.#sweepTimer);
+    if (this.#inFlightTimer) clearInterval(this.#inFlightTimer);
     for (const vu of this.#vus) vu.close();
     for (const c of this.#connections) c.close();
     this.#flush('done');

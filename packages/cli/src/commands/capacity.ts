@@ -1,6 +1,7 @@
 import { relative, join } from 'node:path';
 import { ErrorCodes, RedlineError, defaultRunDir, parseDuration, parseRate } from '@redline/core';
-import { fitCommandResult, loadStepRunner, parseSlo, renderFitText, renderSearchText, searchCapacity, searchResultJson, formatStepLine, writeSearchResult, type SearchResult } from '@redline/capacity';
+import { fitCommandResult, loadStepRunner, parseSlo, renderFitText, renderSearchSvg, renderSearchText, searchCapacity, searchResultJson, formatStepLine, writeSearchResult, type SearchResult } from '@redline/capacity';
+import { writeReport } from '@redline/report';
 import { importScenarioModule, parseTargetUrl, type ScenarioDefinition } from '@redline/load';
 import { launchTarget, type TargetHandle } from '@redline/probe/host';
 import { intFlag, parseCommandArgs, parseHeaders } from '../args.js';
@@ -119,6 +120,11 @@ export async function capacityCommand(io: CliIo, args: string[]): Promise<number
       },
     });
     const files = await writeSearchResult(outDir, result);
+    // The HTML report of the best step carries the capacity chart (points, fit, band, knee, redline).
+    const best = result.steps.find((st) => st.index === result.maxSustainable?.step) ?? result.steps.filter((st) => st.ok).at(-1) ?? result.steps.at(-1);
+    const reportPath = best?.measurement.runDir
+      ? await writeReport(best.measurement.runDir, { capacitySvg: renderSearchSvg(result), outPath: join(outDir, 'report.html'), appRoot: io.cwd })
+      : null;
     let bottleneck: string | null = null;
     if (target && result.maxSustainable) {
       // Diagnose the target at the knee: one probed step at the maximum sustainable level.
@@ -143,11 +149,11 @@ export async function capacityCommand(io: CliIo, args: string[]): Promise<number
       const top = session.result.findings[0];
       bottleneck = top ? `${top.category}: ${top.title}` : null;
     }
-    if (v.json) out(io, JSON.stringify({ ...(searchResultJson(result) as object), bottleneckAtKnee: bottleneck, files }, null, 2));
+    if (v.json) out(io, JSON.stringify({ ...(searchResultJson(result) as object), bottleneckAtKnee: bottleneck, files: { ...files, report: reportPath } }, null, 2));
     else {
       out(io, renderSearchText(result));
       if (bottleneck) out(io, `bottleneck at the knee: ${bottleneck}`);
-      out(io, `capacity: ${relative(io.cwd, files.json)}  chart: ${relative(io.cwd, files.svg)}`);
+      out(io, `capacity: ${relative(io.cwd, files.json)}  chart: ${relative(io.cwd, files.svg)}${reportPath ? `  report: ${relative(io.cwd, reportPath)}` : ''}`);
     }
     return 0;
   } finally {
