@@ -25,7 +25,7 @@
     return v.toFixed(3) + ' ms';
   }
   function fmtPct(v) { return v == null || !isFinite(v) ? '–' : (v * 100).toFixed(1) + ' %'; }
-  var FORMATS = { ms: fmtMs, num: fmtNum, pct: fmtPct, int: function (v) { return fmtNum(v, 0); }, mib: function (v) { return v == null ? '–' : fmtNum(v, 1) + ' MiB'; }, cores: function (v) { return v == null ? '–' : fmtNum(v, 2) + ' cores'; } };
+  var FORMATS = { ms: fmtMs, num: fmtNum,  pct: fmtPct, int: function (v) { return fmtNum(v, 0); }, mib: function (v) { return v == null ? '–' : fmtNum(v, 1) + ' MiB'; }, cores: function (v) { return v == null ? '–' : fmtNum(v, 2) + ' cores'; } };
 
   function axisValues(kind) {
     var f = FORMATS[kind] || fmtNum;
@@ -33,6 +33,8 @@
       return vals.map(function (v) {
         if (kind === 'ms') return v >= 1000 ? (v / 1000) + 's' : v + '';
         if (kind === 'pct') return Math.round(v * 1000) / 10 + '%';
+        // Units go in the axis label; tick labels stay short so they are never clipped.
+        if (kind === 'mib' || kind === 'cores') return fmtNum(v, 2);
         return f(v);
       });
     };
@@ -122,7 +124,7 @@
       })),
       axes: [
         { values: function (u, vals) { return vals.map(fmtT); }, grid: { stroke: '#eef1f5' }, ticks: { stroke: '#e2e8f0' } },
-        { values: axisValues(kind), size: 58, grid: { stroke: '#eef1f5' }, ticks: { stroke: '#e2e8f0' } },
+        { values: axisValues(kind), size: 58, label: opts.yLabel || { mib: 'MiB', cores: 'cores', ms: 'ms' }[kind], labelSize: 18, labelFont: '11px system-ui, sans-serif', grid: { stroke: '#eef1f5' }, ticks: { stroke: '#e2e8f0' } },
       ],
       cursor: { sync: { key: opts.group || 'run-time' }, drag: { x: true, y: false } },
       legend: { live: true },
