@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['**/dist/**', '**/node_modules/**', '.redline/**', 'packages/report/assets/**', 'docs/**'] },
+  { ignores: ['**/*.d.ts', '**/.dist-*/**', 'tmp-*', 'tmp/**', '**/tmp-*/**', '**/dist/**', '**/node_modules/**', '.redline/**', 'packages/report/assets/**', 'docs/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
