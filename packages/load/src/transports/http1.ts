@@ -5,6 +5,8 @@ import type { Connection, Exchange, NetworkErrorKind, Origin, Transport } from '
 
 const CRLFCRLF = Buffer.from('\r\n\r\n');
 const EMPTY = Buffer.alloc(0);
+/** Bytes decoded to find the end of the header block; longer blocks fall back to Buffer.indexOf. */
+const HEAD_PEEK_BYTES = 2048;
 
 const enum BodyMode {
   None,
@@ -60,6 +62,8 @@ class Http1Connection implements Connection {
   startedAt = 0;
   #sentAt = 0;
   #firstByteAt = 0;
+  /** Engine time the latest chunk arrived: the end of the exchange when it completes the response. */
+  #chunkAt = 0;
   #bytesSent = 0;
   #bytesReceived = 0;
 
@@ -74,10 +78,18 @@ class Http1Connection implements Connection {
   #chunkLine = '';
   #bodyParts: Buffer[] | null = null;
   #closeAfter = false;
+  /**
+   * Without full responses, one Exchange object is reused for every exchange of the connection
+   * (saves an allocation per request on the fast path); callers must not keep it past the callback.
+   */
+  readonly #reused: Exchange | null;
 
   constructor(origin: Origin, keepResponse: boolean) {
     this.#origin = origin;
     this.#keepResponse = keepResponse;
+    this.#reused = keepResponse
+      ? null
+      : { status: 0, error: null, errorDetail: null, sentAt: 0, firstByteAt: 0, endedAt: 0, connectMs: 0, bytesSent: 0, bytesReceived: 0, rawHeaders: null, body: null };
   }
 
   get busy(): boolean {
@@ -138,8 +150,10 @@ class Http1Connection implements Connection {
       if (this.#socket !== socket) return;
       this.#teardown();
       if (this.#callback) {
-        if (this.#headersDone && this.#bodyMode === BodyMode.UntilClose) this.#finish();
-        else this.#fail('reset', 'connection closed before the response completed');
+        if (this.#headersDone && this.#bodyMode === BodyMode.UntilClose) {
+          this.#chunkAt = engineNow();
+          this.#finish();
+        } else this.#fail('reset', 'connection closed before the response completed');
       }
     });
   }
@@ -171,12 +185,21 @@ class Http1Connection implements Connection {
       this.#teardown();
       return;
     }
-    if (this.#firstByteAt === 0) this.#firstByteAt = engineNow();
+    const now = engineNow();
+    this.#chunkAt = now;
+    if (this.#firstByteAt === 0) this.#firstByteAt = now;
     this.#bytesReceived += chunk.length;
     let data = chunk;
     if (!this.#headersDone) {
       const buf = this.#headerBuf.length ? Buffer.concat([this.#headerBuf, chunk]) : chunk;
-      const end = buf.indexOf(CRLFCRLF);
+      // One latin1 decode of the start of the chunk serves both the header-end search and the
+      // header parse (a native Buffer.indexOf plus a second decode cost more per response).
+      let head = buf.toString('latin1', 0, buf.length < HEAD_PEEK_BYTES ? buf.length : HEAD_PEEK_BYTES);
+      let end = head.indexOf('\r\n\r\n');
+      if (end === -1 && buf.length > HEAD_PEEK_BYTES) {
+        end = buf.indexOf(CRLFCRLF);
+        if (end !== -1) head = buf.toString('latin1', 0, end);
+      }
       if (end === -1) {
         if (buf.length > 64 * 1024) {
           this.#teardown();
@@ -187,7 +210,7 @@ class Http1Connection implements Connection {
         return;
       }
       this.#headerBuf = EMPTY;
-      if (!this.#parseHead(buf.toString('latin1', 0, end))) return;
+      if (!this.#parseHead(head.length === end ? head : head.slice(0, end))) return;
       data = buf.subarray(end + 4);
       if (this.#status >= 100 && this.#status < 200 && this.#status !== 101) {
         // Interim response (100 Continue): start over for the final one.
@@ -225,12 +248,14 @@ class Http1Connection implements Connection {
       if (lineEnd === -1) lineEnd = head.length;
       const c = head.charCodeAt(lineStart) | 0x20;
       if (c === 0x63 /* c */ || c === 0x74 /* t */) {
+        // Match the framing header names by length and case-insensitive compare, with no
+        // substring or lower-case allocations for the headers we skip.
         const colon = head.indexOf(':', lineStart);
         if (colon > 0 && colon < lineEnd) {
-          const name = head.slice(lineStart, colon).toLowerCase();
-          if (name === 'content-length') contentLength = Number(head.slice(colon + 1, lineEnd).trim());
-          else if (name === 'transfer-encoding') chunked = head.slice(colon + 1, lineEnd).toLowerCase().includes('chunked');
-          else if (name === 'connection') {
+          const nameLength = colon - lineStart;
+          if (nameLength === 14 && equalsLower(head, lineStart, 'content-length')) contentLength = parseDecimal(head, colon + 1, lineEnd);
+          else if (nameLength === 17 && equalsLower(head, lineStart, 'transfer-encoding')) chunked = head.slice(colon + 1, lineEnd).toLowerCase().includes('chunked');
+          else if (nameLength === 10 && equalsLower(head, lineStart, 'connection')) {
             const v = head.slice(colon + 1, lineEnd).trim().toLowerCase();
             if (v === 'close') close = true;
             else if (v === 'keep-alive') close = false;
@@ -337,19 +362,34 @@ class Http1Connection implements Connection {
     if (!cb) return;
     this.#callback = null;
     const parts = this.#bodyParts;
-    const result: Exchange = {
-      status: this.#status,
-      error: null,
-      errorDetail: null,
-      sentAt: this.#sentAt || this.startedAt,
-      firstByteAt: this.#firstByteAt,
-      endedAt: engineNow(),
-      connectMs: this.#connectMs,
-      bytesSent: this.#bytesSent,
-      bytesReceived: this.#bytesReceived,
-      rawHeaders: this.#rawHeaders,
-      body: parts ? (parts.length === 1 ? parts[0]! : Buffer.concat(parts)) : null,
-    };
+    const reused = this.#reused;
+    let result: Exchange;
+    if (reused) {
+      reused.status = this.#status;
+      reused.error = null;
+      reused.errorDetail = null;
+      reused.sentAt = this.#sentAt || this.startedAt;
+      reused.firstByteAt = this.#firstByteAt;
+      reused.endedAt = this.#chunkAt;
+      reused.connectMs = this.#connectMs;
+      reused.bytesSent = this.#bytesSent;
+      reused.bytesReceived = this.#bytesReceived;
+      result = reused;
+    } else {
+      result = {
+        status: this.#status,
+        error: null,
+        errorDetail: null,
+        sentAt: this.#sentAt || this.startedAt,
+        firstByteAt: this.#firstByteAt,
+        endedAt: this.#chunkAt,
+        connectMs: this.#connectMs,
+        bytesSent: this.#bytesSent,
+        bytesReceived: this.#bytesReceived,
+        rawHeaders: this.#rawHeaders,
+        body: parts ? (parts.length === 1 ? parts[0]! : Buffer.concat(parts)) : null,
+      };
+    }
     if (this.#closeAfter) this.#teardown();
     cb(result);
   }
@@ -383,6 +423,30 @@ class Http1Connection implements Connection {
     this.#callback = null;
     this.#teardown();
   }
+}
+
+/** True when `s` at `at` holds `lower` case-insensitively (ASCII; `lower` is lower-case). */
+function equalsLower(s: string, at: number, lower: string): boolean {
+  for (let i = 0; i < lower.length; i++) {
+    if ((s.charCodeAt(at + i) | 0x20) !== lower.charCodeAt(i)) return false;
+  }
+  return true;
+}
+
+/** Parses a non-negative decimal between `from` and `to`, skipping spaces and tabs; -1 when malformed. */
+function parseDecimal(s: string, from: number, to: number): number {
+  let i = from;
+  while (i < to && (s.charCodeAt(i) === 32 || s.charCodeAt(i) === 9)) i++;
+  let end = to;
+  while (end > i && (s.charCodeAt(end - 1) === 32 || s.charCodeAt(end - 1) === 9)) end--;
+  if (i === end) return -1;
+  let n = 0;
+  for (; i < end; i++) {
+    const d = s.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return -1;
+    n = n * 10 + d;
+  }
+  return n;
 }
 
 /** HTTP/1.1 over TCP or TLS with keep-alive. */
