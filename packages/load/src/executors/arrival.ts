@@ -52,10 +52,16 @@ export function perMsStages(stages: readonly ResolvedStage[], timeUnitMs: number
   return stages.map((s) => ({ durationMs: s.durationMs, ratePerMs: s.target / timeUnitMs }));
 }
 
+/** Iterations (per worker) that may wait for a free VU before further ones are dropped. */
+const MAX_BACKLOG = 100_000;
+
 /**
  * The open-model scheduler. Global iteration k belongs to worker k mod workerCount, so rates split
- * exactly. Each iteration takes a free VU (allocating up to maxVUs); when none is free it is
- * counted as dropped, never silently skipped. Latency is measured from the intended start.
+ * exactly. Each iteration takes a free VU (allocating up to maxVUs); when none is free it waits in a
+ * bounded backlog and starts as soon as a VU frees up, its latency still measured from the intended
+ * start (coordinated-omission correction: a stalled target shows in latency, not only in service
+ * time). Iterations still waiting when the schedule ends, or that find the backlog full, are counted
+ * as dropped, never silently skipped.
  */
 export async function runArrivals(env: ExecutorEnv, schedule: ArrivalSchedule, preAllocatedVUs: number, maxVUs: number): Promise<void> {
   const pre = splitInt(preAllocatedVUs, env.workerCount, env.workerIndex);
@@ -72,8 +78,35 @@ export async function runArrivals(env: ExecutorEnv, schedule: ArrivalSchedule, p
   let k = env.workerIndex;
   let due = schedule(k);
 
+  // Intended start times (engine ms) of iterations waiting for a VU; `head` is the next to start.
+  let backlog: number[] = [];
+  let head = 0;
+  const dropBacklog = (): void => {
+    for (let i = head; i < backlog.length; i++) env.countDropped();
+    backlog = [];
+    head = 0;
+  };
   const maybeFinish = (): void => {
     if (scheduleDone && busy === 0) finishResolve();
+  };
+  const release = (v: Vu): void => {
+    if (env.stopping()) dropBacklog();
+    if (head < backlog.length) {
+      const intendedAt = backlog[head++]!;
+      // Compact now and then so the array never holds more than twice the waiting entries.
+      if (head === backlog.length || (head > 1024 && head * 2 > backlog.length)) {
+        backlog = backlog.slice(head);
+        head = 0;
+      }
+      start1(v, engineNow() - intendedAt);
+      return;
+    }
+    busy--;
+    idle.push(v);
+    maybeFinish();
+  };
+  const start1 = (v: Vu, lagMs: number): void => {
+    v.run(lagMs, () => release(v));
   };
   const tick = (): void => {
     if (env.stopping()) due = null;
@@ -87,21 +120,18 @@ export async function runArrivals(env: ExecutorEnv, schedule: ArrivalSchedule, p
         vu = env.newVu();
         allocated++;
       }
-      if (!vu) env.countDropped();
-      else {
+      if (vu) {
         busy++;
-        const v = vu;
-        v.run(lag, () => {
-          busy--;
-          idle.push(v);
-          maybeFinish();
-        });
-      }
+        start1(vu, lag);
+      } else if (backlog.length - head < MAX_BACKLOG) backlog.push(intendedAt);
+      else env.countDropped();
       k += env.workerCount;
       due = schedule(k);
     }
     env.setVus(busy, allocated);
     if (due === null) {
+      // The schedule is over: iterations that never got a VU are dropped, not started late.
+      dropBacklog();
       scheduleDone = true;
       maybeFinish();
       return;
