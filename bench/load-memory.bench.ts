@@ -11,7 +11,7 @@ const scenario = fileURLToPath(new URL('./fixtures/load-scripted.scenario.ts', i
 const serverFile = fileURLToPath(new URL('./fixtures/slow-server.mjs', import.meta.url));
 
 async function main(): Promise<void> {
-  const server = spawn('bash', ['-c', `ulimit -n 65536; exec taskset -c 1 node '${serverFile}'`], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, DELAY_MS: '100' } });
+  const server = spawn('bash', ['-c', `ulimit -n "$(ulimit -Hn)"; exec taskset -c 1 node '${serverFile}'`], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, DELAY_MS: '100' } });
   const port = await new Promise<number>((resolve, reject) => {
     server.stdout.on('data', (d: Buffer) => {
       const m = /port (\d+)/.exec(d.toString());

@@ -50,7 +50,7 @@ export async function startNginx(core = 1): Promise<NginxHandle> {
   const port = await freePort();
   const template = readFileSync(new URL('./nginx.conf.template', import.meta.url), 'utf8');
   writeFileSync(join(dir, 'nginx.conf'), template.replaceAll('{{PORT}}', String(port)).replaceAll('{{DIR}}', dir));
-  const child: ChildProcess = spawn('bash', ['-c', `ulimit -n 65536 2>/dev/null || ulimit -n 4096; exec taskset -c ${core} /usr/sbin/nginx -p "${dir}" -c "${dir}/nginx.conf"`], {
+  const child: ChildProcess = spawn('bash', ['-c', `ulimit -n "$(ulimit -Hn)" 2>/dev/null; exec taskset -c ${core} /usr/sbin/nginx -p "${dir}" -c "${dir}/nginx.conf"`], {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stderr = '';

@@ -92,6 +92,7 @@ export interface ScriptHost {
 }
 
 const EMPTY_BODY = Buffer.alloc(0);
+const SET_COOKIE = /\r\nset-cookie:/i;
 const MAX_IDLE_PER_ORIGIN = 8;
 
 function parseHeaders(raw: string | null): { headers: Record<string, string>; setCookie: string[] } {
@@ -159,14 +160,21 @@ export class VuHttpClient implements HttpClient {
         const startedAt = conn.startedAt;
         this.#release(origin, conn, ex);
         host.onExchange(name, ex, startedAt);
-        const parsed = parseHeaders(ex.rawHeaders);
-        if (parsed.setCookie.length) this.cookies.store(url, parsed.setCookie);
+        // Most scripts never read headers: parse them only for a Set-Cookie or on first access.
+        const rawHeaders = ex.rawHeaders;
+        let parsed: ReturnType<typeof parseHeaders> | null = null;
+        if (rawHeaders !== null && SET_COOKIE.test(rawHeaders)) {
+          parsed = parseHeaders(rawHeaders);
+          if (parsed.setCookie.length) this.cookies.store(url, parsed.setCookie);
+        }
         const bodyBuf = ex.body ?? EMPTY_BODY;
         resolve({
           status: ex.status,
           ok: ex.error === null && ex.status >= 200 && ex.status < 400,
           error: ex.error,
-          headers: parsed.headers,
+          get headers() {
+            return (parsed ??= parseHeaders(rawHeaders)).headers;
+          },
           url: url.href,
           timings: {
             connectingMs: ex.connectMs,
