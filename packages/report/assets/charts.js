@@ -123,8 +123,9 @@
         };
       })),
       axes: [
-        { values: function (u, vals) { return vals.map(fmtT); }, grid: { stroke: '#eef1f5' }, ticks: { stroke: '#e2e8f0' } },
-        { values: axisValues(kind), size: 58, label: opts.yLabel || { mib: 'MiB', cores: 'cores', ms: 'ms' }[kind], labelSize: 18, labelFont: '11px system-ui, sans-serif', grid: { stroke: '#eef1f5' }, ticks: { stroke: '#e2e8f0' } },
+        // Whole seconds only: a 4-second run would otherwise get ticks at 1.2 s, 1.4 s, ...
+        { incrs: [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200], values: function (u, vals) { return vals.map(fmtT); }, grid: { stroke: '#eef1f5' }, ticks: { stroke: '#e2e8f0' } },
+        { values: axisValues(kind), incrs: kind === 'int' ? [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 20000, 50000, 100000] : undefined, size: 58, label: opts.yLabel || { mib: 'MiB', cores: 'cores', ms: 'ms' }[kind], labelSize: 18, labelFont: '11px system-ui, sans-serif', grid: { stroke: '#eef1f5' }, ticks: { stroke: '#e2e8f0' } },
       ],
       cursor: { sync: { key: opts.group || 'run-time' }, drag: { x: true, y: false } },
       legend: { live: true },

@@ -86,9 +86,14 @@ export function encodeFlameTree(root: FlameNode, sampleMs: number | null, opts: 
   const nodes: number[] = [];
   let prunedNodes = 0;
   let prunedSamples = 0;
-  const countSubtree = (n: FlameNode): number => {
-    let c = 1;
-    for (const k of n.children) c += countSubtree(k);
+  const countSubtree = (root: FlameNode): number => {
+    let c = 0;
+    const stack = [root];
+    while (stack.length > 0) {
+      const n = stack.pop()!;
+      c++;
+      for (const k of n.children) stack.push(k);
+    }
     return c;
   };
   // Iterative pre-order walk: recursive code gives stacks thousands of frames deep.
@@ -109,6 +114,17 @@ export function encodeFlameTree(root: FlameNode, sampleMs: number | null, opts: 
 }
 
 const MICRO = 1e6;
+
+function countDiffSubtree(root: DiffFlameNode): number {
+  let count = 0;
+  const todo = [root];
+  while (todo.length > 0) {
+    const n = todo.pop()!;
+    count++;
+    for (const c of n.children) todo.push(c);
+  }
+  return count;
+}
 
 /**
  * Flattens a differential call tree (shares of each side) for the page, dropping paths whose larger
@@ -136,7 +152,7 @@ export function encodeDiffTree(root: DiffFlameNode, opts: FlamePruneOptions = {}
     const kids = n.children.filter((c) => keep(size(c))).sort((a, b) => b.baseShare + b.candidateShare - (a.baseShare + a.candidateShare));
     for (const c of n.children) {
       if (!keep(size(c))) {
-        prunedNodes++;
+        prunedNodes += countDiffSubtree(c);
         prunedShare += (c.baseShare + c.candidateShare) / 2;
       }
     }

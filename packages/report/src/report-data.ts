@@ -96,7 +96,12 @@ const round = (v: number, digits: number): number => {
 
 /** Builds the chart data of a run: its time series, stages, spectrum and target samples. */
 export function chartData(result: RunResult): ReportChartData {
-  const ts = result.timeseries;
+  // Seconds that lie (almost) wholly after the measured duration are the drain, not load: a last point
+  // holding a few stragglers would draw as a throughput collapse. The summary still counts them.
+  const endS = result.summary.durationMs / 1000;
+  let keep = result.timeseries.length;
+  while (keep > 1 && endS - (result.timeseries[keep - 1]!.t - 1) < 0.25) keep--;
+  const ts = result.timeseries.slice(0, keep);
   const kinds = new Set<string>();
   for (const p of ts) for (const k of Object.keys(p.errorsByKind)) kinds.add(k);
   const errorsByKind: Record<string, number[]> = {};

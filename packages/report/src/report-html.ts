@@ -120,7 +120,7 @@ ${kpi('p50', fmtMs(s.latency.p50), `service ${fmtMs(s.serviceTime.p50)}`)}
 ${kpi('p99', fmtMs(s.latency.p99), `service ${fmtMs(s.serviceTime.p99)}`)}
 ${kpi('p99.9', fmtMs(s.latency.p999), `max ${fmtMs(s.latency.max)}`)}
 ${kpi('errors', fmtPct(er, 2), `${fmtNum(s.errors)} failed`, er > 0.01)}
-${kpi('checks', s.checks.passes + s.checks.fails > 0 ? fmtPct(s.checks.passes / (s.checks.passes + s.checks.fails), 1) : '–', s.checks.fails > 0 ? `${fmtNum(s.checks.fails)} failed` : 'passed', s.checks.fails > 0)}
+${kpi('checks', s.checks.passes + s.checks.fails > 0 ? fmtPct(s.checks.passes / (s.checks.passes + s.checks.fails), 1) : '–', s.checks.passes + s.checks.fails === 0 ? 'none defined' : s.checks.fails > 0 ? `${fmtNum(s.checks.fails)} failed` : 'all passed', s.checks.fails > 0)}
 </div>
 <div class="cols">
 <div><h3>Thresholds</h3>${thresholdsHtml(result)}</div>
