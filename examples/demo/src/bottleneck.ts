@@ -4,6 +4,11 @@ import type { IncomingMessage } from 'node:http';
 export interface Bottleneck {
   /** Answers one request; the server serialises the returned value as JSON. */
   handle(req: IncomingMessage, url: URL): Promise<unknown> | unknown;
+  /**
+   * Starts helpers that listen on ports of their own, once the service listens: the probe reports the
+   * first port that listens as the service's, so nothing may listen before it.
+   */
+  afterListen?(): void;
   /** Releases timers, workers and sockets so the process can exit. */
   close(): Promise<void>;
 }

@@ -53,6 +53,7 @@ if (!(BOTTLENECKS as readonly string[]).includes(name)) {
   server.listen(port, '127.0.0.1', () => {
     const addr = server.address();
     const actual = typeof addr === 'object' && addr !== null ? addr.port : port;
+    bottleneck.afterListen?.();
     process.stdout.write(`redline demo: bottleneck ${name}\nlistening on http://127.0.0.1:${actual}\n`);
   });
   const stop = (): void => {

@@ -2,6 +2,7 @@ import { ErrorCodes, RedlineError, type Finding, type RunResult, type Severity }
 import { topAllocationFrames, type HeapProfile } from './heap-profile.js';
 import { ProfileModel } from './profile-model.js';
 import { buildContext, type RuleContext } from './timeline.js';
+import { Thresholds } from './thresholds.js';
 import { cpuSaturatedRule } from './rules/cpu-saturated.js';
 import { errorsRule } from './rules/errors.js';
 import { eventLoopBlockedRule } from './rules/event-loop-blocked.js';
@@ -50,12 +51,21 @@ function demote(f: Finding | undefined, why: string): void {
   f.title = `${f.title} (${why})`;
 }
 
+/** The categories that name a cause inside the target (errors and the generator are what one sees of them). */
+const CAUSES: readonly Finding['category'][] = ['event-loop-blocked', 'cpu-saturated', 'gc-pressure', 'memory-leak', 'waiting-external'];
+
+function lowerThan(s: Severity): Severity {
+  return s === 'high' ? 'medium' : s === 'medium' ? 'low' : 'info';
+}
+
 /**
  * Several rules see the same busy main thread. One cause explains the others: a growing heap drives
  * GC, GC and long synchronous calls use the CPU. The explained findings stay, one severity lower, so
- * the top finding is the cause.
+ * the top finding is the cause. Errors that are mostly timeouts are what a slow target looks like from
+ * outside: with a cause found they rank below it. A generator that fell behind while itself idle was
+ * starved of CPU by the target or other processes: with a cause found that is context, not the answer.
  */
-function arbitrate(found: Finding[]): void {
+function arbitrate(found: Finding[], ctx: RuleContext): void {
   const by = (c: Finding['category']): Finding | undefined => found.find((f) => f.category === c);
   const leak = by('memory-leak');
   const gc = by('gc-pressure');
@@ -65,14 +75,29 @@ function arbitrate(found: Finding[]): void {
     demote(gc, 'driven by the growing heap');
     demote(loop, 'GC of the growing heap');
     demote(cpu, 'GC of the growing heap');
-    return;
-  }
-  if (gc?.severity === 'high') {
+  } else if (gc?.severity === 'high') {
     demote(loop, 'GC pauses count here');
     demote(cpu, 'much of it is GC');
-    return;
+  } else if (loop?.severity === 'high' && cpu !== undefined) {
+    demote(cpu, 'the CPU goes to the blocking calls above');
   }
-  if (loop?.severity === 'high' && cpu !== undefined) demote(cpu, 'the CPU goes to the blocking calls above');
+  const causes = found.filter((f) => CAUSES.includes(f.category) && (f.severity === 'high' || f.severity === 'medium'));
+  const cause = sortFindings([...causes])[0];
+  if (cause === undefined) return;
+  const errors = by('errors');
+  const s = ctx.result.summary;
+  const timeouts = s.errorsByKind.timeout ?? 0;
+  if (errors !== undefined && s.errors > 0 && timeouts / s.errors >= Thresholds.ERRORS_TIMEOUT_SHARE && SEVERITY_RANK[errors.severity] <= SEVERITY_RANK[cause.severity]) {
+    errors.severity = lowerThan(cause.severity);
+    errors.title = `${errors.title} (timeouts: a symptom of ${cause.category} above)`;
+  }
+  const gen = by('generator-limited');
+  const g = ctx.result.generator;
+  const generatorBusy = g.eluMax >= Thresholds.ELU_BUSY || g.cpuCoresMean >= Thresholds.CPU_SATURATED_CORES;
+  if (gen !== undefined && !generatorBusy && SEVERITY_RANK[gen.severity] <= SEVERITY_RANK[cause.severity]) {
+    gen.severity = lowerThan(cause.severity);
+    gen.title = `${gen.title} (the generator was idle: the machine was short of CPU)`;
+  }
 }
 
 /**
@@ -95,7 +120,7 @@ export function diagnose(result: RunResult, opts: DiagnoseOptions = {}): Finding
     const f = rule(ctx);
     if (f !== null) found.push(f);
   }
-  arbitrate(found);
+  arbitrate(found, ctx);
   if (!found.some((f) => f.severity === 'high' || f.severity === 'medium')) found.push(noProblemFinding(ctx));
   return sortFindings(found);
 }

@@ -9,10 +9,19 @@ export const Thresholds = {
   ELU_BUSY: 0.9,
   /** Process CPU, in cores, above which the process counts as at one core. */
   CPU_SATURATED_CORES: 0.9,
+  /**
+   * Process CPU, in cores, that a main thread busy all the time (ELU ≥ ELU_BUSY) must at least get to
+   * count as CPU saturated on a machine that gives it less than a core (other processes compete).
+   */
+  CPU_STARVED_MIN_CORES: 0.2,
   /** Per-second p99 event-loop delay above which the loop counts as blocked, in ms. */
   LOOP_DELAY_P99_MS: 50,
   /** Median uninterrupted synchronous stretch of the responsible function above which it blocks the loop, in ms. */
   SYNC_SPAN_BLOCKING_MS: 5,
+  /** Mean count of pending immediates under load from which the hot code counts as chunked (it yields with setImmediate). */
+  CHUNKED_MIN_IMMEDIATES: 5,
+  /** Share of failed requests that were timeouts from which errors count as a symptom of a slow target (0–1). */
+  ERRORS_TIMEOUT_SHARE: 0.5,
   /** Share of wall time in GC pauses above which GC is a problem (0–1). */
   GC_SHARE_PRESSURE: 0.08,
   /** Share of wall time in GC pauses above which GC pressure is of high severity (0–1). */

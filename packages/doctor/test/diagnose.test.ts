@@ -104,7 +104,7 @@ test('CPU saturated: one core sustained while the loop keeps turning', () => {
   assert.equal(evidence(f, 'target.cpu'), 1.04);
   assert.match(f.title, /^CPU saturated: the process ran at 1\.04 cores \(ELU 1\) in 10 of 10 s; most time goes to burnCpuHot/);
   assert.match(f.recommendation, /worker threads/);
-  assert.ok(!findings.some((x) => x.category === 'event-loop-blocked'));
+  assert.ok(!findings.some((x) => x.category === 'event-loop-blocked'), findings.map((x) => `${x.severity} ${x.title} ${JSON.stringify(x.evidence)}`).join("\n"));
 });
 
 test('ELU near 1 with little CPU (a profiler interrupting an idle loop) is not CPU saturation', () => {

@@ -19,22 +19,38 @@ export function fetchInventory(agent: Agent, port: number): Promise<unknown> {
   });
 }
 
-/** Slow downstream: starts the upstream (127.0.0.1, port 0) and awaits it in every request. */
-export async function createSlowDownstream(): Promise<Bottleneck> {
-  const worker = new Worker(new URL('../upstream.js', import.meta.url), { workerData: { delayMs: UPSTREAM_DELAY_MS } });
-  const port = await new Promise<number>((resolve, reject) => {
-    worker.once('message', (m: { port: number }) => resolve(m.port));
-    worker.once('error', reject);
-  });
+/**
+ * Slow downstream: starts the upstream (a worker thread on 127.0.0.1, port 0) once the service listens
+ * (so the probe takes the service's port, not the upstream's), and awaits it in every request.
+ */
+export function createSlowDownstream(): Bottleneck {
+  let worker: Worker | null = null;
+  let start!: () => void;
+  const started = new Promise<void>((resolve) => (start = resolve));
+  const port = started.then(
+    () =>
+      new Promise<number>((resolve, reject) => {
+        worker = new Worker(new URL('../upstream.js', import.meta.url), { workerData: { delayMs: UPSTREAM_DELAY_MS } });
+        worker.once('message', (m: { port: number }) => resolve(m.port));
+        worker.once('error', reject);
+      }),
+  );
+  // Requests that fail on a broken upstream answer 503 through handle(); nothing else awaits this.
+  port.catch(() => undefined);
   const agent = new Agent({ keepAlive: true, maxSockets: 256 });
   return {
     async handle() {
-      return { upstream: await fetchInventory(agent, port) };
+      return { upstream: await fetchInventory(agent, await port) };
+    },
+    afterListen() {
+      start();
     },
     async close() {
       agent.destroy();
-      worker.postMessage('close');
-      await new Promise((resolve) => worker.once('exit', resolve));
+      const w = worker as Worker | null;
+      if (w === null) return;
+      w.postMessage('close');
+      await new Promise((resolve) => w.once('exit', resolve));
     },
   };
 }

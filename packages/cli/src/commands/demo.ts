@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { existsSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { ErrorCodes, RedlineError, parseDuration } from '@redline/core';
 import { resolvePlan } from '@redline/load';
 import { intFlag, parseCommandArgs } from '../args.js';
@@ -11,14 +12,41 @@ import { printOutcome, runExitCode } from './run.js';
 /** The planted bottlenecks of the demo service (examples/demo). */
 export const DEMO_BOTTLENECKS = ['event-loop-block', 'cpu-saturation', 'gc-churn', 'memory-leak', 'slow-downstream', 'pool-starvation', 'healthy'] as const;
 
-export const DEMO_HELP = `Usage: redline demo [--bottleneck NAME] [--duration 15s] [--rate 200] [--out DIR] [--json]
+/** Load settings of the demo for one bottleneck. */
+export interface DemoLoad {
+  /** Requests per second. */
+  rate: number;
+  /** Most requests in flight (the generator's VUs); bounded so an overloaded demo queues in the target, not in the generator. */
+  maxVUs: number;
+  /** Request timeout, in ms. */
+  timeoutMs: number;
+}
+
+/**
+ * Per-bottleneck load: enough to make the planted problem show clearly, on a shared machine where the
+ * target may get well under a core, without burying it under timeouts. Capacities at one core:
+ * event-loop-block ~125/s (8 ms sync per request), cpu-saturation ~100/s (10 ms CPU), pool-starvation
+ * 100/s (4 connections held 40 ms).
+ */
+export const DEMO_LOAD: Record<(typeof DEMO_BOTTLENECKS)[number], DemoLoad> = {
+  'event-loop-block': { rate: 60, maxVUs: 32, timeoutMs: 5000 },
+  // Few requests in flight: the sliced work keeps the loop turning, so the CPU, not the loop, is the limit.
+  'cpu-saturation': { rate: 150, maxVUs: 16, timeoutMs: 5000 },
+  'gc-churn': { rate: 100, maxVUs: 32, timeoutMs: 5000 },
+  'memory-leak': { rate: 150, maxVUs: 32, timeoutMs: 5000 },
+  'slow-downstream': { rate: 100, maxVUs: 64, timeoutMs: 5000 },
+  'pool-starvation': { rate: 150, maxVUs: 64, timeoutMs: 5000 },
+  healthy: { rate: 100, maxVUs: 32, timeoutMs: 5000 },
+};
+
+export const DEMO_HELP = `Usage: redline demo [--bottleneck NAME] [--duration 12s] [--rate R] [--out DIR] [--json]
 
 Starts the demo service with the probe, runs a short open-model load against it, and prints the
 summary and the doctor's findings. Needs nothing from you.
 
   --bottleneck NAME   ${DEMO_BOTTLENECKS.join(' | ')} (default event-loop-block)
-  --duration D        load duration (default 15s, at most 30s)
-  --rate R            requests per second (default 200)`;
+  --duration D        load duration (default 12s, 3s to 30s)
+  --rate R            requests per second (default: chosen per bottleneck, 60 to 150)`;
 
 /** Path of the demo service entry point (built by `npm run build`). */
 export function demoServerPath(): string {
@@ -43,9 +71,10 @@ export async function demoCommand(io: CliIo, args: string[]): Promise<number> {
   if (!(DEMO_BOTTLENECKS as readonly string[]).includes(bottleneck)) {
     throw new RedlineError(ErrorCodes.USAGE, `unknown bottleneck "${bottleneck}": expected one of ${DEMO_BOTTLENECKS.join(', ')}`);
   }
-  const durationMs = parseDuration(String(v.duration ?? '15s'));
+  const durationMs = parseDuration(String(v.duration ?? '12s'));
   if (durationMs > 30_000 || durationMs < 3000) throw new RedlineError(ErrorCodes.USAGE, `--duration for the demo must be between 3s and 30s, got ${String(v.duration)}`);
-  const rate = intFlag('rate', v.rate) ?? 200;
+  const load = DEMO_LOAD[bottleneck as (typeof DEMO_BOTTLENECKS)[number]];
+  const rate = intFlag('rate', v.rate) ?? load.rate;
   const workers = intFlag('workers', v.workers, 0);
   const server = demoServerPath();
   if (!existsSync(server)) throw new RedlineError(ErrorCodes.TARGET_START_FAILED, `the demo service is not built (${server} is missing); run npm run build`);
@@ -56,7 +85,8 @@ export async function demoCommand(io: CliIo, args: string[]): Promise<number> {
     const outcome = await runSession({
       cwd: io.cwd,
       env: io.env,
-      target: { kind: 'launch', command: `"${process.execPath}" "${server}" --bottleneck ${bottleneck}` },
+      // Run the service from its own directory so frames read src/bottlenecks/*.ts wherever redline runs.
+      target: { kind: 'launch', command: `"${process.execPath}" "${server}" --bottleneck ${bottleneck}`, cwd: dirname(dirname(server)) },
       ...(workers !== undefined ? { workers } : {}),
       ...(v.out !== undefined ? { outDir: String(v.out) } : {}),
       report: !v['no-report'],
@@ -74,10 +104,10 @@ export async function demoCommand(io: CliIo, args: string[]): Promise<number> {
             executor: 'constant-arrival-rate',
             rate,
             duration: durationMs / 1000,
-            preAllocatedVUs: 16,
+            preAllocatedVUs: Math.min(16, load.maxVUs),
             // A bounded pool of connections: enough for a healthy service, too few to hide a sick one.
-            maxVUs: 64,
-            timeout: '2s',
+            maxVUs: load.maxVUs,
+            timeout: `${load.timeoutMs}ms`,
             requests: [{ method: 'GET', url: '/products?page=1', name: 'GET /products' }],
             thresholds: { 'http.latency': ['p(99)<250'], 'http.errors': ['rate<0.01'] },
           },

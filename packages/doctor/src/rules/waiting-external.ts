@@ -24,20 +24,22 @@ export interface ResourcePile {
   type: string;
   label: string;
   meanCount: number;
-  /** Lowest count in samples outside the loaded window (0 when every sample is under load). */
+  /** Lowest count in samples before the loaded window (0 when there are none). */
   baselineCount: number;
   growth: number;
 }
 
 /**
  * The resource types whose mean count under load exceeds their count without load by at least
- * WAIT_MIN_PILE, largest first. Samples before or after the load give the baseline; without any,
- * the baseline is 0.
+ * WAIT_MIN_PILE, largest first. Samples before the load give the baseline (not those after it, where
+ * keep-alive connections linger); without any, the baseline is 0.
  */
 export function resourcePiles(ctx: RuleContext): ResourcePile[] {
   const types = new Set<string>();
   for (const s of ctx.allSamples) for (const k of Object.keys(s.activeResources)) types.add(k);
-  const outside = ctx.allSamples.filter((s) => s.t <= ctx.active.startS || s.t > ctx.active.endS);
+  // Only seconds before the load are a baseline: after it, keep-alive connections of the load stay
+  // open for a while and would hide the very sockets that piled up.
+  const outside = ctx.allSamples.filter((s) => s.t <= ctx.active.startS);
   const piles: ResourcePile[] = [];
   for (const type of types) {
     const baselineCount = outside.length === 0 ? 0 : Math.min(...outside.map((s) => s.activeResources[type] ?? 0));

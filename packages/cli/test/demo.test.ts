@@ -1,0 +1,106 @@
+// `redline demo` end to end through main(): the real demo service with the probe, a short real load,
+// the CPU profile and the doctor. For every planted bottleneck the top finding must name it (and, for
+// the two CPU ones, the responsible TypeScript function); `healthy` must have no high-severity finding.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Finding, RunResult } from '@redline/core';
+import { main } from '../src/main.js';
+import { demoServerPath } from '../src/commands/demo.js';
+import { fakeIo } from './helpers/fake-io.js';
+
+/** Short runs keep the file near a minute and a half; the profile window is 1 s to 6.5 s of them. */
+const DURATION = '7s';
+
+/** The CLI's stderr of the last demo run (target start, profile collection), for failure messages. */
+let lastStderr = '';
+
+async function runDemo(bottleneck: string): Promise<{ result: RunResult; stdout: string }> {
+  assert.ok(existsSync(demoServerPath()), `${demoServerPath()} is missing: run npm run build first`);
+  const cwd = await mkdtemp(join(tmpdir(), 'redline-demo-'));
+  const out = join(cwd, 'run');
+  const io = fakeIo(['demo', '--bottleneck', bottleneck, '--duration', DURATION, '--out', out, '--no-report', '--workers', '0'], cwd);
+  const code = await main(io);
+  lastStderr = io.stderrText();
+  assert.equal(code, 0, lastStderr);
+  const result = JSON.parse(await readFile(join(out, 'result.json'), 'utf8')) as RunResult;
+  assert.ok((result.target?.samples.length ?? 0) >= 5, 'the probe reported');
+  return { result, stdout: io.stdoutText() };
+}
+
+function describe(findings: Finding[]): string {
+  return `${findings.map((f) => `${f.severity} ${f.category}: ${f.title}`).join('\n')}\n--- stderr:\n${lastStderr.split('\n').slice(-8).join('\n')}`;
+}
+
+function top(result: RunResult, category: Finding['category']): Finding {
+  const f = result.findings[0];
+  assert.ok(f, 'at least one finding');
+  assert.equal(f.category, category, describe(result.findings));
+  assert.notEqual(f.severity, 'info', describe(result.findings));
+  return f;
+}
+
+test('event-loop-block: the top finding is event-loop-blocked, naming renderCatalogueSync in its .ts file', async () => {
+  const { result, stdout } = await runDemo('event-loop-block');
+  const f = top(result, 'event-loop-blocked');
+  assert.equal(f.severity, 'high', describe(result.findings));
+  assert.match(f.title, /renderCatalogueSync \(src\/bottlenecks\/event-loop-block\.ts:\d+\)/);
+  assert.equal(f.frames[0]?.functionName, 'renderCatalogueSync');
+  assert.equal(f.frames[0]?.file, 'src/bottlenecks/event-loop-block.ts');
+  assert.equal(f.frames[0]?.area, 'app');
+  const span = f.evidence.find((e) => e.metric === 'profile.sync_span.median');
+  assert.ok(span && span.value >= span.threshold, `long synchronous spans: ${JSON.stringify(span)}`);
+  // Timeouts, if any, are the symptom and rank below the cause.
+  const errors = result.findings.find((x) => x.category === 'errors');
+  if (errors) assert.notEqual(errors.severity, 'high', describe(result.findings));
+  assert.match(stdout, /findings\n\s+HIGH {2}event-loop-blocked/);
+});
+
+test('cpu-saturation: the top finding is cpu-saturated, naming rankProducts in its .ts file', async () => {
+  const { result } = await runDemo('cpu-saturation');
+  const f = top(result, 'cpu-saturated');
+  assert.equal(f.severity, 'high', describe(result.findings));
+  assert.match(f.title, /rankProducts \(src\/bottlenecks\/cpu-saturation\.ts:\d+\)/);
+  assert.equal(f.frames[0]?.functionName, 'rankProducts');
+  assert.equal(f.frames[0]?.file, 'src/bottlenecks/cpu-saturation.ts');
+  // Many short chunks, not one long call: whatever the loop-delay rule says, it does not outrank this.
+  const loop = result.findings.find((x) => x.category === 'event-loop-blocked');
+  if (loop) assert.notEqual(loop.severity, 'high', describe(result.findings));
+});
+
+test('gc-churn: the top finding is gc-pressure', async () => {
+  const { result } = await runDemo('gc-churn');
+  const f = top(result, 'gc-pressure');
+  const share = f.evidence.find((e) => e.metric === 'target.gc_share');
+  assert.ok(share && share.value >= share.threshold, JSON.stringify(f.evidence));
+});
+
+test('memory-leak: the top finding is memory-leak with a positive slope', async () => {
+  const { result } = await runDemo('memory-leak');
+  const f = top(result, 'memory-leak');
+  const slope = f.evidence.find((e) => e.metric === 'target.heap_after_gc.slope');
+  assert.ok(slope && slope.value >= slope.threshold, JSON.stringify(f.evidence));
+  assert.match(f.title, /grows [\d.]+ MB\/min/);
+});
+
+test('slow-downstream: the top finding is waiting-external, with sockets piling up', async () => {
+  const { result } = await runDemo('slow-downstream');
+  const f = top(result, 'waiting-external');
+  assert.ok(f.evidence.some((e) => e.metric === 'target.active_resources.TCPSocketWrap'), JSON.stringify(f.evidence));
+});
+
+test('pool-starvation: the top finding is waiting-external, with pool-waiter timers piling up', async () => {
+  const { result } = await runDemo('pool-starvation');
+  const f = top(result, 'waiting-external');
+  assert.ok(f.evidence.some((e) => e.metric === 'target.active_resources.Timeout'), JSON.stringify(f.evidence));
+  assert.match(f.recommendation, /pool/);
+});
+
+test('healthy: no finding of high severity', async () => {
+  const { result } = await runDemo('healthy');
+  assert.ok(!result.findings.some((f) => f.severity === 'high'), describe(result.findings));
+  assert.ok(result.summary.requests > 0);
+});
