@@ -67,7 +67,10 @@ export function toSpeedscope(input: CpuProfile | ProfileModel, name = 'cpu'): Sp
   const samples: number[][] = [];
   const weights: number[] = [];
   let last: readonly number[] | null = null;
-  for (const s of model.samples()) {
+  const all = model.samples();
+  // Weights run from the first sample on; the time before it (late first tick on a busy machine) is no stack's.
+  const startValue = Math.round((all[0]?.timeMs ?? 0) * 1000);
+  for (const s of all) {
     if (s.stack === last) {
       weights[weights.length - 1]! += s.weightUs;
       continue;
@@ -80,7 +83,7 @@ export function toSpeedscope(input: CpuProfile | ProfileModel, name = 'cpu'): Sp
     $schema: SPEEDSCOPE_SCHEMA_URL,
     shared: { frames },
     profiles: [
-      { type: 'sampled', name, unit: 'microseconds', startValue: 0, endValue: Math.round(model.durationMs * 1000), samples, weights },
+      { type: 'sampled', name, unit: 'microseconds', startValue, endValue: Math.round(model.durationMs * 1000), samples, weights },
     ],
     name,
     activeProfileIndex: 0,
