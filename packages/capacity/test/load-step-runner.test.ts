@@ -57,7 +57,7 @@ describe('searchCapacity with the load engine against a real server of known cap
       loadStepRunner({ definition: { name: 'slots', requests: [{ method: 'GET', url: server.url }], timeout: '5s' }, workers: 1, outDir }),
       {
         model: 'open',
-        slo: 'p(99)<150',
+        slo: 'p(99)<200',
         startLevel: 50,
         growthFactor: 1.5,
         maxLevel: 400,
