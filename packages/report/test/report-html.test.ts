@@ -42,6 +42,23 @@ describe('run report HTML', () => {
       assert.ok(c.painted > 500, `chart ${c.name} painted only ${c.painted} pixels`);
     }
     assert.ok(await page.locator('.flame-canvas').isVisible());
+
+    // Hover fills the legends of every time chart (synced cursors); a drag zooms all of them.
+    const xRange = (name: string): Promise<[number, number]> =>
+      page.evaluate(`(() => { const u = document.querySelector('[data-chart="${name}"]').__uplot; return [u.scales.x.min, u.scales.x.max]; })()`) as Promise<[number, number]>;
+    const full = await xRange('latency');
+    await page.evaluate(`document.querySelector('[data-chart="throughput"]').scrollIntoView({ block: 'center', behavior: 'instant' })`);
+    const over = (await page.locator('[data-chart="throughput"] .u-over').boundingBox())!;
+    await page.mouse.move(over.x + over.width * 0.5, over.y + over.height * 0.5);
+    const legend = (await page.locator('[data-chart="latency"] .u-legend').textContent()) ?? '';
+    assert.match(legend, /time\d+s.*p99[\d.]+ ms/);
+    await page.mouse.move(over.x + over.width * 0.2, over.y + over.height * 0.5);
+    await page.mouse.down();
+    await page.mouse.move(over.x + over.width * 0.4, over.y + over.height * 0.5, { steps: 5 });
+    await page.mouse.up();
+    const zoomed = await xRange('latency');
+    assert.ok(zoomed[0] > full[0] && zoomed[1] < full[1], `latency chart did not follow the zoom: ${JSON.stringify({ full, zoomed })}`);
+    assert.deepEqual(await xRange('vus'), zoomed);
     assert.deepEqual(problems, []);
     await page.close();
   });
