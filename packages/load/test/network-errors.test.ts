@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { RunResult } from '@redline/core';
-import { resolvePlan, runLoad, type HttpResponse, type ScenarioDefinition } from '@redline/load';
+import { resolvePlan, runLoad, type HttpResponse, type IterationContext, type ScenarioDefinition } from '@redline/load';
 import { closedPort, startTestServer, type TestServer } from './fixtures/test-server.ts';
 
 let srv: TestServer;
@@ -113,7 +113,7 @@ describe('errors are counted by kind and never crash the run', () => {
           executor: 'per-vu-iterations',
           vus: 1,
           iterations: 1,
-          exec: async (ctx) => {
+          exec: async (ctx: IterationContext) => {
             got.push(await ctx.http.get(refusedUrl));
             got.push(await ctx.http.get(`${srv.url}/hang`));
             got.push(await ctx.http.get(`${srv.url}/reset`));
