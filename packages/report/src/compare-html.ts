@@ -39,6 +39,13 @@ function ciSvg(m: MetricComparison, range: number, noise: number): string {
   return `<svg class="ci-svg" viewBox="0 0 ${w} ${hgt}" width="${w}" height="${hgt}" role="img" aria-label="${h(`${m.label}: change ${fmtChange(m.change)}`)}">${parts.join('')}</svg>`;
 }
 
+/** The adjusted p-value for people; at the bootstrap's resolution floor it reads as an upper bound. */
+function pText(m: MetricComparison, iterations: number): string {
+  const floor = 2 / iterations;
+  if (m.pValue <= floor) return `≤ ${Math.min(1, m.pAdjusted).toPrecision(2)}`;
+  return `= ${m.pAdjusted.toFixed(3)}`;
+}
+
 function runsTable(title: string, runs: CompareResult['base']): string {
   const rows = runs
     .map((r) => `<tr><td>${h(r.name)}</td><td>${h(r.startedAt.replace('T', ' ').slice(0, 19))}</td><td class="num">${h(fmtDuration(r.durationMs))}</td><td class="num">${h(fmtNum(r.requests))}</td><td>${h(r.scenarios.join(', '))}</td><td><code>${h(r.dir)}</code></td></tr>`)
@@ -70,7 +77,7 @@ export function renderCompareHtml(cmp: CompareResult, extras: CompareHtmlExtras 
       const cls = m.verdict === 'no change' ? '' : worse ? 'worse' : 'better';
       const ci = m.ci === null ? '–' : `[${fmtChange(m.ci.low)}, ${fmtChange(m.ci.high)}]`;
       const label = m.verdict === 'no change' && m.significant ? 'no change (within noise)' : m.verdict;
-      return `<tr data-metric="${h(m.metric)}"><td>${h(m.label)}<div class="note">${m.direction === 'lower-is-better' ? 'lower is better' : 'higher is better'}</div></td><td class="num">${h(fmtMetricValue(m, m.base))}</td><td class="num">${h(fmtMetricValue(m, m.candidate))}</td><td class="num change ${cls}">${h(fmtChange(m.change))}</td><td class="num">${h(ci)}<div class="note">p = ${h(m.pAdjusted < 0.001 ? '<0.001' : m.pAdjusted.toFixed(3))}, n = ${m.samples.base}/${m.samples.candidate}</div></td><td>${ciSvg(m, range, cmp.noiseThreshold)}</td><td><span class="pill ${VERDICT_CLASS[m.verdict]}">${h(label)}</span></td></tr>`;
+      return `<tr data-metric="${h(m.metric)}"><td>${h(m.label)}<div class="note">${m.direction === 'lower-is-better' ? 'lower is better' : 'higher is better'}</div></td><td class="num">${h(fmtMetricValue(m, m.base))}</td><td class="num">${h(fmtMetricValue(m, m.candidate))}</td><td class="num change ${cls}">${h(fmtChange(m.change))}</td><td class="num">${h(ci)}<div class="note">p ${h(pText(m, cmp.iterations))}, n = ${m.samples.base}/${m.samples.candidate}</div></td><td>${ciSvg(m, range, cmp.noiseThreshold)}</td><td><span class="pill ${VERDICT_CLASS[m.verdict]}">${h(label)}</span></td></tr>`;
     })
     .join('');
   let flame: EncodedFlame | null = null;

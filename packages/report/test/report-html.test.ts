@@ -110,6 +110,11 @@ describe('run report HTML', () => {
     assert.match((await page.locator('.flame-crumb').textContent()) ?? '', /Zoomed into handleRequest/);
     await page.locator('.flame-reset').click();
     assert.equal(await flame.getAttribute('data-zoom'), '');
+    // A finding's frame links into the flame graph through the same search.
+    await page.locator('[data-flame-search="renderProduct"]').click();
+    await waitForMatches(page, 'n > 0');
+    assert.equal(await page.locator('.flame-search').inputValue(), 'renderProduct');
+    assert.equal(await flame.getAttribute('data-matches'), '1');
     assert.deepEqual(problems, []);
     await page.close();
   });
