@@ -40,7 +40,8 @@ describe('closed models', () => {
   });
 
   it('ramping-vus follows the stages', async () => {
-    srv.behaviour.delayMs = 10;
+    // 50 ms per request: the VU count, not the CPU, bounds the request rate (~20/s per VU).
+    srv.behaviour.delayMs = 50;
     const r = await run({
       executor: 'ramping-vus',
       startVUs: 0,
