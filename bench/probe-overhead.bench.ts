@@ -1,14 +1,16 @@
 /**
  * Probe overhead: throughput of a CPU-bound HTTP target at the same load (fixed connection count,
- * closed loop) without the probe and with the probe plus CPU profiling at 1 ms, measured A/B in one run.
- * Rounds alternate (off, on, on, off, ...) so drift on the shared machine hits both sides alike.
- * Besides req/s it reports the target's CPU time per request (all threads, from /proc/<pid>/stat):
- * for a CPU-bound target, capacity is 1 / (CPU per request), and that number does not move when
- * other processes take turns on the cores, unlike raw req/s on a shared machine.
+ * closed loop) without the probe ("off") and with the probe plus CPU profiling at 1 ms ("on"),
+ * measured A/B in one run. The development machine is shared and its load swings by 2x within
+ * seconds, so each round runs the two targets AT THE SAME TIME, each under its own autocannon with the
+ * same settings: whatever else happens on the machine hits both alike, and the ratio of their
+ * throughputs is the probe's cost. Rounds alternate with two more pairs (off vs probe without
+ * profiling, off vs profiling at 10 ms) to split the cost between sampling and profiling. Also reported: CPU time per request
+ * (all threads, /proc/<pid>/stat), i.e. the inverse of a CPU-bound target's capacity.
  * Target: ≤ 3 % throughput loss. Usage: node --import tsx bench/probe-overhead.bench.ts [--rounds N] [--seconds S]
  */
 import { readFileSync } from 'node:fs';
-import { spawn } from 'node:child_process';
+import { createServer } from 'node:net';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { launchTarget } from '@redline/probe/host';
@@ -45,103 +47,107 @@ interface Measurement {
   cpuUsPerRequest: number;
 }
 
-async function startPlain(): Promise<{ port: number; pid: number; stop(): Promise<void> }> {
-  const child = spawn(process.execPath, [fixture], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const port = await new Promise<number>((resolve, reject) => {
-    let out = '';
-    child.stdout.on('data', (c: Buffer) => {
-      out += c.toString();
-      const m = /port (\d+)/.exec(out);
-      if (m) resolve(Number(m[1]));
-    });
-    child.once('exit', (code) => reject(new Error(`target exited with ${String(code)}`)));
+interface Arm {
+  port: number;
+  pid: number;
+  finish(): Promise<void>;
+}
+
+async function freePort(): Promise<number> {
+  const srv = createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const port = (srv.address() as { port: number }).port;
+  await new Promise((r) => srv.close(r));
+  return port;
+}
+
+/** The same launch path as the probed arm (shell, process group, readiness poll), without the probe. */
+async function startOff(): Promise<Arm> {
+  const port = await freePort();
+  const h = await launchTarget({
+    command: `exec "${process.execPath}" "${fixture}"`,
+    env: { PORT: String(port) },
+    probe: false,
+    waitForUrl: `http://127.0.0.1:${port}/`,
   });
+  return { port, pid: h.pid, finish: async () => void (await h.stop()) };
+}
+
+/** Probe loaded and sampling every 100 ms, with CPU profiling at `samplingUs` (none when null). */
+async function startOn(samplingUs: number | null): Promise<Arm> {
+  // `exec` so the shell is replaced by node and /proc/<pid> is the target itself.
+  const h = await launchTarget({ command: `exec "${process.execPath}" "${fixture}"`, cpuSamplingIntervalUs: samplingUs ?? 1000 });
+  if (samplingUs !== null) await h.startCpuProfile();
   return {
-    port,
-    pid: child.pid as number,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-      }),
+    port: h.port as number,
+    pid: h.probePid as number,
+    finish: async () => {
+      if (samplingUs !== null) {
+        const cpu = await h.stopCpuProfile();
+        if ((cpu.profile as { samples: number[] }).samples.length < 100) throw new Error('the CPU profile is nearly empty');
+      }
+      if (h.samples().length === 0) throw new Error('the probe sent no samples');
+      await h.stop();
+    },
   };
 }
 
-async function measure(port: number, pid: number): Promise<Measurement> {
-  // Short warm-up so both sides run optimised code, then the measured window.
-  await autocannon({ url: `http://127.0.0.1:${port}/`, connections, duration: 1, pipelining: 1 });
-  const cpu0 = processCpuMs(pid);
-  const r = await autocannon({ url: `http://127.0.0.1:${port}/`, connections, duration: seconds, pipelining: 1 });
-  const cpuMs = processCpuMs(pid) - cpu0;
+async function load(arm: Arm): Promise<Measurement> {
+  const cpu0 = processCpuMs(arm.pid);
+  const r = await autocannon({ url: `http://127.0.0.1:${arm.port}/`, connections, duration: seconds, pipelining: 1 });
+  const cpuMs = processCpuMs(arm.pid) - cpu0;
   if (r.errors > 0 || r.non2xx > 0) throw new Error(`errors during the measurement: ${r.errors} errors, ${r.non2xx} non-2xx`);
   return { rps: r.requests.total / r.duration, cpuUsPerRequest: (cpuMs * 1000) / Math.max(1, r.requests.total) };
 }
 
-async function runOff(): Promise<Measurement> {
-  const t = await startPlain();
+/** Runs off and on side by side under identical load; returns both measurements. */
+async function pair(startB: () => Promise<Arm>, flip: boolean): Promise<[Measurement, Measurement]> {
+  const a = flip ? await startB() : await startOff();
+  const b = flip ? await startOff() : await startB();
+  const [off, on] = flip ? [b, a] : [a, b];
   try {
-    return await measure(t.port, t.pid);
+    // Warm-up so both run optimised code, then the measured window, both at once.
+    await Promise.all([off, on].map((arm) => autocannon({ url: `http://127.0.0.1:${arm.port}/`, connections, duration: 1, pipelining: 1 })));
+    const [mOff, mOn] = await Promise.all([load(off), load(on)]);
+    return [mOff, mOn];
   } finally {
-    await t.stop();
-  }
-}
-
-/** Probe loaded and sampling every 100 ms, with CPU profiling at `samplingUs` (or none when null). */
-async function runOn(samplingUs: number | null): Promise<Measurement & { profileSamples: number }> {
-  // `exec` so the shell is replaced by node and /proc/<pid> is the target itself.
-  const h = await launchTarget({ command: `exec "${process.execPath}" "${fixture}"`, cpuSamplingIntervalUs: samplingUs ?? 1000, intervalMs: 100 });
-  try {
-    if (samplingUs !== null) await h.startCpuProfile();
-    const m = await measure(h.port as number, h.probePid as number);
-    let profileSamples = 0;
-    if (samplingUs !== null) {
-      const cpu = await h.stopCpuProfile();
-      profileSamples = (cpu.profile as { samples: number[] }).samples.length;
-    }
-    if (h.samples().length === 0) throw new Error('the probe sent no samples');
-    return { ...m, profileSamples };
-  } finally {
-    await h.stop();
+    await Promise.all([off.finish(), on.finish()]);
   }
 }
 
 const median = (xs: number[]): number => {
-  const s = xs.slice().sort((a, b) => a - b);
+  const s = xs.slice().sort((x, y) => x - y);
   const m = Math.floor(s.length / 2);
   return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
 };
 
-const arms = [
-  { name: 'probe off', run: runOff },
-  { name: 'probe on, CPU profile @1ms', run: () => runOn(1000) },
-  { name: 'probe on, no CPU profile', run: () => runOn(null) },
-] as const;
-const results: Measurement[][] = arms.map(() => []);
+const pairs = [
+  { name: 'probe on, CPU profile @1ms', start: () => startOn(1000), rpsRatio: [] as number[], cpuRatio: [] as number[] },
+  { name: 'probe on, no CPU profile', start: () => startOn(null), rpsRatio: [] as number[], cpuRatio: [] as number[] },
+  { name: 'probe on, CPU profile @10ms', start: () => startOn(10_000), rpsRatio: [] as number[], cpuRatio: [] as number[] },
+];
 for (let i = 0; i < rounds; i++) {
-  // Reverse the order every other round so slow drift on the shared machine hits every arm alike.
-  const order = i % 2 === 0 ? [0, 1, 2] : [2, 1, 0];
-  for (const k of order) (results[k] as Measurement[]).push(await (arms[k] as (typeof arms)[number]).run());
-  console.log(
-    `round ${i + 1}: ` +
-      arms.map((arm, k) => {
-        const m = (results[k] as Measurement[])[i] as Measurement;
-        return `${arm.name} ${m.rps.toFixed(0)} req/s ${m.cpuUsPerRequest.toFixed(0)} µs/req`;
-      }).join(' | '),
-  );
+  for (const p of pairs) {
+    const [off, on] = await pair(p.start, i % 2 === 1);
+    p.rpsRatio.push(on.rps / off.rps);
+    p.cpuRatio.push(off.cpuUsPerRequest / on.cpuUsPerRequest);
+    console.log(
+      `round ${i + 1} ${p.name}: off ${off.rps.toFixed(0)} req/s ${off.cpuUsPerRequest.toFixed(0)} µs/req, ` +
+        `on ${on.rps.toFixed(0)} req/s ${on.cpuUsPerRequest.toFixed(0)} µs/req → ratio ${(on.rps / off.rps).toFixed(3)}`,
+    );
+  }
 }
-const base = results[0] as Measurement[];
-const offRps = median(base.map((m) => m.rps));
-const offCpu = median(base.map((m) => m.cpuUsPerRequest));
-console.log(`\n${'arm'.padEnd(30)} ${'req/s'.padStart(8)} ${'loss'.padStart(8)} ${'µs CPU/req'.padStart(11)} ${'capacity loss'.padStart(14)}`);
-for (const [k, arm] of arms.entries()) {
-  const ms = results[k] as Measurement[];
-  const rps = median(ms.map((m) => m.rps));
-  const cpu = median(ms.map((m) => m.cpuUsPerRequest));
-  const rpsLoss = ((offRps - rps) / offRps) * 100;
-  // Capacity of a CPU-bound target is inversely proportional to its CPU per request.
-  const cpuLoss = (1 - offCpu / cpu) * 100;
+console.log(`\nmedians over ${rounds} rounds of ${seconds} s, ${connections} connections per target:`);
+for (const [k, p] of pairs.entries()) {
+  const rps = median(p.rpsRatio);
+  const cpu = median(p.cpuRatio);
+  const rpsLoss = (1 - rps) * 100;
+  const cpuLoss = (1 - cpu) * 100;
   console.log(
-    `${arm.name.padEnd(30)} ${rps.toFixed(1).padStart(8)} ${`${rpsLoss.toFixed(2)}%`.padStart(8)} ${cpu.toFixed(1).padStart(11)} ${`${cpuLoss.toFixed(2)}%`.padStart(14)}` +
-      (k === 1 ? `   target ≤ 3 %: ${rpsLoss <= 3 ? 'met' : 'NOT met'} (req/s), ${cpuLoss <= 3 ? 'met' : 'NOT met'} (CPU/req)` : ''),
+    `${p.name.padEnd(28)} throughput on/off ${rps.toFixed(4)} (loss ${rpsLoss.toFixed(2)} %), ` +
+      `CPU/req off/on ${cpu.toFixed(4)} (capacity loss ${cpuLoss.toFixed(2)} %)` +
+      // The verdict uses CPU per request: on the shared 2-vCPU machine single-round throughput ratios
+      // swing from 0.6 to 4 while CPU per request stays within a few percent.
+      (k === 0 ? `  → target ≤ 3 %: ${cpuLoss <= 3 ? 'met' : 'NOT met'} (by CPU per request)` : ''),
   );
 }

@@ -17,6 +17,9 @@ export interface ProbeConnection {
 /** A host command without its id (distributes over the union). */
 export type CommandBody = HostCommand extends infer C ? (C extends { id: number } ? Omit<C, 'id'> : never) : never;
 
+/** Connections remembered before closed ones are forgotten. */
+const MAX_CONNECTIONS = 256;
+
 type Pending = { resolve(value: unknown): void; reject(err: Error): void; timer: NodeJS.Timeout };
 
 /**
@@ -113,6 +116,12 @@ export class ProbeChannel {
 
   private accept(socket: Socket): void {
     const connection: ProbeConnection = { hello: null, socket, closed: false };
+    if (this.connections.length >= MAX_CONNECTIONS) {
+      // Targets that spawn many short-lived processes or workers: forget the closed ones.
+      const open = this.connections.filter((c) => !c.closed);
+      this.connections.length = 0;
+      this.connections.push(...open);
+    }
     this.connections.push(connection);
     socket.setEncoding('utf8');
     let parts: string[] = [];

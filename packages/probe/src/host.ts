@@ -41,6 +41,11 @@ export interface LaunchTargetOptions {
   stopGraceMs?: number;
   /** Most raw samples kept on the runner side (default 100000, about 2.7 h of one thread at 100 ms). */
   maxSamples?: number;
+  /**
+   * Whether to preload the probe (default true). `false` starts the command the same way without it
+   * (baselines, non-Node targets); readiness then needs `waitForUrl`.
+   */
+  probe?: boolean;
 }
 
 /** How the target ended. */
@@ -209,6 +214,9 @@ export async function launchTarget(opts: LaunchTargetOptions): Promise<TargetHan
       throw new RedlineError(ErrorCodes.BAD_URL, `launchTarget: waitForUrl must be http(s), got ${opts.waitForUrl}`);
     }
   }
+  if (opts.probe === false && opts.waitForUrl === undefined) {
+    throw invalid('launchTarget: waitForUrl is required when probe is false (nothing else can tell readiness)');
+  }
   const cwd = opts.cwd ?? process.cwd();
   if (!existsSync(cwd) || !statSync(cwd).isDirectory()) {
     throw new RedlineError(ErrorCodes.TARGET_START_FAILED, `target working directory does not exist: ${cwd}`);
@@ -224,12 +232,15 @@ export async function launchTarget(opts: LaunchTargetOptions): Promise<TargetHan
 
   const baseEnv: Record<string, string | undefined> = { ...process.env, ...opts.env };
   const userNodeOptions = baseEnv.NODE_OPTIONS?.trim() ?? '';
-  const env: Record<string, string | undefined> = {
-    ...baseEnv,
-    NODE_OPTIONS: `${userNodeOptions} --require ${quoteForNodeOptions(PROBE_REGISTER_CJS)}`.trim(),
-    [PROBE_SOCKET_ENV]: channel.socketPath,
-    [PROBE_INTERVAL_ENV]: String(intervalMs),
-  };
+  const env: Record<string, string | undefined> =
+    opts.probe === false
+      ? baseEnv
+      : {
+          ...baseEnv,
+          NODE_OPTIONS: `${userNodeOptions} --require ${quoteForNodeOptions(PROBE_REGISTER_CJS)}`.trim(),
+          [PROBE_SOCKET_ENV]: channel.socketPath,
+          [PROBE_INTERVAL_ENV]: String(intervalMs),
+        };
 
   const stderr = new OutputTail();
   const stdout = new OutputTail();

@@ -70,6 +70,10 @@ test('bad options are rejected up front with the option named', async () => {
     expectCode(ErrorCodes.INVALID_ARGUMENT, /^launchTarget: startTimeoutMs must be a number from 100 to 600000 ms, got NaN$/),
   );
   await assert.rejects(
+    launchTarget({ command: 'node x', probe: false }),
+    expectCode(ErrorCodes.INVALID_ARGUMENT, /^launchTarget: waitForUrl is required when probe is false \(nothing else can tell readiness\)$/),
+  );
+  await assert.rejects(
     launchTarget({ command: 'node x', waitForUrl: 'ftp://127.0.0.1/' }),
     expectCode(ErrorCodes.BAD_URL, /^launchTarget: waitForUrl must be http\(s\), got ftp:\/\/127\.0\.0\.1\/$/),
   );
