@@ -200,6 +200,20 @@ export class WorkerEngine {
         conns[i] = c;
         return c;
       };
+      // A VU runs one iteration at a time, so the in-flight iteration's state lives on the VU and
+      // one callback serves every exchange (no closure allocated per request).
+      let current = 0;
+      let currentConn: Connection | null = null;
+      let currentDelayMs = 0;
+      let currentDone: (() => void) | null = null;
+      const onExchange = (ex: Exchange): void => {
+        this.#inFlight--;
+        recorder.recordExchange(nameSlices[current]!, scenarioSlice, ex, currentConn!.startedAt, currentDelayMs);
+        recorder.countIteration(scenario, false);
+        const done = currentDone!;
+        currentDone = null;
+        done();
+      };
       return {
         id,
         run: (startDelayMs, done) => {
@@ -207,12 +221,11 @@ export class WorkerEngine {
           const req = prepared[i]!;
           const conn = connFor(i);
           this.#inFlight++;
-          conn.exchange(req.payload, req.method, (ex: Exchange) => {
-            this.#inFlight--;
-            recorder.recordExchange(nameSlices[i]!, scenarioSlice, ex, conn.startedAt, startDelayMs);
-            recorder.countIteration(scenario, false);
-            done();
-          });
+          current = i;
+          currentConn = conn;
+          currentDelayMs = startDelayMs;
+          currentDone = done;
+          conn.exchange(req.payload, req.method, onExchange);
         },
         close: () => {
           for (const c of byOrigin.values()) {

@@ -190,6 +190,7 @@ class Http1Connection implements Connection {
     if (this.#firstByteAt === 0) this.#firstByteAt = now;
     this.#bytesReceived += chunk.length;
     let data = chunk;
+    let from = 0;
     if (!this.#headersDone) {
       const buf = this.#headerBuf.length ? Buffer.concat([this.#headerBuf, chunk]) : chunk;
       // One latin1 decode of the start of the chunk serves both the header-end search and the
@@ -211,15 +212,17 @@ class Http1Connection implements Connection {
       }
       this.#headerBuf = EMPTY;
       if (!this.#parseHead(head.length === end ? head : head.slice(0, end))) return;
-      data = buf.subarray(end + 4);
+      data = buf;
+      from = end + 4;
       if (this.#status >= 100 && this.#status < 200 && this.#status !== 101) {
         // Interim response (100 Continue): start over for the final one.
         this.#resetParser();
-        if (data.length) this.#onDataAfterFirstByte(data);
+        if (data.length > from) this.#onDataAfterFirstByte(data.subarray(from));
         return;
       }
     }
-    this.#consumeBody(data);
+    // The body is consumed from an offset: no subarray (a Buffer object) per response.
+    this.#consumeBody(data, from);
   }
 
   #onDataAfterFirstByte(data: Buffer): void {
@@ -275,29 +278,30 @@ class Http1Connection implements Connection {
     return true;
   }
 
-  #consumeBody(data: Buffer): void {
+  #consumeBody(data: Buffer, from: number): void {
     switch (this.#bodyMode) {
       case BodyMode.None:
         this.#finish();
         return;
       case BodyMode.Length: {
-        const take = Math.min(this.#remaining, data.length);
-        if (this.#bodyParts && take > 0) this.#bodyParts.push(take === data.length ? data : data.subarray(0, take));
+        const available = data.length - from;
+        const take = this.#remaining < available ? this.#remaining : available;
+        if (this.#bodyParts && take > 0) this.#bodyParts.push(from === 0 && take === data.length ? data : data.subarray(from, from + take));
         this.#remaining -= take;
         if (this.#remaining === 0) this.#finish();
         return;
       }
       case BodyMode.UntilClose:
-        if (this.#bodyParts && data.length) this.#bodyParts.push(data);
+        if (this.#bodyParts && data.length > from) this.#bodyParts.push(from === 0 ? data : data.subarray(from));
         return;
       case BodyMode.Chunked:
-        this.#consumeChunked(data);
+        this.#consumeChunked(data, from);
         return;
     }
   }
 
-  #consumeChunked(data: Buffer): void {
-    let i = 0;
+  #consumeChunked(data: Buffer, from: number): void {
+    let i = from;
     while (i < data.length) {
       switch (this.#chunkState) {
         case ChunkState.Size: {
