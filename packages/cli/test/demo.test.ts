@@ -59,12 +59,13 @@ test('event-loop-block: the top finding is event-loop-blocked, naming renderCata
   assert.match(stdout, /findings\n\s+HIGH {2}event-loop-blocked/);
 });
 
-test('cpu-saturation: the top finding is cpu-saturated, naming rankProducts in its .ts file', async () => {
+test('cpu-saturation: the top finding is cpu-saturated, naming rankProducts (or its sliced driver) in its .ts file', async () => {
   const { result } = await runDemo('cpu-saturation');
   const f = top(result, 'cpu-saturated');
   assert.equal(f.severity, 'high', describe(result.findings));
-  assert.match(f.title, /rankProducts \(src\/bottlenecks\/cpu-saturation\.ts:\d+\)/);
-  assert.equal(f.frames[0]?.functionName, 'rankProducts');
+  // The slice function is small enough for V8 to inline into its async driver; either is the planted code.
+  assert.match(f.title, /rankProducts(Sliced)? \(src\/bottlenecks\/cpu-saturation\.ts:\d+\)/);
+  assert.match(f.frames[0]?.functionName ?? '', /^rankProducts(Sliced)?$/);
   assert.equal(f.frames[0]?.file, 'src/bottlenecks/cpu-saturation.ts');
   // Many short chunks, not one long call: whatever the loop-delay rule says, it does not outrank this.
   const loop = result.findings.find((x) => x.category === 'event-loop-blocked');

@@ -30,8 +30,9 @@ test('cpu-saturation demo: CPU saturated, naming rankProducts', async () => {
   const findings = diagnose(result, { profile });
   const f = findings[0];
   assert.equal(f?.category, 'cpu-saturated', findings.map((x) => x.title).join('\n'));
-  assert.match(f.title, /rankProducts \(src\/bottlenecks\/cpu-saturation\.ts:\d+\)/);
-  assert.equal(f.frames[0]?.functionName, 'rankProducts');
+  // The slice function may be inlined into its async driver; either is the planted code.
+  assert.match(f.title, /rankProducts(Sliced)? \(src\/bottlenecks\/cpu-saturation\.ts:\d+\)/);
+  assert.match(f.frames[0]?.functionName ?? '', /^rankProducts(Sliced)?$/);
 });
 
 test('gc-churn demo: GC pressure', async () => {
