@@ -78,6 +78,7 @@ export async function runSession(o: SessionOptions): Promise<SessionOutcome> {
     o.env.REDLINE_TARGET_PORT = String(port);
   }
   const probed = launched ?? attached;
+  let stopping = false;
   try {
     const plan: LoadPlan = await o.plan({ url, port });
     const run = startLoad(plan, { ...(o.workers !== undefined ? { workers: o.workers } : {}), ...(o.onSecond ? { onSecond: o.onSecond } : {}) });
@@ -102,7 +103,8 @@ export async function runSession(o: SessionOptions): Promise<SessionOutcome> {
     };
     if (launched) {
       void launched.exited.then((e) => {
-        if (runStart && !exit) {
+        // Our own stop at the end is no crash.
+        if (runStart && !exit && !stopping) {
           exit = { code: e.code, signal: e.signal, t: Math.max(0, (e.atEpochMs - runStart) / 1000) };
           o.onEvent?.(`target exited (${e.signal ?? `code ${e.code}`}) at t=${exit.t.toFixed(1)}s`);
         }
@@ -170,6 +172,7 @@ export async function runSession(o: SessionOptions): Promise<SessionOutcome> {
     const reportPath = o.report === false ? null : await writeReport(runDir, { appRoot });
     return { result, runDir, reportPath };
   } finally {
+    stopping = true;
     if (launched) await launched.stop().catch(() => undefined);
     if (attached) await attached.detach().catch(() => undefined);
   }
