@@ -279,7 +279,8 @@ export function startLoad(plan: LoadPlan, options: RunLoadOptions = {}): LoadRun
       warnings: fatal,
     });
   })();
-  result.catch(() => undefined);
+  // A run that fails before it starts (data files, workers) must not leave `started` pending forever.
+  result.catch((err: unknown) => startReject(err));
 
   return { stop, abort, started, result };
 }

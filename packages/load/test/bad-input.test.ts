@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { ErrorCodes, RedlineError } from '@redline/core';
-import { planFromFile, quickPlan, resolvePlan, startLoad } from '@redline/load';
+import { parseCsv, parseJsonLines, planFromFile, quickPlan, resolvePlan, startLoad, type IterationContext } from '@redline/load';
 
 const FIXTURES = join(fileURLToPath(new URL('.', import.meta.url)), 'fixtures');
 const URL_OK = 'http://127.0.0.1:9/ok';
@@ -140,5 +140,28 @@ describe('scenario validation', () => {
       (err: unknown) =>
         err instanceof RedlineError && err.code === ErrorCodes.INVALID_THRESHOLD && err.message === 'invalid threshold for "http.latency": "p(95)<<200" at position 7: expected a number',
     );
+  });
+});
+
+describe('data files', () => {
+  it('rejects malformed CSV and JSON-lines with the file and the place', async () => {
+    await rejects(() => parseCsv('id,name\n1,"ann\n', 'users.csv'), ErrorCodes.BAD_DATA_FILE, 'users.csv: unterminated quoted field');
+    await rejects(() => parseCsv('id,name\n1,ann\n2,bob,extra\n', 'users.csv'), ErrorCodes.BAD_DATA_FILE, 'users.csv: row 3 has 3 fields, the header has 2');
+    await rejects(() => parseCsv('', 'users.csv'), ErrorCodes.BAD_DATA_FILE, 'users.csv: empty CSV file (expected a header row)');
+    await rejects(() => parseJsonLines('{"a":1}\n{bad\n', 'items.jsonl'), ErrorCodes.BAD_DATA_FILE, 'items.jsonl: line 2 is not valid JSON');
+    assert.deepEqual(parseCsv('a,b\r\n"x ""q""",2\r\n', 'ok.csv'), [{ a: 'x "q"', b: '2' }]);
+  });
+
+  it('fails a run with a missing or unrecognised data file before any request, rejecting started too', async () => {
+    const exec = async (ctx: IterationContext): Promise<void> => {
+      ctx.feed('users');
+    };
+    const missing = join(FIXTURES, 'missing.csv');
+    const run = startLoad(resolvePlan({ vus: 1, iterations: 1, executor: 'per-vu-iterations', data: { users: { file: missing } }, exec }, 'scn.ts'), { workers: 0 });
+    await rejects(() => run.result, ErrorCodes.BAD_DATA_FILE, `data "users": cannot read ${missing}`);
+    await rejects(() => run.started, ErrorCodes.BAD_DATA_FILE, `data "users": cannot read ${missing}`);
+    const odd = join(FIXTURES, 'body.json');
+    const run2 = startLoad(resolvePlan({ vus: 1, iterations: 1, executor: 'per-vu-iterations', data: { users: { file: odd } }, exec }, 'scn.ts'), { workers: 0 });
+    await rejects(() => run2.result, ErrorCodes.BAD_DATA_FILE, `data "users": cannot tell the format of ${odd}; set format: 'csv' or 'jsonl'`);
   });
 });
