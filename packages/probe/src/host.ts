@@ -84,6 +84,8 @@ export interface TargetHandle {
   readonly port: number | null;
   /** Raw probe samples of the probed process (all threads) received so far, oldest first. */
   samples(): RawProbeSample[];
+  /** Samples lost so far: dropped by the probe (runner too slow) plus dropped by the runner's bounded buffer. */
+  readonly droppedSamples: number;
   /** Subscribes to samples of the probed process as they arrive; returns the unsubscribe function. */
   onSample(listener: (sample: RawProbeSample) => void): () => void;
   /** Starts CPU profiling in the main thread and all connected worker threads. */
@@ -376,6 +378,11 @@ export async function launchTarget(opts: LaunchTargetOptions): Promise<TargetHan
     },
     get port() {
       return channel.listens[0]?.port ?? null;
+    },
+    get droppedSamples() {
+      let inTarget = 0;
+      for (const s of channel.samples()) inTarget = Math.max(inTarget, s.dropped);
+      return inTarget + channel.dropped;
     },
     samples() {
       const pid = probePid();

@@ -174,6 +174,7 @@ test('samples can be followed as they arrive', async () => {
   await sleep(500);
   off();
   assert.ok(seen.length >= 5, `got ${seen.length} samples at 50 ms`);
+  assert.equal(h.droppedSamples, 0);
   const n = seen.length;
   await sleep(200);
   assert.equal(seen.length, n, 'unsubscribed');
