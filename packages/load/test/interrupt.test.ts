@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { readRunResult } from '@redline/core';
-import { resolvePlan, startLoad, writeRunDir } from '@redline/load';
+import { resolvePlan, startLoad, writeRunDir, type IterationContext } from '@redline/load';
 import { startTestServer, type TestServer } from './fixtures/test-server.ts';
 
 let srv: TestServer;
@@ -84,6 +84,45 @@ describe('graceful interrupt', () => {
     const r = await run.result;
     assert.equal(r.status, 'interrupted');
     assert.ok(r.summary.requests > 5 && r.summary.requests < 40, `requests ${r.summary.requests}`);
+  });
+});
+
+describe('stop before the start', () => {
+  it('stop() right after startLoad() ends with no requests, status interrupted', async () => {
+    const before = srv.hits('/early');
+    const run = startLoad(resolvePlan({ executor: 'constant-vus', vus: 2, duration: '10s', requests: [{ url: `${srv.url}/early` }] }, 'interrupt.test.ts'), { workers: 1 });
+    run.stop();
+    const r = await run.result;
+    assert.equal(r.status, 'interrupted');
+    assert.equal(r.summary.requests, 0);
+    assert.equal(srv.hits('/early') - before, 0);
+    assert.ok(r.summary.durationMs < 3000, `duration ${r.summary.durationMs}`);
+  });
+
+  it('abort() while scripted VUs sleep returns at once', async () => {
+    const run = startLoad(
+      resolvePlan(
+        {
+          executor: 'constant-vus',
+          vus: 2,
+          duration: '20s',
+          exec: async (ctx: IterationContext) => {
+            await ctx.http.get(`${srv.url}/ok`);
+            await ctx.sleep('10s');
+          },
+        },
+        'interrupt.test.ts',
+      ),
+      { workers: 0 },
+    );
+    await run.started;
+    await sleep(500);
+    const t0 = performance.now();
+    run.abort();
+    const r = await run.result;
+    assert.ok(performance.now() - t0 < 3000, `abort took ${performance.now() - t0} ms`);
+    assert.equal(r.status, 'interrupted');
+    assert.equal(r.summary.requests, 2);
   });
 });
 

@@ -215,3 +215,36 @@ describe('data feeders', () => {
     });
   }
 });
+
+describe('iteration pacing', () => {
+  it('ctx.sleep waits between iterations (ms or a duration string)', async () => {
+    const t0 = performance.now();
+    const r = await script(async (ctx) => {
+      await ctx.http.get('/ok');
+      await ctx.sleep(ctx.iteration % 2 === 0 ? 150 : '150ms');
+    }, 4);
+    assert.ok(performance.now() - t0 >= 600, `took ${performance.now() - t0} ms`);
+    assert.equal(r.summary.iterations, 4);
+  });
+
+  it('a script that never awaits does not starve the run: it ends on time and counts every iteration', async () => {
+    let calls = 0;
+    const plan = resolvePlan(
+      {
+        executor: 'constant-vus',
+        vus: 2,
+        duration: '1s',
+        exec: () => {
+          calls++;
+        },
+      },
+      'scripted.test.ts',
+    );
+    const t0 = performance.now();
+    const r = await runLoad(plan, { workers: 0 });
+    assert.ok(performance.now() - t0 < 5000, `took ${performance.now() - t0} ms`);
+    assert.ok(calls > 100, `calls ${calls}`);
+    assert.equal(r.summary.iterations, calls);
+    assert.equal(r.summary.requests, 0);
+  });
+});
