@@ -137,6 +137,15 @@ test('a TypeScript entry point through the user loader works, with the user NODE
   assert.equal(await get(h2.port, '/'), 'hello from ts');
   await sleep(300);
   assert.ok(h2.samples().length > 0, 'samples arrive from the TypeScript target');
+  // The tsx CLI is a wrapper process that spawns node: the probe follows the process that listens.
+  const tsxBin = fileURLToPath(new URL('../../../node_modules/.bin/tsx', import.meta.url));
+  const h3 = await launch(`"${tsxBin}" ts-server.ts`);
+  assert.ok(h3.port !== null);
+  assert.equal(await get(h3.port, '/'), 'hello from ts');
+  assert.notEqual(h3.probePid, h3.pid);
+  await sleep(300);
+  const pids = new Set(h3.samples().map((s) => s.pid));
+  assert.deepEqual([...pids], [h3.probePid], 'only the service process is sampled');
 });
 
 async function freePort(): Promise<number> {
