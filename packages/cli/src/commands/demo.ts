@@ -29,10 +29,11 @@ export interface DemoLoad {
  * 100/s (4 connections held 40 ms).
  */
 export const DEMO_LOAD: Record<(typeof DEMO_BOTTLENECKS)[number], DemoLoad> = {
-  'event-loop-block': { rate: 60, maxVUs: 32, timeoutMs: 5000 },
+  // Above one core's capacity even on an idle machine: the loop turns only between batches of blocking calls.
+  'event-loop-block': { rate: 150, maxVUs: 32, timeoutMs: 5000 },
   // Few requests in flight: the sliced work keeps the loop turning, so the CPU, not the loop, is the limit.
   'cpu-saturation': { rate: 150, maxVUs: 16, timeoutMs: 5000 },
-  'gc-churn': { rate: 100, maxVUs: 32, timeoutMs: 5000 },
+  'gc-churn': { rate: 200, maxVUs: 32, timeoutMs: 5000 },
   'memory-leak': { rate: 150, maxVUs: 32, timeoutMs: 5000 },
   'slow-downstream': { rate: 100, maxVUs: 64, timeoutMs: 5000 },
   'pool-starvation': { rate: 150, maxVUs: 64, timeoutMs: 5000 },
@@ -46,7 +47,7 @@ summary and the doctor's findings. Needs nothing from you.
 
   --bottleneck NAME   ${DEMO_BOTTLENECKS.join(' | ')} (default event-loop-block)
   --duration D        load duration (default 12s, 3s to 30s)
-  --rate R            requests per second (default: chosen per bottleneck, 60 to 150)`;
+  --rate R            requests per second (default: chosen per bottleneck, 100 to 200)`;
 
 /** Path of the demo service entry point (built by `npm run build`). */
 export function demoServerPath(): string {
