@@ -133,6 +133,21 @@ describe('open models', () => {
     assert.ok(perSecond[0]! < perSecond[1]! && perSecond[1]! < perSecond[2]!, JSON.stringify(perSecond));
   });
 
+  it('ramping-arrival-rate splits the integral across two workers exactly', async () => {
+    const r = await run(
+      {
+        executor: 'ramping-arrival-rate',
+        startRate: 20,
+        stages: [{ duration: '2s', target: 60 }],
+        requests: [{ url: '/rar2' }],
+      },
+      2,
+    );
+    // ∫ = 2 s × (20 + 60)/2 per s = 80
+    near(srv.hits('/rar2'), 80, 2, 'requests at the server');
+    assert.equal(r.summary.iterations, srv.hits('/rar2'));
+  });
+
   it('counts iterations dropped when maxVUs is exhausted', async () => {
     srv.behaviour.delayMs = 200;
     const r = await run({ executor: 'constant-arrival-rate', rate: 50, duration: '2s', preAllocatedVUs: 1, maxVUs: 2, requests: [{ url: '/drop' }] });

@@ -175,6 +175,44 @@ describe('thresholds in a run', () => {
     );
   });
 
+  it('tag filters select request names and scenarios in a real run', async () => {
+    const r = await runLoad(
+      resolvePlan(
+        {
+          baseUrl: srv.url,
+          executor: 'per-vu-iterations',
+          vus: 2,
+          iterations: 10,
+          requests: [
+            { url: '/ok', name: 'fast' },
+            { url: '/sleep?ms=40', name: 'slow' },
+          ],
+          thresholds: {
+            'http.latency{name:slow}': ['p(50)<30', 'min>=39'],
+            'http.requests{scenario:default}': ['count==20'],
+            'http.requests{name:fast}': ['count==10'],
+            'http.errors{status:2xx}': ['count==0'],
+            'iterations.dropped': ['count==0'],
+          },
+        },
+        'thresholds.test.ts',
+      ),
+      { workers: 1 },
+    );
+    assert.deepEqual(
+      r.thresholds.map((t) => [t.metric, t.expression, t.ok]),
+      [
+        ['http.latency{name:slow}', 'p(50)<30', false],
+        ['http.latency{name:slow}', 'min>=39', true],
+        ['http.requests{scenario:default}', 'count==20', true],
+        ['http.requests{name:fast}', 'count==10', true],
+        ['http.errors{status:2xx}', 'count==0', true],
+        ['iterations.dropped', 'count==0', true],
+      ],
+    );
+    assert.equal(r.thresholds[0]!.actual, r.summary.byName.slow!.latency.p50);
+  });
+
   it('abortOnFail stops the run early with status aborted', async () => {
     const plan = resolvePlan(
       {
