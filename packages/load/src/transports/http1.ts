@@ -7,6 +7,8 @@ const CRLFCRLF = Buffer.from('\r\n\r\n');
 const EMPTY = Buffer.alloc(0);
 /** Bytes decoded to find the end of the header block; longer blocks fall back to Buffer.indexOf. */
 const HEAD_PEEK_BYTES = 2048;
+/** Read buffer of the fast path, shared by all its connections on this thread (see #open). */
+const sharedReadBuffer = Buffer.allocUnsafe(64 * 1024);
 
 const enum BodyMode {
   None,
@@ -122,7 +124,22 @@ class Http1Connection implements Connection {
     const socket =
       o.protocol === 'https:'
         ? tls.connect({ host: o.host, port: o.port, servername: net.isIP(o.host) ? undefined : o.host, rejectUnauthorized: !o.insecure, ALPNProtocols: ['http/1.1'] })
-        : net.connect({ host: o.host, port: o.port });
+        : this.#keepResponse
+          ? net.connect({ host: o.host, port: o.port })
+          : // Fast path: read into one buffer shared by every connection of the thread instead of
+            // through the Readable stream (no Buffer allocation and stream bookkeeping per read).
+            // Safe because #onData consumes each read synchronously and copies what it keeps.
+            net.connect({
+              host: o.host,
+              port: o.port,
+              onread: {
+                buffer: sharedReadBuffer,
+                callback: (bytes: number, buf: Uint8Array): boolean => {
+                  if (this.#socket === socket) this.#onData((buf as Buffer).subarray(0, bytes));
+                  return true;
+                },
+              },
+            });
     socket.setNoDelay(true);
     this.#socket = socket;
     this.#connected = false;
@@ -138,9 +155,11 @@ class Http1Connection implements Connection {
         socket.write(payload);
       }
     });
-    socket.on('data', (chunk: Buffer) => {
-      if (this.#socket === socket) this.#onData(chunk);
-    });
+    if (o.protocol === 'https:' || this.#keepResponse) {
+      socket.on('data', (chunk: Buffer) => {
+        if (this.#socket === socket) this.#onData(chunk);
+      });
+    }
     socket.on('error', (err: NodeJS.ErrnoException) => {
       if (this.#socket !== socket) return;
       this.#teardown();
