@@ -60,6 +60,17 @@ describe('scenario files', () => {
     const file = join(FIXTURES, 'invalid-field.mjs');
     await rejects(() => planFromFile(file), ErrorCodes.INVALID_SCENARIO, `${file}: vus: expected a positive integer`);
   });
+  it('rejects a module that does not load, naming the file', async () => {
+    const file = join(FIXTURES, 'syntax-error.mjs');
+    await assert.rejects(planFromFile(file), (err: unknown) => {
+      assert.ok(err instanceof RedlineError);
+      assert.equal(err.code, ErrorCodes.INVALID_SCENARIO);
+      assert.ok(err.message.startsWith(`${file}: cannot load the scenario module: `), err.message);
+      assert.ok(!err.message.includes('\n'));
+      return true;
+    });
+  });
+
   it('rejects a module without a default export', async () => {
     const file = join(FIXTURES, 'no-default.mjs');
     await rejects(() => planFromFile(file), ErrorCodes.INVALID_SCENARIO, `${file}: (root): expected a default export created with defineScenario({...})`);

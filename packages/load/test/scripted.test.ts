@@ -121,6 +121,24 @@ describe('ctx.http', () => {
     assert.ok(r.warnings?.some((w) => w.includes('script bug')), JSON.stringify(r.warnings));
   });
 
+  it('a malformed URL in a script fails that iteration with the URL error', async () => {
+    const plan = resolvePlan(
+      {
+        executor: 'per-vu-iterations',
+        vus: 1,
+        iterations: 2,
+        exec: async (ctx: IterationContext) => {
+          await ctx.http.get('/no-base-url');
+        },
+      },
+      'scripted.test.ts',
+    );
+    const r = await runLoad(plan, { workers: 0 });
+    assert.equal(r.summary.iterationErrors, 2);
+    assert.equal(r.summary.requests, 0);
+    assert.deepEqual(r.warnings, ['iterations failed: invalid URL "/no-base-url": expected an absolute http:// or https:// URL such as http://127.0.0.1:8080/']);
+  });
+
   it('keeps one cookie jar per VU', async () => {
     const seen: Array<{ vu: number; cookie: string | null; jar: Record<string, string> }> = [];
     await script(
