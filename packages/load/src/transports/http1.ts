@@ -124,22 +124,20 @@ class Http1Connection implements Connection {
     const socket =
       o.protocol === 'https:'
         ? tls.connect({ host: o.host, port: o.port, servername: net.isIP(o.host) ? undefined : o.host, rejectUnauthorized: !o.insecure, ALPNProtocols: ['http/1.1'] })
-        : this.#keepResponse
-          ? net.connect({ host: o.host, port: o.port })
-          : // Fast path: read into one buffer shared by every connection of the thread instead of
-            // through the Readable stream (no Buffer allocation and stream bookkeeping per read).
-            // Safe because #onData consumes each read synchronously and copies what it keeps.
-            net.connect({
-              host: o.host,
-              port: o.port,
-              onread: {
-                buffer: sharedReadBuffer,
-                callback: (bytes: number, buf: Uint8Array): boolean => {
-                  if (this.#socket === socket) this.#onData((buf as Buffer).subarray(0, bytes));
-                  return true;
-                },
+        : // Read into one buffer shared by every connection of the thread instead of through the
+          // Readable stream (no Buffer allocation and stream bookkeeping per read). Safe because
+          // #onData consumes each read synchronously and copies what it keeps (#keep).
+          net.connect({
+            host: o.host,
+            port: o.port,
+            onread: {
+              buffer: sharedReadBuffer,
+              callback: (bytes: number, buf: Uint8Array): boolean => {
+                if (this.#socket === socket) this.#onData((buf as Buffer).subarray(0, bytes));
+                return true;
               },
-            });
+            },
+          });
     socket.setNoDelay(true);
     this.#socket = socket;
     this.#connected = false;
@@ -155,7 +153,7 @@ class Http1Connection implements Connection {
         socket.write(payload);
       }
     });
-    if (o.protocol === 'https:' || this.#keepResponse) {
+    if (o.protocol === 'https:') {
       socket.on('data', (chunk: Buffer) => {
         if (this.#socket === socket) this.#onData(chunk);
       });
@@ -305,18 +303,24 @@ class Http1Connection implements Connection {
       case BodyMode.Length: {
         const available = data.length - from;
         const take = this.#remaining < available ? this.#remaining : available;
-        if (this.#bodyParts && take > 0) this.#bodyParts.push(from === 0 && take === data.length ? data : data.subarray(from, from + take));
+        if (this.#bodyParts && take > 0) this.#bodyParts.push(this.#keep(data, from, from + take));
         this.#remaining -= take;
         if (this.#remaining === 0) this.#finish();
         return;
       }
       case BodyMode.UntilClose:
-        if (this.#bodyParts && data.length > from) this.#bodyParts.push(from === 0 ? data : data.subarray(from));
+        if (this.#bodyParts && data.length > from) this.#bodyParts.push(this.#keep(data, from, data.length));
         return;
       case BodyMode.Chunked:
         this.#consumeChunked(data, from);
         return;
     }
+  }
+
+  /** Bytes `start..end` of a read, as a Buffer the caller may keep (a copy when reads share a buffer). */
+  #keep(data: Buffer, start: number, end: number): Buffer {
+    if (this.#origin.protocol === 'http:') return Buffer.from(data.subarray(start, end));
+    return start === 0 && end === data.length ? data : data.subarray(start, end);
   }
 
   #consumeChunked(data: Buffer, from: number): void {
@@ -347,7 +351,7 @@ class Http1Connection implements Connection {
         }
         case ChunkState.Data: {
           const take = Math.min(this.#remaining, data.length - i);
-          if (this.#bodyParts) this.#bodyParts.push(data.subarray(i, i + take));
+          if (this.#bodyParts) this.#bodyParts.push(this.#keep(data, i, i + take));
           this.#remaining -= take;
           i += take;
           if (this.#remaining === 0) this.#chunkState = ChunkState.DataCrlf;
