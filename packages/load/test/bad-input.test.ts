@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -61,7 +63,10 @@ describe('scenario files', () => {
     await rejects(() => planFromFile(file), ErrorCodes.INVALID_SCENARIO, `${file}: vus: expected a positive integer`);
   });
   it('rejects a module that does not load, naming the file', async () => {
-    const file = join(FIXTURES, 'syntax-error.mjs');
+    // Written at test time: a broken module in the tree would break the linter.
+    const dir = await mkdtemp(join(tmpdir(), 'redline-bad-scenario-'));
+    const file = join(dir, 'syntax-error.mjs');
+    await writeFile(file, 'export default { vus: 1,, };\n');
     await assert.rejects(planFromFile(file), (err: unknown) => {
       assert.ok(err instanceof RedlineError);
       assert.equal(err.code, ErrorCodes.INVALID_SCENARIO);
@@ -69,6 +74,7 @@ describe('scenario files', () => {
       assert.ok(!err.message.includes('\n'));
       return true;
     });
+    await rm(dir, { recursive: true, force: true });
   });
 
   it('rejects a module without a default export', async () => {
