@@ -112,6 +112,68 @@ function parseHeaders(raw: string | null): { headers: Record<string, string>; se
   return { headers, setCookie };
 }
 
+/** A request without per-call headers or body, serialised once per thread and reused by every VU. */
+interface PreparedScriptRequest {
+  method: string;
+  baseUrl: string | undefined;
+  defaultHeaders: Record<string, string>;
+  insecure: boolean;
+  url: URL;
+  origin: Origin;
+  /** Connection-pool key of the origin. */
+  key: string;
+  payload: Buffer;
+  name: string;
+}
+
+/** Prepared requests by raw URL; bounded, cleared when full (scripts with unbounded URL sets just miss). */
+const preparedRequests = new Map<string, PreparedScriptRequest>();
+const PREPARED_MAX = 1024;
+
+function originKey(origin: Origin): string {
+  return `${origin.protocol}//${origin.authority}`;
+}
+
+/** A scripted response; headers are parsed on first access (most scripts never read them). */
+class ScriptResponse implements HttpResponse {
+  readonly status: number;
+  readonly ok: boolean;
+  readonly error: string | null;
+  readonly url: string;
+  readonly timings: ResponseTimings;
+  readonly #rawHeaders: string | null;
+  #parsed: ReturnType<typeof parseHeaders> | null;
+  readonly #body: Buffer;
+
+  constructor(ex: Exchange, url: string, startedAt: number, parsed: ReturnType<typeof parseHeaders> | null) {
+    this.status = ex.status;
+    this.ok = ex.error === null && ex.status >= 200 && ex.status < 400;
+    this.error = ex.error;
+    this.url = url;
+    this.timings = {
+      connectingMs: ex.connectMs,
+      waitingMs: ex.firstByteAt ? ex.firstByteAt - ex.sentAt : 0,
+      receivingMs: ex.firstByteAt ? ex.endedAt - ex.firstByteAt : 0,
+      durationMs: ex.endedAt - startedAt,
+    };
+    this.#rawHeaders = ex.rawHeaders;
+    this.#parsed = parsed;
+    this.#body = ex.body ?? EMPTY_BODY;
+  }
+
+  get headers(): Record<string, string> {
+    return (this.#parsed ??= parseHeaders(this.#rawHeaders)).headers;
+  }
+
+  text(): string {
+    return this.#body.toString('utf8');
+  }
+
+  json<T = unknown>(): T {
+    return JSON.parse(this.#body.toString('utf8')) as T;
+  }
+}
+
 /**
  * A VU's HTTP client: keep-alive connections per origin (one per concurrent request), a cookie
  * jar, and responses with headers, body and timings.
@@ -145,52 +207,54 @@ export class VuHttpClient implements HttpClient {
   request(method: string, rawUrl: string, options: HttpRequestOptions = {}): Promise<HttpResponse> {
     const host = this.#host;
     const m = method.toUpperCase();
-    const url = parseTargetUrl(rawUrl, host.baseUrl);
-    const headers: Record<string, string> = { ...host.defaultHeaders, ...(options.headers ?? {}) };
+    // Requests without per-call headers or body are parsed and serialised once per thread.
+    let entry = options.headers === undefined && (options.body === undefined || options.body === null) ? preparedRequests.get(rawUrl) : undefined;
+    if (entry && (entry.method !== m || entry.baseUrl !== host.baseUrl || entry.defaultHeaders !== host.defaultHeaders || entry.insecure !== host.insecure)) entry = undefined;
+    const url = entry ? entry.url : parseTargetUrl(rawUrl, host.baseUrl);
     const cookie = this.cookies.header(url);
-    if (cookie && !Object.keys(headers).some((h) => h.toLowerCase() === 'cookie')) headers.cookie = cookie;
-    const body = encodeBody(options.body, headers);
-    const payload = serializeRequest(m, url, headers, body);
-    const name = options.name ?? `${m} ${url.pathname}`;
-    const origin = originOf(url, host.insecure);
-    const conn = this.#acquire(origin);
+    let payload: Buffer;
+    let origin: Origin;
+    let key: string;
+    let defaultName: string;
+    if (entry && cookie === null) {
+      payload = entry.payload;
+      origin = entry.origin;
+      key = entry.key;
+      defaultName = entry.name;
+    } else {
+      const headers: Record<string, string> = { ...host.defaultHeaders, ...(options.headers ?? {}) };
+      if (cookie && !Object.keys(headers).some((h) => h.toLowerCase() === 'cookie')) headers.cookie = cookie;
+      const body = encodeBody(options.body, headers);
+      payload = serializeRequest(m, url, headers, body);
+      origin = originOf(url, host.insecure);
+      key = originKey(origin);
+      defaultName = `${m} ${url.pathname}`;
+      if (!entry && cookie === null && options.headers === undefined && body === null) {
+        if (preparedRequests.size >= PREPARED_MAX) preparedRequests.clear();
+        preparedRequests.set(rawUrl, { method: m, baseUrl: host.baseUrl, defaultHeaders: host.defaultHeaders, insecure: host.insecure, url, origin, key, payload, name: defaultName });
+      }
+    }
+    const name = options.name ?? defaultName;
+    const conn = this.#acquire(origin, key);
     host.onExchangeStart();
     return new Promise((resolve) => {
       conn.exchange(payload, m, (ex) => {
         const startedAt = conn.startedAt;
-        this.#release(origin, conn, ex);
+        this.#release(key, conn, ex);
         host.onExchange(name, ex, startedAt);
-        // Most scripts never read headers: parse them only for a Set-Cookie or on first access.
+        // Set-Cookie is rare: test for it before parsing every header.
         const rawHeaders = ex.rawHeaders;
         let parsed: ReturnType<typeof parseHeaders> | null = null;
         if (rawHeaders !== null && SET_COOKIE.test(rawHeaders)) {
           parsed = parseHeaders(rawHeaders);
           if (parsed.setCookie.length) this.cookies.store(url, parsed.setCookie);
         }
-        const bodyBuf = ex.body ?? EMPTY_BODY;
-        resolve({
-          status: ex.status,
-          ok: ex.error === null && ex.status >= 200 && ex.status < 400,
-          error: ex.error,
-          get headers() {
-            return (parsed ??= parseHeaders(rawHeaders)).headers;
-          },
-          url: url.href,
-          timings: {
-            connectingMs: ex.connectMs,
-            waitingMs: ex.firstByteAt ? ex.firstByteAt - ex.sentAt : 0,
-            receivingMs: ex.firstByteAt ? ex.endedAt - ex.firstByteAt : 0,
-            durationMs: ex.endedAt - startedAt,
-          },
-          text: () => bodyBuf.toString('utf8'),
-          json: <T>() => JSON.parse(bodyBuf.toString('utf8')) as T,
-        });
+        resolve(new ScriptResponse(ex, url.href, startedAt, parsed));
       });
     });
   }
 
-  #acquire(origin: Origin): Connection {
-    const key = `${origin.protocol}//${origin.authority}`;
+  #acquire(origin: Origin, key: string): Connection {
     const conn = this.#idle.get(key)?.pop();
     if (conn) return conn;
     const fresh = this.#host.transport.connect(origin, { keepResponse: true });
@@ -199,10 +263,12 @@ export class VuHttpClient implements HttpClient {
     return fresh;
   }
 
-  #release(origin: Origin, conn: Connection, ex: Exchange): void {
-    const key = `${origin.protocol}//${origin.authority}`;
-    const idle = this.#idle.get(key) ?? [];
-    this.#idle.set(key, idle);
+  #release(key: string, conn: Connection, ex: Exchange): void {
+    let idle = this.#idle.get(key);
+    if (!idle) {
+      idle = [];
+      this.#idle.set(key, idle);
+    }
     if (ex.error === null && idle.length < MAX_IDLE_PER_ORIGIN) idle.push(conn);
     else this.#drop(conn);
   }
@@ -231,7 +297,9 @@ export function createIterationContext(host: ScriptHost, vu: number, scenario: s
     sleep: (d) => host.sleep(typeof d === 'number' ? d : parseDuration(d)),
     check: (value, predicates) => {
       let all = true;
-      for (const [name, pred] of Object.entries(predicates)) {
+      for (const name in predicates) {
+        if (!Object.hasOwn(predicates, name)) continue;
+        const pred = predicates[name]!;
         let ok = false;
         try {
           ok = Boolean(pred(value));
