@@ -16,7 +16,7 @@ export const Thresholds = {
   CPU_STARVED_MIN_CORES: 0.2,
   /** Per-second p99 event-loop delay above which the loop counts as blocked, in ms. */
   LOOP_DELAY_P99_MS: 50,
-  /** Median uninterrupted synchronous stretch of the responsible function above which it blocks the loop, in ms. */
+  /** Time-weighted median uninterrupted synchronous stretch of the responsible function above which it blocks the loop, in ms. */
   SYNC_SPAN_BLOCKING_MS: 5,
   /** Mean count of pending immediates under load from which the hot code counts as chunked (it yields with setImmediate). */
   CHUNKED_MIN_IMMEDIATES: 5,

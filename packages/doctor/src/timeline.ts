@@ -99,10 +99,26 @@ export interface Responsible {
   top: HotFrame | null;
   /** Share of the window's samples attributed to `top` (its own time plus the native/library calls it makes), 0–1. */
   topAttributedShare: number;
-  /** Median uninterrupted stretch (ms) of `top` on the stack; null without a profile. */
+  /** Time-weighted median uninterrupted stretch (ms) of `top` on the stack ({@link weightedMedianSpan}); null without a profile. */
   syncSpanMedianMs: number | null;
   /** Share of samples in GC (`(garbage collector)` self share), 0 without a profile. */
   gcProfileShare: number;
+}
+
+/**
+ * The time-weighted median of stretches (ms): half of the time on the stack is spent in stretches at
+ * least this long. A plain median would let the one-sample fragments that a GC or a profiler tick cut
+ * off a long call outvote the call itself.
+ */
+export function weightedMedianSpan(spansMs: readonly number[]): number {
+  const sorted = [...spansMs].sort((a, b) => a - b);
+  const total = sorted.reduce((sum, v) => sum + v, 0);
+  let acc = 0;
+  for (const v of sorted) {
+    acc += v;
+    if (acc >= total / 2) return v;
+  }
+  return sorted[sorted.length - 1] ?? 0;
 }
 
 /** Looks into the CPU profile for the window; an empty answer when there is no profile. */
@@ -132,7 +148,7 @@ export function responsibleCode(ctx: RuleContext, w: SecondsWindow): Responsible
     frames,
     top: topApp === undefined ? null : asHot(topApp),
     topAttributedShare: topApp?.selfShare ?? 0,
-    syncSpanMedianMs: spans.length === 0 ? null : median(spans),
+    syncSpanMedianMs: spans.length === 0 ? null : weightedMedianSpan(spans),
     gcProfileShare: hot.find((h) => h.functionName === '(garbage collector)')?.selfShare ?? 0,
   };
 }

@@ -2,6 +2,7 @@ import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Finding, RunResult } from '@redline/core';
 import { createProfileModel, diagnose, formatFindings, sortFindings, Thresholds, type ProfileModel } from '../src/index.ts';
+import { weightedMedianSpan } from '../src/timeline.ts';
 import { FIXTURES, recordProfile } from './helpers/record.ts';
 import { makeRunResult, point, sample, seconds } from './helpers/run-result.ts';
 
@@ -314,4 +315,94 @@ test('"no problem" is not claimed when a number is bad but no rule explains it',
   assert.equal(f.confidence, 0.3);
   assert.equal(f.title, 'No bottleneck identified, but http.latency.p50 377 ms is past the healthy threshold');
   assert.match(f.recommendation, /--target/);
+});
+
+test('timeouts caused by a blocked loop rank below the cause; a starved, idle generator too', () => {
+  const r = makeRunResult({
+    durationS: N,
+    timeseries: seconds(N, (t) => point(t, 100, 900, 20, { timeout: 20 })),
+    samples: seconds(N, (t) => sample(t, { elu: 1, cpuUser: 0.35, cpuSystem: 0.02, loopDelayMs: { mean: 200, p50: 180, p99: 300, max: 320 } })),
+    errorsByKind: { timeout: 200 },
+    generator: { limited: true, reasons: ['iterations started late'], eluMax: 0.1, cpuCoresMean: 0.05 },
+  });
+  const findings = diagnose(r, { profile: hotProfile });
+  const f = top(findings);
+  assert.equal(f.category, 'event-loop-blocked', findings.map((x) => x.title).join('\n'));
+  assert.equal(f.severity, 'high');
+  const errors = findings.find((x) => x.category === 'errors');
+  assert.ok(errors !== undefined);
+  assert.equal(errors.severity, 'medium');
+  assert.match(errors.title, /\(timeouts: a symptom of event-loop-blocked above\)$/);
+  const gen = findings.find((x) => x.category === 'generator-limited');
+  assert.ok(gen !== undefined);
+  assert.equal(gen.severity, 'medium');
+  assert.ok(findings.indexOf(gen) > findings.indexOf(f));
+  // A never-idle thread at 0.37 cores is CPU saturation on a crowded machine, explained by the loop.
+  const cpu = findings.find((x) => x.category === 'cpu-saturated');
+  assert.ok(cpu !== undefined);
+  assert.equal(cpu.severity, 'medium');
+  assert.match(cpu.title, /the machine gave it less than a core/);
+});
+
+test('a starved, idle generator ranks below a medium cause', () => {
+  const r = makeRunResult({
+    durationS: N,
+    timeseries: seconds(N, (t) => point(t, 100, 2)),
+    samples: seconds(N, (t) => sample(t, { gcShare: 0.1 })),
+    generator: { limited: true, reasons: ['iterations started late'], eluMax: 0.1, cpuCoresMean: 0.05 },
+  });
+  const findings = diagnose(r);
+  assert.equal(top(findings).category, 'gc-pressure', findings.map((x) => x.title).join('\n'));
+  assert.equal(top(findings).severity, 'medium');
+  const gen = findings.find((x) => x.category === 'generator-limited');
+  assert.equal(gen?.severity, 'low');
+  assert.match(gen?.title ?? '', /\(the generator was idle: the machine was short of CPU\)$/);
+});
+
+test('errors that are not timeouts stay high next to a cause; timeouts without a cause stay high', () => {
+  const mk = (kind: string): RunResult =>
+    makeRunResult({
+      durationS: N,
+      timeseries: seconds(N, (t) => point(t, 100, 900, 20, { [kind]: 20 })),
+      samples: seconds(N, (t) => sample(t, { elu: 1, cpuUser: 0.98, cpuSystem: 0.02, loopDelayMs: { mean: 200, p50: 180, p99: 300, max: 320 } })),
+      errorsByKind: { [kind]: 200 },
+    });
+  const resets = diagnose(mk('reset'), { profile: hotProfile }).find((x) => x.category === 'errors');
+  assert.equal(resets?.severity, 'high');
+  const alone = makeRunResult({ durationS: N, timeseries: seconds(N, (t) => point(t, 100, 5, 20, { timeout: 20 })), samples: seconds(N, (t) => sample(t)), errorsByKind: { timeout: 200 } });
+  assert.equal(top(diagnose(alone)).category, 'errors');
+  assert.equal(top(diagnose(alone)).severity, 'high');
+});
+
+test('chunked work (immediates pile up) with a late loop is CPU saturation, not a blocked loop', () => {
+  const r = makeRunResult({
+    durationS: N,
+    timeseries: seconds(N, (t) => point(t, 95, 500)),
+    samples: seconds(N, (t) => sample(t, { elu: 1, cpuUser: 0.4, cpuSystem: 0.02, loopDelayMs: { mean: 40, p50: 35, p99: 80, max: 90 }, activeResources: { TCPSocketWrap: 16, Immediate: 15 } })),
+  });
+  const findings = diagnose(r, { profile: hotProfile });
+  assert.equal(top(findings).category, 'cpu-saturated', findings.map((x) => x.title).join('\n'));
+  assert.equal(top(findings).severity, 'high');
+  const loop = findings.find((x) => x.category === 'event-loop-blocked');
+  assert.ok(loop !== undefined);
+  assert.equal(loop.severity, 'medium');
+  assert.equal(evidence(loop, 'target.active_resources.Immediate'), 15);
+});
+
+test('below saturation, long synchronous calls and a loop late by their length are a medium blocked loop', () => {
+  const spans = hotProfile.syncSpansMs(hotProfile.attributedFrames(undefined, 1)[0]!.frameIndex);
+  const spanMedianMs = weightedMedianSpan(spans);
+  const p99 = Math.max(Thresholds.SYNC_SPAN_BLOCKING_MS, spanMedianMs / 2) + 5;
+  const r = makeRunResult({
+    durationS: N,
+    timeseries: seconds(N, (t) => point(t, 60, 12)),
+    samples: seconds(N, (t) => sample(t, { elu: 0.6, cpuUser: 0.5, cpuSystem: 0.02, loopDelayMs: { mean: p99 / 2, p50: p99 / 2, p99, max: p99 + 1 } })),
+  });
+  const findings = diagnose(r, { profile: hotProfile });
+  const f = top(findings);
+  assert.equal(f.category, 'event-loop-blocked', findings.map((x) => x.title).join('\n'));
+  // The recorded fixture's stretch varies with the machine: below LOOP_DELAY_P99_MS only the profile proves it.
+  assert.equal(f.severity, p99 < Thresholds.LOOP_DELAY_P99_MS ? 'medium' : 'high');
+  assert.equal(evidence(f, 'target.loop_delay.p99'), Math.round(p99 * 100) / 100);
+  assert.match(f.title, /burnCpuHot/);
 });
