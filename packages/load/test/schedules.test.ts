@@ -80,6 +80,16 @@ describe('closed models', () => {
     assert.equal(r.environment.workers, 2);
   });
 
+  it('maxDuration cuts iteration-count models short', async () => {
+    const shared = await run({ executor: 'shared-iterations', vus: 1, iterations: 1000, maxDuration: '600ms', requests: [{ url: '/sleep?ms=50&cut=shared' }] });
+    const perVu = await run({ executor: 'per-vu-iterations', vus: 2, iterations: 1000, maxDuration: '600ms', requests: [{ url: '/sleep?ms=50&cut=pervu' }] });
+    for (const r of [shared, perVu]) {
+      assert.equal(r.status, 'completed');
+      assert.ok(r.summary.iterations >= 3 && r.summary.iterations <= 30, `iterations ${r.summary.iterations}`);
+      assert.ok(r.summary.durationMs < 2500, `duration ${r.summary.durationMs}`);
+    }
+  });
+
   it('shared-iterations runs exactly N in total, on one thread and on two workers', async () => {
     const one = await run({ executor: 'shared-iterations', vus: 4, iterations: 50, requests: [{ url: '/si1' }] }, 0);
     assert.equal(srv.hits('/si1'), 50);

@@ -139,6 +139,52 @@ describe('ctx.http', () => {
     assert.deepEqual(r.warnings, ['iterations failed: invalid URL "/no-base-url": expected an absolute http:// or https:// URL such as http://127.0.0.1:8080/']);
   });
 
+  it('applies scenario-wide headers to static and scripted requests; request headers win', async () => {
+    const before = srv.requests.length;
+    const def = { baseUrl: srv.url, headers: { 'x-team': 'perf', 'x-over': 'scenario' }, executor: 'per-vu-iterations' as const, vus: 1, iterations: 1 };
+    await runLoad(resolvePlan({ ...def, requests: [{ url: '/echo?static', headers: { 'x-over': 'request' } }] }, 'scripted.test.ts'), { workers: 1 });
+    await script(async (ctx) => {
+      await ctx.http.get('/echo?scripted', { headers: { 'x-over': 'request' } });
+    });
+    const seen = srv.requests.slice(before).filter((q) => q.url.startsWith('/echo?'));
+    assert.equal(seen.length, 2);
+    assert.deepEqual([seen[0]!.headers['x-team'], seen[0]!.headers['x-over']], ['perf', 'request']);
+    // script() sets no scenario headers: only the request's own.
+    assert.deepEqual([seen[1]!.headers['x-team'], seen[1]!.headers['x-over']], [undefined, 'request']);
+    const r = await runLoad(
+      resolvePlan(
+        {
+          ...def,
+          exec: async (ctx: IterationContext) => {
+            await ctx.http.get('/echo?scripted2');
+          },
+        },
+        'scripted.test.ts',
+      ),
+      { workers: 0 },
+    );
+    assert.equal(r.summary.requests, 1);
+    const last = srv.requests.at(-1)!;
+    assert.equal(last.url, '/echo?scripted2');
+    assert.deepEqual([last.headers['x-team'], last.headers['x-over'], last.headers['user-agent']], ['perf', 'scenario', 'redline/0.1']);
+  });
+
+  it('ctx.vars persists per VU across iterations', async () => {
+    const counts: Array<[number, number]> = [];
+    await script(
+      async (ctx) => {
+        ctx.vars.n = ((ctx.vars.n as number | undefined) ?? 0) + 1;
+        if (ctx.iteration === 2) counts.push([ctx.vu, ctx.vars.n as number]);
+      },
+      3,
+      2,
+    );
+    assert.deepEqual(counts.sort(), [
+      [1, 3],
+      [2, 3],
+    ]);
+  });
+
   it('keeps one cookie jar per VU', async () => {
     const seen: Array<{ vu: number; cookie: string | null; jar: Record<string, string> }> = [];
     await script(
