@@ -31,6 +31,8 @@
     var f = FORMATS[kind] || fmtNum;
     return function (u, vals) {
       return vals.map(function (v) {
+        // uPlot passes null for log-scale ticks it leaves unlabelled.
+        if (v == null) return '';
         if (kind === 'ms') return v >= 1000 ? (v / 1000) + 's' : v + '';
         if (kind === 'pct') return Math.round(v * 1000) / 10 + '%';
         // Units go in the axis label; tick labels stay short so they are never clipped.
