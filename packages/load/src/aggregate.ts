@@ -146,7 +146,9 @@ export class RunAggregate implements MetricSource {
     this.generatorSeconds.push({
       t: index,
       intendedRate: open ? intended : null,
-      achievedRate: open ? intended - dropped : iterations,
+      // Iterations that ran in this second. (intended − dropped would go negative in the second an
+      // open model's backlog is dropped, at the end of its schedule.)
+      achievedRate: iterations,
       scheduleLagMs: lagQ,
       elu: eluMax,
       cpuCores,

@@ -111,6 +111,7 @@ describe('open models', () => {
     const perSecond = r.timeseries.slice(0, 3).map((p) => p.requests);
     for (const n of perSecond) near(n, 50, 5, `per-second ${JSON.stringify(perSecond)}`);
     for (const p of r.timeseries.slice(0, 3)) near(p.intendedRate ?? -1, 50, 2, 'intended rate');
+    for (const g of r.generator.seconds.slice(0, 3)) near(g.achievedRate, 50, 5, 'achieved rate');
     // The arrivals are spread over the 3 s, not bunched: first to last ≈ 2.98 s at the server.
     const seen = srv.requests.slice(before).filter((q) => q.url === '/car');
     const spanMs = seen.at(-1)!.atMs - seen[0]!.atMs;
@@ -172,6 +173,9 @@ describe('open models', () => {
       r.summary.iterationsDropped,
     );
     assert.equal(r.summary.vusMax, 2);
+    // The generator's own view: far fewer iterations ran per second than were intended.
+    for (const g of r.generator.seconds) assert.ok(g.achievedRate >= 0 && g.achievedRate <= 15, JSON.stringify(g));
+    assert.ok(r.generator.seconds.some((g) => (g.intendedRate ?? 0) >= 40), JSON.stringify(r.generator.seconds));
   });
 });
 
