@@ -39,6 +39,15 @@ describe('closed models', () => {
     assert.equal(r.summary.latency.count, r.summary.requests);
   });
 
+  it('constant-vus splits VUs across two workers and sums them back', async () => {
+    srv.behaviour.delayMs = 20;
+    const r = await run({ executor: 'constant-vus', vus: 3, duration: '1.5s', requests: [{ url: '/cv2' }] }, 2);
+    srv.behaviour.delayMs = 0;
+    assert.equal(r.summary.vusMax, 3);
+    assert.equal(r.timeseries[0]!.vus, 3);
+    assert.equal(srv.hits('/cv2'), r.summary.requests);
+  });
+
   it('ramping-vus follows the stages', async () => {
     // 50 ms per request: the VU count, not the CPU, bounds the request rate (~20/s per VU).
     srv.behaviour.delayMs = 50;
