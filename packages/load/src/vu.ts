@@ -34,6 +34,8 @@ export interface ExecutorEnv {
   readonly sharedCounter: Int32Array;
   /** Reports how many VUs this scenario currently holds in this worker. */
   setVus(active: number, allocated: number): void;
+  /** Longest an open-model iteration may wait for a free VU before it counts as dropped (the request timeout). */
+  readonly maxQueueWaitMs: number;
   /** Scenario slice for metrics. */
   readonly scenarioSlice: Slice;
 }

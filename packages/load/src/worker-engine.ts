@@ -140,6 +140,7 @@ export class WorkerEngine {
         counts.allocated = allocated;
       },
       scenarioSlice,
+      maxQueueWaitMs: init.config.timeoutMs,
     };
     const executor = executors[s.executor as ExecutorName];
     const work = executor(env, s);

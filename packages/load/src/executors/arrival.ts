@@ -81,6 +81,14 @@ export async function runArrivals(env: ExecutorEnv, schedule: ArrivalSchedule, p
   // Intended start times (engine ms) of iterations waiting for a VU; `head` is the next to start.
   let backlog: number[] = [];
   let head = 0;
+  // An iteration that waited longer than the request timeout for a VU has not started on any
+  // reasonable schedule: count it as dropped now, so drops show in the second they happen.
+  const dropExpired = (now: number): void => {
+    while (head < backlog.length && now - backlog[head]! > env.maxQueueWaitMs) {
+      head++;
+      env.countDropped();
+    }
+  };
   const dropBacklog = (): void => {
     for (let i = head; i < backlog.length; i++) env.countDropped();
     backlog = [];
@@ -91,6 +99,7 @@ export async function runArrivals(env: ExecutorEnv, schedule: ArrivalSchedule, p
   };
   const release = (v: Vu): void => {
     if (env.stopping()) dropBacklog();
+    dropExpired(engineNow());
     if (head < backlog.length) {
       const intendedAt = backlog[head++]!;
       // Compact now and then so the array never holds more than twice the waiting entries.
@@ -111,6 +120,7 @@ export async function runArrivals(env: ExecutorEnv, schedule: ArrivalSchedule, p
   const tick = (): void => {
     if (env.stopping()) due = null;
     const now = engineNow();
+    dropExpired(now);
     while (due !== null && start + due <= now) {
       const intendedAt = start + due;
       const lag = now - intendedAt;
