@@ -1,4 +1,5 @@
 import { cpus, hostname, totalmem, availableParallelism } from 'node:os';
+import { setFlagsFromString } from 'node:v8';
 import { Worker } from 'node:worker_threads';
 import {
   RESULT_SCHEMA_VERSION,
@@ -198,6 +199,12 @@ export function startLoad(plan: LoadPlan, options: RunLoadOptions = {}): LoadRun
       });
     } else {
       const ready: Array<Promise<void>> = [];
+      // V8's memory reducer runs 3-10 ms mark-compacts in a lightly loaded engine thread about 8 s
+      // in, which showed up as schedule-lag spikes (bench/load-timing.bench.ts: p99 2.1 ms with it,
+      // 1.6 ms without). The flag is process-wide and applies to isolates created after it is set,
+      // i.e. these engine threads; their heaps are then not shrunk while idle, which a load
+      // generator does not need.
+      setFlagsFromString('--no-memory-reducer');
       for (let w = 0; w < workerCount; w++) {
         const wd: WorkerData = { init: { ...baseInit, workerIndex: w }, scenarioFile: plan.config.source };
         const worker = new Worker(new URL('./worker.js', import.meta.url), { workerData: wd });
