@@ -1,6 +1,7 @@
 import type { LiveStatus } from '@redline/load';
 import type { CliIo } from './io.js';
 import { renderLiveLine } from './output/summary.js';
+import { runSession, type SessionOptions, type SessionOutcome } from './session.js';
 
 const PLAIN_EVERY_S = 5;
 
@@ -56,4 +57,33 @@ export function interruptHandler(io: CliIo): { attach(c: { stop(): void; abort()
       offTerm();
     },
   };
+}
+
+/**
+ * Runs a session with the terminal around it: the live line, Ctrl-C handling and target events on
+ * stderr. `run`, `demo` and the capacity knee share it.
+ */
+export async function runSessionInTerminal(
+  io: CliIo,
+  json: boolean,
+  options: Omit<SessionOptions, 'onSecond' | 'onEvent' | 'controls' | 'cwd' | 'env'>,
+): Promise<SessionOutcome> {
+  const live = json ? null : liveReporter(io);
+  const interrupts = interruptHandler(io);
+  try {
+    return await runSession({
+      ...options,
+      cwd: io.cwd,
+      env: io.env,
+      ...(live ? { onSecond: live.onSecond } : {}),
+      onEvent: (m) => {
+        live?.clear();
+        io.stderr.write(`${m}\n`);
+      },
+      controls: (c) => interrupts.attach(c),
+    });
+  } finally {
+    live?.clear();
+    interrupts.dispose();
+  }
 }

@@ -5,8 +5,7 @@ import { ErrorCodes, RedlineError, parseDuration } from '@redline/core';
 import { resolvePlan } from '@redline/load';
 import { intFlag, parseCommandArgs } from '../args.js';
 import { out, type CliIo } from '../io.js';
-import { interruptHandler, liveReporter } from '../live.js';
-import { runSession } from '../session.js';
+import { runSessionInTerminal } from '../live.js';
 import { printOutcome, runExitCode } from './run.js';
 
 /** The planted bottlenecks of the demo service (examples/demo). */
@@ -79,49 +78,33 @@ export async function demoCommand(io: CliIo, args: string[]): Promise<number> {
   const workers = intFlag('workers', v.workers, 0);
   const server = demoServerPath();
   if (!existsSync(server)) throw new RedlineError(ErrorCodes.TARGET_START_FAILED, `the demo service is not built (${server} is missing); run npm run build`);
-  const live = v.json ? null : liveReporter(io);
-  const interrupts = interruptHandler(io);
   io.stderr.write(`redline demo: ${bottleneck}, ${rate} requests/s for ${durationMs / 1000}s\n`);
-  try {
-    const outcome = await runSession({
-      cwd: io.cwd,
-      env: io.env,
-      // Run the service from its own directory so frames read src/bottlenecks/*.ts wherever redline runs.
-      target: { kind: 'launch', command: `"${process.execPath}" "${server}" --bottleneck ${bottleneck}`, cwd: dirname(dirname(server)) },
-      ...(workers !== undefined ? { workers } : {}),
-      ...(v.out !== undefined ? { outDir: String(v.out) } : {}),
-      report: !v['no-report'],
-      ...(live ? { onSecond: live.onSecond } : {}),
-      onEvent: (m) => {
-        live?.clear();
-        io.stderr.write(`${m}\n`);
-      },
-      controls: (c) => interrupts.attach(c),
-      plan: async ({ url }) =>
-        resolvePlan(
-          {
-            name: `demo-${bottleneck}`,
-            baseUrl: url ?? undefined,
-            executor: 'constant-arrival-rate',
-            rate,
-            duration: durationMs / 1000,
-            preAllocatedVUs: Math.min(16, load.maxVUs),
-            // A bounded pool of connections: enough for a healthy service, too few to hide a sick one.
-            maxVUs: load.maxVUs,
-            timeout: `${load.timeoutMs}ms`,
-            requests: [{ method: 'GET', url: '/products?page=1', name: 'GET /products' }],
-            thresholds: { 'http.latency': ['p(99)<250'], 'http.errors': ['rate<0.01'] },
-          },
-          'redline demo',
-          { source: null, ...(workers !== undefined ? { workers } : {}) },
-        ),
-    });
-    live?.clear();
-    printOutcome(io, outcome.result, outcome.runDir, outcome.reportPath, Boolean(v.json));
-    // The demo's thresholds are there to show a verdict; a sick demo service is the point, not a failure.
-    return runExitCode(outcome.result, false) === 130 ? 130 : 0;
-  } finally {
-    live?.clear();
-    interrupts.dispose();
-  }
+  const outcome = await runSessionInTerminal(io, Boolean(v.json), {
+    // Run the service from its own directory so frames read src/bottlenecks/*.ts wherever redline runs.
+    target: { kind: 'launch', command: `"${process.execPath}" "${server}" --bottleneck ${bottleneck}`, cwd: dirname(dirname(server)) },
+    ...(workers !== undefined ? { workers } : {}),
+    ...(v.out !== undefined ? { outDir: String(v.out) } : {}),
+    report: !v['no-report'],
+    plan: async ({ url }) =>
+      resolvePlan(
+        {
+          name: `demo-${bottleneck}`,
+          baseUrl: url ?? undefined,
+          executor: 'constant-arrival-rate',
+          rate,
+          duration: durationMs / 1000,
+          preAllocatedVUs: Math.min(16, load.maxVUs),
+          // A bounded pool of connections: enough for a healthy service, too few to hide a sick one.
+          maxVUs: load.maxVUs,
+          timeout: `${load.timeoutMs}ms`,
+          requests: [{ method: 'GET', url: '/products?page=1', name: 'GET /products' }],
+          thresholds: { 'http.latency': ['p(99)<250'], 'http.errors': ['rate<0.01'] },
+        },
+        'redline demo',
+        { source: null, ...(workers !== undefined ? { workers } : {}) },
+      ),
+  });
+  printOutcome(io, outcome.result, outcome.runDir, outcome.reportPath, Boolean(v.json));
+  // The demo's thresholds are there to show a verdict; a sick demo service is the point, not a failure.
+  return runExitCode(outcome.result, false) === 130 ? 130 : 0;
 }

@@ -4,9 +4,9 @@ import { formatFindings } from '@redline/doctor';
 import { planFromFile, quickPlan } from '@redline/load';
 import { intFlag, parseCommandArgs, parseHeaders } from '../args.js';
 import { colours, out, type CliIo } from '../io.js';
-import { interruptHandler, liveReporter } from '../live.js';
+import { runSessionInTerminal } from '../live.js';
 import { renderSummary } from '../output/summary.js';
-import { runSession, targetSpecFrom, type TargetSpec } from '../session.js';
+import { targetSpecFrom, type TargetSpec } from '../session.js';
 
 export const RUN_HELP = `Usage:
   redline run --url URL (--rate R | --vus N) [--duration 30s] [options]   quick mode
@@ -133,51 +133,35 @@ export async function runCommand(io: CliIo, args: string[]): Promise<number> {
   const overrides = { ...(v.name !== undefined ? { name: String(v.name) } : {}), ...(workers !== undefined ? { workers } : {}), ...(timeoutMs !== undefined ? { timeoutMs } : {}) };
   if (file && thresholds) throw new RedlineError(ErrorCodes.USAGE, 'redline run: put thresholds in the scenario file when running one');
 
-  const live = v.json ? null : liveReporter(io);
-  const interrupts = interruptHandler(io);
-  try {
-    const outcome = await runSession({
-      cwd: io.cwd,
-      env: io.env,
-      ...(target ? { target } : {}),
-      ...(workers !== undefined ? { workers } : {}),
-      ...(v.out !== undefined ? { outDir: String(v.out) } : {}),
-      ...(cpuIntervalUs !== undefined ? { cpuIntervalUs } : {}),
-      heapProfile: Boolean(v['heap-profile']),
-      report: !v['no-report'],
-      ...(live ? { onSecond: live.onSecond } : {}),
-      onEvent: (m) => {
-        live?.clear();
-        io.stderr.write(`${m}\n`);
-      },
-      controls: (c) => interrupts.attach(c),
-      plan: async ({ url }) => {
-        if (file) return planFromFile(file, overrides, io.cwd);
-        const rawUrl = String(v.url);
-        const fullUrl = url && rawUrl.startsWith('/') ? `${url}${rawUrl}` : rawUrl;
-        return quickPlan(
-          {
-            url: fullUrl,
-            ...(v.rate !== undefined ? { rate: String(v.rate) } : {}),
-            ...(vus !== undefined ? { vus } : {}),
-            ...(v.duration !== undefined ? { duration: String(v.duration) } : {}),
-            ...(v.method !== undefined ? { method: String(v.method) } : {}),
-            headers,
-            ...(v.body !== undefined ? { body: String(v.body).startsWith('@') ? `@${resolve(io.cwd, String(v.body).slice(1))}` : String(v.body) } : {}),
-            ...(v.timeout !== undefined ? { timeout: String(v.timeout) } : {}),
-            ...(v.profile !== undefined ? { profile: String(v.profile) } : {}),
-            ...(maxVUs !== undefined ? { maxVUs } : {}),
-            ...(thresholds ? { thresholds } : {}),
-          },
-          overrides,
-        );
-      },
-    });
-    live?.clear();
-    printOutcome(io, outcome.result, outcome.runDir, outcome.reportPath, Boolean(v.json));
-    return runExitCode(outcome.result, Boolean(v.strict));
-  } finally {
-    live?.clear();
-    interrupts.dispose();
-  }
+  const outcome = await runSessionInTerminal(io, Boolean(v.json), {
+    ...(target ? { target } : {}),
+    ...(workers !== undefined ? { workers } : {}),
+    ...(v.out !== undefined ? { outDir: String(v.out) } : {}),
+    ...(cpuIntervalUs !== undefined ? { cpuIntervalUs } : {}),
+    heapProfile: Boolean(v['heap-profile']),
+    report: !v['no-report'],
+    plan: async ({ url }) => {
+      if (file) return planFromFile(file, overrides, io.cwd);
+      const rawUrl = String(v.url);
+      const fullUrl = url && rawUrl.startsWith('/') ? `${url}${rawUrl}` : rawUrl;
+      return quickPlan(
+        {
+          url: fullUrl,
+          ...(v.rate !== undefined ? { rate: String(v.rate) } : {}),
+          ...(vus !== undefined ? { vus } : {}),
+          ...(v.duration !== undefined ? { duration: String(v.duration) } : {}),
+          ...(v.method !== undefined ? { method: String(v.method) } : {}),
+          headers,
+          ...(v.body !== undefined ? { body: String(v.body).startsWith('@') ? `@${resolve(io.cwd, String(v.body).slice(1))}` : String(v.body) } : {}),
+          ...(v.timeout !== undefined ? { timeout: String(v.timeout) } : {}),
+          ...(v.profile !== undefined ? { profile: String(v.profile) } : {}),
+          ...(maxVUs !== undefined ? { maxVUs } : {}),
+          ...(thresholds ? { thresholds } : {}),
+        },
+        overrides,
+      );
+    },
+  });
+  printOutcome(io, outcome.result, outcome.runDir, outcome.reportPath, Boolean(v.json));
+  return runExitCode(outcome.result, Boolean(v.strict));
 }
