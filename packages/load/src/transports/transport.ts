@@ -53,7 +53,11 @@ export interface Origin {
 
 /** A single connection that runs one exchange at a time. */
 export interface Connection {
-  /** Sends the bytes and calls back exactly once with the exchange outcome. */
+  /**
+   * Sends the bytes and calls back exactly once with the exchange outcome. Connections made with
+   * `keepResponse: false` (the static fast path) reuse one `Exchange` object per connection: it is
+   * valid only during the callback, so copy what must outlive it.
+   */
   exchange(payload: Buffer, method: string, callback: (result: Exchange) => void): void;
   /** True while an exchange is in flight. */
   readonly busy: boolean;
