@@ -8,7 +8,8 @@ import { main } from '../src/main.js';
 import { fakeIo } from './helpers/fake-io.js';
 import { startServer } from './helpers/server.js';
 
-const SDM91 = new URL('../../../../shared/data/usl/sdm91.csv', import.meta.url).pathname;
+// A copy of shared/data/usl/sdm91.csv kept with the capacity tests, so the suite needs nothing outside the repo.
+const SDM91 = new URL('../../capacity/test/fixtures/sdm91.csv', import.meta.url).pathname;
 
 async function cli(argv: string[], cwd?: string): Promise<{ code: number; stdout: string; stderr: string }> {
   const dir = cwd ?? (await mkdtemp(join(tmpdir(), 'redline-cmd-')));
