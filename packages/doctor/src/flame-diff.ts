@@ -1,18 +1,11 @@
-import type { CodeArea } from '@redline/core';
-import type { FlameNode, FrameKind } from './profile-model.js';
+import type { FlameFrame, FlameNode } from './profile-model.js';
 
 /**
  * A node of the difference between two call trees. Shares are of each tree's own root total, so
  * profiles with different sample counts compare fairly; `delta` = candidateShare − baseShare
  * (positive: the candidate spends more of its time under this path).
  */
-export interface DiffFlameNode {
-  name: string;
-  file: string;
-  line: number;
-  column: number;
-  area: CodeArea;
-  kind: FrameKind;
+export interface DiffFlameNode extends FlameFrame {
   /** Inclusive share of the base tree's samples, 0–1 (0 when the path is absent in base). */
   baseShare: number;
   /** Inclusive share of the candidate tree's samples, 0–1. */

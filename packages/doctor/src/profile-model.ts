@@ -32,8 +32,8 @@ export interface EpochWindow {
   endEpochMs: number;
 }
 
-/** A node of a merged call tree; children are ordered by `totalSamples`, largest first. */
-export interface FlameNode {
+/** Which function a call-tree node stands for (source-mapped), shared by plain and diff trees. */
+export interface FlameFrame {
   name: string;
   file: string;
   line: number;
@@ -41,6 +41,10 @@ export interface FlameNode {
   area: CodeArea;
   /** Synthetic frames (`idle`, `program`, `gc`, `root`) are kept so a viewer can mark or hide them. */
   kind: FrameKind;
+}
+
+/** A node of a merged call tree; children are ordered by `totalSamples`, largest first. */
+export interface FlameNode extends FlameFrame {
   /** Samples with this node on top of the stack. */
   selfSamples: number;
   /** Samples with this node anywhere on the stack (self plus descendants). */

@@ -113,6 +113,18 @@ export function createSampler(deps: SamplerDeps): Sampler {
       gc = {};
       const afterGc = heapAfterMajorGc;
       heapAfterMajorGc = null;
+      // Fields every thread reports; only the main thread can see process memory, CPU and resources.
+      const common = {
+        pid: deps.process.pid,
+        thread: deps.thread,
+        startEpochMs: windowStart,
+        endEpochMs: end,
+        elu: { activeMs: delta.active, idleMs: delta.idle },
+        loopDelay: delay,
+        gc: gcWindow,
+        heapAfterMajorGcBytes: afterGc,
+        dropped,
+      };
       let sample: RawProbeSample;
       if (deps.isMainThread) {
         const cpu = deps.process.cpuUsage(prevCpu);
@@ -126,40 +138,24 @@ export function createSampler(deps: SamplerDeps): Sampler {
           else delete resources[type];
         }
         sample = {
-          pid: deps.process.pid,
-          thread: deps.thread,
-          startEpochMs: windowStart,
-          endEpochMs: end,
-          elu: { activeMs: delta.active, idleMs: delta.idle },
-          loopDelay: delay,
-          gc: gcWindow,
-          heapAfterMajorGcBytes: afterGc,
+          ...common,
           heapUsedBytes: mem.heapUsed,
           heapTotalBytes: mem.heapTotal,
           externalBytes: mem.external,
           rssBytes: mem.rss,
           cpu: { userUs: cpu.user, systemUs: cpu.system },
           activeResources: resources,
-          dropped,
         };
       } else {
         const heap = deps.getHeapStatistics();
         sample = {
-          pid: deps.process.pid,
-          thread: deps.thread,
-          startEpochMs: windowStart,
-          endEpochMs: end,
-          elu: { activeMs: delta.active, idleMs: delta.idle },
-          loopDelay: delay,
-          gc: gcWindow,
-          heapAfterMajorGcBytes: afterGc,
+          ...common,
           heapUsedBytes: heap.used_heap_size,
           heapTotalBytes: heap.total_heap_size,
           externalBytes: null,
           rssBytes: null,
           cpu: null,
           activeResources: null,
-          dropped,
         };
       }
       windowStart = end;
