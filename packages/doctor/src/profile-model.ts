@@ -301,18 +301,9 @@ export class ProfileModel {
       if (frame.kind === 'root' || frame.kind === 'idle' || frame.kind === 'program') continue;
       const s = self[frame.index]!;
       if (s === 0) continue;
-      out.push({
-        functionName: frame.functionName,
-        file: frame.file,
-        line: frame.line,
-        column: frame.column,
-        area: frame.area,
-        selfShare: s / total,
-        totalShare: incl[frame.index]! / total,
-      });
+      out.push(hotFrame(frame, s / total, incl[frame.index]! / total));
     }
-    out.sort((x, y) => y.selfShare - x.selfShare || y.totalShare - x.totalShare);
-    return out.slice(0, Math.max(0, limit));
+    return topFrames(out, limit);
   }
 
   /**
@@ -345,19 +336,9 @@ export class ProfileModel {
     for (const frame of this.frames) {
       const a = attributed[frame.index]!;
       if (a === 0) continue;
-      out.push({
-        frameIndex: frame.index,
-        functionName: frame.functionName,
-        file: frame.file,
-        line: frame.line,
-        column: frame.column,
-        area: frame.area,
-        selfShare: a / total,
-        totalShare: incl[frame.index]! / total,
-      });
+      out.push({ frameIndex: frame.index, ...hotFrame(frame, a / total, incl[frame.index]! / total) });
     }
-    out.sort((x, y) => y.selfShare - x.selfShare || y.totalShare - x.totalShare);
-    return out.slice(0, Math.max(0, limit));
+    return topFrames(out, limit);
   }
 
   /**
@@ -451,4 +432,15 @@ export class ProfileModel {
  */
 export function createProfileModel(profile: CpuProfile, options: ProfileModelOptions = {}): ProfileModel {
   return new ProfileModel(profile, options);
+}
+
+/** A resolved frame with its shares of the samples in a window. */
+function hotFrame(frame: { functionName: string; file: string; line: number; column: number; area: CodeArea }, selfShare: number, totalShare: number): HotFrame {
+  return { functionName: frame.functionName, file: frame.file, line: frame.line, column: frame.column, area: frame.area, selfShare, totalShare };
+}
+
+/** The `limit` frames with the largest self share (ties: larger total share first). */
+function topFrames<T extends HotFrame>(frames: T[], limit: number): T[] {
+  frames.sort((x, y) => y.selfShare - x.selfShare || y.totalShare - x.totalShare);
+  return frames.slice(0, Math.max(0, limit));
 }
