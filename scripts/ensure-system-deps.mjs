@@ -4,11 +4,19 @@
 // Usage: node scripts/ensure-system-deps.mjs [--bench]   (--bench adds nginx and wrk)
 import { execFileSync, spawnSync } from 'node:child_process';
 
+// [command, Debian package]: the real peers the tests start (PostgreSQL, Varnish, Prometheus, nginx
+// with http2, h2load) as well as the benches' peers.
 const needed = [
   ['redis-server', 'redis-server'],
   ['chromium', 'chromium'],
+  ['pg_ctlcluster', 'postgresql'],
+  ['varnishd', 'varnish'],
+  ['prometheus', 'prometheus'],
+  ['h2load', 'nghttp2-client'],
+  ['openssl', 'openssl'],
+  ['nginx', 'nginx-light'],
 ];
-if (process.argv.includes('--bench')) needed.push(['nginx', 'nginx-light'], ['wrk', 'wrk']);
+if (process.argv.includes('--bench')) needed.push(['wrk', 'wrk']);
 
 const has = (cmd) => spawnSync('sh', ['-c', `command -v ${cmd} || test -x /usr/sbin/${cmd}`], { stdio: 'ignore' }).status === 0;
 const missing = needed.filter(([cmd]) => !has(cmd)).map(([, pkg]) => pkg);
