@@ -175,6 +175,35 @@ export interface TargetSample {
   activeResources: Record<string, number>;
   /** Worker-thread utilisation by thread label, when the target has workers. */
   threads?: Record<string, { elu: number }>;
+  /**
+   * libuv thread-pool queue delay in this second, ms: latency of the probe's tiny thread-pool task
+   * minus its unloaded latency. Absent when the probe did not measure it (e.g. `--attach`).
+   */
+  threadpoolDelayMs?: { mean: number; max: number };
+}
+
+/** Per-second values of one watched object (a pool, a limiter), aligned on the run clock. */
+export interface StatsSeries {
+  name: string;
+  /** What the object is (pools: driver, host, port, database, max). */
+  meta?: Record<string, string | number>;
+  /** For pools: the database server's connection limit for ordinary clients, when the probe could read it. */
+  serverMaxConnections?: number;
+  /** One entry per second in which the object reported; `t` as in `TargetSample.t`. */
+  samples: Array<{ t: number; values: Record<string, number> }>;
+}
+
+/** A pool client held longer than `--pool-leak-ms`. */
+export interface PoolLeak {
+  /** The pool's name (as in `TargetReport.pools`). */
+  pool: string;
+  /** Seconds since run start at which the client passed the threshold. */
+  t: number;
+  /** How long it was held: until it came back, or until the last report if it never did. */
+  heldMs: number;
+  returned: boolean;
+  /** The stack that acquired the client, source-mapped where the run could. */
+  stack: string;
 }
 
 /** Files a probed run wrote next to result.json (paths relative to the run directory). */
@@ -198,6 +227,12 @@ export interface TargetReport {
   profiles: ProfileFiles;
   /** Steady-state window over which the CPU profile was taken, seconds since run start. */
   profileWindow: { startS: number; endS: number } | null;
+  /** Connection pools seen on `redline:pool:stats` (auto-watched pg/tarn pools or `watchPool`). */
+  pools?: StatsSeries[];
+  /** Limiters and queues seen on `redline:flow:stats`. */
+  flows?: StatsSeries[];
+  /** Pool clients held longer than `--pool-leak-ms`. */
+  poolLeaks?: PoolLeak[];
 }
 
 /** Categories the doctor can name. */

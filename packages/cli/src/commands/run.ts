@@ -32,6 +32,7 @@ Target:
   --start-timeout D      how long the target may take to get ready (default 15s)
   --attach HOST:PORT     attach to a process started with --inspect instead
   --heap-profile         also take a sampling heap profile
+  --pool-leak-ms MS      report pool clients held longer than MS, with the stack that took them (--target)
   --cpu-interval US      CPU sampling interval in microseconds (default 1000)
 
 Output:
@@ -62,6 +63,7 @@ const RUN_OPTIONS = {
   'start-timeout': { type: 'string' },
   attach: { type: 'string' },
   'heap-profile': { type: 'boolean' },
+  'pool-leak-ms': { type: 'string' },
   'cpu-interval': { type: 'string' },
   out: { type: 'string', short: 'o' },
   name: { type: 'string' },
@@ -130,6 +132,8 @@ export async function runCommand(io: CliIo, args: string[]): Promise<number> {
   const thresholds = thresholdFlags(v.threshold);
   const headers = parseHeaders(v.header);
   const cpuIntervalUs = intFlag('cpu-interval', v['cpu-interval'], 10);
+  const poolLeakMs = intFlag('pool-leak-ms', v['pool-leak-ms'], 1);
+  if (poolLeakMs !== undefined && target?.kind !== 'launch') throw new RedlineError(ErrorCodes.USAGE, 'redline run: --pool-leak-ms needs --target (the probe watches the pools of a target it starts)');
   const overrides = { ...(v.name !== undefined ? { name: String(v.name) } : {}), ...(workers !== undefined ? { workers } : {}), ...(timeoutMs !== undefined ? { timeoutMs } : {}) };
   if (file && thresholds) throw new RedlineError(ErrorCodes.USAGE, 'redline run: put thresholds in the scenario file when running one');
 
@@ -139,6 +143,7 @@ export async function runCommand(io: CliIo, args: string[]): Promise<number> {
     ...(v.out !== undefined ? { outDir: String(v.out) } : {}),
     ...(cpuIntervalUs !== undefined ? { cpuIntervalUs } : {}),
     heapProfile: Boolean(v['heap-profile']),
+    ...(poolLeakMs !== undefined ? { poolLeakMs } : {}),
     report: !v['no-report'],
     plan: async ({ url }) => {
       if (file) return planFromFile(file, overrides, io.cwd);
