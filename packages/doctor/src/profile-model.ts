@@ -85,11 +85,16 @@ const SYNTHETIC: Record<string, FrameKind> = {
  * Tells which code area a script URL belongs to: `node_modules` → dependency, `node:` → node,
  * no URL (native code and V8's synthetic frames) → v8, anything else → app.
  */
+const REDLINE_IN_TARGET = /[\\/](?:@redline|packages)[\\/](?:pool|probe|flow)[\\/]dist[\\/]/;
+
 export function classifyArea(url: string, mappedFile?: string): CodeArea {
   if (url === '') return 'v8';
   if (url.startsWith('node:')) return 'node';
   const nm = /[\\/]node_modules[\\/]/;
   if (nm.test(url) || (mappedFile !== undefined && nm.test(mappedFile))) return 'dependency';
+  // Redline's own in-target libraries (pool watcher, probe, flow) are never the user's code, also when
+  // they run from a checkout of this repository rather than from node_modules.
+  if (REDLINE_IN_TARGET.test(url)) return 'dependency';
   return 'app';
 }
 
