@@ -7,3 +7,5 @@ export { Gradient2, type Gradient2Options } from './algorithms/gradient2.js';
 export { Vegas, log10Step, type VegasOptions } from './algorithms/vegas.js';
 export { Aimd, type AimdOptions } from './algorithms/aimd.js';
 export { Fixed } from './algorithms/fixed.js';
+export * from './adapters/http.js';
+export * from './adapters/fastify.js';
