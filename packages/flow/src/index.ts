@@ -9,3 +9,5 @@ export { Aimd, type AimdOptions } from './algorithms/aimd.js';
 export { Fixed } from './algorithms/fixed.js';
 export * from './adapters/http.js';
 export * from './adapters/fastify.js';
+export * from './parallel-map.js';
+export * from './batcher.js';
