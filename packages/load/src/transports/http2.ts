@@ -388,7 +388,11 @@ class FramedSession {
     socket.setNoDelay(true);
     this.#socket = socket;
     socket.once(o.protocol === 'https:' ? 'secureConnect' : 'connect', () => this.#onConnect());
-    socket.on('error', (err: NodeJS.ErrnoException) => this.#terminate(classifySocketError(err), err.code ?? err.message));
+    socket.on('error', (err: NodeJS.ErrnoException) => {
+      // A TLS server without h2 in ALPN answers with a no_application_protocol alert.
+      if (err.code?.includes('NO_APPLICATION_PROTOCOL')) this.#terminate('protocol', 'the server does not offer HTTP/2 over TLS (ALPN: no h2)');
+      else this.#terminate(classifySocketError(err), err.code ?? err.message);
+    });
     socket.on('close', () => this.#terminate('reset', 'HTTP/2 connection closed before the response completed'));
   }
 
