@@ -38,7 +38,7 @@ function attach(server: http2.Http2Server | http2.Http2SecureServer, scheme: str
       }),
   };
   const open = new Set<http2.ServerHttp2Session>();
-  const served = new WeakMap<http2.ServerHttp2Session, number>();
+  const served = new WeakMap<http2.Http2Session, number>();
   server.on('session', (sess: http2.ServerHttp2Session) => {
     s.sessions++;
     open.add(sess);
