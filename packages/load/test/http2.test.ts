@@ -205,4 +205,21 @@ describe('HTTP/2 in scripts', () => {
     assert.deepEqual(got.upload!.json(), { bytes: 100_000 });
     assert.notEqual(got.h1!.status, 200);
   });
+
+  it('speaks h2c from scripts and shares the session between VUs', async () => {
+    const before = h2c.sessions;
+    const bodies: string[] = [];
+    const r = await run({
+      baseUrl: h2c.url,
+      vus: 4,
+      iterations: 5,
+      exec: async (ctx: IterationContext) => {
+        bodies.push((await ctx.http.get('/')).text());
+      },
+    });
+    assert.equal(r.summary.errors, 0, JSON.stringify(r.summary.errorsByKind));
+    assert.equal(bodies.length, 20);
+    assert.ok(bodies.every((b) => b === 'hello over h2'));
+    assert.equal(h2c.sessions - before, 1);
+  });
 });

@@ -1,4 +1,5 @@
 import * as http2 from 'node:http2';
+import * as net from 'node:net';
 import { engineNow } from '../engine-clock.js';
 import { h2RequestFromHttp1 } from './h2-request.js';
 import { classifySocketError } from './http1.js';
@@ -54,7 +55,13 @@ export class NodeHttp2Pool {
     const o = this.#origin;
     const startedAt = engineNow();
     const session = http2.connect(this.#authorityUrl, {
-      ...(o.protocol === 'https:' ? { createConnection: () => connectTls(o, ['h2']) } : {}),
+      // Our own sockets: TLS material and session resumption, and no Nagle delay (without
+      // noDelay, small frames wait for delayed ACKs: tens of ms per round trip).
+      createConnection: () => {
+        const socket = o.protocol === 'https:' ? connectTls(o, ['h2']) : net.connect({ host: o.host, port: o.port });
+        socket.setNoDelay(true);
+        return socket;
+      },
       settings: { enablePush: false },
       peerMaxConcurrentStreams: this.#options.maxStreams,
     });

@@ -258,7 +258,7 @@ class FramedPool {
   acquire(h: H2Handle): void {
     const s = this.#pick();
     if (s) {
-      s.start(h);
+      s.start(h, h.startedAt);
       return;
     }
     h.state = HandleState.Waiting;
@@ -285,12 +285,13 @@ class FramedPool {
 
   /** Starts waiting exchanges on sessions with free streams; opens sessions up to the limit. */
   dispatch(): void {
+    let now = 0;
     while (this.#waitHead < this.waiting.length) {
       const s = this.#pick();
       if (!s) break;
       const h = this.waiting[this.#waitHead]!;
       this.waiting[this.#waitHead++] = undefined as unknown as H2Handle;
-      s.start(h);
+      s.start(h, now || (now = engineNow()));
     }
     if (this.#waitHead > 1024 || this.#waitHead === this.waiting.length) {
       this.waiting.splice(0, this.#waitHead);
@@ -357,6 +358,8 @@ class FramedSession {
   #sendWindow = 65_535;
   #recvUnacked = 0;
   #carry: Buffer | null = null;
+  /** Engine time of the read being parsed. */
+  #readAt = 0;
   #out: Buffer[] = [];
   #flushScheduled = false;
   /** Streams whose request body waits for send window. */
@@ -417,8 +420,8 @@ class FramedSession {
     if (this.#out.length) this.#flush();
   }
 
-  /** Opens a stream for `h` and sends its request. */
-  start(h: H2Handle): void {
+  /** Opens a stream for `h` and sends its request (`now`: the engine time, which the caller has at hand). */
+  start(h: H2Handle, now: number): void {
     const id = this.#nextStreamId;
     this.#nextStreamId += 2;
     if (this.#nextStreamId >= MAX_STREAM_ID) this.#drain();
@@ -439,7 +442,7 @@ class FramedSession {
       h.bodyLeft = body;
       this.#sendBody(h);
     }
-    h.sentAt = engineNow();
+    h.sentAt = now;
   }
 
   /**
@@ -531,6 +534,8 @@ class FramedSession {
 
   #onData(chunk: Buffer, shared: boolean): void {
     if (this.#closed) return;
+    // One clock read per read: every frame in it arrived at the same moment.
+    this.#readAt = engineNow();
     let buf = chunk;
     if (this.#carry) {
       buf = Buffer.concat([this.#carry, chunk]);
@@ -625,8 +630,7 @@ class FramedSession {
   #onHeaders(buf: Buffer, p: number, len: number, flags: number, streamId: number): void {
     const h = this.#streams.get(streamId);
     if (!h) return;
-    const now = engineNow();
-    if (h.firstByteAt === 0) h.firstByteAt = now;
+    if (h.firstByteAt === 0) h.firstByteAt = this.#readAt;
     h.bytesReceived += 9 + len;
     let from = p;
     let to = p + len;
@@ -661,7 +665,7 @@ class FramedSession {
   #endStream(h: H2Handle): void {
     if (!this.#streams.delete(h.streamId)) return;
     this.active--;
-    h.finish(engineNow());
+    h.finish(this.#readAt);
     this.#afterStreamEnd();
   }
 
