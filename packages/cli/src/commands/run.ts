@@ -1,7 +1,7 @@
 import { relative, resolve } from 'node:path';
 import { ErrorCodes, ExitCodes, RedlineError, parseDuration, type RunResult } from '@redline/core';
 import { formatFindings } from '@redline/doctor';
-import { planFromFile, quickPlan } from '@redline/load';
+import { planFromFile, quickPlan, type PlanOverrides } from '@redline/load';
 import { intFlag, parseCommandArgs, parseHeaders } from '../args.js';
 import { colours, out, type CliIo } from '../io.js';
 import { runSessionInTerminal } from '../live.js';
@@ -25,6 +25,14 @@ Load:
   --max-vus N            open model: cap on concurrent requests
   --threshold "METRIC=EXPR"  e.g. "http.latency=p(99)<200" (repeatable)
   --workers N            worker threads (default: cores - 1)
+
+Protocol and TLS:
+  --http2                speak HTTP/2 (h2 over TLS via ALPN for https, h2c with prior knowledge for http)
+  --connections N        HTTP/2: connections per origin per worker (default 1)
+  --max-streams N        HTTP/2: concurrent streams per connection (default 100)
+  --insecure             skip TLS certificate verification
+  --ca FILE              trust this CA (PEM) instead of the system store
+  --cert FILE --key FILE client certificate and key (PEM) for mTLS
 
 Target:
   --target "CMD"         start the target with the probe (profiles it under the load)
@@ -57,6 +65,13 @@ const RUN_OPTIONS = {
   'max-vus': { type: 'string' },
   threshold: { type: 'string', multiple: true },
   workers: { type: 'string', short: 'w' },
+  http2: { type: 'boolean' },
+  connections: { type: 'string' },
+  'max-streams': { type: 'string' },
+  insecure: { type: 'boolean' },
+  ca: { type: 'string' },
+  cert: { type: 'string' },
+  key: { type: 'string' },
   target: { type: 'string' },
   'wait-for': { type: 'string' },
   'start-timeout': { type: 'string' },
@@ -80,6 +95,21 @@ function thresholdFlags(list: unknown): Record<string, string[]> | undefined {
     (out[item.slice(0, i).trim()] ??= []).push(item.slice(i + 1).trim());
   }
   return out;
+}
+
+/** Transport flags (`--http2`, `--connections`, `--max-streams`, `--insecure`, `--ca`, `--cert`, `--key`) as plan overrides. */
+function transportFlags(v: Record<string, unknown>, cwd: string): PlanOverrides['transport'] | undefined {
+  const t: NonNullable<PlanOverrides['transport']> = {};
+  if (v.http2) t.protocol = 'h2';
+  const connections = intFlag('connections', v.connections);
+  if (connections !== undefined) t.connections = connections;
+  const maxStreams = intFlag('max-streams', v['max-streams']);
+  if (maxStreams !== undefined) t.maxStreams = maxStreams;
+  if (v.insecure) t.insecure = true;
+  const tls: { ca?: string; cert?: string; key?: string } = {};
+  for (const k of ['ca', 'cert', 'key'] as const) if (v[k] !== undefined) tls[k] = resolve(cwd, String(v[k]));
+  if (Object.keys(tls).length) t.tls = tls;
+  return Object.keys(t).length ? t : undefined;
 }
 
 /** Exit code for a finished run (documented in docs/exit-codes.md). */
@@ -146,7 +176,8 @@ export async function runCommand(io: CliIo, args: string[]): Promise<number> {
   const thresholds = thresholdFlags(v.threshold);
   const headers = parseHeaders(v.header);
   const cpuIntervalUs = intFlag('cpu-interval', v['cpu-interval'], 10);
-  const overrides = { ...(v.name !== undefined ? { name: String(v.name) } : {}), ...(workers !== undefined ? { workers } : {}), ...(timeoutMs !== undefined ? { timeoutMs } : {}) };
+  const transport = transportFlags(v, io.cwd);
+  const overrides = { ...(transport ? { transport } : {}), ...(v.name !== undefined ? { name: String(v.name) } : {}), ...(workers !== undefined ? { workers } : {}), ...(timeoutMs !== undefined ? { timeoutMs } : {}) };
   if (file && thresholds) throw new RedlineError(ErrorCodes.USAGE, 'redline run: put thresholds in the scenario file when running one');
 
   const outcome = await runSessionInTerminal(io, Boolean(v.json), {
