@@ -4,7 +4,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,7 +13,10 @@ import type { RunResult } from '@redline/core';
 import { startServer } from './helpers/server.js';
 
 const REPO = fileURLToPath(new URL('../../../', import.meta.url));
-const PACKAGES = ['@redline/core', '@redline/probe', '@redline/load', '@redline/doctor', '@redline/report', '@redline/capacity', '@redline/cache', '@redline/demo', '@redline/cli'];
+/** Every workspace package, by npm name. */
+const PACKAGES = (JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { workspaces: string[] }).workspaces.map(
+  (dir) => (JSON.parse(readFileSync(join(REPO, dir, 'package.json'), 'utf8')) as { name: string }).name,
+);
 
 interface Ran {
   code: number | null;
@@ -112,7 +115,7 @@ describe('installed from npm pack tarballs into an empty project', () => {
     assert.deepEqual(packed.map((p) => p.name).sort(), [...PACKAGES].sort());
     const files = (name: string): string[] => packed.find((p) => p.name === name)!.files.map((f) => f.path);
     for (const name of PACKAGES) {
-      for (const f of ['README.md', 'LICENSE', 'package.json', 'dist/index.js'].filter((f) => name !== '@redline/demo' || f !== 'dist/index.js')) {
+      for (const f of ['README.md', 'LICENSE', 'package.json', name === '@redline/demo' ? 'dist/server.js' : 'dist/index.js']) {
         assert.ok(files(name).includes(f), `${name} ships ${f}`);
       }
       assert.ok(!files(name).some((f) => f.endsWith('.tsbuildinfo')), `${name} ships no build info`);
