@@ -6,6 +6,7 @@ import { intFlag, parseCommandArgs, parseHeaders } from '../args.js';
 import { colours, out, type CliIo } from '../io.js';
 import { runSessionInTerminal } from '../live.js';
 import { renderSummary } from '../output/summary.js';
+import { terminalSafe } from '../output/terminal-safe.js';
 import { targetSpecFrom, type TargetSpec } from '../session.js';
 
 export const RUN_HELP = `Usage:
@@ -97,6 +98,7 @@ export function printOutcome(io: CliIo, r: RunResult, runDir: string, reportPath
     return;
   }
   const paint = colours(io);
+  r = terminalSafe(r);
   out(io);
   out(io, renderSummary(r, paint));
   if (r.findings.length) {
