@@ -67,10 +67,12 @@ test('the probe measures the libuv thread-pool queue delay: near zero idle, high
   const samples = aggregateSamples(h.samples(), runStart);
   const idle = samples.find((s) => s.t === 1);
   assert.ok(idle?.threadpoolDelayMs, 'the idle second has a thread-pool measurement');
-  // The mean, not the max: one task on a busy 2-core machine can wait for a CPU for a few ms.
-  assert.ok(idle.threadpoolDelayMs.mean < 5, `idle queue delay ${idle.threadpoolDelayMs.mean} ms`);
   const burstSeconds = samples.filter((s) => s.t > (burstStart - runStart) / 1000 && s.t <= Math.ceil((burstEnd - runStart) / 1000));
   const worst = Math.max(...burstSeconds.map((s) => s.threadpoolDelayMs?.max ?? 0));
   assert.ok(worst >= 20, `queue delay under the burst ${worst} ms (burst ${Math.round(burstEnd - burstStart)} ms)`);
+  // The mean, not the max, and relative to the burst: on a crowded 2-core machine even an idle
+  // process's thread waits a few ms for a CPU now and then.
+  const idleMean = idle.threadpoolDelayMs.mean;
+  assert.ok(idleMean < Math.min(20, worst / 4), `idle queue delay ${idleMean} ms against ${worst} ms under the burst`);
   assert.equal(h.stats().length, 0, 'watchPools: false watches nothing');
 });
