@@ -9,6 +9,7 @@ import { createHealthy } from './bottlenecks/healthy.js';
 import { createMemoryLeak } from './bottlenecks/memory-leak.js';
 import { createPoolStarvation } from './bottlenecks/pool-starvation.js';
 import { createSlowDownstream } from './bottlenecks/slow-downstream.js';
+import { createThreadpool } from './bottlenecks/threadpool.js';
 
 const FACTORIES: Record<BottleneckName, () => Bottleneck | Promise<Bottleneck>> = {
   healthy: createHealthy,
@@ -18,6 +19,7 @@ const FACTORIES: Record<BottleneckName, () => Bottleneck | Promise<Bottleneck>> 
   'memory-leak': createMemoryLeak,
   'slow-downstream': createSlowDownstream,
   'pool-starvation': createPoolStarvation,
+  threadpool: createThreadpool,
 };
 
 function pickBottleneck(argv: string[], env: NodeJS.ProcessEnv): string {

@@ -48,6 +48,20 @@ function weighted(samples: StatsSeries['samples'], key: string, weightKey: strin
   return w > 0 ? sum / w : 0;
 }
 
+/**
+ * Acquisitions per second the load asks for. The pool sees only the requests that reached it: with a
+ * capped number of requests in flight (closed models, or an open model's maxVUs) a starved pool
+ * throttles its own demand. An open model's intended rate times acquisitions per request says what
+ * the load wanted; the larger of the two counts.
+ */
+function demandRate(ctx: RuleContext, secs: StatsSeries['samples'], seen: number): number {
+  const intended = median(ctx.timeseries.flatMap((p) => (p.intendedRate !== null && p.intendedRate > 0 ? [p.intendedRate] : [])));
+  const completed = ctx.timeseries.reduce((n, p) => n + p.requests, 0);
+  const acquires = secs.reduce((n, s) => n + (s.values.acquires ?? 0), 0);
+  if (!Number.isFinite(intended) || completed === 0 || acquires === 0) return seen;
+  return Math.max(seen, intended * (acquires / completed));
+}
+
 /** Sums up each watched pool over the loaded window (pools without a second in it are left out). */
 export function poolPressures(ctx: RuleContext): PoolPressure[] {
   const out: PoolPressure[] = [];
@@ -83,7 +97,7 @@ export function poolPressures(ctx: RuleContext): PoolPressure[] {
       holdMeanMs,
       queriesPerHold: queried ? weighted(secs, 'queriesPerHold', 'releases') : null,
       queryMsPerHold: queried ? weighted(secs, 'queryMsPerHold', 'releases') : null,
-      neededSize: (requestRate * holdMeanMs) / 1000,
+      neededSize: (demandRate(ctx, secs, requestRate) * holdMeanMs) / 1000,
       serverMaxConnections: series.serverMaxConnections ?? null,
       waitingFraction: waitingSecs.length / secs.length,
       window: { startS: Math.max(0, (waitingSecs[0]?.t ?? secs[0]!.t) - 1), endS: (waitingSecs.at(-1) ?? secs.at(-1)!).t },
@@ -116,7 +130,8 @@ export function idleHoldNote(p: PoolPressure): string | null {
 /** The sizing advice from Little's law, with the database's own limit when known. */
 function sizingAdvice(p: PoolPressure): string {
   const needed = Math.ceil(p.neededSize);
-  const law = `Little's law: ${round(p.requestRate, 1)} acquisitions/s × ${round(p.holdMeanMs, 1)} ms held ≈ ${round(p.neededSize, 1)} clients busy at once`;
+  const rate = p.holdMeanMs > 0 ? (p.neededSize * 1000) / p.holdMeanMs : p.requestRate;
+  const law = `Little's law: ${round(rate, 1)} acquisitions/s asked for × ${round(p.holdMeanMs, 1)} ms held ≈ ${round(p.neededSize, 1)} clients busy at once`;
   if (p.serverMaxConnections !== null && needed > p.serverMaxConnections) {
     return `${law}, more than the ${p.serverMaxConnections} connections the database allows ordinary clients (max_connections minus reserved, shared by every process and replica): a bigger pool cannot fix this — hold each client for less time, or put a connection pooler (PgBouncer) in front and raise the database's limit.`;
   }
