@@ -104,7 +104,8 @@ export async function demoCommand(io: CliIo, args: string[]): Promise<number> {
         { source: null, ...(workers !== undefined ? { workers } : {}) },
       ),
   });
-  printOutcome(io, outcome.result, outcome.runDir, outcome.reportPath, Boolean(v.json));
+  printOutcome(io, outcome.result, outcome.runDir, outcome.reportPath, Boolean(v.json), outcome.writeError === null);
+  if (outcome.writeError) throw outcome.writeError;
   // The demo's thresholds are there to show a verdict; a sick demo service is the point, not a failure.
   return runExitCode(outcome.result, false) === 130 ? 130 : 0;
 }
