@@ -286,7 +286,8 @@ function checkRunLength(s: ResolvedScenarioConfig, source: string, path: Propert
   try {
     checkTimerMs(scenarioEndMs(s) + grace, 'the scenario (start time + length + graceful stop)');
   } catch (err) {
-    throw new RedlineError(ErrorCodes.BAD_DURATION, invalid(source, path.length ? path : ['duration'], (err as Error).message).message);
+    const field = (s.options as { stages?: unknown }).stages !== undefined ? 'stages' : 'duration';
+    throw new RedlineError(ErrorCodes.BAD_DURATION, invalid(source, [...path, field], (err as Error).message).message);
   }
 }
 
