@@ -18,7 +18,12 @@ export async function prepareOutDir(outDir: string | undefined, cwd: string): Pr
   try {
     await mkdir(dir, { recursive: true });
   } catch (err) {
-    throw fail(reason(err), err);
+    // A recursive mkdir can report ENOENT where the real cause is EROFS or EACCES: ask again without it.
+    const plain = await mkdir(dir).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    throw fail(reason(plain ?? err), plain ?? err);
   }
   const probe = join(dir, `.redline-write-check-${process.pid}`);
   try {
