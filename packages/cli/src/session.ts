@@ -4,7 +4,7 @@ import { ErrorCodes, RedlineError, isRedlineError, writeJsonAtomic, RESULT_FILE,
 import { diagnoseRunDir, createProfileModel, writeProfileExports, type CpuProfile } from '@redline/doctor';
 import { plannedDurationMs, startLoad, writeRunDir, type LiveStatus, type LoadPlan } from '@redline/load';
 import { aggregateSamples, attachInspector, launchTarget, profilesForAggregation, type AttachedTarget, type TargetHandle } from '@redline/probe/host';
-import { writeReport } from '@redline/report';
+import { REPORT_FILE, writeReport } from '@redline/report';
 import { prepareOutDir } from './out-dir.js';
 
 /** How to reach the target process, if at all. */
@@ -27,6 +27,11 @@ export interface SessionOptions {
   report?: boolean;
   onSecond?: (s: LiveStatus) => void;
   onEvent?: (message: string) => void;
+  /**
+   * Called once `result.json` (with findings) is written and before the HTML report: the CLI prints
+   * the summary here, so a report that cannot be written never hides the result.
+   */
+  onResult?: (result: RunResult, runDir: string) => void;
   /** Registers the stop controls (Ctrl-C handling lives in the CLI). */
   controls?: (c: { stop(): void; abort(): void }) => void;
   /** Environment to extend for the scenario (REDLINE_TARGET_URL etc. are set here). */
@@ -38,11 +43,20 @@ export interface SessionOutcome {
   result: RunResult;
   runDir: string;
   reportPath: string | null;
+  /** Why `report.html` could not be written (`REDLINE_ERR_REPORT_FAILED`), else null; the run and result.json stand. */
+  reportError: RedlineError | null;
   /**
    * Set when a result file could not be written (disk full, …): REDLINE_ERR_WRITE_FAILED naming the
    * file. The result is still complete in memory, so the summary can be printed.
    */
   writeError: RedlineError | null;
+}
+
+/** The error for a report that could not be written: names the file, keeps the cause. */
+export function reportFailed(path: string, cause: unknown): RedlineError {
+  // A failed write already says "cannot write <path>: ENOSPC …": keep only the reason.
+  const why = isRedlineError(cause, ErrorCodes.WRITE_FAILED) ? cause.message.replace(`cannot write ${path}: `, '') : cause instanceof Error ? cause.message : String(cause);
+  return new RedlineError(ErrorCodes.REPORT_FAILED, `could not write the HTML report ${path}: ${why}`, { cause });
 }
 
 /** A file-system failure while writing the run directory, as REDLINE_ERR_WRITE_FAILED naming the file. */
@@ -180,7 +194,6 @@ interface Collected {
 async function writeOutputs(o: SessionOptions, result: RunResult, c: Collected): Promise<SessionOutcome> {
   const { probed, launched, attached, cpu, heap, runStart, exit } = c;
   let runDir = o.outDir ?? join(o.cwd, '.redline', 'runs');
-  let reportPath: string | null = null;
   try {
     runDir = await writeRunDir(result, o.outDir, o.cwd);
     if (probed) {
@@ -217,17 +230,29 @@ async function writeOutputs(o: SessionOptions, result: RunResult, c: Collected):
       };
     }
     await writeJsonAtomic(join(runDir, RESULT_FILE), result);
-    const appRoot = resolve(o.target?.kind === 'launch' ? (o.target.cwd ?? o.cwd) : o.cwd);
-    const { findings } = await diagnoseRunDir(runDir, { appRoot });
+    const { findings } = await diagnoseRunDir(runDir, { appRoot: appRootOf(o) });
     result.findings = findings;
     await writeJsonAtomic(join(runDir, RESULT_FILE), result);
-    reportPath = o.report === false ? null : await writeReport(runDir, { appRoot });
-    return { result, runDir, reportPath, writeError: null };
+    o.onResult?.(result, runDir);
   } catch (err) {
     const writeError = asWriteError(err);
     if (!writeError) throw err;
-    return { result, runDir, reportPath: null, writeError };
+    return { result, runDir, reportPath: null, reportError: null, writeError };
   }
+  let reportPath: string | null = null;
+  let reportError: RedlineError | null = null;
+  if (o.report !== false) {
+    try {
+      reportPath = await writeReport(runDir, { appRoot: appRootOf(o) });
+    } catch (err) {
+      reportError = reportFailed(join(runDir, REPORT_FILE), err);
+    }
+  }
+  return { result, runDir, reportPath, reportError, writeError: null };
+}
+
+function appRootOf(o: SessionOptions): string {
+  return resolve(o.target?.kind === 'launch' ? (o.target.cwd ?? o.cwd) : o.cwd);
 }
 
 /** Guards the `--target` / `--attach` combination. */

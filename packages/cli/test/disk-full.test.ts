@@ -72,7 +72,7 @@ test('disk full at result.json: summary printed, the error names result.json, no
   assert.deepEqual(await readdir(out), [], 'nothing half-written is left in the run directory');
 });
 
-test('disk full at report.html: summary printed, result.json kept, the error names report.html', async () => {
+test('disk full at report.html: summary printed, result.json kept, the error names report.html, no *.tmp', async () => {
   const disk = join(root, 'almost');
   await mkdir(disk);
   mountTmpfs(disk, 'size=1m');
@@ -82,7 +82,7 @@ test('disk full at report.html: summary printed, result.json kept, the error nam
   const r = await runInto(out);
   assert.equal(r.code, 1, r.stderr);
   assert.match(r.stdout, /http\.requests \.+: \d+/);
-  assert.equal(r.stderr.split('\n').at(-2), `redline: cannot write ${join(out, 'report.html')}: ENOSPC (no space left on the device)`);
+  assert.equal(r.stderr.split('\n').at(-2), `redline: could not write the HTML report ${join(out, 'report.html')}: ENOSPC (no space left on the device)`);
   assert.deepEqual(await readdir(out), ['result.json']);
 });
 
