@@ -280,7 +280,8 @@ export function startLoad(plan: LoadPlan, options: RunLoadOptions = {}): LoadRun
     }
     if (fatal.length && agg.timeseries.length === 0) throw workerFailed(fatal[0]!);
 
-    const durationMs = endedAt - runStart;
+    // A run stopped before its start instant (Ctrl-C while workers were starting) lasted 0 ms, not less.
+    const durationMs = Math.max(0, endedAt - runStart);
     const thresholdResults = evaluateThresholds(thresholds, agg);
     return buildResult(plan, {
       agg,

@@ -1,30 +1,24 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 
 /**
- * The watchdog's program. It holds the read end of a pipe from the runner and kills the target's
- * process group when that pipe closes without the runner first writing `x` (disarm): the runner
- * exited without stopping the target (SIGKILL, SIGHUP, a crash). It ignores SIGINT/SIGTERM/SIGHUP
- * so a dying terminal session cannot take it down before it has done its job.
+ * The watchdog's program, a POSIX shell script (about 1 MB of memory, where a Node process takes
+ * 40 MB). It holds the read end of a pipe from the runner and kills the target's process group
+ * (`$1`) when that pipe closes without the runner first writing `x` (disarm): the runner exited
+ * without stopping the target (SIGKILL, SIGHUP, a crash). SIGTERM first, SIGKILL after 5 s. It
+ * ignores SIGINT/SIGTERM/SIGHUP so a dying terminal session cannot take it down first.
  */
-const WATCHDOG_SOURCE = `
-const pgid = Number(process.argv[1]);
-let armed = true;
-for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(s, () => {});
-const alive = () => { try { process.kill(-pgid, 0); return true; } catch (e) { return e.code === 'EPERM'; } };
-const fire = () => {
-  if (!armed) process.exit(0);
-  armed = false;
-  try { process.kill(-pgid, 'SIGTERM'); } catch {}
-  const deadline = Date.now() + 5000;
-  const poll = setInterval(() => {
-    if (!alive()) process.exit(0);
-    if (Date.now() > deadline) { try { process.kill(-pgid, 'SIGKILL'); } catch {} process.exit(0); }
-  }, 50);
-};
-process.stdin.on('data', (d) => { if (String(d).includes('x')) armed = false; });
-process.stdin.on('end', fire);
-process.stdin.on('error', fire);
-process.stdin.resume();
+const WATCHDOG_SCRIPT = `trap '' INT TERM HUP
+IFS= read -r line
+[ "$line" = x ] && exit 0
+kill -TERM "-$1" 2>/dev/null || exit 0
+i=0
+while [ $i -lt 100 ]; do
+  kill -0 "-$1" 2>/dev/null || exit 0
+  sleep 0.05
+  i=$((i + 1))
+done
+kill -KILL "-$1" 2>/dev/null
+exit 0
 `;
 
 /** A running watchdog; `disarm()` ends it without touching the target. */
@@ -40,10 +34,10 @@ export interface Watchdog {
  * and handle are unref'd) nor ever touches the target while the runner lives.
  */
 export function startWatchdog(pgid: number): Watchdog {
-  const child: ChildProcess = spawn(process.execPath, ['-e', WATCHDOG_SOURCE, String(pgid)], {
+  const child: ChildProcess = spawn('/bin/sh', ['-c', WATCHDOG_SCRIPT, 'redline-watchdog', String(pgid)], {
     stdio: ['pipe', 'ignore', 'ignore'],
     detached: true,
-    env: {},
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
   });
   child.on('error', () => undefined);
   child.stdin?.on('error', () => undefined);
@@ -55,7 +49,7 @@ export function startWatchdog(pgid: number): Watchdog {
     disarm() {
       if (done) return;
       done = true;
-      child.stdin?.end('x');
+      child.stdin?.end('x\n');
     },
   };
 }
