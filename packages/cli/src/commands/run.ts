@@ -1,11 +1,12 @@
 import { relative, resolve } from 'node:path';
 import { ErrorCodes, ExitCodes, RedlineError, checkTimerMs, parseDuration, parseRate, type RunResult } from '@redline/core';
 import { formatFindings } from '@redline/doctor';
-import { planFromFile, quickPlan, PROFILE_NAMES, type LoadFlags, type QuickOptions } from '@redline/load';
+import { planFromFile, quickPlan, PROFILE_NAMES, type LoadFlags, type PlanOverrides, type QuickOptions } from '@redline/load';
 import { intFlag, parseCommandArgs, parseEnvFlags, parseHeaders } from '../args.js';
 import { colours, out, type CliIo } from '../io.js';
 import { runSessionInTerminal } from '../live.js';
 import { renderSummary } from '../output/summary.js';
+import { terminalSafe } from '../output/terminal-safe.js';
 import { targetSpecFrom, type SessionOutcome, type TargetSpec } from '../session.js';
 
 export const RUN_HELP = `Usage:
@@ -29,6 +30,14 @@ Load:
   --threshold "METRIC=EXPR"  e.g. "http.latency=p(99)<200" (repeatable)
   --workers N            worker threads (default: cores - 1, at least 1)
   -e KEY=VALUE           script environment: ctx.env.KEY and defineScenario(({ env }) => ...) (repeatable)
+
+Protocol and TLS:
+  --http2                speak HTTP/2 (h2 over TLS via ALPN for https, h2c with prior knowledge for http)
+  --connections N        HTTP/2: connections per origin per worker (default 1)
+  --max-streams N        HTTP/2: concurrent streams per connection (default 100)
+  --insecure             skip TLS certificate verification
+  --ca FILE              trust this CA (PEM) instead of the system store
+  --cert FILE --key FILE client certificate and key (PEM) for mTLS
 
 Target:
   --target "CMD"         start the target with the probe (profiles it under the load)
@@ -61,6 +70,13 @@ const RUN_OPTIONS = {
   'max-vus': { type: 'string' },
   threshold: { type: 'string', multiple: true },
   workers: { type: 'string', short: 'w' },
+  http2: { type: 'boolean' },
+  connections: { type: 'string' },
+  'max-streams': { type: 'string' },
+  insecure: { type: 'boolean' },
+  ca: { type: 'string' },
+  cert: { type: 'string' },
+  key: { type: 'string' },
   target: { type: 'string' },
   'wait-for': { type: 'string' },
   'start-timeout': { type: 'string' },
@@ -87,6 +103,21 @@ function thresholdFlags(list: unknown): Record<string, string[]> | undefined {
   return out;
 }
 
+/** Transport flags (`--http2`, `--connections`, `--max-streams`, `--insecure`, `--ca`, `--cert`, `--key`) as plan overrides. */
+function transportFlags(v: Record<string, unknown>, cwd: string): PlanOverrides['transport'] | undefined {
+  const t: NonNullable<PlanOverrides['transport']> = {};
+  if (v.http2) t.protocol = 'h2';
+  const connections = intFlag('connections', v.connections);
+  if (connections !== undefined) t.connections = connections;
+  const maxStreams = intFlag('max-streams', v['max-streams']);
+  if (maxStreams !== undefined) t.maxStreams = maxStreams;
+  if (v.insecure) t.insecure = true;
+  const tls: { ca?: string; cert?: string; key?: string } = {};
+  for (const k of ['ca', 'cert', 'key'] as const) if (v[k] !== undefined) tls[k] = resolve(cwd, String(v[k]));
+  if (Object.keys(tls).length) t.tls = tls;
+  return Object.keys(t).length ? t : undefined;
+}
+
 /** Exit code for a finished run (documented in docs/exit-codes.md). */
 export function runExitCode(r: RunResult, strict: boolean): number {
   if (r.status === 'interrupted') return ExitCodes.INTERRUPTED;
@@ -98,6 +129,7 @@ export function runExitCode(r: RunResult, strict: boolean): number {
 /** Prints the end-of-run summary: the numbers, the findings, and where result.json is. */
 export function printSummary(io: CliIo, r: RunResult, runDir: string, written = true): void {
   const paint = colours(io);
+  r = terminalSafe(r);
   out(io);
   out(io, renderSummary(r, paint));
   if (r.findings.length) {
@@ -158,7 +190,8 @@ export async function runCommand(io: CliIo, args: string[]): Promise<number> {
   const headers = parseHeaders(v.header);
   const scriptEnv = parseEnvFlags(v.env);
   const cpuIntervalUs = intFlag('cpu-interval', v['cpu-interval'], 10);
-  const overrides = { ...(v.name !== undefined ? { name: String(v.name) } : {}), ...(workers !== undefined ? { workers } : {}), ...(timeoutMs !== undefined ? { timeoutMs } : {}) };
+  const transport = transportFlags(v, io.cwd);
+  const overrides = { ...(transport ? { transport } : {}), ...(v.name !== undefined ? { name: String(v.name) } : {}), ...(workers !== undefined ? { workers } : {}), ...(timeoutMs !== undefined ? { timeoutMs } : {}) };
   const environment = (): Record<string, string> => {
     const env: Record<string, string> = {};
     for (const [k, val] of Object.entries(io.env)) if (val !== undefined) env[k] = val;
