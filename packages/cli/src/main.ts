@@ -3,6 +3,7 @@ import { REDLINE_VERSION } from '@redline/load';
 import { cacheCommand } from './commands/cache.js';
 import { capacityCommand } from './commands/capacity.js';
 import { compareCommand } from './commands/compare.js';
+import { overloadCommand } from './commands/overload.js';
 import { demoCommand } from './commands/demo.js';
 import { reportCommand } from './commands/report.js';
 import { runCommand } from './commands/run.js';
@@ -19,6 +20,7 @@ Commands:
   compare     compare runs with confidence intervals; --fail-on for CI gates
   capacity    find the maximum sustainable rate under an SLO; fit the Universal Scalability Law
   cache       simulate cache policies on a key trace
+  overload    step load past the redline and back: goodput, latency, metastable failure
 
 Run "redline <command> --help" for a command's options. Docs: docs/cli.md`;
 
@@ -29,6 +31,7 @@ const COMMANDS: Record<string, (io: CliIo, args: string[]) => Promise<number>> =
   compare: compareCommand,
   capacity: capacityCommand,
   cache: cacheCommand,
+  overload: overloadCommand,
 };
 
 /**
