@@ -12,3 +12,5 @@ export * from './search-output.js';
 export * from './load-step-runner.js';
 export * from './overload.js';
 export * from './overload-chart.js';
+export * from './tune.js';
+export * from './tune-chart.js';
