@@ -184,8 +184,8 @@ function better(a: TuneMeasurement | undefined, b: TuneMeasurement | undefined):
 
 /**
  * Finds the stage's best batch size × concurrency under the SLO. `search` measures a fraction of
- * the grid, coarse to fine: batch sizes ×4 at concurrency 1 until records/s stops growing by 5 % or
- * the SLO breaks, the ×2 neighbours of the best, then concurrency ×2 at that batch size the same
+ * the grid, coarse to fine: batch sizes ×4 at concurrency 1 until the SLO breaks or two steps in a
+ * row bring less than 5 % more records/s, the ×2 neighbours of the best, then concurrency ×2 at that batch size the same
  * way, then the two trades (half the batch at twice the concurrency, and the reverse). `grid`
  * measures everything. The best is the highest records/s that met the SLO.
  */
@@ -235,12 +235,16 @@ async function search(measure: Measure, nb: number, nc: number, seen: Map<string
     return [0, 0];
   };
   const grows = (prev: TuneMeasurement, next: TuneMeasurement): boolean => next.ok && next.recordsPerSec > prev.recordsPerSec * 1.05;
-  // 1. Batch sizes ×4 at concurrency 1.
+  // 1. Batch sizes ×4 at concurrency 1, on while the SLO holds; measurements are noisy, so only two
+  //    steps in a row without 5 % more records/s end the ramp.
   let best = (await measure(0, 0))!;
-  for (let bi = 2; bi < nb + 1; bi += 2) {
+  let flat = 0;
+  for (let bi = 2; ; bi += 2) {
     const m = await measure(Math.min(bi, nb - 1), 0);
-    if (!m || !grows(best, m)) break;
-    best = m;
+    if (!m || !m.ok) break;
+    if (grows(best, m)) flat = 0;
+    else if (++flat >= 2) break;
+    best = better(best, m)!;
     if (bi >= nb - 1) break;
   }
   // 2. The ×2 neighbours of the best batch size.
