@@ -30,6 +30,8 @@ export interface SessionOptions {
   controls?: (c: { stop(): void; abort(): void }) => void;
   /** Environment to extend for the scenario (REDLINE_TARGET_URL etc. are set here). */
   env: Record<string, string | undefined>;
+  /** The command line to record in `config.commandLine` (already redacted). */
+  commandLine?: string[];
 }
 
 /** What a session produced. */
@@ -130,6 +132,7 @@ export async function runSession(o: SessionOptions): Promise<SessionOutcome> {
     }
     await stopProfiles();
 
+    if (o.commandLine !== undefined) result.config.commandLine = o.commandLine;
     const runDir = await writeRunDir(result, o.outDir, o.cwd);
     if (probed) {
       const samplesRaw = probed.samples();
