@@ -78,6 +78,14 @@ export async function runSessionInTerminal(
       env: io.env,
       commandLine: redactCommandLine(io.argv),
       ...(live ? { onSecond: live.onSecond } : {}),
+      ...(options.onResult
+        ? {
+            onResult: (result, runDir) => {
+              live?.clear();
+              options.onResult?.(result, runDir);
+            },
+          }
+        : {}),
       onEvent: (m) => {
         live?.clear();
         io.stderr.write(`${m}\n`);

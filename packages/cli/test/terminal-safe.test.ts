@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { printOutcome } from '../src/commands/run.js';
+import { printSummary } from '../src/commands/run.js';
 import { main } from '../src/main.js';
 import { stripControl } from '../src/output/terminal-safe.js';
 import { fakeIo } from './helpers/fake-io.js';
@@ -28,7 +28,7 @@ test('the end-of-run summary prints no control character from a run\'s names, fi
   run.summary.errorsByKind = { [EVIL]: 1 };
   for (const f of run.findings) f.title = EVIL;
   const io = fakeIo([], '/tmp');
-  printOutcome(io, run, '/tmp/run', null, false);
+  printSummary(io, run, '/tmp/run');
   const text = io.stdoutText();
   assert.ok(text.includes('evil'), text);
   assert.doesNotMatch(text, CONTROLS);
