@@ -8,6 +8,7 @@ import { tuneCommand } from './commands/tune.js';
 import { demoCommand } from './commands/demo.js';
 import { reportCommand } from './commands/report.js';
 import { runCommand } from './commands/run.js';
+import { docsPath } from './docs-path.js';
 import { err, out, type CliIo } from './io.js';
 
 export const MAIN_HELP = `redline ${REDLINE_VERSION} — how much load can this take, why does it stop there, and did we make it worse?
@@ -24,7 +25,8 @@ Commands:
   overload    step load past the redline and back: goodput, latency, metastable failure
   tune        find the batch size × concurrency of a pipeline stage under an SLO
 
-Run "redline <command> --help" for a command's options. Docs: docs/cli.md`;
+Run "redline <command> --help" for a command's options.
+Docs: ${docsPath('cli.md')}`;
 
 const COMMANDS: Record<string, (io: CliIo, args: string[]) => Promise<number>> = {
   run: runCommand,
