@@ -103,6 +103,7 @@ export class Batcher<T, R = unknown> {
   readonly #guard: number;
   /** Best items-per-ms rate of a full batch, slowly forgotten (for the throughput guard). */
   #bestRate = 0;
+  #bestRateSize = 0;
   /** Earliest deadline among the pending items (Infinity when none has one). */
   #minDeadline = Infinity;
   #latencyEma = 0;
@@ -290,8 +291,13 @@ export class Batcher<T, R = unknown> {
     }
     if (length < size) return;
     const rate = length / Math.max(latency, 1e-3);
-    this.#bestRate = Math.max(this.#bestRate * 0.99, rate);
-    if (this.#guard > 0 && rate < this.#guard * this.#bestRate) {
+    this.#bestRate *= 0.99;
+    if (rate >= this.#bestRate) {
+      this.#bestRate = rate;
+      this.#bestRateSize = length;
+    }
+    // Only past the size of the best rate: below it, smaller batches are slower per item, so grow.
+    if (this.#guard > 0 && length > this.#bestRateSize && rate < this.#guard * this.#bestRate) {
       this.#size = Math.max(this.#minBatch, Math.round(this.#size - this.#increase));
       return;
     }
