@@ -79,6 +79,12 @@ export interface RunSummary extends TrafficSummary {
   byStatusClass: Record<string, TrafficSummary>;
   byScenario: Record<string, TrafficSummary & { iterations: number; iterationsDropped: number }>;
   checks: { passes: number; fails: number; byName: Record<string, { passes: number; fails: number }> };
+  /**
+   * Request phases as k6 names them, over requests that got a response: `dns`, `connect` (TCP),
+   * `tls` (handshake) — 0 for requests on a reused connection — `waiting` (first byte after
+   * sending) and `receiving` (first to last byte). Absent in runs that predate it.
+   */
+  timings?: Record<string, LatencySummary>;
 }
 
 /** One second of the run's time series. */

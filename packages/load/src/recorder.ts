@@ -110,6 +110,8 @@ export interface IntervalSnapshot {
   inFlight: number;
   /** First iteration-error message seen in the interval, for the user. */
   firstIterationError: string | null;
+  /** Encoded histograms of the request phases (`dns`, `connect`, `tls`, `waiting`, `receiving`), when any request got a response. */
+  timings?: Record<string, string>;
 }
 
 const STATUS_KEYS = ['status:error', 'status:1xx', 'status:2xx', 'status:3xx', 'status:4xx', 'status:5xx'] as const;

@@ -377,6 +377,7 @@ function buildResult(
     byScenario,
     checks: { passes: checks.passes, fails: checks.fails, byName: Object.fromEntries(Object.entries(agg.checks).map(([n, [p, f]]) => [n, { passes: p, fails: f }])) },
   };
+  if (agg.timings.size) summary.timings = Object.fromEntries([...agg.timings].map(([phase, h]) => [phase, h.summary()]));
   const generator = generatorVerdict(agg);
   const dirName = defaultRunDir(plan.config.name, r.startedAt, '/').split('/').pop()!;
   const cpuList = cpus();

@@ -17,8 +17,12 @@ export interface HttpRequestOptions {
 
 /** Timings of a scripted request in milliseconds. */
 export interface ResponseTimings {
-  /** Connection setup (0 when the connection was reused). */
+  /** Connection setup, DNS and TLS included (0 when the connection was reused). */
   connectingMs: number;
+  /** Name resolution of a new connection (0 when reused or for IP literals). */
+  dnsMs: number;
+  /** TLS handshake of a new connection (0 when reused or without TLS). */
+  tlsHandshakingMs: number;
   /** From sending the request to the first response byte. */
   waitingMs: number;
   /** From the first to the last response byte. */
@@ -157,6 +161,8 @@ class ScriptResponse implements HttpResponse {
     this.url = url;
     this.timings = {
       connectingMs: ex.connectMs,
+      dnsMs: ex.phases?.dnsMs ?? 0,
+      tlsHandshakingMs: ex.phases?.tlsMs ?? 0,
       waitingMs: ex.firstByteAt ? ex.firstByteAt - ex.sentAt : 0,
       receivingMs: ex.firstByteAt ? ex.endedAt - ex.firstByteAt : 0,
       durationMs: ex.endedAt - startedAt,

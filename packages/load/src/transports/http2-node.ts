@@ -4,6 +4,7 @@ import { engineNow } from '../engine-clock.js';
 import { h2RequestFromHttp1 } from './h2-request.js';
 import { classifySocketError } from './http1.js';
 import type { Http2Counters, Http2Options } from './http2.js';
+import { watchConnectPhases, type ConnectPhases } from './phases.js';
 import { connectTls } from './tls.js';
 import type { Connection, Exchange, NetworkErrorKind, Origin } from './transport.js';
 
@@ -13,6 +14,7 @@ interface SessionEntry {
   active: number;
   connectMs: number;
   connecting: boolean;
+  phases: ConnectPhases;
 }
 
 /**
@@ -54,19 +56,23 @@ export class NodeHttp2Pool {
   #open(): SessionEntry {
     const o = this.#origin;
     const startedAt = engineNow();
+    const phases: ConnectPhases = { dnsMs: 0, tcpMs: 0, tlsMs: 0 };
     const session = http2.connect(this.#authorityUrl, {
       // Our own sockets: TLS material and session resumption, and no Nagle delay (without
       // noDelay, small frames wait for delayed ACKs: tens of ms per round trip).
       createConnection: () => {
         const socket = o.protocol === 'https:' ? connectTls(o, ['h2']) : net.connect({ host: o.host, port: o.port });
         socket.setNoDelay(true);
+        const watched = watchConnectPhases(socket, startedAt, engineNow, o.protocol === 'https:');
+        // Copied on connect: the session entry keeps one object.
+        socket.once(o.protocol === 'https:' ? 'secureConnect' : 'connect', () => Object.assign(phases, watched));
         return socket;
       },
       settings: { enablePush: false },
       peerMaxConcurrentStreams: this.#options.maxStreams,
     });
     this.#counters.sessions++;
-    const entry = { session, active: 0, connectMs: 0, connecting: true };
+    const entry: SessionEntry = { session, active: 0, connectMs: 0, connecting: true, phases };
     session.once('connect', () => {
       entry.connecting = false;
       entry.connectMs = engineNow() - startedAt;
@@ -150,6 +156,7 @@ class NodeH2Handle implements Connection {
       return true;
     };
     const connectMs = (): number => (wasConnecting ? entry.connectMs : 0);
+    const phases = (): ConnectPhases | null => (wasConnecting ? entry.phases : null);
     stream.on('response', (h) => {
       firstByteAt = engineNow();
       status = Number(h[':status']) || 0;
@@ -178,6 +185,7 @@ class NodeH2Handle implements Connection {
         firstByteAt,
         endedAt: engineNow(),
         connectMs: connectMs(),
+        phases: phases(),
         // Frame-level byte counts are not exposed by node:http2: headers and bodies as sent and received.
         bytesSent: payload.length,
         bytesReceived: rawHeaders.length + bodyBytes,
