@@ -6,7 +6,7 @@ import { intFlag, parseCommandArgs, parseHeaders } from '../args.js';
 import { colours, out, type CliIo } from '../io.js';
 import { runSessionInTerminal } from '../live.js';
 import { renderSummary } from '../output/summary.js';
-import { targetSpecFrom, type TargetSpec } from '../session.js';
+import { targetSpecFrom, type SessionOutcome, type TargetSpec } from '../session.js';
 
 export const RUN_HELP = `Usage:
   redline run --url URL (--rate R | --vus N) [--duration 30s] [options]   quick mode
@@ -120,12 +120,8 @@ export function runExitCode(r: RunResult, strict: boolean): number {
   return ExitCodes.OK;
 }
 
-/** Prints the end-of-run output: summary, findings, where the files are. */
-export function printOutcome(io: CliIo, r: RunResult, runDir: string, reportPath: string | null, json: boolean): void {
-  if (json) {
-    out(io, JSON.stringify({ runDir, report: reportPath, status: r.status, summary: r.summary, thresholds: r.thresholds, generator: { limited: r.generator.limited, reasons: r.generator.reasons }, findings: r.findings }, null, 2));
-    return;
-  }
+/** Prints the end-of-run summary: the numbers, the findings, and where result.json is. */
+export function printSummary(io: CliIo, r: RunResult, runDir: string): void {
   const paint = colours(io);
   out(io);
   out(io, renderSummary(r, paint));
@@ -136,7 +132,27 @@ export function printOutcome(io: CliIo, r: RunResult, runDir: string, reportPath
   }
   out(io);
   out(io, `  result: ${relative(io.cwd, runDir) || '.'}/result.json`);
-  if (reportPath) out(io, `  report: ${relative(io.cwd, reportPath)}`);
+}
+
+/**
+ * Session hook that prints the summary as soon as result.json is written, before the report (see
+ * {@link finishOutcome}); `--json` prints everything at the end instead.
+ */
+export function summaryFirst(io: CliIo, json: boolean): { onResult?: (r: RunResult, runDir: string) => void } {
+  return json ? {} : { onResult: (r, runDir) => printSummary(io, r, runDir) };
+}
+
+/**
+ * Ends the output of a session whose summary {@link summaryFirst} printed: the report's path, or for
+ * `--json` the whole outcome. A report that could not be written is thrown (exit 1, the file named)
+ * after the summary is out: the result is never lost, and the run does not pass as a success.
+ */
+export function finishOutcome(io: CliIo, outcome: SessionOutcome, json: boolean): void {
+  const { result: r, runDir, reportPath } = outcome;
+  if (json) {
+    out(io, JSON.stringify({ runDir, report: reportPath, status: r.status, summary: r.summary, thresholds: r.thresholds, generator: { limited: r.generator.limited, reasons: r.generator.reasons }, findings: r.findings }, null, 2));
+  } else if (reportPath) out(io, `  report: ${relative(io.cwd, reportPath)}`);
+  if (outcome.reportError) throw outcome.reportError;
 }
 
 /** `redline run`. */
@@ -165,6 +181,7 @@ export async function runCommand(io: CliIo, args: string[]): Promise<number> {
   if (file && thresholds) throw new RedlineError(ErrorCodes.USAGE, 'redline run: put thresholds in the scenario file when running one');
 
   const outcome = await runSessionInTerminal(io, Boolean(v.json), {
+    ...summaryFirst(io, Boolean(v.json)),
     ...(target ? { target } : {}),
     ...(workers !== undefined ? { workers } : {}),
     ...(v.out !== undefined ? { outDir: String(v.out) } : {}),
@@ -193,6 +210,6 @@ export async function runCommand(io: CliIo, args: string[]): Promise<number> {
       );
     },
   });
-  printOutcome(io, outcome.result, outcome.runDir, outcome.reportPath, Boolean(v.json));
+  finishOutcome(io, outcome, Boolean(v.json));
   return runExitCode(outcome.result, Boolean(v.strict));
 }

@@ -1,4 +1,4 @@
-import * as http2 from 'node:http2';
+import type * as Http2 from 'node:http2';
 import * as net from 'node:net';
 import { engineNow } from '../engine-clock.js';
 import { h2RequestFromHttp1 } from './h2-request.js';
@@ -8,9 +8,18 @@ import { watchConnectPhases, type ConnectPhases } from './phases.js';
 import { connectTls } from './tls.js';
 import type { Connection, Exchange, NetworkErrorKind, Origin } from './transport.js';
 
+/**
+ * `node:http2`, loaded on first use: every worker thread imports this module, and most runs never
+ * speak HTTP/2 from a script.
+ */
+let http2Module: typeof Http2 | null = null;
+function http2(): typeof Http2 {
+  return (http2Module ??= process.getBuiltinModule('node:http2'));
+}
+
 /** One shared session and how many streams it carries now. */
 interface SessionEntry {
-  session: http2.ClientHttp2Session;
+  session: Http2.ClientHttp2Session;
   active: number;
   connectMs: number;
   connecting: boolean;
@@ -57,7 +66,7 @@ export class NodeHttp2Pool {
     const o = this.#origin;
     const startedAt = engineNow();
     const phases: ConnectPhases = { dnsMs: 0, tcpMs: 0, tlsMs: 0 };
-    const session = http2.connect(this.#authorityUrl, {
+    const session = http2().connect(this.#authorityUrl, {
       // Our own sockets: TLS material and session resumption, and no Nagle delay (without
       // noDelay, small frames wait for delayed ACKs: tens of ms per round trip).
       createConnection: () => {
@@ -102,7 +111,7 @@ class NodeH2Handle implements Connection {
   readonly #pool: NodeHttp2Pool;
   readonly #origin: Origin;
   #callback: ((result: Exchange) => void) | null = null;
-  #stream: http2.ClientHttp2Stream | null = null;
+  #stream: Http2.ClientHttp2Stream | null = null;
   startedAt = 0;
 
   constructor(pool: NodeHttp2Pool, origin: Origin) {
@@ -122,7 +131,7 @@ class NodeH2Handle implements Connection {
     const entry = this.#pool.session();
     entry.active++;
     const wasConnecting = entry.connecting;
-    const headers: http2.OutgoingHttpHeaders = {
+    const headers: Http2.OutgoingHttpHeaders = {
       ':method': req.method,
       ':path': req.path,
       ':authority': req.authority,
@@ -132,7 +141,7 @@ class NodeH2Handle implements Connection {
       const prev = headers[name];
       headers[name] = prev === undefined ? value : `${String(prev)}, ${value}`;
     }
-    let stream: http2.ClientHttp2Stream;
+    let stream: Http2.ClientHttp2Stream;
     try {
       stream = entry.session.request(headers, { endStream: req.body === null });
     } catch (err) {
@@ -218,7 +227,7 @@ class NodeH2Handle implements Connection {
     const cb = this.#callback;
     this.#callback = null;
     this.#stream = null;
-    if (s && !s.destroyed) s.close(http2.constants.NGHTTP2_CANCEL);
+    if (s && !s.destroyed) s.close(http2().constants.NGHTTP2_CANCEL);
     if (cb) {
       this.#callback = cb;
       this.#fail(this.startedAt, 0, 0, kind, detail, 0, 0);
@@ -229,6 +238,6 @@ class NodeH2Handle implements Connection {
     const s = this.#stream;
     this.#callback = null;
     this.#stream = null;
-    if (s && !s.destroyed) s.close(http2.constants.NGHTTP2_CANCEL);
+    if (s && !s.destroyed) s.close(http2().constants.NGHTTP2_CANCEL);
   }
 }
