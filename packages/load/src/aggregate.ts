@@ -69,6 +69,8 @@ export class RunAggregate implements MetricSource {
   firstIterationError: string | null = null;
   /** Run-total histograms of the request phases (`dns`, `connect`, `tls`, `waiting`, `receiving`). */
   readonly timings = new Map<string, LatencyHistogram>();
+  /** Latest cumulative HTTP/2 counters by worker. */
+  readonly http2ByWorker = new Map<number, NonNullable<IntervalSnapshot['http2']>>();
   readonly #vusMaxByWorker = new Map<number, number>();
   #elapsedMs = 0;
 
@@ -125,6 +127,7 @@ export class RunAggregate implements MetricSource {
       if (snap.lag) secLag.merge(LatencyHistogram.decode(snap.lag));
       this.#vusMaxByWorker.set(snap.worker, Math.max(this.#vusMaxByWorker.get(snap.worker) ?? 0, snap.vusMax));
       this.firstIterationError ??= snap.firstIterationError;
+      if (snap.http2) this.http2ByWorker.set(snap.worker, snap.http2);
       if (snap.timings) {
         for (const [phase, encoded] of Object.entries(snap.timings)) {
           let h = this.timings.get(phase);

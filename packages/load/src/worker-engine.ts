@@ -376,6 +376,8 @@ export class WorkerEngine {
     });
     const timings = this.#timings.snapshot();
     if (timings) snapshot.timings = timings;
+    const h2 = this.#transports.http2Counters();
+    if (h2.sessions > 0) snapshot.http2 = h2;
     this.#inFlightSum = 0;
     this.#inFlightSamples = 0;
     this.#post({ type, snapshot });
@@ -389,8 +391,9 @@ export class WorkerEngine {
     if (this.#inFlightTimer) clearInterval(this.#inFlightTimer);
     for (const vu of this.#vus) vu.close();
     for (const c of this.#connections) c.close();
-    this.#transports.close();
     this.#flush('done');
+    // After the last snapshot, which carries the transports' counters.
+    this.#transports.close();
   }
 }
 

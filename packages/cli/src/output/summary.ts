@@ -53,6 +53,10 @@ export function renderSummary(r: RunResult, paint: Paint = plain): string {
   if (checkTotal) lines.push(`  ${dotted('checks')} ${(s.checks.fails ? paint.red : paint.green)(pct(s.checks.passes / checkTotal))}  ✓ ${s.checks.passes} ✗ ${s.checks.fails}`);
   lines.push(`  ${dotted('vus')} max ${s.vusMax}`);
   lines.push(`  ${dotted('data')} ${bytes(s.dataSentBytes)} sent, ${bytes(s.dataReceivedBytes)} received`);
+  if (s.http2) {
+    const h = s.http2;
+    lines.push(`  ${dotted('http2')} ${h.connections} connection${h.connections === 1 ? '' : 's'}, GOAWAY ${h.goaways}, stream-limit waits ${h.streamLimitWaits}, refused streams ${h.refusedStreams}`);
+  }
   const g = r.generator;
   lines.push(`  ${dotted('generator')} event loop ${pct(g.eluMean)} busy (max ${pct(g.eluMax)}), CPU ${g.cpuCoresMean.toFixed(2)} cores${open ? `, schedule lag p99 ${ms(g.scheduleLagMs.p99)}` : ''}`);
 

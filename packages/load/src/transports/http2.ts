@@ -261,7 +261,8 @@ class FramedPool {
   }
 
   acquire(h: H2Handle): void {
-    const s = this.#pick();
+    // First come, first served: while others wait, a new exchange queues behind them.
+    const s = this.#waitHead === this.waiting.length ? this.#pick() : null;
     if (s) {
       s.start(h, h.startedAt);
       return;
