@@ -13,6 +13,11 @@ export interface HttpRequestOptions {
   body?: string | Buffer | Uint8Array | object | null;
   /** HTTP version for this request (`h1` or `h2`); defaults to the scenario's `protocol`. */
   protocol?: HttpVersion;
+  /**
+   * Redirects to follow (default 10, as k6). 0 returns the 3xx response itself. A response that is
+   * still a redirect after that many hops counts as a `redirect_loop` error.
+   */
+  redirects?: number;
 }
 
 /** Timings of a scripted request in milliseconds. */
@@ -103,6 +108,10 @@ export interface ScriptHost {
 const EMPTY_BODY = Buffer.alloc(0);
 const SET_COOKIE = /\r\nset-cookie:/i;
 const MAX_IDLE_PER_ORIGIN = 8;
+const LOCATION = /\r\nlocation:/i;
+const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
+/** Redirects followed by default, as in k6. */
+const DEFAULT_REDIRECTS = 10;
 
 function parseHeaders(raw: string | null): { headers: Record<string, string>; setCookie: string[] } {
   const headers: Record<string, string> = {};
@@ -216,8 +225,14 @@ export class VuHttpClient implements HttpClient {
   }
 
   request(method: string, rawUrl: string, options: HttpRequestOptions = {}): Promise<HttpResponse> {
+    const redirects = options.redirects ?? DEFAULT_REDIRECTS;
+    if (!(Number.isInteger(redirects) && redirects >= 0)) return Promise.reject(new RangeError(`redirects must be a non-negative integer, got ${String(options.redirects)}`));
+    return this.#send(method.toUpperCase(), rawUrl, options, redirects, redirects > 0);
+  }
+
+  /** One hop: sends, records, and follows a redirect while `redirectsLeft` allows. */
+  #send(m: string, rawUrl: string, options: HttpRequestOptions, redirectsLeft: number, follow: boolean): Promise<HttpResponse> {
     const host = this.#host;
-    const m = method.toUpperCase();
     // Requests without per-call headers or body are parsed and serialised once per thread.
     let entry = options.headers === undefined && (options.body === undefined || options.body === null) ? preparedRequests.get(rawUrl) : undefined;
     const version = options.protocol ?? host.originOptions?.version ?? 'h1';
@@ -258,15 +273,34 @@ export class VuHttpClient implements HttpClient {
       conn.exchange(payload, m, (ex) => {
         const startedAt = conn.startedAt;
         this.#release(key, conn, ex);
-        host.onExchange(name, ex, startedAt);
-        // Set-Cookie is rare: test for it before parsing every header.
+        // Set-Cookie and Location are rare: test for them before parsing every header.
         const rawHeaders = ex.rawHeaders;
         let parsed: ReturnType<typeof parseHeaders> | null = null;
         if (rawHeaders !== null && SET_COOKIE.test(rawHeaders)) {
           parsed = parseHeaders(rawHeaders);
           if (parsed.setCookie.length) this.cookies.store(url, parsed.setCookie);
         }
-        resolve(new ScriptResponse(ex, url.href, startedAt, parsed));
+        let next: string | null = null;
+        if (follow && REDIRECT_STATUSES.has(ex.status) && rawHeaders !== null && LOCATION.test(rawHeaders)) {
+          parsed ??= parseHeaders(rawHeaders);
+          const location = parsed.headers.location;
+          if (location) {
+            if (redirectsLeft > 0) next = new URL(location, url).href;
+            else {
+              ex.error = 'redirect_loop';
+              ex.errorDetail = `still redirected after ${options.redirects ?? DEFAULT_REDIRECTS} redirects (to ${location})`;
+            }
+          }
+        }
+        host.onExchange(name, ex, startedAt);
+        if (next === null) {
+          resolve(new ScriptResponse(ex, url.href, startedAt, parsed));
+          return;
+        }
+        // 303, and 301/302 after a POST, turn into a GET without a body (what browsers and k6 do).
+        const toGet = ex.status === 303 || ((ex.status === 301 || ex.status === 302) && m === 'POST');
+        const { name: _name, body: _body, ...rest } = options;
+        resolve(this.#send(toGet ? 'GET' : m, next, toGet ? rest : { ...rest, body: options.body ?? null }, redirectsLeft - 1, true));
       });
     });
   }

@@ -7,7 +7,7 @@ import type { ConnectPhases } from './phases.js';
 import type { TlsMaterial } from './tls.js';
 
 /** Why an exchange failed, as counted in `errorsByKind`. */
-export type NetworkErrorKind = 'connect_refused' | 'dns' | 'timeout' | 'reset' | 'tls' | 'network' | 'protocol';
+export type NetworkErrorKind = 'connect_refused' | 'dns' | 'timeout' | 'reset' | 'tls' | 'network' | 'protocol' | 'redirect_loop';
 
 /** The outcome of one request/response exchange, with timings in milliseconds on the engine clock. */
 export interface Exchange {
