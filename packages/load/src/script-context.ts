@@ -1,3 +1,4 @@
+import { brotliDecompressSync, gunzipSync, inflateSync } from 'node:zlib';
 import { parseDuration } from '@redline/core';
 import { CookieJar } from './cookie-jar.js';
 import type { DataFeed } from './data-feed.js';
@@ -46,7 +47,13 @@ export interface HttpResponse {
   headers: Record<string, string>;
   url: string;
   timings: ResponseTimings;
-  /** Body as UTF-8 text. */
+  /** Body bytes as received on the wire (encoded, when the server used a Content-Encoding). */
+  readonly bodyBytes: number;
+  /** Body bytes after decoding gzip, br or deflate (equal to `bodyBytes` without a Content-Encoding). */
+  readonly decodedBytes: number;
+  /** Why decoding the Content-Encoding failed (the body is then left as received), or null. */
+  readonly decodeError: string | null;
+  /** Body as UTF-8 text (decoded). */
   text(): string;
   /** Body parsed as JSON (throws on malformed JSON). */
   json<T = unknown>(): T;
@@ -112,6 +119,24 @@ const LOCATION = /\r\nlocation:/i;
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
 /** Redirects followed by default, as in k6. */
 const DEFAULT_REDIRECTS = 10;
+const CONTENT_ENCODING = /\r\ncontent-encoding:/i;
+
+/**
+ * Decodes a body by its Content-Encoding list (applied in order, so decoded last-first); null
+ * for identity or an unknown coding. Throws zlib's error for a corrupt body.
+ */
+function decodeBody(body: Buffer, encoding: string): Buffer | null {
+  const codings = encoding.toLowerCase().split(',').map((c) => c.trim()).filter((c) => c && c !== 'identity');
+  if (codings.length === 0) return null;
+  let out = body;
+  for (const coding of codings.reverse()) {
+    if (coding === 'gzip' || coding === 'x-gzip') out = gunzipSync(out);
+    else if (coding === 'br') out = brotliDecompressSync(out);
+    else if (coding === 'deflate') out = inflateSync(out);
+    else return null;
+  }
+  return out;
+}
 
 function parseHeaders(raw: string | null): { headers: Record<string, string>; setCookie: string[] } {
   const headers: Record<string, string> = {};
@@ -161,7 +186,11 @@ class ScriptResponse implements HttpResponse {
   readonly timings: ResponseTimings;
   readonly #rawHeaders: string | null;
   #parsed: ReturnType<typeof parseHeaders> | null;
-  readonly #body: Buffer;
+  #body: Buffer;
+  /** Body bytes as received (before any Content-Encoding was decoded). */
+  readonly bodyBytes: number;
+  /** Why decoding the Content-Encoding failed (the body is then left as received), or null. */
+  decodeError: string | null = null;
 
   constructor(ex: Exchange, url: string, startedAt: number, parsed: ReturnType<typeof parseHeaders> | null) {
     this.status = ex.status;
@@ -179,10 +208,28 @@ class ScriptResponse implements HttpResponse {
     this.#rawHeaders = ex.rawHeaders;
     this.#parsed = parsed;
     this.#body = ex.body ?? EMPTY_BODY;
+    this.bodyBytes = this.#body.length;
+    // Content-Encoding is decoded at once (as k6 does), so the decoded size is counted.
+    const raw = ex.rawHeaders;
+    if (raw !== null && this.#body.length > 0 && CONTENT_ENCODING.test(raw)) {
+      this.#parsed ??= parseHeaders(raw);
+      try {
+        const decoded = decodeBody(this.#body, this.#parsed.headers['content-encoding'] ?? '');
+        if (decoded) this.#body = decoded;
+      } catch (err) {
+        // A corrupt encoded body stays as received; the script sees it (and decodedBytes === bodyBytes).
+        this.decodeError = (err as Error).message;
+      }
+    }
   }
 
   get headers(): Record<string, string> {
     return (this.#parsed ??= parseHeaders(this.#rawHeaders)).headers;
+  }
+
+  /** Body bytes after Content-Encoding (gzip, br, deflate) was decoded. */
+  get decodedBytes(): number {
+    return this.#body.length;
   }
 
   text(): string {

@@ -33,7 +33,7 @@ after(() => server.close());
 
 async function script(fn: (ctx: IterationContext, got: Record<string, HttpResponse>) => Promise<void>): Promise<{ got: Record<string, HttpResponse>; r: Awaited<ReturnType<typeof runLoad>> }> {
   const got: Record<string, HttpResponse> = {};
-  const r = await runLoad(resolvePlan({ baseUrl: base, executor: 'per-vu-iterations', vus: 1, iterations: 1, exec: (ctx: IterationContext) => fn(ctx, got) }, 'redirects.test.ts'), { workers: 0 });
+  const r = await runLoad(resolvePlan({ baseUrl: base, executor: 'per-vu-iterations', vus: 1, iterations: 1, exec: (ctx: IterationContext) => fn(ctx, got) }, 'client-features.test.ts'), { workers: 0 });
   return { got, r };
 }
 
@@ -81,5 +81,46 @@ describe('redirects in scripts', () => {
     });
     assert.equal(r.summary.iterationErrors, 1);
     assert.match(r.warnings?.join('\n') ?? '', /redirects must be a non-negative integer, got -1/);
+  });
+});
+
+describe('Content-Encoding in scripts', () => {
+  it('decodes gzip, br and deflate bodies and reports wire and decoded sizes', async () => {
+    const { gzipSync, brotliCompressSync, deflateSync } = await import('node:zlib');
+    const text = 'compressible '.repeat(500);
+    const enc = createServer((req, res) => {
+      const coding = req.url!.slice(1);
+      const body = coding === 'gzip' ? gzipSync(text) : coding === 'br' ? brotliCompressSync(text) : coding === 'deflate' ? deflateSync(text) : Buffer.from('not gzip at all');
+      res.writeHead(200, { 'content-encoding': coding === 'corrupt' ? 'gzip' : coding }).end(body);
+    });
+    await new Promise<void>((resolve) => enc.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(enc.address() as AddressInfo).port}`;
+    try {
+      const got: Record<string, HttpResponse> = {};
+      await runLoad(
+        resolvePlan(
+          {
+            executor: 'per-vu-iterations',
+            vus: 1,
+            iterations: 1,
+            exec: async (ctx: IterationContext) => {
+              for (const c of ['gzip', 'br', 'deflate', 'corrupt']) got[c] = await ctx.http.get(`${url}/${c}`, { headers: { 'accept-encoding': 'gzip, br, deflate' } });
+            },
+          },
+          'client-features.test.ts',
+        ),
+        { workers: 0 },
+      );
+      for (const c of ['gzip', 'br', 'deflate']) {
+        assert.equal(got[c]!.text(), text, c);
+        assert.equal(got[c]!.decodedBytes, text.length, c);
+        assert.ok(got[c]!.bodyBytes < text.length / 10, `${c}: ${got[c]!.bodyBytes} bytes on the wire`);
+        assert.equal(got[c]!.decodeError, null);
+      }
+      assert.equal(got.corrupt!.text(), 'not gzip at all');
+      assert.match(got.corrupt!.decodeError ?? '', /header/);
+    } finally {
+      enc.close();
+    }
   });
 });
