@@ -228,3 +228,15 @@ describe('HTTP/2 in scripts', () => {
     assert.equal(h2c.sessions - before, 1);
   });
 });
+
+describe('HTTP/2 connection failures', () => {
+  it('counts refused connections as connect_refused without reconnecting in a loop', async () => {
+    const dead = http2.createServer();
+    await new Promise<void>((resolve) => dead.listen(0, '127.0.0.1', resolve));
+    const port = (dead.address() as AddressInfo).port;
+    await new Promise<void>((resolve) => dead.close(() => resolve()));
+    const r = await run({ baseUrl: `http://127.0.0.1:${port}`, connections: 3, vus: 6, iterations: 3, requests: [{ url: '/' }] });
+    assert.equal(r.summary.requests, 18);
+    assert.equal(r.summary.errorsByKind.connect_refused, 18, JSON.stringify(r.summary.errorsByKind));
+  });
+});

@@ -787,8 +787,9 @@ class FramedSession {
     for (const h of streams) h.fail(kind, detail);
     const i = this.#pool.sessions.indexOf(this);
     if (i >= 0) this.#pool.sessions.splice(i, 1);
-    // A connection that never became usable fails what waits for it instead of retrying forever.
-    if (!wasReady && !this.draining && this.#pool.sessions.length === 0) this.#pool.failWaiting(kind, detail, this.#connected ? this.#connectMs : engineNow() - this.#connectStartedAt);
+    // A connection that never became usable fails what waits (as a connect error) instead of
+    // reconnecting in a loop; the VUs' next iterations try again.
+    if (!wasReady && !this.draining) this.#pool.failWaiting(kind, detail, this.#connected ? this.#connectMs : engineNow() - this.#connectStartedAt);
     else this.#pool.dispatch();
   }
 
