@@ -3,6 +3,8 @@ import { REDLINE_VERSION } from '@redline/load';
 import { cacheCommand } from './commands/cache.js';
 import { capacityCommand } from './commands/capacity.js';
 import { compareCommand } from './commands/compare.js';
+import { overloadCommand } from './commands/overload.js';
+import { tuneCommand } from './commands/tune.js';
 import { demoCommand } from './commands/demo.js';
 import { reportCommand } from './commands/report.js';
 import { runCommand } from './commands/run.js';
@@ -20,6 +22,8 @@ Commands:
   compare     compare runs with confidence intervals; --fail-on for CI gates
   capacity    find the maximum sustainable rate under an SLO; fit the Universal Scalability Law
   cache       simulate cache policies on a key trace
+  overload    step load past the redline and back: goodput, latency, metastable failure
+  tune        find the batch size × concurrency of a pipeline stage under an SLO
 
 Run "redline <command> --help" for a command's options.
 Docs: ${docsPath('cli.md')}`;
@@ -31,6 +35,8 @@ const COMMANDS: Record<string, (io: CliIo, args: string[]) => Promise<number>> =
   compare: compareCommand,
   capacity: capacityCommand,
   cache: cacheCommand,
+  overload: overloadCommand,
+  tune: tuneCommand,
 };
 
 /**
@@ -48,13 +54,15 @@ export async function main(io: CliIo): Promise<number> {
     out(io, REDLINE_VERSION);
     return 0;
   }
-  const command = COMMANDS[name];
+  // Own properties only: `redline constructor` or `redline toString` is an unknown command, not Object.prototype.
+  const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
   try {
     if (!command) throw new RedlineError(ErrorCodes.USAGE, `unknown command "${name}": expected one of ${Object.keys(COMMANDS).join(', ')} (see redline --help)`);
     return await command(io, rest);
   } catch (e) {
     if (isRedlineError(e)) {
-      err(io, `redline: ${e.message}`);
+      // Command-scoped messages ("redline run: …") already carry the prefix.
+      err(io, e.message.startsWith('redline ') ? e.message : `redline: ${e.message}`);
       if (verbose && e.stack) err(io, e.stack);
       return exitCodeFor(e);
     }

@@ -23,6 +23,7 @@ export const BOTTLENECKS = [
   'slow-downstream',
   'pool-starvation',
   'threadpool',
+  'overload',
 ] as const;
 
 /** One of {@link BOTTLENECKS}. */
