@@ -25,7 +25,7 @@ test('--pool-leak-ms that is not a positive integer exits 2 naming the flag', as
 test('--pool-leak-ms without --target exits 2: only a target the probe starts has its pools watched', async () => {
   const r = await runCli(['run', '--url', 'http://127.0.0.1:1/', '--rate', '10', '--pool-leak-ms', '500']);
   assert.equal(r.code, 2, r.stderr);
-  assert.equal(r.stderr, 'redline: redline run: --pool-leak-ms needs --target (the probe watches the pools of a target it starts)\n');
+  assert.equal(r.stderr, 'redline run: --pool-leak-ms needs --target (the probe watches the pools of a target it starts)\n');
 });
 
 test('launchTarget rejects a poolLeakMs out of range with REDLINE_ERR_INVALID_ARGUMENT', async () => {
