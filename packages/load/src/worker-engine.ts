@@ -29,6 +29,8 @@ export interface EngineInit {
   dataCounters: SharedArrayBuffer[];
   /** One shared counter per scenario (same order as config.scenarios), for shared-iterations. */
   iterationCounters: SharedArrayBuffer[];
+  /** The script environment (`ctx.env`). */
+  env?: Readonly<Record<string, string>>;
 }
 
 /** Messages from the engine to the runner. */
@@ -271,7 +273,7 @@ export class WorkerEngine {
         feeds: this.#feeds,
         sleep: (ms) => this.#sleep(ms),
       };
-      const { ctx, http } = createIterationContext(host, id, scenario);
+      const { ctx, http } = createIterationContext(host, id, scenario, init.env ?? {});
       let sinceYield = 0;
       let closed = false;
       return {
