@@ -1,7 +1,9 @@
-import { cpus, hostname, totalmem, availableParallelism } from 'node:os';
+import { cpus, hostname, totalmem } from 'node:os';
 import { setFlagsFromString } from 'node:v8';
 import { Worker } from 'node:worker_threads';
 import {
+  ErrorCodes,
+  RedlineError,
   RESULT_SCHEMA_VERSION,
   defaultRunDir,
   type GeneratorReport,
@@ -55,9 +57,11 @@ export interface LoadRun {
   readonly result: Promise<RunResult>;
 }
 
-/** The default worker count: one core is left for the runner (and, on small machines, the target). */
-export function defaultWorkerCount(): number {
-  return Math.max(1, availableParallelism() - 1);
+export { defaultWorkerCount } from './worker-count.js';
+
+/** A worker thread's failure as the error users see (not an "unexpected error"). */
+function workerFailed(message: string, cause?: unknown): RedlineError {
+  return new RedlineError(ErrorCodes.WORKER_FAILED, `a load-generator worker failed: ${message}`, cause === undefined ? undefined : { cause });
 }
 
 /** Planned length of the whole run in ms (the latest scenario end). */
@@ -109,7 +113,7 @@ export function startLoad(plan: LoadPlan, options: RunLoadOptions = {}): LoadRun
     const startedAtDate = (options.now ?? (() => new Date()))();
     const data = await loadDataSources(plan.definition.data, plan.config.source);
     const hasScript = plan.config.scenarios.some((s) => s.mode === 'script');
-    let workerCount = options.workers ?? plan.config.workers ?? defaultWorkerCount();
+    let workerCount = options.workers ?? plan.config.workers;
     // Iteration functions cannot cross a thread boundary; without a module file to import in
     // each worker, scripted scenarios run on this thread.
     if (hasScript && !plan.config.source) workerCount = 0;
@@ -125,6 +129,7 @@ export function startLoad(plan: LoadPlan, options: RunLoadOptions = {}): LoadRun
       data,
       dataCounters: data.map(() => new SharedArrayBuffer(4)),
       iterationCounters: plan.config.scenarios.map(() => new SharedArrayBuffer(4)),
+      env: plan.env ?? {},
     };
 
     const agg = new RunAggregate();
@@ -214,7 +219,7 @@ export function startLoad(plan: LoadPlan, options: RunLoadOptions = {}): LoadRun
           new Promise<void>((res, rej) => {
             worker.on('message', (m: EngineMessage | { type: 'ready' }) => {
               if (m.type === 'ready') res();
-              else if (m.type === 'fatal' && runStart === 0) rej(new Error(m.message));
+              else if (m.type === 'fatal' && runStart === 0) rej(workerFailed(m.message));
               onMessage(m, w);
             });
             worker.on('error', (err) => {
@@ -241,8 +246,9 @@ export function startLoad(plan: LoadPlan, options: RunLoadOptions = {}): LoadRun
         await Promise.all(ready);
       } catch (err) {
         for (const h of handles) h.terminate();
-        startReject(err);
-        throw err;
+        const e = err instanceof RedlineError ? err : workerFailed((err as Error)?.message ?? String(err), err);
+        startReject(e);
+        throw e;
       }
     }
 
@@ -274,9 +280,10 @@ export function startLoad(plan: LoadPlan, options: RunLoadOptions = {}): LoadRun
     for (const [idx, snaps] of [...pending.entries()].sort((a, b) => a[0] - b[0])) {
       agg.addSecond(idx, snaps, 0, endedAt - runStart);
     }
-    if (fatal.length && agg.timeseries.length === 0) throw new Error(fatal[0]);
+    if (fatal.length && agg.timeseries.length === 0) throw workerFailed(fatal[0]!);
 
-    const durationMs = endedAt - runStart;
+    // A run stopped before its start instant (Ctrl-C while workers were starting) lasted 0 ms, not less.
+    const durationMs = Math.max(0, endedAt - runStart);
     const thresholdResults = evaluateThresholds(thresholds, agg);
     return buildResult(plan, {
       agg,
@@ -377,6 +384,17 @@ function buildResult(
     byScenario,
     checks: { passes: checks.passes, fails: checks.fails, byName: Object.fromEntries(Object.entries(agg.checks).map(([n, [p, f]]) => [n, { passes: p, fails: f }])) },
   };
+  if (agg.http2ByWorker.size) {
+    const h2 = { connections: 0, goaways: 0, streamLimitWaits: 0, refusedStreams: 0 };
+    for (const c of agg.http2ByWorker.values()) {
+      h2.connections += c.sessions;
+      h2.goaways += c.goaways;
+      h2.streamLimitWaits += c.streamLimitWaits;
+      h2.refusedStreams += c.refusedStreams;
+    }
+    summary.http2 = h2;
+  }
+  if (agg.timings.size) summary.timings = Object.fromEntries([...agg.timings].map(([phase, h]) => [phase, h.summary()]));
   const generator = generatorVerdict(agg);
   const dirName = defaultRunDir(plan.config.name, r.startedAt, '/').split('/').pop()!;
   const cpuList = cpus();

@@ -4,6 +4,7 @@ import type { ResolvedRunConfig } from '@redline/core';
 import { DataFeed, type LoadedData } from './data-feed.js';
 import { engineNow } from './engine-clock.js';
 import { executors, isOpenModel, type ExecutorName } from './executors/index.js';
+import { TimingRecorder } from './timing-recorder.js';
 import { IntervalRecorder, type IntervalSnapshot, type Slice } from './recorder.js';
 import { prepareRequest, type OriginOptions, type RequestSpec } from './request.js';
 import { createIterationContext, type IterationContext, type ScriptHost } from './script-context.js';
@@ -28,6 +29,8 @@ export interface EngineInit {
   dataCounters: SharedArrayBuffer[];
   /** One shared counter per scenario (same order as config.scenarios), for shared-iterations. */
   iterationCounters: SharedArrayBuffer[];
+  /** The script environment (`ctx.env`). */
+  env?: Readonly<Record<string, string>>;
 }
 
 /** Messages from the engine to the runner. */
@@ -50,6 +53,7 @@ export class WorkerEngine {
   readonly #exec: Map<string, IterationFn>;
   readonly #transports: TransportSelector;
   readonly #recorder = new IntervalRecorder();
+  readonly #timings = new TimingRecorder();
   readonly #connections = new Set<Connection>();
   readonly #vus = new Set<Vu>();
   readonly #feeds = new Map<string, DataFeed>();
@@ -185,6 +189,7 @@ export class WorkerEngine {
     const nameSlices = prepared.map((p) => this.#recorder.slice(`name:${p.name}`));
     const pick = requestPicker(specs);
     const recorder = this.#recorder;
+    const timings = this.#timings;
     return () => {
       const id = this.#nextVuId();
       const conns: Array<Connection | undefined> = new Array(prepared.length);
@@ -213,6 +218,7 @@ export class WorkerEngine {
       const onExchange = (ex: Exchange): void => {
         this.#inFlight--;
         recorder.recordExchange(nameSlices[current]!, scenarioSlice, ex, currentConn!.startedAt, currentDelayMs);
+        timings.record(ex);
         recorder.countIteration(scenario, false);
         const done = currentDone!;
         currentDone = null;
@@ -261,12 +267,13 @@ export class WorkerEngine {
         onExchange: (name, ex, startedAt) => {
           this.#inFlight--;
           recorder.recordExchange(recorder.slice(`name:${name}`), scenarioSlice, ex, startedAt, startDelayMs);
+          this.#timings.record(ex);
         },
         onCheck: (name, ok) => recorder.countCheck(name, ok),
         feeds: this.#feeds,
         sleep: (ms) => this.#sleep(ms),
       };
-      const { ctx, http } = createIterationContext(host, id, scenario);
+      const { ctx, http } = createIterationContext(host, id, scenario, init.env ?? {});
       let sinceYield = 0;
       let closed = false;
       return {
@@ -369,6 +376,10 @@ export class WorkerEngine {
       hasOpenModel: this.#init.config.scenarios.some((s) => isOpenModel(s.executor)),
       inFlight: this.#inFlightSamples ? this.#inFlightSum / this.#inFlightSamples : this.#inFlight,
     });
+    const timings = this.#timings.snapshot();
+    if (timings) snapshot.timings = timings;
+    const h2 = this.#transports.http2Counters();
+    if (h2.sessions > 0) snapshot.http2 = h2;
     this.#inFlightSum = 0;
     this.#inFlightSamples = 0;
     this.#post({ type, snapshot });
@@ -382,8 +393,9 @@ export class WorkerEngine {
     if (this.#inFlightTimer) clearInterval(this.#inFlightTimer);
     for (const vu of this.#vus) vu.close();
     for (const c of this.#connections) c.close();
-    this.#transports.close();
     this.#flush('done');
+    // After the last snapshot, which carries the transports' counters.
+    this.#transports.close();
   }
 }
 

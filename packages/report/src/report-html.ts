@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import type { Finding, RunResult, TrafficSummary } from '@redline/core';
-import type { FlameNode } from '@redline/doctor';
+import { formatThresholdActual, type Finding, type RunResult, type TrafficSummary } from '@redline/core';
+import { evidenceMet, type FlameNode } from '@redline/doctor';
 import { loadAssets, scriptText } from './assets.js';
 import { encodeFlameTree, type EncodedFlame, type FlamePruneOptions } from './flame-data.js';
 import { escapeHtml as h, fmtBytes, fmtDuration, fmtMs, fmtNum, fmtPct, jsonForScript } from './format.js';
@@ -78,7 +78,7 @@ function thresholdsHtml(result: RunResult): string {
   const rows = result.thresholds
     .map(
       (t) =>
-        `<tr><td><code>${h(t.metric)}</code></td><td><code>${h(t.expression)}</code></td><td class="num">${t.actual === null ? '–' : h(fmtNum(t.actual, 3))}</td><td class="${t.ok ? 'pass' : 'fail'}">${t.ok ? '✓ pass' : '✗ fail'}${t.abortOnFail ? ' <span class="note">(abortOnFail)</span>' : ''}</td></tr>`,
+        `<tr><td><code>${h(t.metric)}</code></td><td><code>${h(t.expression)}</code></td><td class="num">${t.actual === null ? '–' : h(formatThresholdActual(t.metric, t.expression, t.actual))}</td><td class="${t.ok ? 'pass' : 'fail'}">${t.ok ? '✓ pass' : '✗ fail'}${t.abortOnFail ? ' <span class="note">(abortOnFail)</span>' : ''}</td></tr>`,
     )
     .join('');
   return `<table class="data"><thead><tr><th>metric</th><th>threshold</th><th class="num">actual</th><th>result</th></tr></thead><tbody>${rows}</tbody></table>`;
@@ -158,7 +158,27 @@ function distributionHtml(result: RunResult): string {
 ${row('p50', l.p50, st.p50)}${row('p75', l.p75, st.p75)}${row('p90', l.p90, st.p90)}${row('p95', l.p95, st.p95)}${row('p99', l.p99, st.p99)}${row('p99.9', l.p999, st.p999)}${row('max', l.max, st.max)}${row('mean', l.mean, st.mean)}
 </tbody></table></div>
 </div>
+${timingsHtml(result)}
 </section>`;
+}
+
+/** The k6-style phase split of the service time (DNS, connect, TLS, waiting, receiving), when the run has it. */
+function timingsHtml(result: RunResult): string {
+  const t = result.summary.timings;
+  if (!t || Object.keys(t).length === 0) return '';
+  const label: Record<string, string> = { dns: 'DNS', connect: 'TCP connect', tls: 'TLS handshake', waiting: 'waiting (TTFB)', receiving: 'receiving' };
+  const rows = ['dns', 'connect', 'tls', 'waiting', 'receiving']
+    .filter((p) => t[p])
+    .map((p) => {
+      const x = t[p]!;
+      return `<tr><td>${h(label[p] ?? p)}</td><td class="num">${h(fmtMs(x.p50))}</td><td class="num">${h(fmtMs(x.p90))}</td><td class="num">${h(fmtMs(x.p99))}</td><td class="num">${h(fmtMs(x.max))}</td><td class="num">${h(fmtMs(x.mean))}</td></tr>`;
+    })
+    .join('');
+  const h2 = result.summary.http2;
+  const h2Line = h2 ? `<p class="hint">HTTP/2: ${h(fmtNum(h2.connections))} connections, ${h(fmtNum(h2.goaways))} GOAWAY, ${h(fmtNum(h2.streamLimitWaits))} requests waited for a free stream, ${h(fmtNum(h2.refusedStreams))} refused streams retried.</p>` : '';
+  return `<h3 id="timings">Where the time went</h3>
+<p class="hint">Request phases as k6 names them (http.timing.* in thresholds). DNS, connect and TLS are 0 for requests on a reused connection, so their percentiles show how many requests paid for a new connection.</p>
+<table class="data"><thead><tr><th>phase</th><th class="num">p50</th><th class="num">p90</th><th class="num">p99</th><th class="num">max</th><th class="num">mean</th></tr></thead><tbody>${rows}</tbody></table>${h2Line}`;
 }
 
 function requestsHtml(result: RunResult): string {
@@ -208,6 +228,15 @@ function targetHtml(result: RunResult): string {
 </section>`;
 }
 
+const COMPARISON_TEXT: Record<string, string> = { '>': '>', '<': '<', '>=': '≥', '<=': '≤' };
+
+/** An evidence value for the page: ratios as percentages (never "1 ratio"), counts bare, others with their unit. */
+function evidenceText(value: number, unit: string): string {
+  if (unit === 'ratio') return fmtPct(value, 1);
+  if (unit === 'count') return fmtNum(value, 3);
+  return `${fmtNum(value, 3)} ${unit}`;
+}
+
 function findingsHtml(result: RunResult, hasFlame: boolean): string {
   const findings = sortedFindings(result);
   if (findings.length === 0) {
@@ -216,7 +245,7 @@ function findingsHtml(result: RunResult, hasFlame: boolean): string {
   const cards = findings
     .map((f, i) => {
       const evidence = f.evidence
-        .map((e) => `<tr><td><code>${h(e.metric)}</code></td><td class="num">${h(fmtNum(e.value, 3))} ${h(e.unit)}</td><td class="num">${h(e.comparison)} ${h(fmtNum(e.threshold, 3))} ${h(e.unit)}</td></tr>`)
+        .map((e) => `<tr><td><code>${h(e.metric)}</code></td><td class="num">${h(evidenceText(e.value, e.unit))}</td><td class="num">${h(COMPARISON_TEXT[e.comparison] ?? e.comparison)} ${h(evidenceText(e.threshold, e.unit))}</td><td class="${evidenceMet(e) ? 'pass' : 'fail'}">${evidenceMet(e) ? '✓ met' : '✗ not met'}</td></tr>`)
         .join('');
       const frames = f.frames
         .map((fr) => {
@@ -228,7 +257,7 @@ function findingsHtml(result: RunResult, hasFlame: boolean): string {
       return `<div class="finding ${h(f.severity)}" id="finding-${i}">
 <h3><span class="pill ${h(f.severity)}">${h(f.severity)}</span>${h(f.title)}</h3>
 <div class="fmeta">${h(f.category)} · confidence ${h(fmtPct(f.confidence, 0))} · seconds ${h(fmtNum(f.window.startS, 1))}–${h(fmtNum(f.window.endS, 1))}</div>
-${evidence ? `<table class="data"><thead><tr><th>evidence</th><th class="num">observed</th><th class="num">threshold</th></tr></thead><tbody>${evidence}</tbody></table>` : ''}
+${evidence ? `<table class="data"><thead><tr><th>evidence</th><th class="num">observed</th><th class="num">threshold</th><th>met</th></tr></thead><tbody>${evidence}</tbody></table>` : ''}
 ${frames ? `<table class="data" style="margin-top:8px"><thead><tr><th>code</th><th>where</th><th>area</th><th class="num">self</th><th class="num">total</th></tr></thead><tbody>${frames}</tbody></table>` : ''}
 <div class="rec"><b>What to do:</b> ${h(f.recommendation)}</div>
 </div>`;
