@@ -59,10 +59,14 @@ export interface TrafficSummary {
   errorsByKind: ErrorCounts;
   /** Completed requests per second over the measured duration. */
   throughput: number;
-  /** Latency from the intended send time (coordinated-omission corrected) in open models; equal to serviceTime in closed models. */
-  latency: LatencySummary;
-  /** Latency from the actual send to the end of the response. */
-  serviceTime: LatencySummary;
+  /**
+   * Latency from the intended send time (coordinated-omission corrected) in open models; equal to
+   * serviceTime in closed models. Absent when nothing was timed (no response and no timeout):
+   * a run of refused connections has no latency, not a latency of zero.
+   */
+  latency?: LatencySummary;
+  /** Latency from the actual send to the end of the response. Absent exactly when `latency` is. */
+  serviceTime?: LatencySummary;
 }
 
 /** Whole-run summary. */

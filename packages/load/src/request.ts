@@ -1,4 +1,5 @@
 import { ErrorCodes, RedlineError } from '@redline/core';
+import { headerProblem } from './header-validation.js';
 import type { Origin, PreparedRequest } from './transports/transport.js';
 
 const USER_AGENT = 'redline/0.1';
@@ -54,9 +55,8 @@ export function serializeRequest(
   let hasUa = false;
   let hasLength = false;
   for (const [name, value] of Object.entries(headers)) {
-    if (/[\r\n]/.test(name) || /[\r\n]/.test(value)) {
-      throw new RedlineError(ErrorCodes.INVALID_ARGUMENT, `header "${name}" contains a line break`);
-    }
+    const problem = headerProblem(name, value);
+    if (problem) throw new RedlineError(ErrorCodes.BAD_HEADER, `${method} ${url.pathname}: ${problem}`, { details: { header: name } });
     const lower = name.toLowerCase();
     if (lower === 'host') hasHost = true;
     else if (lower === 'user-agent') hasUa = true;

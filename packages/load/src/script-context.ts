@@ -1,8 +1,8 @@
-import { parseDuration } from '@redline/core';
+import { parseDuration, parseSize } from '@redline/core';
 import { CookieJar } from './cookie-jar.js';
 import type { DataFeed } from './data-feed.js';
 import { encodeBody, originOf, parseTargetUrl, serializeRequest } from './request.js';
-import type { Connection, Exchange, Origin, Transport } from './transports/transport.js';
+import type { Connection, Exchange, ExchangeOptions, Origin, Transport } from './transports/transport.js';
 
 /** Options of one scripted request. */
 export interface HttpRequestOptions {
@@ -11,6 +11,13 @@ export interface HttpRequestOptions {
   name?: string;
   /** String, bytes, or a plain object sent as JSON. */
   body?: string | Buffer | Uint8Array | object | null;
+  /**
+   * Largest response body kept, in bytes or as `"10mb"` (default: the scenario's `maxBodySize`,
+   * else 10 MiB). A larger body fails the request as `body_too_large` and closes its connection.
+   */
+  maxBodySize?: number | string;
+  /** Read the response body off the wire but keep none of it (`text()` is `""`); no size limit applies. */
+  discardBody?: boolean;
 }
 
 /** Timings of a scripted request in milliseconds. */
@@ -89,6 +96,10 @@ export interface ScriptHost {
   feeds: Map<string, DataFeed>;
   /** Resolves after `ms`, or early when the run is being torn down. */
   sleep(ms: number): Promise<void>;
+  /** The scenario's response-body limit in bytes (undefined: the transport default, 10 MiB). */
+  maxBodyBytes?: number;
+  /** The scenario's `discardResponseBodies`. */
+  discardResponseBodies?: boolean;
 }
 
 const EMPTY_BODY = Buffer.alloc(0);
@@ -183,6 +194,8 @@ export class VuHttpClient implements HttpClient {
   readonly #host: ScriptHost;
   readonly #idle = new Map<string, Connection[]>();
   readonly #all = new Set<Connection>();
+  /** Set by close(): the run is over, so requests made afterwards open nothing. */
+  #closed = false;
 
   constructor(host: ScriptHost) {
     this.#host = host;
@@ -205,6 +218,15 @@ export class VuHttpClient implements HttpClient {
   }
 
   request(method: string, rawUrl: string, options: HttpRequestOptions = {}): Promise<HttpResponse> {
+    try {
+      return this.#request(method, rawUrl, options);
+    } catch (err) {
+      // Bad URLs and headers fail this request (and so the iteration) with their own message.
+      return Promise.reject(err as Error);
+    }
+  }
+
+  #request(method: string, rawUrl: string, options: HttpRequestOptions): Promise<HttpResponse> {
     const host = this.#host;
     const m = method.toUpperCase();
     // Requests without per-call headers or body are parsed and serialised once per thread.
@@ -235,6 +257,9 @@ export class VuHttpClient implements HttpClient {
       }
     }
     const name = options.name ?? defaultName;
+    const exchangeOptions = this.#exchangeOptions(options);
+    // After the run ended (an iteration that outlived the graceful stop): nothing is sent or counted.
+    if (this.#closed) return new Promise(() => undefined);
     const conn = this.#acquire(origin, key);
     host.onExchangeStart();
     return new Promise((resolve) => {
@@ -250,8 +275,16 @@ export class VuHttpClient implements HttpClient {
           if (parsed.setCookie.length) this.cookies.store(url, parsed.setCookie);
         }
         resolve(new ScriptResponse(ex, url.href, startedAt, parsed));
-      });
+      }, exchangeOptions);
     });
+  }
+
+  #exchangeOptions(options: HttpRequestOptions): ExchangeOptions | undefined {
+    const host = this.#host;
+    const discardBody = options.discardBody ?? host.discardResponseBodies ?? false;
+    const maxBodyBytes = options.maxBodySize !== undefined ? parseSize(options.maxBodySize, 'maxBodySize') : host.maxBodyBytes;
+    if (!discardBody && maxBodyBytes === undefined) return undefined;
+    return { discardBody, ...(maxBodyBytes !== undefined ? { maxBodyBytes } : {}) };
   }
 
   #acquire(origin: Origin, key: string): Connection {
@@ -281,6 +314,7 @@ export class VuHttpClient implements HttpClient {
 
   /** Closes every connection of this VU. */
   close(): void {
+    this.#closed = true;
     for (const conn of this.#all) this.#drop(conn);
     this.#idle.clear();
   }

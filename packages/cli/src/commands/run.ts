@@ -1,9 +1,9 @@
 import { relative, resolve } from 'node:path';
 import { ErrorCodes, ExitCodes, RedlineError, parseDuration, type RunResult } from '@redline/core';
 import { formatFindings } from '@redline/doctor';
-import { planFromFile, quickPlan } from '@redline/load';
+import { noResponseError, planFromFile, quickPlan } from '@redline/load';
 import { intFlag, parseCommandArgs, parseHeaders } from '../args.js';
-import { colours, out, type CliIo } from '../io.js';
+import { colours, err, out, type CliIo } from '../io.js';
 import { runSessionInTerminal } from '../live.js';
 import { renderSummary } from '../output/summary.js';
 import { targetSpecFrom, type TargetSpec } from '../session.js';
@@ -85,6 +85,8 @@ function thresholdFlags(list: unknown): Record<string, string[]> | undefined {
 /** Exit code for a finished run (documented in docs/exit-codes.md). */
 export function runExitCode(r: RunResult, strict: boolean): number {
   if (r.status === 'interrupted') return 130;
+  // A run in which nothing got a response measured nothing: never a pass (REDLINE_ERR_NO_RESPONSES).
+  if (noResponseError(r)) return ExitCodes.FAILURE;
   if (r.thresholds.some((t) => !t.ok)) return ExitCodes.THRESHOLDS_FAILED;
   if (strict && r.generator.limited) return ExitCodes.FAILURE;
   return ExitCodes.OK;
@@ -94,6 +96,7 @@ export function runExitCode(r: RunResult, strict: boolean): number {
 export function printOutcome(io: CliIo, r: RunResult, runDir: string, reportPath: string | null, json: boolean): void {
   if (json) {
     out(io, JSON.stringify({ runDir, report: reportPath, status: r.status, summary: r.summary, thresholds: r.thresholds, generator: { limited: r.generator.limited, reasons: r.generator.reasons }, findings: r.findings }, null, 2));
+    reportNoResponses(io, r);
     return;
   }
   const paint = colours(io);
@@ -107,6 +110,13 @@ export function printOutcome(io: CliIo, r: RunResult, runDir: string, reportPath
   out(io);
   out(io, `  result: ${relative(io.cwd, runDir) || '.'}/result.json`);
   if (reportPath) out(io, `  report: ${relative(io.cwd, reportPath)}`);
+  reportNoResponses(io, r);
+}
+
+/** The one-line failure of a run in which no request got a response (stderr, both output modes). */
+function reportNoResponses(io: CliIo, r: RunResult): void {
+  const nothing = noResponseError(r);
+  if (nothing) err(io, `redline: ${nothing.code}: ${nothing.message}`);
 }
 
 /** `redline run`. */
