@@ -36,8 +36,10 @@ export interface ResponseTimings {
 export interface HttpResponse {
   status: number;
   ok: boolean;
-  /** Network error kind (`connect_refused`, `timeout`, ...) or null. */
+  /** Network error kind (`connect_refused`, `timeout`, `protocol`, `body_too_large`, ...) or null. */
   error: string | null;
+  /** What went wrong, for people (e.g. `malformed chunk size "-5"`, `ECONNREFUSED`), or null. */
+  errorDetail: string | null;
   /** Lower-cased header names; repeated headers joined with `, ` (except `set-cookie`). */
   headers: Record<string, string>;
   url: string;
@@ -150,6 +152,7 @@ class ScriptResponse implements HttpResponse {
   readonly status: number;
   readonly ok: boolean;
   readonly error: string | null;
+  readonly errorDetail: string | null;
   readonly url: string;
   readonly timings: ResponseTimings;
   readonly #rawHeaders: string | null;
@@ -160,6 +163,7 @@ class ScriptResponse implements HttpResponse {
     this.status = ex.status;
     this.ok = ex.error === null && ex.status >= 200 && ex.status < 400;
     this.error = ex.error;
+    this.errorDetail = ex.errorDetail;
     this.url = url;
     this.timings = {
       connectingMs: ex.connectMs,
