@@ -60,6 +60,11 @@ const ROUTES: Record<string, RawReply> = {
   // A complete response followed by bytes nobody asked for.
   '/trailing-garbage': `${OK}HTTP/1.1 200 OK\r\n`,
   '/body-1m': (s) => writeBody(s, 1024 * 1024),
+  '/chunked-1m': (s) => {
+    s.write(CHUNKED_HEAD);
+    for (let i = 0; i < 16; i++) s.write(`10000\r\n${'c'.repeat(0x10000)}\r\n`);
+    s.write('0\r\n\r\n');
+  },
   ...Object.fromEntries(MALFORMED.map(([p, r]) => [p, r])),
   ...Object.fromEntries(VALID.map(([p, r]) => [p, r])),
 };
@@ -186,13 +191,25 @@ describe('scripted response bodies', () => {
     const closedBefore = plain.closed();
     const big = await exchange(conn, '/body-1m', { maxBodyBytes: 64 * 1024 });
     assert.equal(big.error, 'body_too_large');
-    assert.equal(big.errorDetail, 'response body larger than the limit of 65536 bytes');
+    assert.equal(big.errorDetail, 'response body larger than the limit of 65536 bytes (Content-Length 1048576)');
     await plain.waitClosed(closedBefore + 1);
     const discarded = await exchange(conn, '/body-1m', { discardBody: true, maxBodyBytes: 1024 });
     assert.equal(discarded.error, null, discarded.errorDetail ?? '');
     assert.equal(discarded.body, null);
     assert.ok(discarded.bytesReceived > 1024 * 1024);
     const kept = await exchange(conn, '/body-1m');
+    assert.equal(kept.body?.length, 1024 * 1024);
+    assert.equal(kept.body?.toString('latin1', 0, 4), 'aaaa');
+    conn.close();
+  });
+
+  it('the limit holds for bodies of unknown length (chunked) as they arrive', async () => {
+    const conn = http1Transport.connect(originOf(plain.url), { keepResponse: true });
+    const big = await exchange(conn, '/chunked-1m', { maxBodyBytes: 100_000 });
+    assert.equal(big.error, 'body_too_large');
+    assert.equal(big.errorDetail, 'response body larger than the limit of 100000 bytes');
+    const kept = await exchange(conn, '/chunked-1m');
+    assert.equal(kept.error, null, kept.errorDetail ?? '');
     assert.equal(kept.body?.length, 1024 * 1024);
     conn.close();
   });
@@ -219,7 +236,7 @@ describe('scripted response bodies', () => {
       { workers: 0 },
     );
     assert.equal(got[0]!.error, 'body_too_large');
-    assert.equal(got[0]!.errorDetail, 'response body larger than the limit of 524288 bytes');
+    assert.equal(got[0]!.errorDetail, 'response body larger than the limit of 524288 bytes (Content-Length 1048576)');
     assert.equal(got[1]!.text().length, 1024 * 1024);
     assert.equal(got[2]!.error, null);
     assert.equal(got[2]!.text(), '');

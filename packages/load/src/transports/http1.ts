@@ -98,6 +98,8 @@ class Http1Connection implements Connection {
   #chunkState = ChunkState.Size;
   #chunkLine = '';
   #bodyParts: Buffer[] | null = null;
+  /** A kept body of known length is copied into one buffer of that length (no second copy to join parts). */
+  #bodyBuf: Buffer | null = null;
   #closeAfter = false;
   /** Interim (1xx) responses seen in this exchange. */
   #interim = 0;
@@ -223,6 +225,7 @@ class Http1Connection implements Connection {
     this.#chunkState = ChunkState.Size;
     this.#chunkLine = '';
     this.#bodyParts = null;
+    this.#bodyBuf = null;
     this.#closeAfter = false;
     this.#bodyBytes = 0;
     this.#trailerBytes = 0;
@@ -349,7 +352,17 @@ class Http1Connection implements Connection {
       this.#remaining = contentLength;
     } else this.#bodyMode = BodyMode.UntilClose;
     if (this.#bodyMode === BodyMode.UntilClose) this.#closeAfter = true;
-    if (this.#keepResponse && this.#bodyMode !== BodyMode.None && !this.#discardBody) this.#bodyParts = [];
+    if (this.#keepResponse && this.#bodyMode !== BodyMode.None && !this.#discardBody) {
+      if (this.#bodyMode === BodyMode.Length) {
+        if (contentLength > this.#maxBodyBytes) {
+          this.#teardown();
+          this.#fail('body_too_large', `response body larger than the limit of ${this.#maxBodyBytes} bytes (Content-Length ${contentLength})`);
+          return false;
+        }
+        this.#bodyBuf = Buffer.allocUnsafe(contentLength);
+      }
+      this.#bodyParts = [];
+    }
     return true;
   }
 
@@ -364,6 +377,13 @@ class Http1Connection implements Connection {
   #keepBody(data: Buffer, start: number, end: number): boolean {
     const parts = this.#bodyParts;
     if (!parts || end <= start) return true;
+    const buf = this.#bodyBuf;
+    if (buf) {
+      // Content-Length framing never delivers more than the length, which is within the limit.
+      data.copy(buf, this.#bodyBytes, start, end);
+      this.#bodyBytes += end - start;
+      return true;
+    }
     this.#bodyBytes += end - start;
     if (this.#bodyBytes > this.#maxBodyBytes) {
       this.#teardown();
@@ -518,7 +538,7 @@ class Http1Connection implements Connection {
         bytesSent: this.#bytesSent,
         bytesReceived: this.#bytesReceived,
         rawHeaders: this.#rawHeaders,
-        body: parts ? (parts.length === 1 ? parts[0]! : Buffer.concat(parts)) : null,
+        body: this.#bodyBuf ?? (parts ? (parts.length === 1 ? parts[0]! : Buffer.concat(parts)) : null),
       };
     }
     if (this.#closeAfter) this.#teardown();
