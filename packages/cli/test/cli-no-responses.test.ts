@@ -72,3 +72,24 @@ test('a header value with CR/LF exits 2 before any load, naming the header', asy
   assert.equal(r.stderr, 'redline: invalid --header: header "X-Token" has an invalid value: it contains a line break (CR/LF)\n');
   await assert.rejects(readdir(join(r.cwd, '.redline')), { code: 'ENOENT' });
 });
+
+test('the live line shows no p99 for a second in which nothing was timed', async () => {
+  const { renderLiveLine } = await import('../src/output/summary.js');
+  const point = (requests: number, errorsByKind: Record<string, number>) => ({
+    t: 1,
+    requests,
+    errors: Object.values(errorsByKind).reduce((a, b) => a + b, 0),
+    errorsByKind,
+    latency: { p50: 0, p90: 0, p99: 0, max: 0 },
+    serviceTime: { p50: 0, p90: 0, p99: 0, max: 0 },
+    iterations: requests,
+    iterationsDropped: 0,
+    vus: 1,
+    intendedRate: null,
+    scheduleLagMs: { p50: 0, p99: 0, max: 0 },
+  });
+  const line = (p: ReturnType<typeof point>): string => renderLiveLine({ elapsedMs: 1000, plannedMs: 2000, point: p, totalRequests: p.requests, totalErrors: p.errors });
+  assert.match(line(point(40, { connect_refused: 40 })), / {2}40\/s {2}p99 - {2}errors 100/);
+  assert.match(line(point(0, {})), / {2}0\/s {2}p99 - {2}/);
+  assert.match(line({ ...point(3, { timeout: 3 }), latency: { p50: 300, p90: 300, p99: 300, max: 300 } }), /p99 300ms/);
+});
