@@ -6,6 +6,7 @@ import { compareCommand } from './commands/compare.js';
 import { demoCommand } from './commands/demo.js';
 import { reportCommand } from './commands/report.js';
 import { runCommand } from './commands/run.js';
+import { docsPath } from './docs-path.js';
 import { err, out, type CliIo } from './io.js';
 
 export const MAIN_HELP = `redline ${REDLINE_VERSION} — how much load can this take, why does it stop there, and did we make it worse?
@@ -20,7 +21,8 @@ Commands:
   capacity    find the maximum sustainable rate under an SLO; fit the Universal Scalability Law
   cache       simulate cache policies on a key trace
 
-Run "redline <command> --help" for a command's options. Docs: docs/cli.md`;
+Run "redline <command> --help" for a command's options.
+Docs: ${docsPath('cli.md')}`;
 
 const COMMANDS: Record<string, (io: CliIo, args: string[]) => Promise<number>> = {
   run: runCommand,

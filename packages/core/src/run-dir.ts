@@ -38,7 +38,8 @@ export async function ensureDir(dir: string): Promise<void> {
 /**
  * Reads and checks `result.json` from a run directory.
  * Throws REDLINE_ERR_BAD_RUN_DIR when the directory is missing, holds no result, the JSON is
- * malformed, or the schema version is not one this Redline reads.
+ * malformed, the schema version is not one this Redline reads, or a field does not match the
+ * schema (the message names the field path).
  */
 export async function readRunResult(dir: string): Promise<RunResult> {
   const abs = resolve(dir);
@@ -71,5 +72,11 @@ export async function readRunResult(dir: string): Promise<RunResult> {
       `${join(dir, RESULT_FILE)} has schemaVersion ${String(obj.schemaVersion)}; this Redline reads version ${RESULT_SCHEMA_VERSION}`,
     );
   }
-  return data as RunResult;
+  // Loaded on first read only: the probe shares this package and must not load zod.
+  const { checkRunResult } = await import('./result-schema.js');
+  const checked = checkRunResult(data);
+  if (!checked.ok) {
+    throw new RedlineError(ErrorCodes.BAD_RUN_DIR, `${join(dir, RESULT_FILE)} does not match the result schema: ${checked.problem}`);
+  }
+  return checked.result;
 }
