@@ -282,3 +282,51 @@ describe('malformed responses in a whole run', () => {
     assert.deepEqual(details, ['conflicting Content-Length headers (5 and 6)', null, 'conflicting Content-Length headers (5 and 6)', null]);
   });
 });
+
+describe('scripted response bodies over HTTP/2 (node:http2)', () => {
+  it('the same body limit and discardBody hold, and the session survives a cancelled stream', async () => {
+    const { createServer } = await import('node:http2');
+    const big = Buffer.alloc(1024 * 1024, 0x62);
+    const server = createServer();
+    let sessions = 0;
+    server.on('session', () => sessions++);
+    server.on('stream', (stream) => {
+      stream.on('error', () => undefined);
+      stream.respond({ ':status': 200 });
+      stream.end(big);
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(server.address() as import('node:net').AddressInfo).port}`;
+    try {
+      const got: HttpResponse[] = [];
+      const r = await runLoad(
+        resolvePlan(
+          {
+            baseUrl: url,
+            protocol: 'h2',
+            timeout: '5s',
+            executor: 'per-vu-iterations',
+            vus: 1,
+            iterations: 1,
+            exec: async (ctx: IterationContext) => {
+              got.push(await ctx.http.get('/a', { maxBodySize: 100_000 }));
+              got.push(await ctx.http.get('/b', { discardBody: true }));
+              got.push(await ctx.http.get('/c'));
+            },
+          },
+          'http1-conformance.test.ts',
+        ),
+        { workers: 0 },
+      );
+      assert.equal(got[0]!.error, 'body_too_large');
+      assert.equal(got[0]!.errorDetail, 'response body larger than the limit of 100000 bytes');
+      assert.equal(got[1]!.error, null);
+      assert.equal(got[1]!.text(), '');
+      assert.equal(got[2]!.text().length, big.length);
+      assert.deepEqual(r.summary.errorsByKind, { body_too_large: 1 });
+      assert.equal(sessions, 1);
+    } finally {
+      await new Promise<void>((r) => server.close(() => r()));
+    }
+  });
+});
