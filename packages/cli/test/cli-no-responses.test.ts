@@ -93,3 +93,10 @@ test('the live line shows no p99 for a second in which nothing was timed', async
   assert.match(line(point(0, {})), / {2}0\/s {2}p99 - {2}/);
   assert.match(line({ ...point(3, { timeout: 3 }), latency: { p50: 300, p90: 300, p99: 300, max: 300 } }), /p99 300ms/);
 });
+
+test('a worker thread that dies fails the run with exit 1 and one line naming the worker and the cause', async () => {
+  const fixture = new URL('../../load/test/fixtures/worker-crash.mjs', import.meta.url).pathname;
+  const r = await runCli(['run', fixture, '--workers', '1']);
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(r.stderr, /^redline: the load generator failed: worker 0 failed: boom in worker; its share of the load was lost after \d+ requests, so the run has no result\n$/);
+});
