@@ -100,3 +100,24 @@ test('a worker thread that dies fails the run with exit 1 and one line naming th
   assert.equal(r.code, 1, r.stderr);
   assert.match(r.stderr, /^redline: the load generator failed: worker 0 failed: boom in worker; its share of the load was lost after \d+ requests, so the run has no result\n$/);
 });
+
+test('a server that sends a negative chunk size: the run goes on, ends on time, Ctrl-C works, even on --workers 0', async () => {
+  const { startRawServer } = await import('../../load/test/fixtures/raw-server.ts');
+  const raw = await startRawServer({ '/': 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n-5\r\nhello\r\n0\r\n\r\n' });
+  try {
+    const r = await runCli(['run', '--url', `${raw.url}/`, '--vus', '2', '--duration', '1s', '--workers', '0', '--json']);
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, /REDLINE_ERR_NO_RESPONSES: no request got a response: all \d+ failed \(protocol \d+\)/);
+    const cwd = await mkdtemp(join(tmpdir(), 'redline-cli-nr-'));
+    cwds.push(cwd);
+    const io = fakeIo(['run', '--url', `${raw.url}/`, '--vus', '2', '--duration', '60s', '--workers', '0'], cwd);
+    const t0 = Date.now();
+    const running = main(io);
+    setTimeout(() => io.raise('SIGINT'), 700);
+    assert.equal(await running, 130, io.stderrText());
+    assert.ok(Date.now() - t0 < 10_000, `Ctrl-C took ${Date.now() - t0} ms`);
+    assert.match(io.stdoutText(), /protocol=\d+/);
+  } finally {
+    await raw.close();
+  }
+});
