@@ -3,6 +3,8 @@ import { REDLINE_VERSION } from '@redline/load';
 import { cacheCommand } from './commands/cache.js';
 import { capacityCommand } from './commands/capacity.js';
 import { compareCommand } from './commands/compare.js';
+import { overloadCommand } from './commands/overload.js';
+import { tuneCommand } from './commands/tune.js';
 import { demoCommand } from './commands/demo.js';
 import { reportCommand } from './commands/report.js';
 import { runCommand } from './commands/run.js';
@@ -20,6 +22,8 @@ Commands:
   compare     compare runs with confidence intervals; --fail-on for CI gates
   capacity    find the maximum sustainable rate under an SLO; fit the Universal Scalability Law
   cache       simulate cache policies on a key trace
+  overload    step load past the redline and back: goodput, latency, metastable failure
+  tune        find the batch size × concurrency of a pipeline stage under an SLO
 
 Run "redline <command> --help" for a command's options.
 Docs: ${docsPath('cli.md')}`;
@@ -31,6 +35,8 @@ const COMMANDS: Record<string, (io: CliIo, args: string[]) => Promise<number>> =
   compare: compareCommand,
   capacity: capacityCommand,
   cache: cacheCommand,
+  overload: overloadCommand,
+  tune: tuneCommand,
 };
 
 /**

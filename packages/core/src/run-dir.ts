@@ -1,5 +1,5 @@
-import { mkdir, readFile, rename, writeFile, stat } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { lstat, mkdir, readFile, realpath, rename, writeFile, stat } from 'node:fs/promises';
+import { isAbsolute, join, resolve, sep } from 'node:path';
 import { ErrorCodes, RedlineError } from './errors.js';
 import { RESULT_SCHEMA_VERSION, type RunResult } from './result.js';
 
@@ -79,4 +79,28 @@ export async function readRunResult(dir: string): Promise<RunResult> {
     throw new RedlineError(ErrorCodes.BAD_RUN_DIR, `${join(dir, RESULT_FILE)} does not match the result schema: ${checked.problem}`);
   }
   return checked.result;
+}
+
+/**
+ * The absolute path of a file a run directory's `result.json` names (a profile), after checking that
+ * it is safe to read: a relative path, a regular file (not a symlink, FIFO, socket or device), and
+ * inside the run directory once every link is resolved. A crafted `result.json` cannot make a reader
+ * open `/etc/passwd` or block on a pipe. Throws REDLINE_ERR_BAD_RUN_DIR naming `field` otherwise. A
+ * missing file comes back as its path, for the caller's loader to report.
+ */
+export async function resolveRunFile(runDir: string, rel: string, field: string): Promise<string> {
+  const bad = (why: string, cause?: unknown): RedlineError =>
+    new RedlineError(ErrorCodes.BAD_RUN_DIR, `${join(runDir, RESULT_FILE)}: ${field} ${JSON.stringify(rel)} ${why}`, cause === undefined ? {} : { cause });
+  if (rel === '' || isAbsolute(rel) || rel.split(/[\\/]/).includes('..')) throw bad('is not a file name inside the run directory');
+  const dir = await realpath(resolve(runDir)).catch((err: unknown) => {
+    throw bad('cannot be checked: the run directory cannot be resolved', err);
+  });
+  const path = join(dir, rel);
+  const info = await lstat(path).catch(() => null);
+  // A missing file is safe to name: the caller's loader reports it in its own words.
+  if (info === null) return join(resolve(runDir), rel);
+  if (!info.isFile()) throw bad(`is not a regular file (${info.isSymbolicLink() ? 'a symbolic link' : info.isFIFO() ? 'a FIFO' : info.isDirectory() ? 'a directory' : 'a device or socket'})`);
+  const real = await realpath(path);
+  if (!real.startsWith(dir + sep)) throw bad('resolves outside the run directory');
+  return real;
 }

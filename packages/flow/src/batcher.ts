@@ -94,6 +94,8 @@ export class Batcher<T, R = unknown> {
   #running = 0;
   #timer: NodeJS.Timeout | undefined;
   #timerAt = Infinity;
+  /** Earliest deadline among the pending items (Infinity when none has one). */
+  #minDeadline = Infinity;
   #latencyEma = 0;
   #closed = false;
   #idle: (() => void)[] = [];
@@ -157,7 +159,9 @@ export class Batcher<T, R = unknown> {
         return reject(new FlowError(FlowErrorCodes.QUEUE_FULL, `batcher ${this.name}: ${this.#maxPending} items already pending`, { retryAfterMs: Math.max(1, this.#latencyEma) }));
       }
       this.#pending.push({ item, at: now, deadline, resolve, reject });
-      this.#schedule(now);
+      if (deadline < this.#minDeadline) this.#minDeadline = deadline;
+      // Only a full batch, a new earliest deadline or an unarmed timer can change what is due.
+      if (this.#pending.length >= this.#size || deadline === this.#minDeadline || this.#timer === undefined) this.#schedule(now);
     });
   }
 
@@ -214,23 +218,19 @@ export class Batcher<T, R = unknown> {
 
   /** When the pending items must go: maxWaitMs after the oldest, or early enough for the nearest deadline. */
   #due(): { at: number; reason: FlushReason } {
-    const first = this.#pending[0]!;
-    let at = first.at + this.#maxWaitMs;
-    let reason: FlushReason = 'time';
-    for (const e of this.#pending) {
-      const latest = e.deadline - this.#latencyEma;
-      if (latest < at) {
-        at = latest;
-        reason = 'deadline';
-      }
-    }
-    return { at, reason };
+    const byTime = this.#pending[0]!.at + this.#maxWaitMs;
+    const byDeadline = this.#minDeadline - this.#latencyEma;
+    return byDeadline < byTime ? { at: byDeadline, reason: 'deadline' } : { at: byTime, reason: 'time' };
   }
 
   #dispatch(reason: FlushReason): void {
     const size = this.#size;
     const batch = this.#pending.splice(0, size);
     if (batch.length === 0) return;
+    if (this.#minDeadline !== Infinity) {
+      this.#minDeadline = Infinity;
+      for (const e of this.#pending) if (e.deadline < this.#minDeadline) this.#minDeadline = e.deadline;
+    }
     if (this.#timer && this.#pending.length === 0) {
       clearTimeout(this.#timer);
       this.#timer = undefined;

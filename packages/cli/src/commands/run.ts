@@ -6,6 +6,7 @@ import { intFlag, parseCommandArgs, parseHeaders } from '../args.js';
 import { colours, err, out, type CliIo } from '../io.js';
 import { runSessionInTerminal } from '../live.js';
 import { renderSummary } from '../output/summary.js';
+import { terminalSafe } from '../output/terminal-safe.js';
 import { targetSpecFrom, type SessionOutcome, type TargetSpec } from '../session.js';
 
 export const RUN_HELP = `Usage:
@@ -125,6 +126,7 @@ export function runExitCode(r: RunResult, strict: boolean): number {
 /** Prints the end-of-run summary: the numbers, the findings, and where result.json is. */
 export function printSummary(io: CliIo, r: RunResult, runDir: string): void {
   const paint = colours(io);
+  r = terminalSafe(r);
   out(io);
   out(io, renderSummary(r, paint));
   if (r.findings.length) {
