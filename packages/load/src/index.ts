@@ -4,7 +4,7 @@ export type { IterationContext, HttpClient, HttpResponse, HttpRequestOptions, Re
 export type { RequestSpec } from './request.js';
 export { parseTargetUrl } from './request.js';
 export { quickPlan, planFromFile, type QuickOptions } from './plan.js';
-export { importScenarioModule } from './scenario-loader.js';
+export { importScenarioModule, importUserModule } from './scenario-loader.js';
 export { startLoad, runLoad, defaultWorkerCount, plannedDurationMs, generatorVerdict, noResponseError, type RunLoadOptions, type LoadRun, type LiveStatus } from './runner.js';
 export { writeRunDir } from './run-writer.js';
 export { parseThresholds, parseThresholdExpression, evaluateThresholds, type Threshold, type MetricSource } from './thresholds.js';

@@ -6,27 +6,31 @@ import { ErrorCodes, RedlineError } from '@redline/core';
 const TS_EXTENSIONS = new Set(['.ts', '.mts', '.cts', '.tsx']);
 
 /**
- * Imports a scenario module and returns its default export. TypeScript files load through tsx,
- * so users run `.ts` scenarios with no build step of their own.
+ * Imports a user's module (a scenario, a pipeline stage) and returns its namespace. TypeScript files
+ * load through tsx, so users run `.ts` files with no build step of their own. `what` names the module
+ * in errors ("scenario", "stage module").
  */
-export async function importScenarioModule(file: string, cwd = process.cwd()): Promise<unknown> {
+export async function importUserModule(file: string, cwd = process.cwd(), what = 'scenario'): Promise<Record<string, unknown>> {
   const abs = resolve(cwd, file);
   try {
     await access(abs);
   } catch {
-    throw new RedlineError(ErrorCodes.SCENARIO_NOT_FOUND, `scenario file not found: ${file}`);
+    throw new RedlineError(ErrorCodes.SCENARIO_NOT_FOUND, `${what} file not found: ${file}`);
   }
-  let mod: { default?: unknown };
   try {
     if (TS_EXTENSIONS.has(extname(abs))) {
       const { tsImport } = await import('tsx/esm/api');
-      mod = (await tsImport(pathToFileURL(abs).href, import.meta.url)) as { default?: unknown };
-    } else {
-      mod = (await import(pathToFileURL(abs).href)) as { default?: unknown };
+      return (await tsImport(pathToFileURL(abs).href, import.meta.url)) as Record<string, unknown>;
     }
+    return (await import(pathToFileURL(abs).href)) as Record<string, unknown>;
   } catch (err) {
-    throw new RedlineError(ErrorCodes.INVALID_SCENARIO, `${file}: cannot load the scenario module: ${firstLine((err as Error)?.message ?? String(err))}`, { cause: err });
+    throw new RedlineError(ErrorCodes.INVALID_SCENARIO, `${file}: cannot load the ${what} module: ${firstLine((err as Error)?.message ?? String(err))}`, { cause: err });
   }
+}
+
+/** Imports a scenario module and returns its default export (see {@link importUserModule}). */
+export async function importScenarioModule(file: string, cwd = process.cwd()): Promise<unknown> {
+  const mod = await importUserModule(file, cwd, 'scenario');
   let def = mod.default;
   // CommonJS or double-wrapped interop: `module.exports = defineScenario(...)` through tsx.
   if (def && typeof def === 'object' && 'default' in def && !('scenarios' in def) && !('requests' in def) && !('exec' in def)) {
