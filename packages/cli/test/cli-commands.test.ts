@@ -39,7 +39,7 @@ test('capacity fit on a CSV without the expected columns exits 2 with a clear me
 test('capacity without --slo, or with a malformed one, exits 2', async () => {
   const a = await cli(['capacity', '--url', 'http://127.0.0.1:1/']);
   assert.equal(a.code, 2);
-  assert.equal(a.stderr, "redline: redline capacity: --slo is required, e.g. --slo 'p(99)<100'\n");
+  assert.equal(a.stderr, "redline capacity: --slo is required, e.g. --slo 'p(99)<100'\n");
   const b = await cli(['capacity', '--url', 'http://127.0.0.1:1/', '--slo', 'p99 under 100']);
   assert.equal(b.code, 2);
   assert.match(b.stderr, /^redline: .*p99 under 100/);

@@ -33,11 +33,29 @@ export async function importScenarioModule(file: string, cwd = process.cwd()): P
   const mod = await importUserModule(file, cwd, 'scenario');
   let def = mod.default;
   // CommonJS or double-wrapped interop: `module.exports = defineScenario(...)` through tsx.
-  if (def && typeof def === 'object' && 'default' in def && !('scenarios' in def) && !('requests' in def) && !('exec' in def)) {
+  if (def && (typeof def === 'object' || typeof def === 'function') && 'default' in def && !('scenarios' in def) && !('requests' in def) && !('exec' in def)) {
     def = (def as { default: unknown }).default;
   }
-  if (def === undefined || def === null || typeof def !== 'object') {
+  if (def === undefined || def === null || (typeof def !== 'object' && typeof def !== 'function')) {
     throw new RedlineError(ErrorCodes.INVALID_SCENARIO, `${file}: (root): expected a default export created with defineScenario({...})`);
+  }
+  return def;
+}
+
+/**
+ * Turns a scenario module's default export into a definition: a factory `({ env }) => ({...})` is
+ * called with the script environment; an object is returned as it is.
+ */
+export function resolveScenarioExport(exported: unknown, env: Readonly<Record<string, string>>, file: string): unknown {
+  if (typeof exported !== 'function') return exported;
+  let def: unknown;
+  try {
+    def = (exported as (init: { env: Readonly<Record<string, string>> }) => unknown)({ env });
+  } catch (err) {
+    throw new RedlineError(ErrorCodes.INVALID_SCENARIO, `${file}: (root): the scenario function threw: ${firstLine((err as Error)?.message ?? String(err))}`, { cause: err });
+  }
+  if (def === null || typeof def !== 'object' || typeof (def as { then?: unknown }).then === 'function') {
+    throw new RedlineError(ErrorCodes.INVALID_SCENARIO, `${file}: (root): the scenario function must return a definition object (synchronously)`);
   }
   return def;
 }

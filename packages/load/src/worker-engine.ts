@@ -28,6 +28,8 @@ export interface EngineInit {
   dataCounters: SharedArrayBuffer[];
   /** One shared counter per scenario (same order as config.scenarios), for shared-iterations. */
   iterationCounters: SharedArrayBuffer[];
+  /** The script environment (`ctx.env`). */
+  env?: Readonly<Record<string, string>>;
 }
 
 /** Messages from the engine to the runner. */
@@ -270,7 +272,7 @@ export class WorkerEngine {
         ...(typeof options.maxBodyBytes === 'number' ? { maxBodyBytes: options.maxBodyBytes } : {}),
         ...(typeof options.discardResponseBodies === 'boolean' ? { discardResponseBodies: options.discardResponseBodies } : {}),
       };
-      const { ctx, http } = createIterationContext(host, id, scenario);
+      const { ctx, http } = createIterationContext(host, id, scenario, init.env ?? {});
       let sinceYield = 0;
       let closed = false;
       return {
