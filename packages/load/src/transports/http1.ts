@@ -9,6 +9,7 @@ import {
   parseStatusCode,
   transferFraming,
 } from './http1-framing.js';
+import { watchConnectPhases, type ConnectPhases } from './phases.js';
 import { connectTls, isTlsErrorCode } from './tls.js';
 import type { Connection, Exchange, ExchangeOptions, NetworkErrorKind, Origin, Transport } from './transport.js';
 
@@ -77,6 +78,7 @@ class Http1Connection implements Connection {
   #connectStartedAt = 0;
   #connectMs = 0;
   #pendingPayload: Buffer | null = null;
+  #phases: ConnectPhases | null = null;
 
   #callback: ((result: Exchange) => void) | null = null;
   #isHead = false;
@@ -173,6 +175,7 @@ class Http1Connection implements Connection {
     socket.setNoDelay(true);
     this.#socket = socket;
     this.#connected = false;
+    this.#phases = watchConnectPhases(socket, this.#connectStartedAt, engineNow, o.protocol === 'https:');
     socket.once(o.protocol === 'https:' ? 'secureConnect' : 'connect', () => {
       if (this.#socket !== socket) return;
       this.#connected = true;
@@ -523,6 +526,7 @@ class Http1Connection implements Connection {
       reused.firstByteAt = this.#firstByteAt;
       reused.endedAt = this.#chunkAt;
       reused.connectMs = this.#connectMs;
+      reused.phases = this.#connectMs > 0 ? this.#phases : null;
       reused.bytesSent = this.#bytesSent;
       reused.bytesReceived = this.#bytesReceived;
       result = reused;
@@ -535,6 +539,7 @@ class Http1Connection implements Connection {
         firstByteAt: this.#firstByteAt,
         endedAt: this.#chunkAt,
         connectMs: this.#connectMs,
+        phases: this.#connectMs > 0 ? this.#phases : null,
         bytesSent: this.#bytesSent,
         bytesReceived: this.#bytesReceived,
         rawHeaders: this.#rawHeaders,
@@ -558,6 +563,7 @@ class Http1Connection implements Connection {
       firstByteAt: this.#firstByteAt,
       endedAt: now,
       connectMs: this.#connectMs,
+      phases: this.#connectMs > 0 ? this.#phases : null,
       bytesSent: this.#bytesSent,
       bytesReceived: this.#bytesReceived,
       rawHeaders: null,

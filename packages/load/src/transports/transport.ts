@@ -3,6 +3,7 @@
  * HTTP/1.1 is the only implementation today; HTTP/2, gRPC and WebSocket plug in here without
  * touching executors or metrics, because those only see `Exchange` results.
  */
+import type { ConnectPhases } from './phases.js';
 import type { TlsMaterial } from './tls.js';
 
 /**
@@ -11,7 +12,8 @@ import type { TlsMaterial } from './tls.js';
  * - `interrupted`: still in flight when the run's graceful stop ended, so it never completed;
  * - `body_too_large`: a scripted response body exceeded the request's body limit;
  * - `generator`: the generator itself could not make the request (out of file descriptors,
- *   EMFILE/ENFILE). Not the target's error: it marks the run generator-limited.
+ *   EMFILE/ENFILE). Not the target's error: it marks the run generator-limited;
+ * - `redirect_loop`: a scripted request was still redirected after its redirect limit.
  */
 export type NetworkErrorKind =
   | 'connect_refused'
@@ -23,7 +25,8 @@ export type NetworkErrorKind =
   | 'protocol'
   | 'interrupted'
   | 'body_too_large'
-  | 'generator';
+  | 'generator'
+  | 'redirect_loop';
 
 /** Per-exchange options of connections that keep full responses (scripted requests). */
 export interface ExchangeOptions {
@@ -49,6 +52,8 @@ export interface Exchange {
   endedAt: number;
   /** Milliseconds spent establishing the connection for this exchange (0 when reused). */
   connectMs: number;
+  /** DNS, TCP and TLS split of `connectMs` when this exchange opened the connection (absent or null when reused). */
+  phases?: ConnectPhases | null;
   bytesSent: number;
   bytesReceived: number;
   /** Raw header block (latin1), only when the caller asked for full responses. */
