@@ -36,6 +36,8 @@ export interface SessionOptions {
   controls?: (c: { stop(): void; abort(): void; phase?: 'starting' }) => void;
   /** Environment to extend for the scenario (REDLINE_TARGET_URL etc. are set here). */
   env: Record<string, string | undefined>;
+  /** The command line to record in `config.commandLine` (already redacted). */
+  commandLine?: string[];
 }
 
 /** What a session produced. */
@@ -194,6 +196,7 @@ interface Collected {
 async function writeOutputs(o: SessionOptions, result: RunResult, c: Collected): Promise<SessionOutcome> {
   const { probed, launched, attached, cpu, heap, runStart, exit } = c;
   let runDir = o.outDir ?? join(o.cwd, '.redline', 'runs');
+  if (o.commandLine !== undefined) result.config.commandLine = o.commandLine;
   try {
     runDir = await writeRunDir(result, o.outDir, o.cwd);
     if (probed) {

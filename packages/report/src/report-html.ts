@@ -5,6 +5,7 @@ import { loadAssets, scriptText } from './assets.js';
 import { encodeFlameTree, type EncodedFlame, type FlamePruneOptions } from './flame-data.js';
 import { escapeHtml as h, fmtBytes, fmtDuration, fmtMs, fmtNum, fmtPct, jsonForScript } from './format.js';
 import { chartData, type ReportChartData } from './report-data.js';
+import { settingsHtml } from './report-settings.js';
 
 /** Optional parts of a run report that do not come from `result.json` itself. */
 export interface ReportExtras {
@@ -109,8 +110,9 @@ function headerHtml(result: RunResult, notes: readonly string[], flame: EncodedF
 <h1>${h(result.name)} <span class="badge ${v.cls}">${h(v.label)}</span></h1>
 <div class="meta"><span>${h(startedText)}</span><span>${h(fmtDuration(s.durationMs))}</span><span>${h(result.config.scenarios.map((sc) => `${sc.name}: ${sc.executor}`).join(', ') || 'no scenarios')}</span><span>${h(`${env.workers} worker${env.workers === 1 ? '' : 's'} · node ${env.node} · ${env.cpuCount}× ${env.cpuModel}`)}</span><span class="mono">${h(result.id)}</span></div>
 </header>
-<nav class="toc"><a href="#verdict">Verdict</a><a href="#load">Load over time</a><a href="#distribution">Latency distribution</a><a href="#requests">Requests</a>${result.target && result.target.samples.length > 0 ? '<a href="#target">Target process</a>' : ''}<a href="#findings">Findings</a>${flame ? '<a href="#profile">CPU profile</a>' : ''}</nav>
+<nav class="toc"><a href="#settings">Settings</a><a href="#verdict">Verdict</a><a href="#load">Load over time</a><a href="#distribution">Latency distribution</a><a href="#requests">Requests</a>${result.target && result.target.samples.length > 0 ? '<a href="#target">Target process</a>' : ''}<a href="#findings">Findings</a>${flame ? '<a href="#profile">CPU profile</a>' : ''}</nav>
 <main>
+${settingsHtml(result)}
 <section id="verdict">
 <h2>Verdict</h2>
 ${alertsHtml(result, notes)}
