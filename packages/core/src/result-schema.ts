@@ -114,6 +114,25 @@ export const RunSummarySchema = z.strictObject({
     fails: count,
     byName: z.record(z.string(), z.strictObject({ passes: count, fails: count })),
   }),
+  /**
+   * Request phases as k6 names them, over requests that got a response: `dns`, `connect` (TCP),
+   * `tls` (handshake) — 0 for requests on a reused connection — `waiting` (first byte after
+   * sending) and `receiving` (first to last byte). Absent in runs that predate it.
+   */
+  timings: z.record(z.string(), LatencySummarySchema).optional(),
+  /** HTTP/2 connection events, in runs that spoke HTTP/2. */
+  http2: z
+    .strictObject({
+      /** HTTP/2 connections opened. */
+      connections: count,
+      /** GOAWAY frames received (the server closing a connection; unprocessed streams were retried). */
+      goaways: count,
+      /** Requests that waited because every connection was at its stream limit (the server's or --max-streams). */
+      streamLimitWaits: count,
+      /** Streams the server refused (REFUSED_STREAM or above GOAWAY's last stream id), retried once. */
+      refusedStreams: count,
+    })
+    .optional(),
 });
 
 const percentiles = z.strictObject({ p50: nonNegative, p90: nonNegative, p99: nonNegative, max: nonNegative });

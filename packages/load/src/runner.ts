@@ -384,6 +384,17 @@ function buildResult(
     byScenario,
     checks: { passes: checks.passes, fails: checks.fails, byName: Object.fromEntries(Object.entries(agg.checks).map(([n, [p, f]]) => [n, { passes: p, fails: f }])) },
   };
+  if (agg.http2ByWorker.size) {
+    const h2 = { connections: 0, goaways: 0, streamLimitWaits: 0, refusedStreams: 0 };
+    for (const c of agg.http2ByWorker.values()) {
+      h2.connections += c.sessions;
+      h2.goaways += c.goaways;
+      h2.streamLimitWaits += c.streamLimitWaits;
+      h2.refusedStreams += c.refusedStreams;
+    }
+    summary.http2 = h2;
+  }
+  if (agg.timings.size) summary.timings = Object.fromEntries([...agg.timings].map(([phase, h]) => [phase, h.summary()]));
   const generator = generatorVerdict(agg);
   const dirName = defaultRunDir(plan.config.name, r.startedAt, '/').split('/').pop()!;
   const cpuList = cpus();

@@ -1,3 +1,4 @@
+import { brotliDecompressSync, gunzipSync, inflateSync } from 'node:zlib';
 import { parseDuration } from '@redline/core';
 import { CookieJar } from './cookie-jar.js';
 import type { DataFeed } from './data-feed.js';
@@ -13,12 +14,21 @@ export interface HttpRequestOptions {
   body?: string | Buffer | Uint8Array | object | null;
   /** HTTP version for this request (`h1` or `h2`); defaults to the scenario's `protocol`. */
   protocol?: HttpVersion;
+  /**
+   * Redirects to follow (default 10, as k6). 0 returns the 3xx response itself. A response that is
+   * still a redirect after that many hops counts as a `redirect_loop` error.
+   */
+  redirects?: number;
 }
 
 /** Timings of a scripted request in milliseconds. */
 export interface ResponseTimings {
-  /** Connection setup (0 when the connection was reused). */
+  /** Connection setup, DNS and TLS included (0 when the connection was reused). */
   connectingMs: number;
+  /** Name resolution of a new connection (0 when reused or for IP literals). */
+  dnsMs: number;
+  /** TLS handshake of a new connection (0 when reused or without TLS). */
+  tlsHandshakingMs: number;
   /** From sending the request to the first response byte. */
   waitingMs: number;
   /** From the first to the last response byte. */
@@ -37,7 +47,13 @@ export interface HttpResponse {
   headers: Record<string, string>;
   url: string;
   timings: ResponseTimings;
-  /** Body as UTF-8 text. */
+  /** Body bytes as received on the wire (encoded, when the server used a Content-Encoding). */
+  readonly bodyBytes: number;
+  /** Body bytes after decoding gzip, br or deflate (equal to `bodyBytes` without a Content-Encoding). */
+  readonly decodedBytes: number;
+  /** Why decoding the Content-Encoding failed (the body is then left as received), or null. */
+  readonly decodeError: string | null;
+  /** Body as UTF-8 text (decoded). */
   text(): string;
   /** Body parsed as JSON (throws on malformed JSON). */
   json<T = unknown>(): T;
@@ -101,6 +117,28 @@ export interface ScriptHost {
 const EMPTY_BODY = Buffer.alloc(0);
 const SET_COOKIE = /\r\nset-cookie:/i;
 const MAX_IDLE_PER_ORIGIN = 8;
+const LOCATION = /\r\nlocation:/i;
+const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
+/** Redirects followed by default, as in k6. */
+const DEFAULT_REDIRECTS = 10;
+const CONTENT_ENCODING = /\r\ncontent-encoding:/i;
+
+/**
+ * Decodes a body by its Content-Encoding list (applied in order, so decoded last-first); null
+ * for identity or an unknown coding. Throws zlib's error for a corrupt body.
+ */
+function decodeBody(body: Buffer, encoding: string): Buffer | null {
+  const codings = encoding.toLowerCase().split(',').map((c) => c.trim()).filter((c) => c && c !== 'identity');
+  if (codings.length === 0) return null;
+  let out = body;
+  for (const coding of codings.reverse()) {
+    if (coding === 'gzip' || coding === 'x-gzip') out = gunzipSync(out);
+    else if (coding === 'br') out = brotliDecompressSync(out);
+    else if (coding === 'deflate') out = inflateSync(out);
+    else return null;
+  }
+  return out;
+}
 
 function parseHeaders(raw: string | null): { headers: Record<string, string>; setCookie: string[] } {
   const headers: Record<string, string> = {};
@@ -150,7 +188,11 @@ class ScriptResponse implements HttpResponse {
   readonly timings: ResponseTimings;
   readonly #rawHeaders: string | null;
   #parsed: ReturnType<typeof parseHeaders> | null;
-  readonly #body: Buffer;
+  #body: Buffer;
+  /** Body bytes as received (before any Content-Encoding was decoded). */
+  readonly bodyBytes: number;
+  /** Why decoding the Content-Encoding failed (the body is then left as received), or null. */
+  decodeError: string | null = null;
 
   constructor(ex: Exchange, url: string, startedAt: number, parsed: ReturnType<typeof parseHeaders> | null) {
     this.status = ex.status;
@@ -159,6 +201,8 @@ class ScriptResponse implements HttpResponse {
     this.url = url;
     this.timings = {
       connectingMs: ex.connectMs,
+      dnsMs: ex.phases?.dnsMs ?? 0,
+      tlsHandshakingMs: ex.phases?.tlsMs ?? 0,
       waitingMs: ex.firstByteAt ? ex.firstByteAt - ex.sentAt : 0,
       receivingMs: ex.firstByteAt ? ex.endedAt - ex.firstByteAt : 0,
       durationMs: ex.endedAt - startedAt,
@@ -166,10 +210,28 @@ class ScriptResponse implements HttpResponse {
     this.#rawHeaders = ex.rawHeaders;
     this.#parsed = parsed;
     this.#body = ex.body ?? EMPTY_BODY;
+    this.bodyBytes = this.#body.length;
+    // Content-Encoding is decoded at once (as k6 does), so the decoded size is counted.
+    const raw = ex.rawHeaders;
+    if (raw !== null && this.#body.length > 0 && CONTENT_ENCODING.test(raw)) {
+      this.#parsed ??= parseHeaders(raw);
+      try {
+        const decoded = decodeBody(this.#body, this.#parsed.headers['content-encoding'] ?? '');
+        if (decoded) this.#body = decoded;
+      } catch (err) {
+        // A corrupt encoded body stays as received; the script sees it (and decodedBytes === bodyBytes).
+        this.decodeError = (err as Error).message;
+      }
+    }
   }
 
   get headers(): Record<string, string> {
     return (this.#parsed ??= parseHeaders(this.#rawHeaders)).headers;
+  }
+
+  /** Body bytes after Content-Encoding (gzip, br, deflate) was decoded. */
+  get decodedBytes(): number {
+    return this.#body.length;
   }
 
   text(): string {
@@ -212,8 +274,14 @@ export class VuHttpClient implements HttpClient {
   }
 
   request(method: string, rawUrl: string, options: HttpRequestOptions = {}): Promise<HttpResponse> {
+    const redirects = options.redirects ?? DEFAULT_REDIRECTS;
+    if (!(Number.isInteger(redirects) && redirects >= 0)) return Promise.reject(new RangeError(`redirects must be a non-negative integer, got ${String(options.redirects)}`));
+    return this.#send(method.toUpperCase(), rawUrl, options, redirects, redirects > 0);
+  }
+
+  /** One hop: sends, records, and follows a redirect while `redirectsLeft` allows. */
+  #send(m: string, rawUrl: string, options: HttpRequestOptions, redirectsLeft: number, follow: boolean): Promise<HttpResponse> {
     const host = this.#host;
-    const m = method.toUpperCase();
     // Requests without per-call headers or body are parsed and serialised once per thread.
     let entry = options.headers === undefined && (options.body === undefined || options.body === null) ? preparedRequests.get(rawUrl) : undefined;
     const version = options.protocol ?? host.originOptions?.version ?? 'h1';
@@ -254,15 +322,34 @@ export class VuHttpClient implements HttpClient {
       conn.exchange(payload, m, (ex) => {
         const startedAt = conn.startedAt;
         this.#release(key, conn, ex);
-        host.onExchange(name, ex, startedAt);
-        // Set-Cookie is rare: test for it before parsing every header.
+        // Set-Cookie and Location are rare: test for them before parsing every header.
         const rawHeaders = ex.rawHeaders;
         let parsed: ReturnType<typeof parseHeaders> | null = null;
         if (rawHeaders !== null && SET_COOKIE.test(rawHeaders)) {
           parsed = parseHeaders(rawHeaders);
           if (parsed.setCookie.length) this.cookies.store(url, parsed.setCookie);
         }
-        resolve(new ScriptResponse(ex, url.href, startedAt, parsed));
+        let next: string | null = null;
+        if (follow && REDIRECT_STATUSES.has(ex.status) && rawHeaders !== null && LOCATION.test(rawHeaders)) {
+          parsed ??= parseHeaders(rawHeaders);
+          const location = parsed.headers.location;
+          if (location) {
+            if (redirectsLeft > 0) next = new URL(location, url).href;
+            else {
+              ex.error = 'redirect_loop';
+              ex.errorDetail = `still redirected after ${options.redirects ?? DEFAULT_REDIRECTS} redirects (to ${location})`;
+            }
+          }
+        }
+        host.onExchange(name, ex, startedAt);
+        if (next === null) {
+          resolve(new ScriptResponse(ex, url.href, startedAt, parsed));
+          return;
+        }
+        // 303, and 301/302 after a POST, turn into a GET without a body (what browsers and k6 do).
+        const toGet = ex.status === 303 || ((ex.status === 301 || ex.status === 302) && m === 'POST');
+        const { name: _name, body: _body, ...rest } = options;
+        resolve(this.#send(toGet ? 'GET' : m, next, toGet ? rest : { ...rest, body: options.body ?? null }, redirectsLeft - 1, true));
       });
     });
   }

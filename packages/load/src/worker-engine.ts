@@ -4,6 +4,7 @@ import type { ResolvedRunConfig } from '@redline/core';
 import { DataFeed, type LoadedData } from './data-feed.js';
 import { engineNow } from './engine-clock.js';
 import { executors, isOpenModel, type ExecutorName } from './executors/index.js';
+import { TimingRecorder } from './timing-recorder.js';
 import { IntervalRecorder, type IntervalSnapshot, type Slice } from './recorder.js';
 import { prepareRequest, type OriginOptions, type RequestSpec } from './request.js';
 import { createIterationContext, type IterationContext, type ScriptHost } from './script-context.js';
@@ -52,6 +53,7 @@ export class WorkerEngine {
   readonly #exec: Map<string, IterationFn>;
   readonly #transports: TransportSelector;
   readonly #recorder = new IntervalRecorder();
+  readonly #timings = new TimingRecorder();
   readonly #connections = new Set<Connection>();
   readonly #vus = new Set<Vu>();
   readonly #feeds = new Map<string, DataFeed>();
@@ -187,6 +189,7 @@ export class WorkerEngine {
     const nameSlices = prepared.map((p) => this.#recorder.slice(`name:${p.name}`));
     const pick = requestPicker(specs);
     const recorder = this.#recorder;
+    const timings = this.#timings;
     return () => {
       const id = this.#nextVuId();
       const conns: Array<Connection | undefined> = new Array(prepared.length);
@@ -215,6 +218,7 @@ export class WorkerEngine {
       const onExchange = (ex: Exchange): void => {
         this.#inFlight--;
         recorder.recordExchange(nameSlices[current]!, scenarioSlice, ex, currentConn!.startedAt, currentDelayMs);
+        timings.record(ex);
         recorder.countIteration(scenario, false);
         const done = currentDone!;
         currentDone = null;
@@ -263,6 +267,7 @@ export class WorkerEngine {
         onExchange: (name, ex, startedAt) => {
           this.#inFlight--;
           recorder.recordExchange(recorder.slice(`name:${name}`), scenarioSlice, ex, startedAt, startDelayMs);
+          this.#timings.record(ex);
         },
         onCheck: (name, ok) => recorder.countCheck(name, ok),
         feeds: this.#feeds,
@@ -371,6 +376,10 @@ export class WorkerEngine {
       hasOpenModel: this.#init.config.scenarios.some((s) => isOpenModel(s.executor)),
       inFlight: this.#inFlightSamples ? this.#inFlightSum / this.#inFlightSamples : this.#inFlight,
     });
+    const timings = this.#timings.snapshot();
+    if (timings) snapshot.timings = timings;
+    const h2 = this.#transports.http2Counters();
+    if (h2.sessions > 0) snapshot.http2 = h2;
     this.#inFlightSum = 0;
     this.#inFlightSamples = 0;
     this.#post({ type, snapshot });
@@ -384,8 +393,9 @@ export class WorkerEngine {
     if (this.#inFlightTimer) clearInterval(this.#inFlightTimer);
     for (const vu of this.#vus) vu.close();
     for (const c of this.#connections) c.close();
-    this.#transports.close();
     this.#flush('done');
+    // After the last snapshot, which carries the transports' counters.
+    this.#transports.close();
   }
 }
 

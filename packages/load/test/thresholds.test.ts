@@ -81,7 +81,7 @@ describe('threshold parsing', () => {
   it('rejects unknown metrics and bad tag filters', () => {
     invalid(
       () => parseThresholds({ 'http.latncy': ['p(95)<1'] }),
-      'unknown threshold metric "http.latncy": expected one of http.latency, http.service_time, http.errors, http.requests, checks, iterations, iterations.dropped, generator.schedule_lag',
+      'unknown threshold metric "http.latncy": expected one of http.latency, http.service_time, http.timing.dns, http.timing.connect, http.timing.tls, http.timing.waiting, http.timing.receiving, http.errors, http.requests, checks, iterations, iterations.dropped, generator.schedule_lag',
     );
     invalid(
       () => parseThresholds({ 'http.latency{url:/x}': ['p(95)<1'] }),

@@ -158,7 +158,27 @@ function distributionHtml(result: RunResult): string {
 ${row('p50', l.p50, st.p50)}${row('p75', l.p75, st.p75)}${row('p90', l.p90, st.p90)}${row('p95', l.p95, st.p95)}${row('p99', l.p99, st.p99)}${row('p99.9', l.p999, st.p999)}${row('max', l.max, st.max)}${row('mean', l.mean, st.mean)}
 </tbody></table></div>
 </div>
+${timingsHtml(result)}
 </section>`;
+}
+
+/** The k6-style phase split of the service time (DNS, connect, TLS, waiting, receiving), when the run has it. */
+function timingsHtml(result: RunResult): string {
+  const t = result.summary.timings;
+  if (!t || Object.keys(t).length === 0) return '';
+  const label: Record<string, string> = { dns: 'DNS', connect: 'TCP connect', tls: 'TLS handshake', waiting: 'waiting (TTFB)', receiving: 'receiving' };
+  const rows = ['dns', 'connect', 'tls', 'waiting', 'receiving']
+    .filter((p) => t[p])
+    .map((p) => {
+      const x = t[p]!;
+      return `<tr><td>${h(label[p] ?? p)}</td><td class="num">${h(fmtMs(x.p50))}</td><td class="num">${h(fmtMs(x.p90))}</td><td class="num">${h(fmtMs(x.p99))}</td><td class="num">${h(fmtMs(x.max))}</td><td class="num">${h(fmtMs(x.mean))}</td></tr>`;
+    })
+    .join('');
+  const h2 = result.summary.http2;
+  const h2Line = h2 ? `<p class="hint">HTTP/2: ${h(fmtNum(h2.connections))} connections, ${h(fmtNum(h2.goaways))} GOAWAY, ${h(fmtNum(h2.streamLimitWaits))} requests waited for a free stream, ${h(fmtNum(h2.refusedStreams))} refused streams retried.</p>` : '';
+  return `<h3 id="timings">Where the time went</h3>
+<p class="hint">Request phases as k6 names them (http.timing.* in thresholds). DNS, connect and TLS are 0 for requests on a reused connection, so their percentiles show how many requests paid for a new connection.</p>
+<table class="data"><thead><tr><th>phase</th><th class="num">p50</th><th class="num">p90</th><th class="num">p99</th><th class="num">max</th><th class="num">mean</th></tr></thead><tbody>${rows}</tbody></table>${h2Line}`;
 }
 
 function requestsHtml(result: RunResult): string {

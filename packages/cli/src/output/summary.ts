@@ -39,11 +39,24 @@ export function renderSummary(r: RunResult, paint: Paint = plain): string {
   lines.push(`  ${dotted('http.errors')} ${(errRate > 0 ? paint.red : paint.green)(pct(errRate))}  ${s.errors} of ${s.requests}${kinds ? `  (${kinds})` : ''}`);
   lines.push(`  ${dotted('http.latency')} ${q(s.latency)}${open ? paint.dim('  from intended send time') : ''}`);
   lines.push(`  ${dotted('http.service_time')} ${q(s.serviceTime)}${paint.dim('  from actual send')}`);
+  if (s.timings) {
+    // k6's phase split, p50/p99 each: where the service time went.
+    const phase = (name: string): string => {
+      const t = s.timings![name];
+      return t ? `${name} ${ms(t.p50)}/${ms(t.p99)}` : '';
+    };
+    const parts = ['dns', 'connect', 'tls', 'waiting', 'receiving'].map(phase).filter(Boolean);
+    lines.push(`  ${dotted('http.timing')} ${parts.join('  ')}${paint.dim('  p50/p99')}`);
+  }
   lines.push(`  ${dotted('iterations')} ${s.iterations}${s.iterationsDropped ? paint.red(`  dropped ${s.iterationsDropped}`) : '  dropped 0'}${s.iterationErrors ? paint.red(`  failed ${s.iterationErrors}`) : ''}`);
   const checkTotal = s.checks.passes + s.checks.fails;
   if (checkTotal) lines.push(`  ${dotted('checks')} ${(s.checks.fails ? paint.red : paint.green)(pct(s.checks.passes / checkTotal))}  ✓ ${s.checks.passes} ✗ ${s.checks.fails}`);
   lines.push(`  ${dotted('vus')} max ${s.vusMax}`);
   lines.push(`  ${dotted('data')} ${bytes(s.dataSentBytes)} sent, ${bytes(s.dataReceivedBytes)} received`);
+  if (s.http2) {
+    const h = s.http2;
+    lines.push(`  ${dotted('http2')} ${h.connections} connection${h.connections === 1 ? '' : 's'}, GOAWAY ${h.goaways}, stream-limit waits ${h.streamLimitWaits}, refused streams ${h.refusedStreams}`);
+  }
   const g = r.generator;
   lines.push(`  ${dotted('generator')} event loop ${pct(g.eluMean)} busy (max ${pct(g.eluMax)}), CPU ${g.cpuCoresMean.toFixed(2)} cores${open ? `, schedule lag p99 ${ms(g.scheduleLagMs.p99)}` : ''}`);
 

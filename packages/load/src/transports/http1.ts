@@ -1,5 +1,6 @@
 import * as net from 'node:net';
 import { engineNow } from '../engine-clock.js';
+import { watchConnectPhases, type ConnectPhases } from './phases.js';
 import { connectTls, isTlsErrorCode } from './tls.js';
 import type { Connection, Exchange, NetworkErrorKind, Origin, Transport } from './transport.js';
 
@@ -58,6 +59,7 @@ class Http1Connection implements Connection {
   #connectStartedAt = 0;
   #connectMs = 0;
   #pendingPayload: Buffer | null = null;
+  #phases: ConnectPhases | null = null;
 
   #callback: ((result: Exchange) => void) | null = null;
   #isHead = false;
@@ -141,6 +143,7 @@ class Http1Connection implements Connection {
     socket.setNoDelay(true);
     this.#socket = socket;
     this.#connected = false;
+    this.#phases = watchConnectPhases(socket, this.#connectStartedAt, engineNow, o.protocol === 'https:');
     socket.once(o.protocol === 'https:' ? 'secureConnect' : 'connect', () => {
       if (this.#socket !== socket) return;
       this.#connected = true;
@@ -399,6 +402,7 @@ class Http1Connection implements Connection {
       reused.firstByteAt = this.#firstByteAt;
       reused.endedAt = this.#chunkAt;
       reused.connectMs = this.#connectMs;
+      reused.phases = this.#connectMs > 0 ? this.#phases : null;
       reused.bytesSent = this.#bytesSent;
       reused.bytesReceived = this.#bytesReceived;
       result = reused;
@@ -411,6 +415,7 @@ class Http1Connection implements Connection {
         firstByteAt: this.#firstByteAt,
         endedAt: this.#chunkAt,
         connectMs: this.#connectMs,
+        phases: this.#connectMs > 0 ? this.#phases : null,
         bytesSent: this.#bytesSent,
         bytesReceived: this.#bytesReceived,
         rawHeaders: this.#rawHeaders,
@@ -434,6 +439,7 @@ class Http1Connection implements Connection {
       firstByteAt: this.#firstByteAt,
       endedAt: now,
       connectMs: this.#connectMs,
+      phases: this.#connectMs > 0 ? this.#phases : null,
       bytesSent: this.#bytesSent,
       bytesReceived: this.#bytesReceived,
       rawHeaders: null,

@@ -3,10 +3,11 @@
  * HTTP/1.1 is the only implementation today; HTTP/2, gRPC and WebSocket plug in here without
  * touching executors or metrics, because those only see `Exchange` results.
  */
+import type { ConnectPhases } from './phases.js';
 import type { TlsMaterial } from './tls.js';
 
 /** Why an exchange failed, as counted in `errorsByKind`. */
-export type NetworkErrorKind = 'connect_refused' | 'dns' | 'timeout' | 'reset' | 'tls' | 'network' | 'protocol';
+export type NetworkErrorKind = 'connect_refused' | 'dns' | 'timeout' | 'reset' | 'tls' | 'network' | 'protocol' | 'redirect_loop';
 
 /** The outcome of one request/response exchange, with timings in milliseconds on the engine clock. */
 export interface Exchange {
@@ -24,6 +25,8 @@ export interface Exchange {
   endedAt: number;
   /** Milliseconds spent establishing the connection for this exchange (0 when reused). */
   connectMs: number;
+  /** DNS, TCP and TLS split of `connectMs` when this exchange opened the connection (absent or null when reused). */
+  phases?: ConnectPhases | null;
   bytesSent: number;
   bytesReceived: number;
   /** Raw header block (latin1), only when the caller asked for full responses. */
