@@ -5,6 +5,7 @@ import { diagnoseRunDir, createProfileModel, writeProfileExports, type CpuProfil
 import { plannedDurationMs, startLoad, writeRunDir, type LiveStatus, type LoadPlan } from '@redline/load';
 import { aggregateSamples, attachInspector, launchTarget, profilesForAggregation, type AttachedTarget, type TargetHandle } from '@redline/probe/host';
 import { REPORT_FILE, writeReport } from '@redline/report';
+import { channelFields } from './pool-fields.js';
 import { prepareOutDir } from './out-dir.js';
 
 /** How to reach the target process, if at all. */
@@ -36,6 +37,8 @@ export interface SessionOptions {
   controls?: (c: { stop(): void; abort(): void; phase?: 'starting' }) => void;
   /** Environment to extend for the scenario (REDLINE_TARGET_URL etc. are set here). */
   env: Record<string, string | undefined>;
+  /** Report pool clients held longer than this (`--pool-leak-ms`); launched targets only. */
+  poolLeakMs?: number;
   /** The command line to record in `config.commandLine` (already redacted). */
   commandLine?: string[];
 }
@@ -106,6 +109,7 @@ export async function runSession(o: SessionOptions): Promise<SessionOutcome> {
       heapProfile: o.heapProfile ?? false,
       ...(o.target.waitForUrl ? { waitForUrl: o.target.waitForUrl } : {}),
       ...(o.target.startTimeoutMs ? { startTimeoutMs: o.target.startTimeoutMs } : {}),
+      ...(o.poolLeakMs !== undefined ? { poolLeakMs: o.poolLeakMs } : {}),
     });
     o.onEvent?.(`target ready (pid ${launched.probePid ?? launched.pid}${launched.port ? `, port ${launched.port}` : ''})`);
   } else if (o.target?.kind === 'attach') {
@@ -230,6 +234,7 @@ async function writeOutputs(o: SessionOptions, result: RunResult, c: Collected):
         exit,
         profiles,
         profileWindow,
+        ...(launched ? channelFields(launched, runStart) : {}),
       };
     }
     await writeJsonAtomic(join(runDir, RESULT_FILE), result);

@@ -239,8 +239,39 @@ export const TargetSampleSchema = z
     activeResources: counts,
     /** Worker-thread utilisation by thread label, when the target has workers. */
     threads: z.record(z.string(), z.strictObject({ elu: nonNegative })).optional(),
+    /**
+     * libuv thread-pool queue delay in this second, ms: latency of the probe's tiny thread-pool task
+     * minus its unloaded latency. Absent when the probe did not measure it (e.g. `--attach`).
+     */
+    threadpoolDelayMs: z.strictObject({ mean: nonNegative, max: nonNegative }).optional(),
   })
   .register(jsonSchemaMeta, { id: 'targetSample' });
+
+/** Per-second values of one watched object (a pool, a limiter), aligned on the run clock. */
+export const StatsSeriesSchema = z
+  .strictObject({
+    name: z.string(),
+    /** What the object is (pools: driver, host, port, database, max). */
+    meta: z.record(z.string(), z.union([z.string(), z.number()])).optional(),
+    /** For pools: the database server's connection limit for ordinary clients, when the probe could read it. */
+    serverMaxConnections: z.number().int().optional(),
+    /** One entry per second in which the object reported; `t` as in a target sample. */
+    samples: z.array(z.strictObject({ t: z.number(), values: z.record(z.string(), z.number()) })),
+  })
+  .register(jsonSchemaMeta, { id: 'statsSeries' });
+
+/** A pool client held longer than `--pool-leak-ms`. */
+export const PoolLeakSchema = z.strictObject({
+  /** The pool's name (as in `target.pools`). */
+  pool: z.string(),
+  /** Seconds since run start at which the client passed the threshold. */
+  t: z.number(),
+  /** How long it was held: until it came back, or until the last report if it never did. */
+  heldMs: nonNegative,
+  returned: z.boolean(),
+  /** The stack that acquired the client, source-mapped where the run could. */
+  stack: z.string(),
+});
 
 /** Files a probed run wrote next to result.json (paths relative to the run directory). */
 export const ProfileFilesSchema = z.strictObject({
@@ -263,6 +294,12 @@ export const TargetReportSchema = z.strictObject({
   profiles: ProfileFilesSchema,
   /** Steady-state window over which the CPU profile was taken, seconds since run start. */
   profileWindow: secondsWindow.nullable(),
+  /** Connection pools seen on `redline:pool:stats` (auto-watched pg/tarn pools or `watchPool`). */
+  pools: z.array(StatsSeriesSchema).optional(),
+  /** Limiters and queues seen on `redline:flow:stats`. */
+  flows: z.array(StatsSeriesSchema).optional(),
+  /** Pool clients held longer than `--pool-leak-ms`. */
+  poolLeaks: z.array(PoolLeakSchema).optional(),
 });
 
 /** Categories the doctor can name. */
@@ -272,6 +309,9 @@ export const FindingCategorySchema = z.enum([
   'gc-pressure',
   'memory-leak',
   'waiting-external',
+  'pool-wait',
+  'pool-leak',
+  'threadpool-saturated',
   'generator-limited',
   'errors',
   'target-exited',

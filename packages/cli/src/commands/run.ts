@@ -45,6 +45,7 @@ Target:
   --start-timeout D      how long the target may take to get ready (default 15s, Ctrl-C stops at once)
   --attach HOST:PORT     attach to a process started with --inspect instead
   --heap-profile         also take a sampling heap profile
+  --pool-leak-ms MS      report pool clients held longer than MS, with the stack that took them (--target)
   --cpu-interval US      CPU sampling interval in microseconds (default 1000)
 
 Output:
@@ -82,6 +83,7 @@ const RUN_OPTIONS = {
   'start-timeout': { type: 'string' },
   attach: { type: 'string' },
   'heap-profile': { type: 'boolean' },
+  'pool-leak-ms': { type: 'string' },
   'cpu-interval': { type: 'string' },
   out: { type: 'string', short: 'o' },
   name: { type: 'string' },
@@ -200,6 +202,8 @@ export async function runCommand(io: CliIo, args: string[]): Promise<number> {
   const headers = parseHeaders(v.header);
   const scriptEnv = parseEnvFlags(v.env);
   const cpuIntervalUs = intFlag('cpu-interval', v['cpu-interval'], 10);
+  const poolLeakMs = intFlag('pool-leak-ms', v['pool-leak-ms'], 1);
+  if (poolLeakMs !== undefined && target?.kind !== 'launch') throw new RedlineError(ErrorCodes.USAGE, 'redline run: --pool-leak-ms needs --target (the probe watches the pools of a target it starts)');
   const transport = transportFlags(v, io.cwd);
   const overrides = { ...(transport ? { transport } : {}), ...(v.name !== undefined ? { name: String(v.name) } : {}), ...(workers !== undefined ? { workers } : {}), ...(timeoutMs !== undefined ? { timeoutMs } : {}) };
   const environment = (): Record<string, string> => {
@@ -252,6 +256,7 @@ export async function runCommand(io: CliIo, args: string[]): Promise<number> {
     ...(v.out !== undefined ? { outDir: String(v.out) } : {}),
     ...(cpuIntervalUs !== undefined ? { cpuIntervalUs } : {}),
     heapProfile: Boolean(v['heap-profile']),
+    ...(poolLeakMs !== undefined ? { poolLeakMs } : {}),
     report: !v['no-report'],
     plan: async ({ url }) => {
       const env = environment();
