@@ -34,7 +34,7 @@ export interface SessionOptions {
    */
   onResult?: (result: RunResult, runDir: string) => void;
   /** Registers the stop controls (Ctrl-C handling lives in the CLI). */
-  controls?: (c: { stop(): void; abort(): void }) => void;
+  controls?: (c: { stop(): void; abort(): void; phase?: 'starting' }) => void;
   /** Environment to extend for the scenario (REDLINE_TARGET_URL etc. are set here). */
   env: Record<string, string | undefined>;
   /** Report pool clients held longer than this (`--pool-leak-ms`); launched targets only. */
@@ -97,7 +97,7 @@ export async function runSession(o: SessionOptions): Promise<SessionOutcome> {
     o.onEvent?.(`starting target: ${o.target.command}`);
     // Ctrl-C while the target starts stops it at once instead of waiting out the start timeout.
     const starting = new AbortController();
-    o.controls?.({ stop: () => starting.abort(), abort: () => starting.abort() });
+    o.controls?.({ stop: () => starting.abort(), abort: () => starting.abort(), phase: 'starting' });
     const targetEnv: Record<string, string> = {};
     for (const [k, v] of Object.entries(o.env)) if (v !== undefined) targetEnv[k] = v;
     launched = await launchTarget({

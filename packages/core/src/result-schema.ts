@@ -86,10 +86,14 @@ const trafficShape = {
   errorsByKind: ErrorCountsSchema,
   /** Completed requests per second over the measured duration. */
   throughput: nonNegative,
-  /** Latency from the intended send time (coordinated-omission corrected) in open models; equal to serviceTime in closed models. */
-  latency: LatencySummarySchema,
-  /** Latency from the actual send to the end of the response. */
-  serviceTime: LatencySummarySchema,
+  /**
+   * Latency from the intended send time (coordinated-omission corrected) in open models; equal to
+   * serviceTime in closed models. Absent when nothing was timed (no response and no timeout):
+   * a run of refused connections has no latency, not a latency of zero.
+   */
+  latency: LatencySummarySchema.optional(),
+  /** Latency from the actual send to the end of the response. Absent exactly when `latency` is. */
+  serviceTime: LatencySummarySchema.optional(),
 };
 
 /** Statistics for one slice of traffic (whole run, one request name, one status class). */

@@ -34,8 +34,8 @@ class TotalSlice {
       errors: this.errors,
       errorsByKind: { ...this.errorsByKind },
       throughput: seconds > 0 ? this.requests / seconds : 0,
-      latency: this.latency.summary(),
-      serviceTime: this.service.summary(),
+      // No timed exchange, no percentiles: absent rather than a misleading 0 ms.
+      ...(this.service.count > 0 ? { latency: this.latency.summary(), serviceTime: this.service.summary() } : {}),
     };
   }
 }

@@ -1,9 +1,9 @@
 import { brotliDecompressSync, gunzipSync, inflateSync } from 'node:zlib';
-import { parseDuration } from '@redline/core';
+import { parseDuration, parseSize } from '@redline/core';
 import { CookieJar } from './cookie-jar.js';
 import type { DataFeed } from './data-feed.js';
 import { encodeBody, originOf, parseTargetUrl, serializeRequest, type OriginOptions } from './request.js';
-import type { Connection, Exchange, HttpVersion, Origin, Transport } from './transports/transport.js';
+import type { Connection, Exchange, ExchangeOptions, HttpVersion, Origin, Transport } from './transports/transport.js';
 
 /** Options of one scripted request. */
 export interface HttpRequestOptions {
@@ -12,6 +12,13 @@ export interface HttpRequestOptions {
   name?: string;
   /** String, bytes, or a plain object sent as JSON. */
   body?: string | Buffer | Uint8Array | object | null;
+  /**
+   * Largest response body kept, in bytes or as `"10mb"` (default: the scenario's `maxBodySize`,
+   * else 10 MiB). A larger body fails the request as `body_too_large` and closes its connection.
+   */
+  maxBodySize?: number | string;
+  /** Read the response body off the wire but keep none of it (`text()` is `""`); no size limit applies. */
+  discardBody?: boolean;
   /** HTTP version for this request (`h1` or `h2`); defaults to the scenario's `protocol`. */
   protocol?: HttpVersion;
   /**
@@ -41,8 +48,10 @@ export interface ResponseTimings {
 export interface HttpResponse {
   status: number;
   ok: boolean;
-  /** Network error kind (`connect_refused`, `timeout`, ...) or null. */
+  /** Network error kind (`connect_refused`, `timeout`, `protocol`, `body_too_large`, ...) or null. */
   error: string | null;
+  /** What went wrong, for people (e.g. `malformed chunk size "-5"`, `ECONNREFUSED`), or null. */
+  errorDetail: string | null;
   /** Lower-cased header names; repeated headers joined with `, ` (except `set-cookie`). */
   headers: Record<string, string>;
   url: string;
@@ -112,6 +121,10 @@ export interface ScriptHost {
   feeds: Map<string, DataFeed>;
   /** Resolves after `ms`, or early when the run is being torn down. */
   sleep(ms: number): Promise<void>;
+  /** The scenario's response-body limit in bytes (undefined: the transport default, 10 MiB). */
+  maxBodyBytes?: number;
+  /** The scenario's `discardResponseBodies`. */
+  discardResponseBodies?: boolean;
 }
 
 const EMPTY_BODY = Buffer.alloc(0);
@@ -184,6 +197,7 @@ class ScriptResponse implements HttpResponse {
   readonly status: number;
   readonly ok: boolean;
   readonly error: string | null;
+  readonly errorDetail: string | null;
   readonly url: string;
   readonly timings: ResponseTimings;
   readonly #rawHeaders: string | null;
@@ -198,6 +212,7 @@ class ScriptResponse implements HttpResponse {
     this.status = ex.status;
     this.ok = ex.error === null && ex.status >= 200 && ex.status < 400;
     this.error = ex.error;
+    this.errorDetail = ex.errorDetail;
     this.url = url;
     this.timings = {
       connectingMs: ex.connectMs,
@@ -252,6 +267,8 @@ export class VuHttpClient implements HttpClient {
   readonly #host: ScriptHost;
   readonly #idle = new Map<string, Connection[]>();
   readonly #all = new Set<Connection>();
+  /** Set by close(): the run is over, so requests made afterwards open nothing. */
+  #closed = false;
 
   constructor(host: ScriptHost) {
     this.#host = host;
@@ -276,7 +293,16 @@ export class VuHttpClient implements HttpClient {
   request(method: string, rawUrl: string, options: HttpRequestOptions = {}): Promise<HttpResponse> {
     const redirects = options.redirects ?? DEFAULT_REDIRECTS;
     if (!(Number.isInteger(redirects) && redirects >= 0)) return Promise.reject(new RangeError(`redirects must be a non-negative integer, got ${String(options.redirects)}`));
-    return this.#send(method.toUpperCase(), rawUrl, options, redirects, redirects > 0);
+    return this.#trySend(method.toUpperCase(), rawUrl, options, redirects, redirects > 0);
+  }
+
+  /** #send, with a URL or header that cannot be sent failing this request (and so the iteration) with its own message. */
+  #trySend(m: string, rawUrl: string, options: HttpRequestOptions, redirectsLeft: number, follow: boolean): Promise<HttpResponse> {
+    try {
+      return this.#send(m, rawUrl, options, redirectsLeft, follow);
+    } catch (err) {
+      return Promise.reject(err as Error);
+    }
   }
 
   /** One hop: sends, records, and follows a redirect while `redirectsLeft` allows. */
@@ -316,6 +342,9 @@ export class VuHttpClient implements HttpClient {
       }
     }
     const name = options.name ?? defaultName;
+    const exchangeOptions = this.#exchangeOptions(options);
+    // After the run ended (an iteration that outlived the graceful stop): nothing is sent or counted.
+    if (this.#closed) return new Promise(() => undefined);
     const conn = this.#acquire(origin, key);
     host.onExchangeStart();
     return new Promise((resolve) => {
@@ -349,9 +378,17 @@ export class VuHttpClient implements HttpClient {
         // 303, and 301/302 after a POST, turn into a GET without a body (what browsers and k6 do).
         const toGet = ex.status === 303 || ((ex.status === 301 || ex.status === 302) && m === 'POST');
         const { name: _name, body: _body, ...rest } = options;
-        resolve(this.#send(toGet ? 'GET' : m, next, toGet ? rest : { ...rest, body: options.body ?? null }, redirectsLeft - 1, true));
-      });
+        resolve(this.#trySend(toGet ? 'GET' : m, next, toGet ? rest : { ...rest, body: options.body ?? null }, redirectsLeft - 1, true));
+      }, exchangeOptions);
     });
+  }
+
+  #exchangeOptions(options: HttpRequestOptions): ExchangeOptions | undefined {
+    const host = this.#host;
+    const discardBody = options.discardBody ?? host.discardResponseBodies ?? false;
+    const maxBodyBytes = options.maxBodySize !== undefined ? parseSize(options.maxBodySize, 'maxBodySize') : host.maxBodyBytes;
+    if (!discardBody && maxBodyBytes === undefined) return undefined;
+    return { discardBody, ...(maxBodyBytes !== undefined ? { maxBodyBytes } : {}) };
   }
 
   #acquire(origin: Origin, key: string): Connection {
@@ -381,6 +418,7 @@ export class VuHttpClient implements HttpClient {
 
   /** Closes every connection of this VU. */
   close(): void {
+    this.#closed = true;
     for (const conn of this.#all) this.#drop(conn);
     this.#idle.clear();
   }

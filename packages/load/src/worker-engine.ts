@@ -124,7 +124,7 @@ export class WorkerEngine {
     const newVu =
       s.mode === 'static'
         ? this.#staticVuFactory(s.name, init.requests[s.name] ?? [], scenarioSlice)
-        : this.#scriptVuFactory(s.name, scenarioSlice);
+        : this.#scriptVuFactory(s.name, scenarioSlice, s.options);
     const env: ExecutorEnv = {
       scenarioStartAt,
       workerIndex: init.workerIndex,
@@ -219,6 +219,8 @@ export class WorkerEngine {
         this.#inFlight--;
         recorder.recordExchange(nameSlices[current]!, scenarioSlice, ex, currentConn!.startedAt, currentDelayMs);
         timings.record(ex);
+        // Requests interrupted by the end of the run are counted, but start nothing new.
+        if (this.#finished) return;
         recorder.countIteration(scenario, false);
         const done = currentDone!;
         currentDone = null;
@@ -247,7 +249,7 @@ export class WorkerEngine {
     };
   }
 
-  #scriptVuFactory(scenario: string, scenarioSlice: Slice): () => Vu {
+  #scriptVuFactory(scenario: string, scenarioSlice: Slice, options: Record<string, unknown>): () => Vu {
     const exec = this.#exec.get(scenario);
     if (!exec) throw new Error(`scenario "${scenario}" has no iteration function in this worker`);
     const init = this.#init;
@@ -272,6 +274,8 @@ export class WorkerEngine {
         onCheck: (name, ok) => recorder.countCheck(name, ok),
         feeds: this.#feeds,
         sleep: (ms) => this.#sleep(ms),
+        ...(typeof options.maxBodyBytes === 'number' ? { maxBodyBytes: options.maxBodyBytes } : {}),
+        ...(typeof options.discardResponseBodies === 'boolean' ? { discardResponseBodies: options.discardResponseBodies } : {}),
       };
       const { ctx, http } = createIterationContext(host, id, scenario, init.env ?? {});
       let sinceYield = 0;
@@ -391,6 +395,12 @@ export class WorkerEngine {
     if (this.#flushTimer) clearTimeout(this.#flushTimer);
     if (this.#sweepTimer) clearInterval(this.#sweepTimer);
     if (this.#inFlightTimer) clearInterval(this.#inFlightTimer);
+    // Requests still in flight when the graceful stop ended never completed. Counting them (as
+    // `interrupted`) is what keeps a server that accepts and never answers from looking like a
+    // run of zero requests.
+    for (const c of this.#connections) {
+      if (c.busy) c.abort('interrupted', 'still in flight when the graceful stop ended');
+    }
     for (const vu of this.#vus) vu.close();
     for (const c of this.#connections) c.close();
     this.#flush('done');

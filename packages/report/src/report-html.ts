@@ -119,9 +119,9 @@ ${alertsHtml(result, notes)}
 <div class="kpis">
 ${kpi('requests', fmtNum(s.requests), `${fmtNum(s.iterations)} iterations`)}
 ${kpi('throughput', `${fmtNum(s.throughput, 1)}/s`, `max ${fmtNum(s.vusMax)} VUs`)}
-${kpi('p50', fmtMs(s.latency.p50), `service ${fmtMs(s.serviceTime.p50)}`)}
-${kpi('p99', fmtMs(s.latency.p99), `service ${fmtMs(s.serviceTime.p99)}`)}
-${kpi('p99.9', fmtMs(s.latency.p999), `max ${fmtMs(s.latency.max)}`)}
+${kpi('p50', fmtMs(s.latency?.p50), `service ${fmtMs(s.serviceTime?.p50)}`)}
+${kpi('p99', fmtMs(s.latency?.p99), `service ${fmtMs(s.serviceTime?.p99)}`)}
+${kpi('p99.9', fmtMs(s.latency?.p999), `max ${fmtMs(s.latency?.max)}`)}
 ${kpi('errors', fmtPct(er, 2), `${fmtNum(s.errors)} failed`, er > 0.01)}
 ${kpi('checks', s.checks.passes + s.checks.fails > 0 ? fmtPct(s.checks.passes / (s.checks.passes + s.checks.fails), 1) : '–', s.checks.passes + s.checks.fails === 0 ? 'none defined' : s.checks.fails > 0 ? `${fmtNum(s.checks.fails)} failed` : 'all passed', s.checks.fails > 0)}
 </div>
@@ -148,6 +148,12 @@ function loadSectionHtml(charts: ReportChartData): string {
 function distributionHtml(result: RunResult): string {
   const l = result.summary.latency;
   const st = result.summary.serviceTime;
+  if (!l || !st) {
+    return `<section id="distribution">
+<h2>Latency distribution</h2>
+<p class="hint">No request got a response, so there is no latency to show (percentiles are absent, not zero).</p>
+</section>`;
+  }
   const row = (label: string, a: number, b: number): string => `<tr><td>${label}</td><td class="num">${h(fmtMs(a))}</td><td class="num">${h(fmtMs(b))}</td></tr>`;
   return `<section id="distribution">
 <h2>Latency distribution</h2>
@@ -191,12 +197,12 @@ function requestsHtml(result: RunResult): string {
       .map(([k, n]) => `${k} ${fmtNum(n)}`)
       .join(', ');
     const rate = s.throughput > 0 ? s.throughput : seconds > 0 ? s.requests / seconds : 0;
-    return `<tr${strong ? ' style="font-weight:600"' : ''}><td>${h(name)}</td><td class="num">${h(fmtNum(s.requests))}</td><td class="num">${h(fmtNum(rate, 1))}/s</td><td class="num">${h(fmtMs(s.latency.p50))}</td><td class="num">${h(fmtMs(s.latency.p90))}</td><td class="num">${h(fmtMs(s.latency.p99))}</td><td class="num">${h(fmtMs(s.latency.p999))}</td><td class="num">${h(fmtMs(s.latency.max))}</td><td class="num ${er > 0 ? 'fail' : ''}">${h(fmtNum(s.errors))} <span class="note">(${h(fmtPct(er, 2))})</span></td><td>${h(kinds)}</td></tr>`;
+    return `<tr${strong ? ' style="font-weight:600"' : ''}><td>${h(name)}</td><td class="num">${h(fmtNum(s.requests))}</td><td class="num">${h(fmtNum(rate, 1))}/s</td><td class="num">${h(fmtMs(s.latency?.p50))}</td><td class="num">${h(fmtMs(s.latency?.p90))}</td><td class="num">${h(fmtMs(s.latency?.p99))}</td><td class="num">${h(fmtMs(s.latency?.p999))}</td><td class="num">${h(fmtMs(s.latency?.max))}</td><td class="num ${er > 0 ? 'fail' : ''}">${h(fmtNum(s.errors))} <span class="note">(${h(fmtPct(er, 2))})</span></td><td>${h(kinds)}</td></tr>`;
   };
   const rows = names.map(([n, s]) => row(n, s)).join('') + (names.length !== 1 ? row('all requests', result.summary, true) : '');
   const statusRows = Object.entries(result.summary.byStatusClass)
     .sort()
-    .map(([k, s]) => `<tr><td>${h(k)}</td><td class="num">${h(fmtNum(s.requests))}</td><td class="num">${h(fmtMs(s.latency.p50))}</td><td class="num">${h(fmtMs(s.latency.p99))}</td></tr>`)
+    .map(([k, s]) => `<tr><td>${h(k)}</td><td class="num">${h(fmtNum(s.requests))}</td><td class="num">${h(fmtMs(s.latency?.p50))}</td><td class="num">${h(fmtMs(s.latency?.p99))}</td></tr>`)
     .join('');
   const s = result.summary;
   return `<section id="requests">

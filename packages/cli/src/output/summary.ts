@@ -32,7 +32,7 @@ export function renderSummary(r: RunResult, paint: Paint = plain): string {
   for (const sc of r.config.scenarios) lines.push(`    scenario ${sc.name}: ${sc.executor}, ${describeScenario(sc)}${sc.mode === 'static' ? ' (fast path)' : ''}`);
   lines.push('');
   const open = r.config.scenarios.some((sc) => sc.executor.endsWith('arrival-rate'));
-  const q = (l: typeof s.latency): string => `p50=${ms(l.p50)} p90=${ms(l.p90)} p99=${ms(l.p99)} p99.9=${ms(l.p999)} max=${ms(l.max)}`;
+  const q = (l: typeof s.latency): string => (l ? `p50=${ms(l.p50)} p90=${ms(l.p90)} p99=${ms(l.p99)} p99.9=${ms(l.p999)} max=${ms(l.max)}` : paint.yellow('no responses, no percentiles'));
   const errRate = s.requests ? s.errors / s.requests : 0;
   const kinds = Object.entries(s.errorsByKind).map(([k, v]) => `${k}=${v}`).join(' ');
   lines.push(`  ${dotted('http.requests')} ${s.requests}  ${s.throughput.toFixed(1)}/s`);
@@ -65,7 +65,7 @@ export function renderSummary(r: RunResult, paint: Paint = plain): string {
     lines.push('', '  by request name');
     const rows = [['name', 'count', 'rate', 'p50', 'p90', 'p99', 'p99.9', 'max', 'errors']];
     for (const [name, t] of names.sort((a, b) => b[1].requests - a[1].requests).slice(0, 20)) {
-      rows.push([name, String(t.requests), `${t.throughput.toFixed(1)}/s`, ms(t.latency.p50), ms(t.latency.p90), ms(t.latency.p99), ms(t.latency.p999), ms(t.latency.max), String(t.errors)]);
+      rows.push([name, String(t.requests), `${t.throughput.toFixed(1)}/s`, ...(t.latency ? [t.latency.p50, t.latency.p90, t.latency.p99, t.latency.p999, t.latency.max].map(ms) : ['-', '-', '-', '-', '-']), String(t.errors)]);
     }
     lines.push(table(rows, '    '));
   }
@@ -91,5 +91,9 @@ export function renderSummary(r: RunResult, paint: Paint = plain): string {
 export function renderLiveLine(status: { elapsedMs: number; plannedMs: number; point: RunResult['timeseries'][number]; totalRequests: number; totalErrors: number }): string {
   const p = status.point;
   const errRate = status.totalRequests ? status.totalErrors / status.totalRequests : 0;
-  return `${formatDuration(Math.round(status.elapsedMs / 1000) * 1000)}/${formatDuration(status.plannedMs)}  ${p.requests}/s  p99 ${ms(p.latency.p99)}  errors ${pct(errRate)}  VUs ${p.vus}${p.iterationsDropped ? `  dropped ${p.iterationsDropped}` : ''}`;
+  // A second in which nothing was timed (every request refused, say) has no p99, not a p99 of 0.
+  let untimed = 0;
+  for (const [kind, n] of Object.entries(p.errorsByKind)) if (!kind.startsWith('http_') && kind !== 'timeout') untimed += n;
+  const p99 = untimed === p.requests ? '-' : ms(p.latency.p99);
+  return `${formatDuration(Math.round(status.elapsedMs / 1000) * 1000)}/${formatDuration(status.plannedMs)}  ${p.requests}/s  p99 ${p99}  errors ${pct(errRate)}  VUs ${p.vus}${p.iterationsDropped ? `  dropped ${p.iterationsDropped}` : ''}`;
 }

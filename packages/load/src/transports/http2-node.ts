@@ -2,11 +2,11 @@ import type * as Http2 from 'node:http2';
 import * as net from 'node:net';
 import { engineNow } from '../engine-clock.js';
 import { h2RequestFromHttp1 } from './h2-request.js';
-import { classifySocketError } from './http1.js';
+import { DEFAULT_MAX_BODY_BYTES, classifySocketError } from './http1.js';
 import type { Http2Counters, Http2Options } from './http2.js';
 import { watchConnectPhases, type ConnectPhases } from './phases.js';
 import { connectTls } from './tls.js';
-import type { Connection, Exchange, NetworkErrorKind, Origin } from './transport.js';
+import type { Connection, Exchange, ExchangeOptions, NetworkErrorKind, Origin } from './transport.js';
 
 /**
  * `node:http2`, loaded on first use: every worker thread imports this module, and most runs never
@@ -123,8 +123,10 @@ class NodeH2Handle implements Connection {
     return this.#callback !== null;
   }
 
-  exchange(payload: Buffer, _method: string, callback: (result: Exchange) => void): void {
+  exchange(payload: Buffer, _method: string, callback: (result: Exchange) => void, options?: ExchangeOptions): void {
     if (this.#callback) throw new Error('NodeH2Handle: exchange while busy');
+    const discardBody = options?.discardBody ?? false;
+    const maxBodyBytes = options?.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
     this.#callback = callback;
     const startedAt = (this.startedAt = engineNow());
     const req = h2RequestFromHttp1(payload, this.#origin.authority);
@@ -178,8 +180,16 @@ class NodeH2Handle implements Connection {
       rawHeaders = lines.join('\r\n');
     });
     stream.on('data', (chunk: Buffer) => {
-      parts.push(chunk);
       bodyBytes += chunk.length;
+      if (discardBody) return;
+      if (bodyBytes > maxBodyBytes) {
+        // Same limit as HTTP/1.1 scripts: cancel just this stream, the session lives on.
+        if (!settle()) return;
+        stream.close(http2().constants.NGHTTP2_CANCEL);
+        this.#fail(sentAt, firstByteAt, connectMs(), 'body_too_large', `response body larger than the limit of ${maxBodyBytes} bytes`, payload.length, bodyBytes);
+        return;
+      }
+      parts.push(chunk);
     });
     stream.on('end', () => {
       if (!settle()) return;
@@ -199,7 +209,7 @@ class NodeH2Handle implements Connection {
         bytesSent: payload.length,
         bytesReceived: rawHeaders.length + bodyBytes,
         rawHeaders,
-        body: parts.length === 1 ? parts[0]! : Buffer.concat(parts),
+        body: discardBody ? null : parts.length === 1 ? parts[0]! : Buffer.concat(parts),
       });
     });
     stream.on('error', (err: NodeJS.ErrnoException) => {
