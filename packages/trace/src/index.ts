@@ -1,0 +1,6 @@
+export * from './span.js';
+export { spansFromOtlpProto } from './otlp-proto.js';
+export * from './operation.js';
+export * from './critical-path.js';
+export * from './breakdown.js';
+export * from './analyze.js';
