@@ -17,6 +17,7 @@ import { engineNow } from './engine-clock.js';
 import type { IntervalSnapshot } from './recorder.js';
 import { scenarioEndMs, type LoadPlan } from './scenario.js';
 import { evaluateThresholds, parseThresholds, type Threshold } from './thresholds.js';
+import type { TraceRecord, TraceSettings } from './trace-context.js';
 import { REDLINE_VERSION } from './version.js';
 import { WorkerEngine, type EngineInit, type EngineMessage } from './worker-engine.js';
 import type { RunnerMessage, WorkerData } from './worker.js';
@@ -40,6 +41,10 @@ export interface RunLoadOptions {
   signal?: AbortSignal;
   /** Default run directory name base (`<cwd>/.redline/runs/...`); used only for the result id. */
   now?: () => Date;
+  /** Sends a W3C traceparent on every request and keeps the tail's trace ids (see trace-context.ts). */
+  trace?: TraceSettings;
+  /** Receives the kept requests' records as the engines report them (about once per second). */
+  onTraceRecords?: (records: TraceRecord[]) => void;
 }
 
 /** A running load test. */
@@ -123,6 +128,7 @@ export function startLoad(plan: LoadPlan, options: RunLoadOptions = {}): LoadRun
       data,
       dataCounters: data.map(() => new SharedArrayBuffer(4)),
       iterationCounters: plan.config.scenarios.map(() => new SharedArrayBuffer(4)),
+      ...(options.trace ? { trace: options.trace } : {}),
     };
 
     const agg = new RunAggregate();
@@ -177,6 +183,7 @@ export function startLoad(plan: LoadPlan, options: RunLoadOptions = {}): LoadRun
         fatal.push(msg.message);
         return;
       }
+      if (msg.traces?.length) options.onTraceRecords?.(msg.traces);
       const list = pending.get(msg.snapshot.index) ?? [];
       list.push(msg.snapshot);
       pending.set(msg.snapshot.index, list);

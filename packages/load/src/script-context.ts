@@ -84,7 +84,9 @@ export interface ScriptHost {
   /** Called when an exchange starts (for the in-flight count). */
   onExchangeStart(): void;
   /** Called for every finished exchange with the request name and exchange start time. */
-  onExchange(name: string, exchange: Exchange, startedAt: number): void;
+  onExchange(name: string, exchange: Exchange, startedAt: number, traceSeq?: number): void;
+  /** Set in traced runs: a fresh `traceparent` value per request and its sequence number. */
+  traceparent?: () => { value: string; seq: number };
   onCheck(name: string, ok: boolean): void;
   feeds: Map<string, DataFeed>;
   /** Resolves after `ms`, or early when the run is being torn down. */
@@ -124,6 +126,13 @@ interface PreparedScriptRequest {
   key: string;
   payload: Buffer;
   name: string;
+}
+
+/** Inserts one header line after the request line's headers (before the blank line). */
+function withHeader(payload: Buffer, name: string, value: string): Buffer {
+  const end = payload.indexOf('\r\n\r\n', 0, 'latin1');
+  if (end < 0) return payload;
+  return Buffer.concat([payload.subarray(0, end + 2), Buffer.from(`${name}: ${value}\r\n`, 'latin1'), payload.subarray(end + 2)]);
 }
 
 /** Prepared requests by raw URL; bounded, cleared when full (scripts with unbounded URL sets just miss). */
@@ -235,13 +244,15 @@ export class VuHttpClient implements HttpClient {
       }
     }
     const name = options.name ?? defaultName;
+    const trace = host.traceparent?.();
+    if (trace) payload = withHeader(payload, 'traceparent', trace.value);
     const conn = this.#acquire(origin, key);
     host.onExchangeStart();
     return new Promise((resolve) => {
       conn.exchange(payload, m, (ex) => {
         const startedAt = conn.startedAt;
         this.#release(key, conn, ex);
-        host.onExchange(name, ex, startedAt);
+        host.onExchange(name, ex, startedAt, trace?.seq);
         // Set-Cookie is rare: test for it before parsing every header.
         const rawHeaders = ex.rawHeaders;
         let parsed: ReturnType<typeof parseHeaders> | null = null;

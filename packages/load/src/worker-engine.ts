@@ -7,6 +7,7 @@ import { executors, isOpenModel, type ExecutorName } from './executors/index.js'
 import { IntervalRecorder, type IntervalSnapshot, type Slice } from './recorder.js';
 import { prepareRequest, type RequestSpec } from './request.js';
 import { createIterationContext, type IterationContext, type ScriptHost } from './script-context.js';
+import { TraceStamper, type StampablePayload, type TraceRecord, type TraceSettings } from './trace-context.js';
 import { http1Transport } from './transports/http1.js';
 import type { Connection, Exchange, PreparedRequest, Transport } from './transports/transport.js';
 import type { ExecutorEnv, Vu } from './vu.js';
@@ -26,12 +27,14 @@ export interface EngineInit {
   dataCounters: SharedArrayBuffer[];
   /** One shared counter per scenario (same order as config.scenarios), for shared-iterations. */
   iterationCounters: SharedArrayBuffer[];
+  /** Set when the run is traced: every request carries a traceparent. */
+  trace?: TraceSettings;
 }
 
 /** Messages from the engine to the runner. */
 export type EngineMessage =
-  | { type: 'interval'; snapshot: IntervalSnapshot }
-  | { type: 'done'; snapshot: IntervalSnapshot }
+  | { type: 'interval'; snapshot: IntervalSnapshot; traces?: TraceRecord[] }
+  | { type: 'done'; snapshot: IntervalSnapshot; traces?: TraceRecord[] }
   | { type: 'fatal'; message: string };
 
 type IterationFn = (ctx: IterationContext) => unknown;
@@ -68,9 +71,11 @@ export class WorkerEngine {
   #inFlightSum = 0;
   #inFlightSamples = 0;
   #inFlightTimer: NodeJS.Timeout | null = null;
+  readonly #tracer: TraceStamper | null;
 
   constructor(init: EngineInit, exec: Map<string, IterationFn>, post: (msg: EngineMessage) => void) {
     this.#init = init;
+    this.#tracer = init.trace ? new TraceStamper(init.trace, init.workerIndex) : null;
     this.#exec = exec;
     this.#post = post;
     init.data.forEach((d, i) => this.#feeds.set(d.name, new DataFeed(d, init.dataCounters[i]!)));
@@ -182,9 +187,13 @@ export class WorkerEngine {
     const nameSlices = prepared.map((p) => this.#recorder.slice(`name:${p.name}`));
     const pick = requestPicker(specs);
     const recorder = this.#recorder;
+    const tracer = this.#tracer;
     return () => {
       const id = this.#nextVuId();
       const conns: Array<Connection | undefined> = new Array(prepared.length);
+      // Traced runs: each VU owns a copy of each payload with a traceparent rewritten per request.
+      const stamped: StampablePayload[] | null = tracer ? prepared.map((p) => tracer.stampable(p.payload)) : null;
+      let currentSeq = 0;
       // Requests to the same origin share the VU's connection.
       const byOrigin = new Map<string, Connection>();
       const connFor = (i: number): Connection => {
@@ -210,6 +219,7 @@ export class WorkerEngine {
       const onExchange = (ex: Exchange): void => {
         this.#inFlight--;
         recorder.recordExchange(nameSlices[current]!, scenarioSlice, ex, currentConn!.startedAt, currentDelayMs);
+        if (tracer) tracer.complete(prepared[current]!.name, currentSeq, ex, currentConn!.startedAt, currentDelayMs);
         recorder.countIteration(scenario, false);
         const done = currentDone!;
         currentDone = null;
@@ -226,7 +236,11 @@ export class WorkerEngine {
           currentConn = conn;
           currentDelayMs = startDelayMs;
           currentDone = done;
-          conn.exchange(req.payload, req.method, onExchange);
+          if (stamped) {
+            const sp = stamped[i]!;
+            currentSeq = tracer!.stamp(sp);
+            conn.exchange(sp.buf, req.method, onExchange);
+          } else conn.exchange(req.payload, req.method, onExchange);
         },
         close: () => {
           for (const c of byOrigin.values()) {
@@ -254,10 +268,12 @@ export class WorkerEngine {
         track: (c) => this.#connections.add(c),
         untrack: (c) => this.#connections.delete(c),
         onExchangeStart: () => this.#inFlight++,
-        onExchange: (name, ex, startedAt) => {
+        onExchange: (name, ex, startedAt, traceSeq) => {
           this.#inFlight--;
           recorder.recordExchange(recorder.slice(`name:${name}`), scenarioSlice, ex, startedAt, startDelayMs);
+          if (this.#tracer && traceSeq !== undefined) this.#tracer.complete(name, traceSeq, ex, startedAt, startDelayMs);
         },
+        ...(this.#tracer ? { traceparent: this.#tracer.header.bind(this.#tracer) } : {}),
         onCheck: (name, ok) => recorder.countCheck(name, ok),
         feeds: this.#feeds,
         sleep: (ms) => this.#sleep(ms),
@@ -362,7 +378,7 @@ export class WorkerEngine {
     });
     this.#inFlightSum = 0;
     this.#inFlightSamples = 0;
-    this.#post({ type, snapshot });
+    this.#post(this.#tracer ? { type, snapshot, traces: this.#tracer.drain() } : { type, snapshot });
   }
 
   #finish(): void {
