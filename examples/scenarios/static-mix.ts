@@ -1,5 +1,5 @@
 // A static-request scenario: no JavaScript runs per request (the fast path).
-// Run it against the demo service:  redline run examples/scenarios/static-mix.ts --target "node examples/demo/dist/server.js --bottleneck healthy"
+// Run it against the demo service:  redline run examples/scenarios/static-mix.ts --target "node packages/demo/dist/server.js --bottleneck healthy"
 import { defineScenario } from '@redline/load';
 
 export default defineScenario({

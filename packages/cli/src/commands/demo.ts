@@ -8,7 +8,7 @@ import { out, type CliIo } from '../io.js';
 import { runSessionInTerminal } from '../live.js';
 import { printOutcome, runExitCode } from './run.js';
 
-/** The planted bottlenecks of the demo service (examples/demo). */
+/** The planted bottlenecks of the demo service (`@redline/demo`). */
 export const DEMO_BOTTLENECKS = ['event-loop-block', 'cpu-saturation', 'gc-churn', 'memory-leak', 'slow-downstream', 'pool-starvation', 'healthy'] as const;
 
 /** Load settings of the demo for one bottleneck. */
@@ -48,9 +48,16 @@ summary and the doctor's findings. Needs nothing from you.
   --duration D        load duration (default 12s, 3s to 30s)
   --rate R            requests per second (default: chosen per bottleneck, 100 to 200)`;
 
-/** Path of the demo service entry point (built by `npm run build`). */
+/**
+ * Path of the demo service entry point, resolved through the `@redline/demo` package the CLI depends
+ * on, so `redline demo` runs from an install as well as from the repository.
+ */
 export function demoServerPath(): string {
-  return fileURLToPath(new URL('../../../../examples/demo/dist/server.js', import.meta.url));
+  try {
+    return fileURLToPath(import.meta.resolve('@redline/demo/server'));
+  } catch (err) {
+    throw new RedlineError(ErrorCodes.TARGET_START_FAILED, `cannot find the demo service (@redline/demo/server): ${(err as Error).message}`, { cause: err });
+  }
 }
 
 /** `redline demo`: the README's main job. */

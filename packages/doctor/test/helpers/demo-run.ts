@@ -18,7 +18,7 @@ type Autocannon = (opts: Record<string, unknown>) => AutocannonInstance;
 const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon;
 
 /** Root of the demo service. */
-export const DEMO_ROOT = fileURLToPath(new URL('../../../../examples/demo/', import.meta.url));
+export const DEMO_ROOT = fileURLToPath(new URL('../../../demo/', import.meta.url));
 
 /** A short probed load run against the demo service, shaped as the run engine would record it. */
 export interface DemoRun {
@@ -116,7 +116,7 @@ export async function runDemo(bottleneck: string, opts: { durationS?: number; ra
   }
 }
 
-/** Compiles the demo service (TypeScript → dist/ with source maps), as `npm run build` in examples/demo does. */
+/** Compiles the demo service (TypeScript → dist/ with source maps), as `npm run build` does for packages/demo. */
 export async function buildDemo(): Promise<void> {
   const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
   await new Promise<void>((resolve, reject) => {
