@@ -5,6 +5,7 @@ import { diagnoseRunDir, createProfileModel, writeProfileExports, type CpuProfil
 import { plannedDurationMs, startLoad, writeRunDir, type LiveStatus, type LoadPlan } from '@redline/load';
 import { aggregateSamples, attachInspector, launchTarget, profilesForAggregation, type AttachedTarget, type TargetHandle } from '@redline/probe/host';
 import { writeReport } from '@redline/report';
+import { startRunTracing, type RunTracing, type RunTracingOptions } from '@redline/trace';
 
 /** How to reach the target process, if at all. */
 export type TargetSpec =
@@ -30,6 +31,8 @@ export interface SessionOptions {
   controls?: (c: { stop(): void; abort(): void }) => void;
   /** Environment to extend for the scenario (REDLINE_TARGET_URL etc. are set here). */
   env: Record<string, string | undefined>;
+  /** Traces under load (`--trace`): receiver, target instrumentation, "Where the time goes". */
+  trace?: Pick<RunTracingOptions, 'sampleRatio' | 'port' | 'exportUrl' | 'ownSdk'>;
 }
 
 /** What a session produced. */
@@ -52,10 +55,21 @@ export function profileWindowMs(plannedMs: number): { startMs: number; endMs: nu
  * it and writes the HTML report. The target's data and the load share one epoch-ms clock.
  */
 export async function runSession(o: SessionOptions): Promise<SessionOutcome> {
+  const cpuIntervalUs = o.cpuIntervalUs ?? 1000;
+  const tracing: RunTracing | null = o.trace
+    ? await startRunTracing({ ...o.trace, mode: o.target?.kind === 'launch' ? 'launch' : 'attach', cwd: o.target?.kind === 'launch' ? (o.target.cwd ?? o.cwd) : o.cwd, ...(o.onEvent ? { onEvent: o.onEvent } : {}) })
+    : null;
+  try {
+    return await runTracedSession(o, tracing, cpuIntervalUs);
+  } finally {
+    await tracing?.close();
+  }
+}
+
+async function runTracedSession(o: SessionOptions, tracing: RunTracing | null, cpuIntervalUs: number): Promise<SessionOutcome> {
   let launched: TargetHandle | null = null;
   let attached: AttachedTarget | null = null;
   let exit: TargetReport['exit'] = null;
-  const cpuIntervalUs = o.cpuIntervalUs ?? 1000;
   if (o.target?.kind === 'launch') {
     o.onEvent?.(`starting target: ${o.target.command}`);
     launched = await launchTarget({
@@ -63,10 +77,12 @@ export async function runSession(o: SessionOptions): Promise<SessionOutcome> {
       cwd: o.target.cwd ?? o.cwd,
       cpuSamplingIntervalUs: cpuIntervalUs,
       heapProfile: o.heapProfile ?? false,
+      ...(tracing ? { env: tracing.targetEnv } : {}),
       ...(o.target.waitForUrl ? { waitForUrl: o.target.waitForUrl } : {}),
       ...(o.target.startTimeoutMs ? { startTimeoutMs: o.target.startTimeoutMs } : {}),
     });
     o.onEvent?.(`target ready (pid ${launched.probePid ?? launched.pid}${launched.port ? `, port ${launched.port}` : ''})`);
+    await tracing?.checkTarget();
   } else if (o.target?.kind === 'attach') {
     attached = await attachInspector(o.target.hostPort, { cpuSamplingIntervalUs: cpuIntervalUs });
     o.onEvent?.(`attached to pid ${attached.pid} via ${o.target.hostPort}`);
@@ -81,7 +97,7 @@ export async function runSession(o: SessionOptions): Promise<SessionOutcome> {
   let stopping = false;
   try {
     const plan: LoadPlan = await o.plan({ url, port });
-    const run = startLoad(plan, { ...(o.workers !== undefined ? { workers: o.workers } : {}), ...(o.onSecond ? { onSecond: o.onSecond } : {}) });
+    const run = startLoad(plan, { ...(o.workers !== undefined ? { workers: o.workers } : {}), ...(o.onSecond ? { onSecond: o.onSecond } : {}), ...(tracing ? tracing.load : {}) });
     o.controls?.(run);
     const plannedMs = plannedDurationMs(plan);
     let runStart = 0;
@@ -131,6 +147,11 @@ export async function runSession(o: SessionOptions): Promise<SessionOutcome> {
     await stopProfiles();
 
     const runDir = await writeRunDir(result, o.outDir, o.cwd);
+    if (tracing) {
+      const percentiles = Object.fromEntries(Object.entries(result.summary.byName).map(([n, t]) => [n, { p50Ms: t.latency.p50, p99Ms: t.latency.p99 }]));
+      const traced = await tracing.finish(runDir, percentiles);
+      if (traced.notes.length) result.warnings = [...(result.warnings ?? []), ...traced.notes];
+    }
     if (probed) {
       const samplesRaw = probed.samples();
       const cpuResult = cpu as Awaited<ReturnType<TargetHandle['stopCpuProfile']>> | null;

@@ -210,6 +210,10 @@ export type FindingCategory =
   | 'generator-limited'
   | 'errors'
   | 'target-exited'
+  | 'n-plus-one'
+  | 'slow-query'
+  | 'slow-downstream'
+  | 'server-queueing'
   | 'no-problem';
 
 /** Severity, from most to least urgent. */

@@ -79,8 +79,10 @@ function countStatements(spans: readonly Span[]): Map<string, StatementCount> {
     let lastEnd = -Infinity;
     for (const s of list) {
       totalMs += s.endMs - s.startMs;
-      // 50 µs of slack: span clocks are not that exact.
-      if (s.startMs < lastEnd - 0.05) sequential = false;
+      // 1 ms of slack: instrumentations stamp many start times from Date.now() (whole ms) and end
+      // times from the monotonic clock, so a query that began right after the previous one ended can
+      // appear to start up to a millisecond before it.
+      if (s.startMs < lastEnd - 1) sequential = false;
       lastEnd = Math.max(lastEnd, s.endMs);
     }
     out.set(key, { key, count: list.length, totalMs, sequential });

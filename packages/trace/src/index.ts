@@ -5,3 +5,4 @@ export * from './critical-path.js';
 export * from './breakdown.js';
 export * from './analyze.js';
 export { startReceiver, TraceReceiver, type ReceiverOptions, type ReceiverStats, type KeptRecord } from './receiver.js';
+export * from './run-tracing.js';

@@ -95,7 +95,11 @@ class Reader {
   skip(wire: number): void {
     if (wire === 0) this.varint();
     else if (wire === 1) this.pos += 8;
-    else if (wire === 2) this.pos += this.varint();
+    else if (wire === 2) {
+      // Not `this.pos += this.varint()`: that adds the length to the position before the varint.
+      const len = this.varint();
+      this.pos += len;
+    }
     else if (wire === 5) this.pos += 4;
     else throw new OtlpDecodeError(`protobuf: unsupported wire type ${wire}`);
     if (this.pos > this.end) throw new OtlpDecodeError('protobuf: field runs past its message');

@@ -12,6 +12,7 @@ import { createRequire } from 'node:module';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { isMainThread } from 'node:worker_threads';
 
 /** The receiver's `…/v1/traces` URL. */
 export const TRACE_ENDPOINT_ENV = 'REDLINE_TRACE_ENDPOINT';
@@ -62,7 +63,8 @@ function report(status: TraceStatus): void {
 
 function start(): void {
   const g = globalThis as unknown as Record<symbol, unknown>;
-  if (g[STATE_KEY]) return;
+  // Node 20 runs preloads in the module-hooks thread too; only the main thread serves requests.
+  if (g[STATE_KEY] || !isMainThread) return;
   g[STATE_KEY] = true;
   const endpoint = process.env[TRACE_ENDPOINT_ENV];
   if (!endpoint) return;
@@ -70,6 +72,10 @@ function start(): void {
   try {
     const dir = process.env[TRACE_SDK_DIR_ENV];
     const req = createRequire(dir ? join(dir, 'noop.js') : __filename);
+    if (process.env.REDLINE_TRACE_DEBUG) {
+      const api = req('@opentelemetry/api') as typeof import('@opentelemetry/api');
+      api.diag.setLogger(new api.DiagConsoleLogger(), api.DiagLogLevel.DEBUG);
+    }
     const node = req('@opentelemetry/sdk-trace-node') as typeof import('@opentelemetry/sdk-trace-node');
     const { OTLPTraceExporter } = req('@opentelemetry/exporter-trace-otlp-proto') as typeof import('@opentelemetry/exporter-trace-otlp-proto');
     const { resourceFromAttributes } = req('@opentelemetry/resources') as typeof import('@opentelemetry/resources');

@@ -35,7 +35,7 @@ function post(url: string, body: Buffer | string, headers: Record<string, string
 /** Emits one server span with a child db span under a remote parent from the "generator", through a real OTel exporter. */
 async function emit(exporter: ProtoExporter | JsonExporter, traceId: string): Promise<void> {
   const provider = new BasicTracerProvider({ spanProcessors: [new BatchSpanProcessor(exporter)] });
-  const tracer = provider.getTracer('redline-test');
+  const tracer = provider.getTracer('redline-test', '1.2.3');
   const parent = trace.setSpanContext(context.active(), { traceId, spanId: '1000000000000001', traceFlags: TraceFlags.SAMPLED, isRemote: true });
   const server = tracer.startSpan('GET /orders', { kind: SpanKind.SERVER, attributes: { 'http.route': '/orders' } }, parent);
   const child = tracer.startSpan('pg.query:SELECT', { kind: SpanKind.CLIENT, attributes: { 'db.system': 'postgresql', 'db.statement': 'SELECT * FROM orders WHERE id = $1', 'server.port': 5432 } }, trace.setSpan(parent, server));

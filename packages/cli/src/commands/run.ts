@@ -5,6 +5,7 @@ import { planFromFile, quickPlan } from '@redline/load';
 import { intFlag, parseCommandArgs, parseHeaders } from '../args.js';
 import { colours, out, type CliIo } from '../io.js';
 import { runSessionInTerminal } from '../live.js';
+import { TRACE_HELP, TRACE_OPTIONS, traceOptionsFrom } from '../trace-flags.js';
 import { renderSummary } from '../output/summary.js';
 import { targetSpecFrom, type TargetSpec } from '../session.js';
 
@@ -33,6 +34,8 @@ Target:
   --attach HOST:PORT     attach to a process started with --inspect instead
   --heap-profile         also take a sampling heap profile
   --cpu-interval US      CPU sampling interval in microseconds (default 1000)
+
+${TRACE_HELP}
 
 Output:
   --out DIR              run directory (default .redline/runs/<time>-<name>)
@@ -67,6 +70,7 @@ const RUN_OPTIONS = {
   name: { type: 'string' },
   'no-report': { type: 'boolean' },
   strict: { type: 'boolean' },
+  ...TRACE_OPTIONS,
 } as const;
 
 /** Parses `--threshold "metric=expr"` flags into a thresholds block. */
@@ -133,8 +137,10 @@ export async function runCommand(io: CliIo, args: string[]): Promise<number> {
   const overrides = { ...(v.name !== undefined ? { name: String(v.name) } : {}), ...(workers !== undefined ? { workers } : {}), ...(timeoutMs !== undefined ? { timeoutMs } : {}) };
   if (file && thresholds) throw new RedlineError(ErrorCodes.USAGE, 'redline run: put thresholds in the scenario file when running one');
 
+  const trace = traceOptionsFrom(v);
   const outcome = await runSessionInTerminal(io, Boolean(v.json), {
     ...(target ? { target } : {}),
+    ...(trace ? { trace } : {}),
     ...(workers !== undefined ? { workers } : {}),
     ...(v.out !== undefined ? { outDir: String(v.out) } : {}),
     ...(cpuIntervalUs !== undefined ? { cpuIntervalUs } : {}),
