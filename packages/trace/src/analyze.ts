@@ -69,7 +69,7 @@ export interface NameAnalysis {
   /** "tail − median = 212 ms: pg-pool connect +160 ms, …" */
   headline: string;
   statements: StatementProfile[];
-  /** Own latency of every db / downstream / pool operation seen, slowest p99 first. */
+  /** Own latency of every db / downstream / pool operation seen, slowest p99 first (p50 over the baseline traces, p99 over all kept ones). */
   latencies: OpLatency[];
   /** Trace id of the slowest kept request. */
   slowestTraceId: string | null;
@@ -248,7 +248,9 @@ export function analyzeTraces(records: readonly ClientRecord[], spans: readonly 
     const delta: OpDelta[] = [...keys]
       .map((k) => ({ key: k, kind: (ts.byKey.get(k) ?? bs.byKey.get(k))!.kind, deltaMs: (ts.byKey.get(k)?.meanMs ?? 0) - (bs.byKey.get(k)?.meanMs ?? 0) }))
       .sort((a, b) => b.deltaMs - a.deltaMs);
-    const latencies = opLatencies(spansByTrace, traced, opOf);
+    // p50 from the baseline (the kept set over-represents the tail), p99 and max from every kept trace.
+    const baseLat = new Map(opLatencies(spansByTrace, base, opOf).map((l) => [l.key, l.p50Ms]));
+    const latencies = opLatencies(spansByTrace, traced, opOf).map((l) => ({ ...l, p50Ms: baseLat.get(l.key) ?? l.p50Ms }));
     const statements = statementProfiles(traced).map((s) => {
       const l = latencies.find((x) => x.key === s.key);
       return l ? { ...s, p50Ms: l.p50Ms, p99Ms: l.p99Ms } : s;

@@ -15,7 +15,8 @@ export interface SlowOp {
 
 /**
  * The operation of `kind` with the largest share of the tail's mean latency, over all request
- * names, when that share is at least SLOW_OP_MIN_TAIL_SHARE; statements that run many times per
+ * names, when that share is at least SLOW_OP_MIN_TAIL_SHARE and one execution takes at least
+ * SLOW_OP_MIN_P50_MS at the median; statements that run many times per
  * request are left to `n-plus-one`.
  */
 export function dominantOp(ctx: RuleContext, kind: 'db' | 'downstream'): SlowOp | null {
@@ -24,8 +25,12 @@ export function dominantOp(ctx: RuleContext, kind: 'db' | 'downstream'): SlowOp 
     for (const op of n.tail.ops) {
       if (op.kind !== kind || op.share < Thresholds.SLOW_OP_MIN_TAIL_SHARE) continue;
       const countMedian = n.statements.find((s) => s.key === op.key)?.countMedian ?? 1;
+      const latency = n.latencies.find((l) => l.key === op.key);
+      // A fast operation that only looks long in the tail was stretched by something else (its
+      // span ends when the event loop gets to its callback): not a slow query.
+      if (latency === undefined || latency.p50Ms < Thresholds.SLOW_OP_MIN_P50_MS) continue;
       if (kind === 'db' && countMedian >= Thresholds.N_PLUS_ONE_MIN_COUNT) continue;
-      if (best === null || op.share > best.op.share) best = { name: n, op, latency: n.latencies.find((l) => l.key === op.key), countMedian };
+      if (best === null || op.share > best.op.share) best = { name: n, op, latency, countMedian };
     }
   }
   return best;
