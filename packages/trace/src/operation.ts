@@ -32,6 +32,19 @@ const MAX_KEY = 160;
  * collapses, and a SELECT's column list is elided: `SELECT … FROM orders WHERE id = $1`.
  */
 export function normalizeSql(sql: string): string {
+  const hit = sqlCache.get(sql);
+  if (hit !== undefined) return hit;
+  const out = normalizeSqlUncached(sql);
+  // Bounded: an application with unbounded distinct statements just misses.
+  if (sqlCache.size >= SQL_CACHE_MAX) sqlCache.clear();
+  sqlCache.set(sql, out);
+  return out;
+}
+
+const sqlCache = new Map<string, string>();
+const SQL_CACHE_MAX = 10_000;
+
+function normalizeSqlUncached(sql: string): string {
   let s = sql
     .replace(/--[^\n]*/g, ' ')
     .replace(/\/\*[\s\S]*?\*\//g, ' ')
@@ -100,6 +113,18 @@ function clientPeerFromUrl(a: Record<string, AttrValue>): string | undefined {
  * route`; server and internal spans stand for the service's own code.
  */
 export function operationOf(span: Span): Operation {
+  let op = opCache.get(span);
+  if (op === undefined) {
+    op = classify(span);
+    opCache.set(span, op);
+  }
+  return op;
+}
+
+/** Spans are immutable once decoded; each is classified once. */
+const opCache = new WeakMap<Span, Operation>();
+
+function classify(span: Span): Operation {
   const a = span.attributes;
   const n = span.name;
   if (n === 'pg-pool.connect' || n.endsWith('.pool.connect') || /pool\.(acquire|getConnection)$/i.test(n)) {

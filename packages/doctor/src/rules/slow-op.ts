@@ -11,11 +11,13 @@ export interface SlowOp {
   latency: OpLatency | undefined;
   /** Executions per request (median), for statements. */
   countMedian: number;
+  /** The larger of its tail and median shares. */
+  share: number;
 }
 
 /**
- * The operation of `kind` with the largest share of the tail's mean latency, over all request
- * names, when that share is at least SLOW_OP_MIN_TAIL_SHARE and one execution takes at least
+ * The operation of `kind` with the largest share of a request name's latency (the larger of its tail
+ * and median shares), over all request names, when that share is at least SLOW_OP_MIN_TAIL_SHARE and one execution takes at least
  * SLOW_OP_MIN_P50_MS at the median; statements that run many times per
  * request are left to `n-plus-one`.
  */
@@ -23,14 +25,18 @@ export function dominantOp(ctx: RuleContext, kind: 'db' | 'downstream'): SlowOp 
   let best: SlowOp | null = null;
   for (const n of tracedNames(ctx)) {
     for (const op of n.tail.ops) {
-      if (op.kind !== kind || op.share < Thresholds.SLOW_OP_MIN_TAIL_SHARE) continue;
+      if (op.kind !== kind) continue;
+      // An operation that takes most of every request sets the tail's floor as well: judge it by
+      // the larger of its tail and median shares.
+      const share = Math.max(op.share, n.baseline.ops.find((o) => o.key === op.key)?.share ?? 0);
+      if (share < Thresholds.SLOW_OP_MIN_TAIL_SHARE) continue;
       const countMedian = n.statements.find((s) => s.key === op.key)?.countMedian ?? 1;
       const latency = n.latencies.find((l) => l.key === op.key);
       // A fast operation that only looks long in the tail was stretched by something else (its
       // span ends when the event loop gets to its callback): not a slow query.
       if (latency === undefined || latency.p50Ms < Thresholds.SLOW_OP_MIN_P50_MS) continue;
       if (kind === 'db' && countMedian >= Thresholds.N_PLUS_ONE_MIN_COUNT) continue;
-      if (best === null || op.share > best.op.share) best = { name: n, op, latency, countMedian };
+      if (best === null || share > best.share) best = { name: n, op, latency, countMedian, share };
     }
   }
   return best;
@@ -44,9 +50,9 @@ export function slowOpFinding(ctx: RuleContext, s: SlowOp, category: 'slow-query
   const base = s.name.baseline.ops.find((o) => o.key === s.op.key);
   return {
     category,
-    severity: s.op.share >= Thresholds.SLOW_OP_HIGH_TAIL_SHARE ? 'high' : 'medium',
-    confidence: round(Math.min(0.95, 0.55 + 0.4 * s.op.share)),
-    title: `Slow ${what}: "${s.op.key}" takes ${pct(s.op.share)} of ${s.name.name}'s tail (${ms(s.op.meanMs)} of ${ms(s.name.tail.meanLatencyMs)} at ≥ p99)${own}`,
+    severity: s.share >= Thresholds.SLOW_OP_HIGH_TAIL_SHARE ? 'high' : 'medium',
+    confidence: round(Math.min(0.95, 0.55 + 0.4 * s.share)),
+    title: `Slow ${what}: "${s.op.key}" takes ${pct(s.op.share)} of ${s.name.name}'s tail (${ms(s.op.meanMs)} of ${ms(s.name.tail.meanLatencyMs)} at ≥ p99)${base === undefined ? '' : ` and ${pct(base.share)} at the median`}${own}`,
     window: ctx.active,
     evidence: [
       { metric: 'trace.tail_share', value: round(s.op.share, 3), threshold: Thresholds.SLOW_OP_MIN_TAIL_SHARE, comparison: '>=', unit: 'ratio' },
