@@ -44,11 +44,11 @@ function waitForPort(port: number, timeoutMs: number): Promise<void> {
   });
 }
 
-/** Starts nginx pinned to `core` (taskset) and waits until it accepts connections. */
-export async function startNginx(core = 1): Promise<NginxHandle> {
+/** Starts nginx pinned to `core` (taskset) with a config template of this folder, and waits until it accepts connections. */
+export async function startNginx(core = 1, templateFile = 'nginx.conf.template'): Promise<NginxHandle> {
   const dir = mkdtempSync(join(tmpdir(), 'redline-bench-nginx-'));
   const port = await freePort();
-  const template = readFileSync(new URL('./nginx.conf.template', import.meta.url), 'utf8');
+  const template = readFileSync(new URL(`./${templateFile}`, import.meta.url), 'utf8');
   writeFileSync(join(dir, 'nginx.conf'), template.replaceAll('{{PORT}}', String(port)).replaceAll('{{DIR}}', dir));
   const child: ChildProcess = spawn('bash', ['-c', `ulimit -n "$(ulimit -Hn)" 2>/dev/null; exec taskset -c ${core} /usr/sbin/nginx -p "${dir}" -c "${dir}/nginx.conf"`], {
     stdio: ['ignore', 'ignore', 'pipe'],

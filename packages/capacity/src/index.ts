@@ -10,3 +10,7 @@ export * from './usl-chart.js';
 export * from './step-from-run.js';
 export * from './search-output.js';
 export * from './load-step-runner.js';
+export * from './overload.js';
+export * from './overload-chart.js';
+export * from './tune.js';
+export * from './tune-chart.js';

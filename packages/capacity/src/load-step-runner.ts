@@ -44,7 +44,7 @@ const LOAD_MODEL_FIELDS = [
   'startTime',
 ] as const;
 
-const TOP_LEVEL_FIELDS = ['name', 'baseUrl', 'headers', 'timeout', 'insecure', 'data', 'tags'] as const;
+const TOP_LEVEL_FIELDS = ['name', 'baseUrl', 'headers', 'timeout', 'insecure', 'tls', 'protocol', 'connections', 'maxStreams', 'data', 'tags'] as const;
 
 /**
  * The scenario definition of one step: the base definition's single scenario with the load model of

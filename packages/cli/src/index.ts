@@ -1,3 +1,4 @@
+export * from './scenario-api.js';
 export { main, MAIN_HELP } from './main.js';
 export { processIo, type CliIo } from './io.js';
 export { runSession, profileWindowMs, type SessionOptions, type SessionOutcome, type TargetSpec } from './session.js';

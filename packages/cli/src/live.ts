@@ -76,6 +76,14 @@ export async function runSessionInTerminal(
       cwd: io.cwd,
       env: io.env,
       ...(live ? { onSecond: live.onSecond } : {}),
+      ...(options.onResult
+        ? {
+            onResult: (result, runDir) => {
+              live?.clear();
+              options.onResult?.(result, runDir);
+            },
+          }
+        : {}),
       onEvent: (m) => {
         live?.clear();
         io.stderr.write(`${m}\n`);

@@ -3,9 +3,12 @@ import { REDLINE_VERSION } from '@redline/load';
 import { cacheCommand } from './commands/cache.js';
 import { capacityCommand } from './commands/capacity.js';
 import { compareCommand } from './commands/compare.js';
+import { overloadCommand } from './commands/overload.js';
+import { tuneCommand } from './commands/tune.js';
 import { demoCommand } from './commands/demo.js';
 import { reportCommand } from './commands/report.js';
 import { runCommand } from './commands/run.js';
+import { docsPath } from './docs-path.js';
 import { err, out, type CliIo } from './io.js';
 
 export const MAIN_HELP = `redline ${REDLINE_VERSION} — how much load can this take, why does it stop there, and did we make it worse?
@@ -19,8 +22,11 @@ Commands:
   compare     compare runs with confidence intervals; --fail-on for CI gates
   capacity    find the maximum sustainable rate under an SLO; fit the Universal Scalability Law
   cache       simulate cache policies on a key trace
+  overload    step load past the redline and back: goodput, latency, metastable failure
+  tune        find the batch size × concurrency of a pipeline stage under an SLO
 
-Run "redline <command> --help" for a command's options. Docs: docs/cli.md`;
+Run "redline <command> --help" for a command's options.
+Docs: ${docsPath('cli.md')}`;
 
 const COMMANDS: Record<string, (io: CliIo, args: string[]) => Promise<number>> = {
   run: runCommand,
@@ -29,6 +35,8 @@ const COMMANDS: Record<string, (io: CliIo, args: string[]) => Promise<number>> =
   compare: compareCommand,
   capacity: capacityCommand,
   cache: cacheCommand,
+  overload: overloadCommand,
+  tune: tuneCommand,
 };
 
 /**

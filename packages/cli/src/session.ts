@@ -4,8 +4,8 @@ import { ErrorCodes, RedlineError, writeJsonAtomic, RESULT_FILE, type RunResult,
 import { diagnoseRunDir, createProfileModel, writeProfileExports, type CpuProfile } from '@redline/doctor';
 import { plannedDurationMs, startLoad, writeRunDir, type LiveStatus, type LoadPlan } from '@redline/load';
 import { aggregateSamples, attachInspector, launchTarget, profilesForAggregation, type AttachedTarget, type TargetHandle } from '@redline/probe/host';
-import { writeReport } from '@redline/report';
-import { startRunTracing, type RunTracing, type RunTracingOptions } from '@redline/trace';
+import { REPORT_FILE, writeReport } from '@redline/report';
+import { startRunTracing, TRACES_FILE, TRACES_OTLP_FILE, type RunTracing, type RunTracingOptions } from '@redline/trace';
 
 /** How to reach the target process, if at all. */
 export type TargetSpec =
@@ -27,6 +27,11 @@ export interface SessionOptions {
   report?: boolean;
   onSecond?: (s: LiveStatus) => void;
   onEvent?: (message: string) => void;
+  /**
+   * Called once `result.json` (with findings) is written and before the HTML report: the CLI prints
+   * the summary here, so a report that cannot be written never hides the result.
+   */
+  onResult?: (result: RunResult, runDir: string) => void;
   /** Registers the stop controls (Ctrl-C handling lives in the CLI). */
   controls?: (c: { stop(): void; abort(): void }) => void;
   /** Environment to extend for the scenario (REDLINE_TARGET_URL etc. are set here). */
@@ -40,6 +45,14 @@ export interface SessionOutcome {
   result: RunResult;
   runDir: string;
   reportPath: string | null;
+  /** Why `report.html` could not be written (`REDLINE_ERR_REPORT_FAILED`), else null; the run and result.json stand. */
+  reportError: RedlineError | null;
+}
+
+/** The error for a report that could not be written: names the file, keeps the cause. */
+export function reportFailed(path: string, cause: unknown): RedlineError {
+  const why = cause instanceof Error ? cause.message : String(cause);
+  return new RedlineError(ErrorCodes.REPORT_FAILED, `could not write the HTML report ${path}: ${why}`, { cause });
 }
 
 /** Where, within the planned run, the CPU profile is taken: the steady state, away from ramp edges. */
@@ -151,6 +164,14 @@ async function runTracedSession(o: SessionOptions, tracing: RunTracing | null, c
       const percentiles = Object.fromEntries(Object.entries(result.summary.byName).map(([n, t]) => [n, { p50Ms: t.latency.p50, p99Ms: t.latency.p99 }]));
       const traced = await tracing.finish(runDir, percentiles);
       if (traced.notes.length) result.warnings = [...(result.warnings ?? []), ...traced.notes];
+      result.traces = {
+        file: TRACES_FILE,
+        otlpFile: traced.spansSaved > 0 ? TRACES_OTLP_FILE : null,
+        sampleRatio: traced.sampleRatio,
+        spansReceived: traced.receiver.spansReceived,
+        spansSaved: traced.spansSaved,
+        tracesKept: traced.records.length,
+      };
     }
     if (probed) {
       const samplesRaw = probed.samples();
@@ -190,8 +211,17 @@ async function runTracedSession(o: SessionOptions, tracing: RunTracing | null, c
     const { findings } = await diagnoseRunDir(runDir, { appRoot });
     result.findings = findings;
     await writeJsonAtomic(join(runDir, RESULT_FILE), result);
-    const reportPath = o.report === false ? null : await writeReport(runDir, { appRoot });
-    return { result, runDir, reportPath };
+    o.onResult?.(result, runDir);
+    let reportPath: string | null = null;
+    let reportError: RedlineError | null = null;
+    if (o.report !== false) {
+      try {
+        reportPath = await writeReport(runDir, { appRoot });
+      } catch (err) {
+        reportError = reportFailed(join(runDir, REPORT_FILE), err);
+      }
+    }
+    return { result, runDir, reportPath, reportError };
   } finally {
     stopping = true;
     if (launched) await launched.stop().catch(() => undefined);

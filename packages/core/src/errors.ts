@@ -41,6 +41,10 @@ export const ErrorCodes = {
   NOT_SERIALIZABLE: 'REDLINE_ERR_NOT_SERIALIZABLE',
   /** An operation exceeded its hard timeout. */
   TIMEOUT: 'REDLINE_ERR_TIMEOUT',
+  /** An optional peer dependency that a requested feature needs is not installed (e.g. ioredis for a Redis tier). */
+  MISSING_DEPENDENCY: 'REDLINE_ERR_MISSING_DEPENDENCY',
+  /** The HTML report could not be written; the run itself and its result.json are kept. */
+  REPORT_FAILED: 'REDLINE_ERR_REPORT_FAILED',
   /** A bug or unexpected condition inside Redline. */
   INTERNAL: 'REDLINE_ERR_INTERNAL',
 } as const;
@@ -76,6 +80,7 @@ const USAGE_CODES: ReadonlySet<string> = new Set<ErrorCode>([
   ErrorCodes.TARGET_START_FAILED,
   ErrorCodes.ATTACH_FAILED,
   ErrorCodes.INCOMPATIBLE_RUNS,
+  ErrorCodes.MISSING_DEPENDENCY,
 ]);
 
 /**

@@ -1,4 +1,6 @@
 import * as hdr from 'hdr-histogram-js';
+import type { z } from 'zod';
+import type { LatencySummarySchema } from './result-schema.js';
 
 /** Highest latency a histogram tracks: one hour, in microseconds. Larger values are clamped. */
 export const HIGHEST_TRACKABLE_US = 3_600_000_000;
@@ -6,19 +8,7 @@ export const HIGHEST_TRACKABLE_US = 3_600_000_000;
 export const SIGNIFICANT_DIGITS = 3;
 
 /** Percentile summary of a latency histogram, all values in milliseconds. */
-export interface LatencySummary {
-  count: number;
-  min: number;
-  mean: number;
-  stdev: number;
-  p50: number;
-  p75: number;
-  p90: number;
-  p95: number;
-  p99: number;
-  p999: number;
-  max: number;
-}
+export type LatencySummary = z.infer<typeof LatencySummarySchema>;
 
 /** One point of an HDR percentile spectrum: the value (ms) at a percentile. */
 export interface SpectrumPoint {

@@ -1,4 +1,9 @@
-import type { LatencySummary } from './histogram.js';
+import type { z } from 'zod';
+import type * as S from './result-schema.js';
+
+// The types of `result.json`, inferred from the zod schemas in result-schema.ts (the one source of
+// truth; the field documentation lives there). Type-only: importing these loads no zod at runtime,
+// so the probe, which shares this package, stays light.
 
 /**
  * Version of the `result.json` format. Bump on any incompatible change; readers refuse
@@ -7,277 +12,70 @@ import type { LatencySummary } from './histogram.js';
 export const RESULT_SCHEMA_VERSION = 1;
 
 /** How a run ended. */
-export type RunStatus = 'completed' | 'interrupted' | 'aborted';
+export type RunStatus = z.infer<typeof S.RunStatusSchema>;
 
 /** Machine and runtime the generator ran on. */
-export interface RunEnvironment {
-  redlineVersion: string;
-  node: string;
-  platform: string;
-  arch: string;
-  cpuModel: string;
-  cpuCount: number;
-  totalMemoryBytes: number;
-  hostname: string;
-  workers: number;
-}
+export type RunEnvironment = z.infer<typeof S.RunEnvironmentSchema>;
 
 /** Per-second self-check of the load generator. */
-export interface GeneratorSecond {
-  /** Seconds since run start (the second this sample closes). */
-  t: number;
-  intendedRate: number | null;
-  achievedRate: number;
-  scheduleLagMs: { p50: number; p99: number; max: number };
-  /** Event-loop utilisation of the busiest worker in that second, 0–1. */
-  elu: number;
-  /** Generator process CPU in that second, in cores (1 = one full core). */
-  cpuCores: number;
-}
+export type GeneratorSecond = z.infer<typeof S.GeneratorSecondSchema>;
 
 /** The generator's verdict about itself. */
-export interface GeneratorReport {
-  /** True when the generator could not hold the intended load for reasons of its own. */
-  limited: boolean;
-  /** Plain-language reasons when `limited` (empty otherwise). */
-  reasons: string[];
-  scheduleLagMs: { p50: number; p99: number; max: number };
-  eluMax: number;
-  eluMean: number;
-  cpuCoresMean: number;
-  seconds: GeneratorSecond[];
-}
+export type GeneratorReport = z.infer<typeof S.GeneratorReportSchema>;
 
 /** Counts of errors by kind: `connect_refused`, `dns`, `timeout`, `reset`, `http_4xx`, `http_5xx`, ... */
-export type ErrorCounts = Record<string, number>;
+export type ErrorCounts = z.infer<typeof S.ErrorCountsSchema>;
 
 /** Statistics for one slice of traffic (whole run, one request name, one status class). */
-export interface TrafficSummary {
-  requests: number;
-  /** Requests that failed (network error, timeout, 4xx/5xx). */
-  errors: number;
-  errorsByKind: ErrorCounts;
-  /** Completed requests per second over the measured duration. */
-  throughput: number;
-  /** Latency from the intended send time (coordinated-omission corrected) in open models; equal to serviceTime in closed models. */
-  latency: LatencySummary;
-  /** Latency from the actual send to the end of the response. */
-  serviceTime: LatencySummary;
-}
+export type TrafficSummary = z.infer<typeof S.TrafficSummarySchema>;
 
 /** Whole-run summary. */
-export interface RunSummary extends TrafficSummary {
-  durationMs: number;
-  iterations: number;
-  iterationsDropped: number;
-  /** Iterations that threw (script error) rather than failing a request. */
-  iterationErrors: number;
-  dataSentBytes: number;
-  dataReceivedBytes: number;
-  vusMax: number;
-  byName: Record<string, TrafficSummary>;
-  byStatusClass: Record<string, TrafficSummary>;
-  byScenario: Record<string, TrafficSummary & { iterations: number; iterationsDropped: number }>;
-  checks: { passes: number; fails: number; byName: Record<string, { passes: number; fails: number }> };
-}
+export type RunSummary = z.infer<typeof S.RunSummarySchema>;
 
 /** One second of the run's time series. */
-export interface TimeseriesPoint {
-  /** Seconds since run start at the end of this interval (1, 2, 3, ...). */
-  t: number;
-  requests: number;
-  errors: number;
-  errorsByKind: ErrorCounts;
-  latency: { p50: number; p90: number; p99: number; max: number };
-  serviceTime: { p50: number; p90: number; p99: number; max: number };
-  iterations: number;
-  iterationsDropped: number;
-  vus: number;
-  /** Mean requests in flight over this second, sampled every 10 ms (independent of latency, for Little's law). */
-  inFlight?: number;
-  intendedRate: number | null;
-  scheduleLagMs: { p50: number; p99: number; max: number };
-}
+export type TimeseriesPoint = z.infer<typeof S.TimeseriesPointSchema>;
 
 /** Outcome of one threshold expression. */
-export interface ThresholdResult {
-  /** Metric with optional tag filter, e.g. `http.latency{name:login}`. */
-  metric: string;
-  expression: string;
-  ok: boolean;
-  /** The observed value of the aggregation (e.g. p95 in ms, or a rate 0–1). */
-  actual: number | null;
-  abortOnFail: boolean;
-}
+export type ThresholdResult = z.infer<typeof S.ThresholdResultSchema>;
 
 /** Encoded HDR histograms (see LatencyHistogram.encode). */
-export interface RunHistograms {
-  latency: string;
-  serviceTime: string;
-  byName: Record<string, { latency: string; serviceTime: string }>;
-  /** Per-second corrected-latency histograms, index i ↔ timeseries[i]. */
-  intervals: string[];
-}
+export type RunHistograms = z.infer<typeof S.RunHistogramsSchema>;
 
 /** A stage of a ramping load model, as resolved. */
-export interface ResolvedStage {
-  durationMs: number;
-  target: number;
-}
+export type ResolvedStage = z.infer<typeof S.ResolvedStageSchema>;
 
 /** A scenario after defaults and profiles are applied; enough to re-run or compare. */
-export interface ResolvedScenarioConfig {
-  name: string;
-  executor: string;
-  startMs: number;
-  tags: Record<string, string>;
-  /** Executor-specific resolved options (rate, vus, stages, iterations, maxVUs, ...). */
-  options: Record<string, unknown>;
-  /** `static` for the fast path, `script` for scripted iterations. */
-  mode: 'static' | 'script';
-}
+export type ResolvedScenarioConfig = z.infer<typeof S.ResolvedScenarioConfigSchema>;
 
 /** The resolved configuration of a run. */
-export interface ResolvedRunConfig {
-  name: string;
-  /** Scenario file (absolute) or null for quick mode. */
-  source: string | null;
-  scenarios: ResolvedScenarioConfig[];
-  thresholds: Record<string, string[]>;
-  workers: number;
-  timeoutMs: number;
-  gracefulStopMs: number;
-  /** Free-form tags of the run (e.g. git sha). */
-  tags: Record<string, string>;
-}
+export type ResolvedRunConfig = z.infer<typeof S.ResolvedRunConfigSchema>;
 
 /** One per-second sample of the probed target process, aligned on the run clock. */
-export interface TargetSample {
-  /** Seconds since run start at the end of this interval. */
-  t: number;
-  /** Event-loop utilisation in this second (0–1). */
-  elu: number;
-  /** Event-loop delay in ms over this second. */
-  loopDelayMs: { mean: number; p50: number; p99: number; max: number };
-  /** Share of wall time spent in GC pauses in this second (0–1). */
-  gcShare: number;
-  gcPauses: Record<string, { count: number; totalMs: number }>;
-  heapUsedBytes: number;
-  heapTotalBytes: number;
-  externalBytes: number;
-  rssBytes: number;
-  /** Heap used right after the last major GC in this second, if one happened. */
-  heapAfterGcBytes: number | null;
-  /** CPU in this second, in cores (1 = one full core). */
-  cpuUser: number;
-  cpuSystem: number;
-  /** Active resources by type (`TCPSocketWrap`, `Timeout`, `FSReqCallback`, ...). */
-  activeResources: Record<string, number>;
-  /** Worker-thread utilisation by thread label, when the target has workers. */
-  threads?: Record<string, { elu: number }>;
-}
+export type TargetSample = z.infer<typeof S.TargetSampleSchema>;
 
 /** Files a probed run wrote next to result.json (paths relative to the run directory). */
-export interface ProfileFiles {
-  cpuprofile?: string;
-  speedscope?: string;
-  collapsed?: string;
-  heapprofile?: string;
-  /** Per-thread CPU profiles, keyed by thread label. */
-  threads?: Record<string, string>;
-}
+export type ProfileFiles = z.infer<typeof S.ProfileFilesSchema>;
 
 /** What is known of the target process of a run. */
-export interface TargetReport {
-  command: string | null;
-  attach: string | null;
-  pid: number | null;
-  samples: TargetSample[];
-  /** Present when the target exited before the run ended. */
-  exit: { code: number | null; signal: string | null; t: number } | null;
-  profiles: ProfileFiles;
-  /** Steady-state window over which the CPU profile was taken, seconds since run start. */
-  profileWindow: { startS: number; endS: number } | null;
-}
+export type TargetReport = z.infer<typeof S.TargetReportSchema>;
 
 /** Categories the doctor can name. */
-export type FindingCategory =
-  | 'event-loop-blocked'
-  | 'cpu-saturated'
-  | 'gc-pressure'
-  | 'memory-leak'
-  | 'waiting-external'
-  | 'generator-limited'
-  | 'errors'
-  | 'target-exited'
-  | 'n-plus-one'
-  | 'slow-query'
-  | 'slow-downstream'
-  | 'server-queueing'
-  | 'no-problem';
+export type FindingCategory = z.infer<typeof S.FindingCategorySchema>;
 
 /** Severity, from most to least urgent. */
-export type Severity = 'high' | 'medium' | 'low' | 'info';
+export type Severity = z.infer<typeof S.SeveritySchema>;
 
 /** One number behind a finding, compared with the threshold that made it count. */
-export interface Evidence {
-  metric: string;
-  value: number;
-  threshold: number;
-  comparison: '>' | '<' | '>=' | '<=';
-  unit: string;
-}
+export type Evidence = z.infer<typeof S.EvidenceSchema>;
 
 /** Code area a stack frame belongs to. */
-export type CodeArea = 'app' | 'dependency' | 'node' | 'v8';
+export type CodeArea = z.infer<typeof S.CodeAreaSchema>;
 
 /** A hot function in the CPU profile within a finding's window. */
-export interface HotFrame {
-  functionName: string;
-  /** Source-mapped when possible (TypeScript path). */
-  file: string;
-  line: number;
-  column: number;
-  area: CodeArea;
-  /** Share of samples in the window where this function was on top of the stack, 0–1. */
-  selfShare: number;
-  /** Share of samples in the window where this function was anywhere on the stack, 0–1. */
-  totalShare: number;
-}
+export type HotFrame = z.infer<typeof S.HotFrameSchema>;
 
 /** A diagnosis with its evidence. */
-export interface Finding {
-  category: FindingCategory;
-  severity: Severity;
-  /** 0–1 */
-  confidence: number;
-  title: string;
-  /** Window in seconds since run start. */
-  window: { startS: number; endS: number };
-  evidence: Evidence[];
-  frames: HotFrame[];
-  recommendation: string;
-}
+export type Finding = z.infer<typeof S.FindingSchema>;
 
 /** The content of `result.json`. */
-export interface RunResult {
-  schemaVersion: typeof RESULT_SCHEMA_VERSION;
-  kind: 'run';
-  id: string;
-  name: string;
-  status: RunStatus;
-  /** ISO timestamps. */
-  startedAt: string;
-  endedAt: string;
-  config: ResolvedRunConfig;
-  environment: RunEnvironment;
-  generator: GeneratorReport;
-  summary: RunSummary;
-  thresholds: ThresholdResult[];
-  timeseries: TimeseriesPoint[];
-  histograms: RunHistograms;
-  target: TargetReport | null;
-  findings: Finding[];
-  /** Non-fatal problems worth a user's attention (script errors, worker failures). */
-  warnings?: string[];
-}
+export type RunResult = z.infer<typeof S.RunResultSchema>;

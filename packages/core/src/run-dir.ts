@@ -1,5 +1,5 @@
-import { mkdir, readFile, rename, writeFile, stat } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { lstat, mkdir, readFile, realpath, rename, writeFile, stat } from 'node:fs/promises';
+import { isAbsolute, join, resolve, sep } from 'node:path';
 import { ErrorCodes, RedlineError } from './errors.js';
 import { RESULT_SCHEMA_VERSION, type RunResult } from './result.js';
 
@@ -38,7 +38,8 @@ export async function ensureDir(dir: string): Promise<void> {
 /**
  * Reads and checks `result.json` from a run directory.
  * Throws REDLINE_ERR_BAD_RUN_DIR when the directory is missing, holds no result, the JSON is
- * malformed, or the schema version is not one this Redline reads.
+ * malformed, the schema version is not one this Redline reads, or a field does not match the
+ * schema (the message names the field path).
  */
 export async function readRunResult(dir: string): Promise<RunResult> {
   const abs = resolve(dir);
@@ -71,5 +72,35 @@ export async function readRunResult(dir: string): Promise<RunResult> {
       `${join(dir, RESULT_FILE)} has schemaVersion ${String(obj.schemaVersion)}; this Redline reads version ${RESULT_SCHEMA_VERSION}`,
     );
   }
-  return data as RunResult;
+  // Loaded on first read only: the probe shares this package and must not load zod.
+  const { checkRunResult } = await import('./result-schema.js');
+  const checked = checkRunResult(data);
+  if (!checked.ok) {
+    throw new RedlineError(ErrorCodes.BAD_RUN_DIR, `${join(dir, RESULT_FILE)} does not match the result schema: ${checked.problem}`);
+  }
+  return checked.result;
+}
+
+/**
+ * The absolute path of a file a run directory's `result.json` names (a profile), after checking that
+ * it is safe to read: a relative path, a regular file (not a symlink, FIFO, socket or device), and
+ * inside the run directory once every link is resolved. A crafted `result.json` cannot make a reader
+ * open `/etc/passwd` or block on a pipe. Throws REDLINE_ERR_BAD_RUN_DIR naming `field` otherwise. A
+ * missing file comes back as its path, for the caller's loader to report.
+ */
+export async function resolveRunFile(runDir: string, rel: string, field: string): Promise<string> {
+  const bad = (why: string, cause?: unknown): RedlineError =>
+    new RedlineError(ErrorCodes.BAD_RUN_DIR, `${join(runDir, RESULT_FILE)}: ${field} ${JSON.stringify(rel)} ${why}`, cause === undefined ? {} : { cause });
+  if (rel === '' || isAbsolute(rel) || rel.split(/[\\/]/).includes('..')) throw bad('is not a file name inside the run directory');
+  const dir = await realpath(resolve(runDir)).catch((err: unknown) => {
+    throw bad('cannot be checked: the run directory cannot be resolved', err);
+  });
+  const path = join(dir, rel);
+  const info = await lstat(path).catch(() => null);
+  // A missing file is safe to name: the caller's loader reports it in its own words.
+  if (info === null) return join(resolve(runDir), rel);
+  if (!info.isFile()) throw bad(`is not a regular file (${info.isSymbolicLink() ? 'a symbolic link' : info.isFIFO() ? 'a FIFO' : info.isDirectory() ? 'a directory' : 'a device or socket'})`);
+  const real = await realpath(path);
+  if (!real.startsWith(dir + sep)) throw bad('resolves outside the run directory');
+  return real;
 }

@@ -22,6 +22,7 @@ export const BOTTLENECKS = [
   'memory-leak',
   'slow-downstream',
   'pool-starvation',
+  'overload',
 ] as const;
 
 /** One of {@link BOTTLENECKS}. */

@@ -61,7 +61,7 @@ export function topAllocationFrames(profile: HeapProfile, opts: { limit?: number
         column = pos.column + 1;
       }
     }
-    const area = classifyArea(cf.url, mappedFile);
+    const area = classifyArea(cf.url, mappedFile, opts.appRoot);
     if (opts.appRoot !== undefined && isAbsolute(file)) {
       const rel = relative(opts.appRoot, file);
       if (rel !== '' && !rel.startsWith('..') && !isAbsolute(rel)) file = rel.split(sep).join('/');

@@ -83,13 +83,21 @@ const SYNTHETIC: Record<string, FrameKind> = {
 
 /**
  * Tells which code area a script URL belongs to: `node_modules` → dependency, `node:` → node,
- * no URL (native code and V8's synthetic frames) → v8, anything else → app.
+ * no URL (native code and V8's synthetic frames) → v8, anything else → app. With `appRoot`, only the
+ * part of a path below it counts, so an app that itself lives in `node_modules` (an installed
+ * package, such as `@redline/demo` run by `redline demo`) is still the app.
  */
-export function classifyArea(url: string, mappedFile?: string): CodeArea {
+export function classifyArea(url: string, mappedFile?: string, appRoot?: string): CodeArea {
   if (url === '') return 'v8';
   if (url.startsWith('node:')) return 'node';
   const nm = /[\\/]node_modules[\\/]/;
-  if (nm.test(url) || (mappedFile !== undefined && nm.test(mappedFile))) return 'dependency';
+  const belowRoot = (path: string): string => {
+    if (appRoot === undefined || !isAbsolute(path)) return path;
+    const rel = relative(appRoot, path);
+    return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel) ? sep + rel : path;
+  };
+  const scriptPath = scriptPathFromUrl(url) ?? url;
+  if (nm.test(belowRoot(scriptPath)) || (mappedFile !== undefined && nm.test(belowRoot(mappedFile)))) return 'dependency';
   return 'app';
 }
 
@@ -197,7 +205,7 @@ export class ProfileModel {
         mapped = true;
       }
     }
-    const area = classifyArea(cf.url, mapped ? file : undefined);
+    const area = classifyArea(cf.url, mapped ? file : undefined, appRoot);
     if (appRoot !== undefined && isAbsolute(file)) {
       const rel = relative(appRoot, file);
       if (rel !== '' && !rel.startsWith('..') && !isAbsolute(rel)) file = rel.split(sep).join('/');

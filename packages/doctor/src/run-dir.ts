@@ -1,5 +1,4 @@
-import { join } from 'node:path';
-import { readRunResult, type Finding, type RunResult } from '@redline/core';
+import { readRunResult, resolveRunFile, type Finding, type RunResult } from '@redline/core';
 import { loadCpuProfile } from './cpu-profile.js';
 import { diagnose } from './diagnose.js';
 import { loadHeapProfile } from './heap-profile.js';
@@ -18,12 +17,13 @@ export interface RunProfileOptions {
  * Loads the main-thread CPU profile a probed run wrote (`result.target.profiles.cpuprofile`) as a
  * ProfileModel on the run's epoch clock, or null when the run has none. The clock comes from the
  * probe's `$redline.startEpochMs`; without it, from `target.profileWindow.startS` after `startedAt`.
- * Throws REDLINE_ERR_BAD_DATA_FILE when the named file is missing or malformed.
+ * Throws REDLINE_ERR_BAD_RUN_DIR when the named file is not a regular file inside the run directory,
+ * REDLINE_ERR_BAD_DATA_FILE when it is malformed.
  */
 export async function loadRunProfile(runDir: string, result: RunResult, opts: RunProfileOptions = {}): Promise<ProfileModel | null> {
   const file = result.target?.profiles.cpuprofile;
   if (file === undefined) return null;
-  const profile = await loadCpuProfile(join(runDir, file));
+  const profile = await loadCpuProfile(await resolveRunFile(runDir, file, 'target.profiles.cpuprofile'));
   let startEpochMs = profile.$redline?.startEpochMs;
   const window = result.target?.profileWindow;
   if (startEpochMs === undefined && window !== null && window !== undefined) {
@@ -47,7 +47,7 @@ export async function diagnoseRunDir(runDir: string, opts: RunProfileOptions = {
   const result = await readRunResult(runDir);
   const profile = await loadRunProfile(runDir, result, opts);
   const heapFile = result.target?.profiles.heapprofile;
-  const heapProfile = heapFile === undefined ? undefined : await loadHeapProfile(join(runDir, heapFile));
+  const heapProfile = heapFile === undefined ? undefined : await loadHeapProfile(await resolveRunFile(runDir, heapFile, 'target.profiles.heapprofile'));
   const traces = await readTracesFile(runDir);
   const findings = diagnose(result, {
     ...(traces === null ? {} : { traces }),

@@ -94,6 +94,11 @@ test('code areas: app, dependency, node internals and V8', () => {
   assert.equal(classifyArea('node:internal/timers'), 'node');
   assert.equal(classifyArea('node:fs'), 'node');
   assert.equal(classifyArea(''), 'v8');
+  // An app installed as a package (redline demo from an install): below its root it is the app, its own dependencies are not.
+  const root = '/home/u/proj/node_modules/@redline/demo';
+  assert.equal(classifyArea(`file://${root}/dist/server.js`, `${root}/src/server.ts`, root), 'app');
+  assert.equal(classifyArea(`file://${root}/node_modules/dep/index.js`, undefined, root), 'dependency');
+  assert.equal(classifyArea('file:///home/u/proj/node_modules/other/index.js', undefined, root), 'dependency');
   const model = createProfileModel(hot.profile);
   const idle = model.frames.find((f) => f.functionName === '(idle)');
   assert.equal(idle?.area, 'v8');

@@ -23,6 +23,8 @@ export interface QuickOptions {
   /** Open model only: VU/connection cap. */
   maxVUs?: number;
   thresholds?: Record<string, string[]>;
+  /** Transport: TLS verification, PEM files (paths), HTTP version, HTTP/2 connections and streams. */
+  transport?: PlanOverrides['transport'];
 }
 
 /** Builds a plan from quick-mode flags. Validates URL, rate, duration and profile up front. */
@@ -53,6 +55,7 @@ export async function quickPlan(q: QuickOptions, overrides: PlanOverrides = {}):
     duration: durationMs / 1000,
     ...(q.timeout !== undefined ? { timeout: q.timeout } : {}),
     ...(q.thresholds ? { thresholds: q.thresholds } : {}),
+    ...(q.transport ?? {}),
   };
   if (rate !== undefined) {
     definition.rate = rate;

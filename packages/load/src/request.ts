@@ -1,5 +1,13 @@
 import { ErrorCodes, RedlineError } from '@redline/core';
-import type { Origin, PreparedRequest } from './transports/transport.js';
+import type { TlsMaterial } from './transports/tls.js';
+import type { HttpVersion, Origin, PreparedRequest } from './transports/transport.js';
+
+/** How to connect to an origin, beyond its URL. */
+export interface OriginOptions {
+  insecure?: boolean;
+  tls?: TlsMaterial | null;
+  version?: HttpVersion;
+}
 
 const USER_AGENT = 'redline/0.1';
 
@@ -22,12 +30,13 @@ export function parseTargetUrl(raw: string, base?: string): URL {
 }
 
 /** The connection target of a URL. */
-export function originOf(url: URL, insecure = false): Origin {
+export function originOf(url: URL, options: OriginOptions | boolean = {}): Origin {
+  const o = typeof options === 'boolean' ? { insecure: options } : options;
   const protocol = url.protocol as 'http:' | 'https:';
   const port = url.port ? Number(url.port) : protocol === 'https:' ? 443 : 80;
   // URL keeps IPv6 literals bracketed; sockets want them bare.
   const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
-  return { protocol, host, port, authority: url.host, insecure };
+  return { protocol, host, port, authority: url.host, insecure: o.insecure ?? false, tls: o.tls ?? null, version: o.version ?? 'h1' };
 }
 
 /** A request as a user describes it. */
@@ -82,7 +91,7 @@ export function encodeBody(body: RequestSpec['body'], headers: Record<string, st
 }
 
 /** Prepares a static request (fast path): resolved URL, serialised bytes, metric name. */
-export function prepareRequest(spec: RequestSpec, baseUrl?: string, insecure = false): PreparedRequest {
+export function prepareRequest(spec: RequestSpec, baseUrl?: string, options: OriginOptions | boolean = {}): PreparedRequest {
   const method = (spec.method ?? 'GET').toUpperCase();
   const url = parseTargetUrl(spec.url, baseUrl);
   const headers = { ...(spec.headers ?? {}) };
@@ -90,7 +99,7 @@ export function prepareRequest(spec: RequestSpec, baseUrl?: string, insecure = f
   return {
     name: spec.name ?? `${method} ${url.pathname}`,
     method,
-    origin: originOf(url, insecure),
+    origin: originOf(url, options),
     payload: serializeRequest(method, url, headers, body),
   };
 }

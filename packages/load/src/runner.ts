@@ -16,6 +16,7 @@ import { loadDataSources } from './data-feed.js';
 import { engineNow } from './engine-clock.js';
 import type { IntervalSnapshot } from './recorder.js';
 import { scenarioEndMs, type LoadPlan } from './scenario.js';
+import { transportConfigOf } from './transports/select.js';
 import { evaluateThresholds, parseThresholds, type Threshold } from './thresholds.js';
 import type { TraceRecord, TraceSettings } from './trace-context.js';
 import { REDLINE_VERSION } from './version.js';
@@ -124,6 +125,7 @@ export function startLoad(plan: LoadPlan, options: RunLoadOptions = {}): LoadRun
       baseUrl: plan.definition.baseUrl,
       defaultHeaders: plan.definition.headers ?? {},
       insecure: plan.definition.insecure ?? false,
+      transport: await transportConfigOf(plan.definition, plan.config.source),
       requests: Object.fromEntries(plan.requests),
       data,
       dataCounters: data.map(() => new SharedArrayBuffer(4)),

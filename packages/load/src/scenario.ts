@@ -78,6 +78,14 @@ export interface ScenarioDefinition extends ScenarioSpec {
   timeout?: Duration;
   /** Accept self-signed TLS certificates. */
   insecure?: boolean;
+  /** TLS files (PEM), relative to the scenario file: trusted CA, client certificate and key (mTLS). */
+  tls?: { ca?: string; cert?: string; key?: string };
+  /** HTTP version: `h1` (default) or `h2` (h2 over TLS via ALPN for https, h2c with prior knowledge for http). */
+  protocol?: 'h1' | 'h2';
+  /** HTTP/2: connections per origin per worker thread (default 1). */
+  connections?: number;
+  /** HTTP/2: most concurrent streams per connection (default 100; the server's limit applies when lower). */
+  maxStreams?: number;
   thresholds?: Record<string, ThresholdInput[]>;
   data?: Record<string, DataSource>;
   scenarios?: Record<string, ScenarioSpec>;
@@ -132,6 +140,10 @@ const definitionSchema = z.strictObject({
   headers: z.record(z.string(), z.string()).optional(),
   timeout: durationSchema.optional(),
   insecure: z.boolean().optional(),
+  tls: z.strictObject({ ca: z.string().optional(), cert: z.string().optional(), key: z.string().optional() }).optional(),
+  protocol: z.enum(['h1', 'h2'], { message: 'expected "h1" or "h2"' }).optional(),
+  connections: positiveInt.optional(),
+  maxStreams: positiveInt.optional(),
   thresholds: z.record(z.string(), z.array(thresholdSchema)).optional(),
   data: z
     .record(z.string(), z.strictObject({ file: z.string(), order: z.enum(['sequential', 'random']).optional(), format: z.enum(['csv', 'jsonl']).optional() }))
@@ -162,9 +174,11 @@ export interface PlanOverrides {
   timeoutMs?: number;
   gracefulStopMs?: number;
   tags?: Record<string, string>;
+  /** Transport choices from the command line; each replaces the scenario's own field. */
+  transport?: Pick<ScenarioDefinition, 'insecure' | 'tls' | 'protocol' | 'connections' | 'maxStreams'>;
 }
 
-const TOP_LEVEL_ONLY = new Set(['name', 'baseUrl', 'headers', 'timeout', 'insecure', 'thresholds', 'data', 'scenarios']);
+const TOP_LEVEL_ONLY = new Set(['name', 'baseUrl', 'headers', 'timeout', 'insecure', 'tls', 'protocol', 'connections', 'maxStreams', 'thresholds', 'data', 'scenarios']);
 
 /**
  * Validates a scenario definition and resolves it into a plan: defaults applied, profiles
@@ -184,7 +198,7 @@ export function resolvePlan(definition: unknown, source: string, overrides: Plan
     if (last === 'profile') throw new RedlineError(ErrorCodes.UNKNOWN_PROFILE, err.message, { details: err.details ?? {} });
     throw err;
   }
-  const def = definition as ScenarioDefinition;
+  const def = applyTransportOverrides(definition as ScenarioDefinition, overrides.transport);
   const specs: Array<[string, ScenarioSpec, PropertyKey[]]> = [];
   if (def.scenarios) {
     const stray = Object.keys(def).filter((k) => !TOP_LEVEL_ONLY.has(k) && k !== 'tags' && (def as Record<string, unknown>)[k] !== undefined);
@@ -229,6 +243,18 @@ export function resolvePlan(definition: unknown, source: string, overrides: Plan
     exec,
     requests,
   };
+}
+
+/** The definition with command-line transport choices applied (a new object; the input is not changed). */
+function applyTransportOverrides(def: ScenarioDefinition, t: PlanOverrides['transport']): ScenarioDefinition {
+  if (!t) return def;
+  const out: ScenarioDefinition = { ...def };
+  if (t.insecure !== undefined) out.insecure = t.insecure;
+  if (t.tls !== undefined) out.tls = { ...(def.tls ?? {}), ...t.tls };
+  if (t.protocol !== undefined) out.protocol = t.protocol;
+  if (t.connections !== undefined) out.connections = t.connections;
+  if (t.maxStreams !== undefined) out.maxStreams = t.maxStreams;
+  return out;
 }
 
 function durationAt(value: Duration, source: string, path: PropertyKey[]): number {

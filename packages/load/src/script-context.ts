@@ -1,8 +1,8 @@
 import { parseDuration } from '@redline/core';
 import { CookieJar } from './cookie-jar.js';
 import type { DataFeed } from './data-feed.js';
-import { encodeBody, originOf, parseTargetUrl, serializeRequest } from './request.js';
-import type { Connection, Exchange, Origin, Transport } from './transports/transport.js';
+import { encodeBody, originOf, parseTargetUrl, serializeRequest, type OriginOptions } from './request.js';
+import type { Connection, Exchange, HttpVersion, Origin, Transport } from './transports/transport.js';
 
 /** Options of one scripted request. */
 export interface HttpRequestOptions {
@@ -11,6 +11,8 @@ export interface HttpRequestOptions {
   name?: string;
   /** String, bytes, or a plain object sent as JSON. */
   body?: string | Buffer | Uint8Array | object | null;
+  /** HTTP version for this request (`h1` or `h2`); defaults to the scenario's `protocol`. */
+  protocol?: HttpVersion;
 }
 
 /** Timings of a scripted request in milliseconds. */
@@ -74,10 +76,13 @@ export interface IterationContext {
 
 /** What the engine provides to a scripted VU's HTTP client. */
 export interface ScriptHost {
-  transport: Transport;
+  /** The transport that speaks to `origin` (by its HTTP version). */
+  transportFor(origin: Origin): Transport;
   baseUrl: string | undefined;
   defaultHeaders: Record<string, string>;
   insecure: boolean;
+  /** TLS material and default HTTP version of the run's origins. */
+  originOptions?: OriginOptions;
   /** Registers a connection for timeout sweeps. */
   track(conn: Connection): void;
   untrack(conn: Connection): void;
@@ -140,7 +145,7 @@ const preparedRequests = new Map<string, PreparedScriptRequest>();
 const PREPARED_MAX = 1024;
 
 function originKey(origin: Origin): string {
-  return `${origin.protocol}//${origin.authority}`;
+  return `${origin.protocol}//${origin.authority}|${origin.version ?? 'h1'}`;
 }
 
 /** A scripted response; headers are parsed on first access (most scripts never read them). */
@@ -218,7 +223,13 @@ export class VuHttpClient implements HttpClient {
     const m = method.toUpperCase();
     // Requests without per-call headers or body are parsed and serialised once per thread.
     let entry = options.headers === undefined && (options.body === undefined || options.body === null) ? preparedRequests.get(rawUrl) : undefined;
-    if (entry && (entry.method !== m || entry.baseUrl !== host.baseUrl || entry.defaultHeaders !== host.defaultHeaders || entry.insecure !== host.insecure)) entry = undefined;
+    const version = options.protocol ?? host.originOptions?.version ?? 'h1';
+    const tls = host.originOptions?.tls ?? null;
+    if (
+      entry &&
+      (entry.method !== m || entry.baseUrl !== host.baseUrl || entry.defaultHeaders !== host.defaultHeaders || entry.insecure !== host.insecure || entry.origin.version !== version || entry.origin.tls !== tls)
+    )
+      entry = undefined;
     const url = entry ? entry.url : parseTargetUrl(rawUrl, host.baseUrl);
     const cookie = this.cookies.header(url);
     let payload: Buffer;
@@ -235,7 +246,7 @@ export class VuHttpClient implements HttpClient {
       if (cookie && !Object.keys(headers).some((h) => h.toLowerCase() === 'cookie')) headers.cookie = cookie;
       const body = encodeBody(options.body, headers);
       payload = serializeRequest(m, url, headers, body);
-      origin = originOf(url, host.insecure);
+      origin = originOf(url, { insecure: host.insecure, tls, version });
       key = originKey(origin);
       defaultName = `${m} ${url.pathname}`;
       if (!entry && cookie === null && options.headers === undefined && body === null) {
@@ -268,7 +279,7 @@ export class VuHttpClient implements HttpClient {
   #acquire(origin: Origin, key: string): Connection {
     const conn = this.#idle.get(key)?.pop();
     if (conn) return conn;
-    const fresh = this.#host.transport.connect(origin, { keepResponse: true });
+    const fresh = this.#host.transportFor(origin).connect(origin, { keepResponse: true });
     this.#all.add(fresh);
     this.#host.track(fresh);
     return fresh;

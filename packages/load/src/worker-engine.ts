@@ -5,11 +5,11 @@ import { DataFeed, type LoadedData } from './data-feed.js';
 import { engineNow } from './engine-clock.js';
 import { executors, isOpenModel, type ExecutorName } from './executors/index.js';
 import { IntervalRecorder, type IntervalSnapshot, type Slice } from './recorder.js';
-import { prepareRequest, type RequestSpec } from './request.js';
+import { prepareRequest, type OriginOptions, type RequestSpec } from './request.js';
 import { createIterationContext, type IterationContext, type ScriptHost } from './script-context.js';
 import { TraceStamper, type StampablePayload, type TraceRecord, type TraceSettings } from './trace-context.js';
-import { http1Transport } from './transports/http1.js';
-import type { Connection, Exchange, PreparedRequest, Transport } from './transports/transport.js';
+import { TransportSelector, defaultTransportConfig, type TransportConfig } from './transports/select.js';
+import type { Connection, Exchange, PreparedRequest } from './transports/transport.js';
 import type { ExecutorEnv, Vu } from './vu.js';
 
 /** Everything a worker needs, all structured-clonable (functions travel as the scenario file path). */
@@ -20,6 +20,8 @@ export interface EngineInit {
   baseUrl: string | undefined;
   defaultHeaders: Record<string, string>;
   insecure: boolean;
+  /** HTTP version, TLS material and HTTP/2 sharing (defaults: HTTP/1.1, `insecure` above, no TLS files). */
+  transport?: TransportConfig;
   /** Static requests by scenario. */
   requests: Record<string, RequestSpec[]>;
   data: LoadedData[];
@@ -49,7 +51,7 @@ export class WorkerEngine {
   readonly #init: EngineInit;
   readonly #post: (msg: EngineMessage) => void;
   readonly #exec: Map<string, IterationFn>;
-  readonly #transport: Transport = http1Transport;
+  readonly #transports: TransportSelector;
   readonly #recorder = new IntervalRecorder();
   readonly #connections = new Set<Connection>();
   readonly #vus = new Set<Vu>();
@@ -78,6 +80,7 @@ export class WorkerEngine {
     this.#tracer = init.trace ? new TraceStamper(init.trace, init.workerIndex) : null;
     this.#exec = exec;
     this.#post = post;
+    this.#transports = new TransportSelector(init.transport ?? { ...defaultTransportConfig(), insecure: init.insecure });
     init.data.forEach((d, i) => this.#feeds.set(d.name, new DataFeed(d, init.dataCounters[i]!)));
   }
 
@@ -183,7 +186,7 @@ export class WorkerEngine {
 
   #staticVuFactory(scenario: string, specs: RequestSpec[], scenarioSlice: Slice): () => Vu {
     const init = this.#init;
-    const prepared: PreparedRequest[] = specs.map((r) => prepareRequest({ ...r, headers: { ...init.defaultHeaders, ...(r.headers ?? {}) } }, init.baseUrl, init.insecure));
+    const prepared: PreparedRequest[] = specs.map((r) => prepareRequest({ ...r, headers: { ...init.defaultHeaders, ...(r.headers ?? {}) } }, init.baseUrl, this.#originOptions()));
     const nameSlices = prepared.map((p) => this.#recorder.slice(`name:${p.name}`));
     const pick = requestPicker(specs);
     const recorder = this.#recorder;
@@ -203,7 +206,7 @@ export class WorkerEngine {
         const key = `${o.protocol}//${o.authority}`;
         c = byOrigin.get(key);
         if (!c) {
-          c = this.#transport.connect(o, { keepResponse: false });
+          c = this.#transports.for(o).connect(o, { keepResponse: false });
           byOrigin.set(key, c);
           this.#connections.add(c);
         }
@@ -239,7 +242,8 @@ export class WorkerEngine {
           if (stamped) {
             const sp = stamped[i]!;
             currentSeq = tracer!.stamp(sp);
-            conn.exchange(sp.buf, req.method, onExchange);
+            // HTTP/2 translates each payload once, keyed by the Buffer: give it a new one per request.
+            conn.exchange(this.#transports.for(req.origin).name === 'http1' ? sp.buf : Buffer.from(sp.buf), req.method, onExchange);
           } else conn.exchange(req.payload, req.method, onExchange);
         },
         close: () => {
@@ -261,10 +265,11 @@ export class WorkerEngine {
       const id = this.#nextVuId();
       let startDelayMs = 0;
       const host: ScriptHost = {
-        transport: this.#transport,
+        transportFor: (origin) => this.#transports.for(origin),
         baseUrl: init.baseUrl,
         defaultHeaders: init.defaultHeaders,
         insecure: init.insecure,
+        originOptions: this.#originOptions(),
         track: (c) => this.#connections.add(c),
         untrack: (c) => this.#connections.delete(c),
         onExchangeStart: () => this.#inFlight++,
@@ -313,6 +318,11 @@ export class WorkerEngine {
         },
       };
     };
+  }
+
+  #originOptions(): OriginOptions {
+    const t = this.#transports.config;
+    return { insecure: t.insecure, tls: t.tls, version: t.version };
   }
 
   #nextVuId(): number {
@@ -389,6 +399,7 @@ export class WorkerEngine {
     if (this.#inFlightTimer) clearInterval(this.#inFlightTimer);
     for (const vu of this.#vus) vu.close();
     for (const c of this.#connections) c.close();
+    this.#transports.close();
     this.#flush('done');
   }
 }

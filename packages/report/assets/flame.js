@@ -176,7 +176,7 @@
     function tipHtml(n) {
       var h = '<div class="tip-name">' + esc(n.name) + '</div>';
       if (where(n)) h += '<div class="tip-file">' + esc(where(n)) + '</div>';
-      h += '<div class="tip-area"><span class="sw sw-' + n.area + '"></span>' + esc(AREA_LABEL[n.area] || n.area) + '</div><table>';
+      h += '<div class="tip-area"><span class="sw sw-' + esc(n.area) + '"></span>' + esc(AREA_LABEL[n.area] || n.area) + '</div><table>';
       if (diff) {
         h += '<tr><td>base</td><td>' + fmtShare(n.base / 1e6) + ' total</td><td>' + fmtShare(n.baseSelf / 1e6) + ' self</td></tr>';
         h += '<tr><td>candidate</td><td>' + fmtShare(n.cand / 1e6) + ' total</td><td>' + fmtShare(n.candSelf / 1e6) + ' self</td></tr>';

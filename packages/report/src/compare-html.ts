@@ -77,7 +77,7 @@ export function renderCompareHtml(cmp: CompareResult, extras: CompareHtmlExtras 
       const cls = m.verdict === 'no change' ? '' : worse ? 'worse' : 'better';
       const ci = m.ci === null ? '–' : `[${fmtChange(m.ci.low)}, ${fmtChange(m.ci.high)}]`;
       const label = m.verdict === 'no change' && m.significant ? 'no change (within noise)' : m.verdict;
-      return `<tr data-metric="${h(m.metric)}"><td>${h(m.label)}<div class="note">${m.direction === 'lower-is-better' ? 'lower is better' : 'higher is better'}</div></td><td class="num">${h(fmtMetricValue(m, m.base))}</td><td class="num">${h(fmtMetricValue(m, m.candidate))}</td><td class="num change ${cls}">${h(fmtChange(m.change))}</td><td class="num">${h(ci)}<div class="note">p ${h(pText(m, cmp.iterations))}, n = ${m.samples.base}/${m.samples.candidate}</div></td><td>${ciSvg(m, range, cmp.noiseThreshold)}</td><td><span class="pill ${VERDICT_CLASS[m.verdict]}">${h(label)}</span></td></tr>`;
+      return `<tr data-metric="${h(m.metric)}"><td>${h(m.label)}<div class="note">${m.direction === 'lower-is-better' ? 'lower is better' : 'higher is better'}</div></td><td class="num">${h(fmtMetricValue(m, m.base))}</td><td class="num">${h(fmtMetricValue(m, m.candidate))}</td><td class="num change ${cls}">${h(fmtChange(m.change))}</td><td class="num">${h(ci)}<div class="note">p ${h(pText(m, cmp.iterations))}, n = ${h(String(m.samples.base))}/${h(String(m.samples.candidate))}</div></td><td>${ciSvg(m, range, cmp.noiseThreshold)}</td><td><span class="pill ${VERDICT_CLASS[m.verdict]}">${h(label)}</span></td></tr>`;
     })
     .join('');
   let flame: EncodedFlame | null = null;
@@ -88,7 +88,7 @@ export function renderCompareHtml(cmp: CompareResult, extras: CompareHtmlExtras 
   const moverRows = movers
     .map((m) => {
       const d = m.selfDelta;
-      return `<tr><td><code>${h(m.name)}</code><div class="note">${h(m.file ? `${m.file}${m.line > 0 ? `:${m.line}` : ''}` : 'native')}</div></td><td><span class="area"><span class="sw sw-${m.area}"></span>${h(m.area)}</span></td><td class="num">${h(fmtPct(m.baseSelfShare, 2))}</td><td class="num">${h(fmtPct(m.candidateSelfShare, 2))}</td><td class="num change ${d > 0 ? 'worse' : 'better'}">${d > 0 ? '+' : ''}${(d * 100).toFixed(2)} pp</td><td class="num">${h(fmtPct(m.baseTotalShare, 1))} → ${h(fmtPct(m.candidateTotalShare, 1))}</td></tr>`;
+      return `<tr><td><code>${h(m.name)}</code><div class="note">${h(m.file ? `${m.file}${m.line > 0 ? `:${String(m.line)}` : ''}` : 'native')}</div></td><td><span class="area"><span class="sw sw-${h(m.area)}"></span>${h(m.area)}</span></td><td class="num">${h(fmtPct(m.baseSelfShare, 2))}</td><td class="num">${h(fmtPct(m.candidateSelfShare, 2))}</td><td class="num change ${d > 0 ? 'worse' : 'better'}">${d > 0 ? '+' : ''}${(d * 100).toFixed(2)} pp</td><td class="num">${h(fmtPct(m.baseTotalShare, 1))} → ${h(fmtPct(m.candidateTotalShare, 1))}</td></tr>`;
     })
     .join('');
   const profileSection =
@@ -106,7 +106,7 @@ ${moverRows ? `<h3 style="margin-top:14px">Top movers by function (self time)</h
   const body = `<header class="top">
 <div class="brand">Redline comparison</div>
 <h1>${h(cmp.base.length === 1 ? cmp.base[0]!.name : `${cmp.base.length} base runs`)} → ${h(cmp.candidate.length === 1 ? cmp.candidate[0]!.name : `${cmp.candidate.length} candidate runs`)} ${badge}</h1>
-<div class="meta"><span>noise threshold ${h(fmtPct(cmp.noiseThreshold, 1))}</span><span>${Math.round(cmp.confidenceLevel * 100)} % bootstrap intervals (${cmp.iterations} resamples, seed ${cmp.seed})</span>${cmp.forced ? '<span>forced</span>' : ''}</div>
+<div class="meta"><span>noise threshold ${h(fmtPct(cmp.noiseThreshold, 1))}</span><span>${Math.round(cmp.confidenceLevel * 100)} % bootstrap intervals (${cmp.iterations} resamples, seed ${h(String(cmp.seed))})</span>${cmp.forced ? '<span>forced</span>' : ''}</div>
 </header>
 <nav class="toc"><a href="#verdict">Verdict</a><a href="#distribution">Distributions</a><a href="#time">Over time</a>${profileSection ? '<a href="#profile">CPU profile</a>' : ''}<a href="#runs">Runs</a></nav>
 <main>

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Finding, RunResult, TrafficSummary } from '@redline/core';
 import type { FlameNode } from '@redline/doctor';
 import { loadAssets, scriptText } from './assets.js';
@@ -94,7 +95,7 @@ function topFindingsHtml(findings: readonly Finding[]): string {
   if (findings.length === 0) return '<p class="note">The doctor has no findings for this run.</p>';
   const items = findings
     .slice(0, 3)
-    .map((f, i) => `<li><span class="pill ${f.severity}">${h(f.severity)}</span><a href="#finding-${i}">${h(f.title)}</a></li>`)
+    .map((f, i) => `<li><span class="pill ${h(f.severity)}">${h(f.severity)}</span><a href="#finding-${i}">${h(f.title)}</a></li>`)
     .join('');
   return `<ul class="topfindings">${items}</ul>`;
 }
@@ -202,7 +203,7 @@ function targetHtml(result: RunResult): string {
   if (t === null || t.samples.length === 0) return '';
   return `<section id="target">
 <h2>Target process</h2>
-<p class="hint">Sampled inside the target${t.pid !== null ? ` (pid ${t.pid})` : ''} every second on the same clock as the load above; zooming any chart zooms all of them.</p>
+<p class="hint">Sampled inside the target${t.pid !== null ? ` (pid ${h(String(t.pid))})` : ''} every second on the same clock as the load above; zooming any chart zooms all of them.</p>
 <div class="cols"><div class="chart" data-chart="elu"></div><div class="chart" data-chart="loop-delay"></div></div>
 <div class="cols"><div class="chart" data-chart="cpu"></div><div class="chart" data-chart="gc"></div></div>
 <div class="chart" data-chart="heap"></div>
@@ -221,13 +222,13 @@ function findingsHtml(result: RunResult, hasFlame: boolean): string {
         .join('');
       const frames = f.frames
         .map((fr) => {
-          const loc = fr.file === '' ? '<span class="note">native</span>' : `<code>${h(fr.file)}:${fr.line}</code>`;
+          const loc = fr.file === '' ? '<span class="note">native</span>' : `<code>${h(fr.file)}:${h(String(fr.line))}</code>`;
           const btn = hasFlame ? ` <button type="button" class="linkish" data-flame-search="${h(fr.functionName.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))}">show in flame graph</button>` : '';
-          return `<tr><td><code>${h(fr.functionName)}</code>${btn}</td><td>${loc}</td><td><span class="area"><span class="sw sw-${fr.area}"></span>${h(fr.area)}</span></td><td class="num">${h(fmtPct(fr.selfShare))}</td><td class="num">${h(fmtPct(fr.totalShare))}</td></tr>`;
+          return `<tr><td><code>${h(fr.functionName)}</code>${btn}</td><td>${loc}</td><td><span class="area"><span class="sw sw-${h(fr.area)}"></span>${h(fr.area)}</span></td><td class="num">${h(fmtPct(fr.selfShare))}</td><td class="num">${h(fmtPct(fr.totalShare))}</td></tr>`;
         })
         .join('');
-      return `<div class="finding ${f.severity}" id="finding-${i}">
-<h3><span class="pill ${f.severity}">${h(f.severity)}</span>${h(f.title)}</h3>
+      return `<div class="finding ${h(f.severity)}" id="finding-${i}">
+<h3><span class="pill ${h(f.severity)}">${h(f.severity)}</span>${h(f.title)}</h3>
 <div class="fmeta">${h(f.category)} · confidence ${h(fmtPct(f.confidence, 0))} · seconds ${h(fmtNum(f.window.startS, 1))}–${h(fmtNum(f.window.endS, 1))}</div>
 ${evidence ? `<table class="data"><thead><tr><th>evidence</th><th class="num">observed</th><th class="num">threshold</th></tr></thead><tbody>${evidence}</tbody></table>` : ''}
 ${frames ? `<table class="data" style="margin-top:8px"><thead><tr><th>code</th><th>where</th><th>area</th><th class="num">self</th><th class="num">total</th></tr></thead><tbody>${frames}</tbody></table>` : ''}
@@ -257,13 +258,16 @@ ${pruned}
 /** Shared page shell: inline styles, uPlot and the page scripts, so the file opens offline. */
 export function pageHtml(title: string, body: string, data: unknown, scripts: ('report' | 'compare')[]): string {
   const a = loadAssets();
-  const js = [a.uplotJs, a.chartsJs, a.flameJs, ...scripts.map((s) => (s === 'report' ? a.reportJs : a.compareJs))];
+  const js = [a.uplotJs, a.chartsJs, a.flameJs, ...scripts.map((s) => (s === 'report' ? a.reportJs : a.compareJs))].map(scriptText);
+  // Only these exact scripts may run: an attribute handler (onerror=...), a javascript: URL or a
+  // <script> smuggled in through a run directory's strings is refused by the browser.
+  const hashes = js.map((s) => `'sha256-${createHash('sha256').update(s, 'utf8').digest('base64')}'`).join(' ');
   return `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src ${hashes}; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'">
 <title>${h(title)}</title>
 <style>${a.uplotCss}</style>
 <style>${a.reportCss}</style>
@@ -271,7 +275,7 @@ export function pageHtml(title: string, body: string, data: unknown, scripts: ('
 <body>
 ${body}
 <script type="application/json" id="redline-data">${jsonForScript(data)}</script>
-${js.map((s) => `<script>${scriptText(s)}</script>`).join('\n')}
+${js.map((s) => `<script>${s}</script>`).join('\n')}
 </body>
 </html>
 `;

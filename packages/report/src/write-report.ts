@@ -1,5 +1,5 @@
 import { join, resolve } from 'node:path';
-import { readRunResult, writeFileAtomic, type RunResult } from '@redline/core';
+import { ErrorCodes, readRunResult, RedlineError, resolveRunFile, writeFileAtomic, type RunResult } from '@redline/core';
 import { createProfileModel, loadCpuProfile, type FlameNode } from '@redline/doctor';
 import type { FlamePruneOptions } from './flame-data.js';
 import { renderReportHtml } from './report-html.js';
@@ -48,19 +48,22 @@ export interface LoadedFlame {
 
 /**
  * Reads the CPU profile a run directory names (`result.target.profiles.cpuprofile`) and returns its
- * call tree through `@redline/doctor`. A missing or unreadable profile gives a note, not an error,
- * so a report is still written.
+ * call tree through `@redline/doctor`. A missing or malformed profile gives a note, not an error, so
+ * a report is still written; a path that leaves the run directory or names a FIFO or device throws
+ * REDLINE_ERR_BAD_RUN_DIR.
  */
 export async function loadRunFlame(runDir: string, result: RunResult, opts: { appRoot?: string; sourceMaps?: boolean } = {}): Promise<LoadedFlame> {
   const rel = result.target?.profiles.cpuprofile;
   if (rel === undefined || rel === '') return {};
-  const path = join(resolve(runDir), rel);
   try {
+    // A profile path that leaves the run directory, or names a FIFO or device, is a bad run directory.
+    const path = await resolveRunFile(runDir, rel, 'target.profiles.cpuprofile');
     const profile = await loadCpuProfile(path);
     const model = createProfileModel(profile, { sourceMaps: opts.sourceMaps ?? true, ...(opts.appRoot !== undefined ? { appRoot: opts.appRoot } : {}) });
     const samples = model.sampleCount();
     return { flame: model.flameTree(), ...(samples > 0 ? { sampleMs: model.durationMs / samples } : {}) };
   } catch (err) {
+    if (err instanceof RedlineError && err.code === ErrorCodes.BAD_RUN_DIR) throw err;
     return { note: `The CPU profile ${rel} could not be used: ${err instanceof Error ? err.message : String(err)}` };
   }
 }

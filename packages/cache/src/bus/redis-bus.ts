@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { ErrorCodes, RedlineError } from '@redline/core';
-import { assertUsable, connectRedis, type RedisConnection } from '../stores/redis-connection.js';
+import { assertUsable, connectRedis, isRedisClient, type RedisConnection } from '../stores/redis-connection.js';
 import { parseBusMessage, type BusHandlers, type InvalidationBus } from './bus.js';
 
 /** Options of {@link createRedisBus}. */
@@ -26,7 +26,7 @@ export function createRedisBus(options: RedisBusOptions): InvalidationBus {
   if (typeof channel !== 'string' || channel === '') {
     throw new RedlineError(ErrorCodes.INVALID_ARGUMENT, 'createRedisBus: channel must be a non-empty string');
   }
-  if (options.connection instanceof Object && 'status' in options.connection && options.publisher === undefined) {
+  if (isRedisClient(options.connection) && options.publisher === undefined) {
     // A client in subscriber mode cannot publish, so an existing client needs a separate publisher.
     throw new RedlineError(ErrorCodes.INVALID_ARGUMENT, 'createRedisBus: pass `publisher` when `connection` is an existing client');
   }

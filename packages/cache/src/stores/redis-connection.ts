@@ -1,7 +1,35 @@
-import { Redis, type RedisOptions } from 'ioredis';
+import { createRequire } from 'node:module';
+import type { Redis, RedisOptions } from 'ioredis';
+import { ErrorCodes, RedlineError } from '@redline/core';
 
 /** How to reach Redis: an ioredis options object, a `redis://` URL, or an existing client. */
 export type RedisConnection = RedisOptions | string | Redis;
+
+type IoredisModule = typeof import('ioredis');
+
+/**
+ * Loads ioredis, an optional peer dependency, the first time a Redis tier or bus is created: an
+ * in-memory cache (and the `redline` CLI, which depends on this package) never needs it installed.
+ * `from` is the file to resolve from (tests point it elsewhere); Node's module cache makes repeated
+ * calls cheap. Throws `REDLINE_ERR_MISSING_DEPENDENCY` when ioredis is not installed.
+ */
+export function loadIoredis(from: string | URL = import.meta.url): IoredisModule {
+  try {
+    return createRequire(from)('ioredis') as IoredisModule;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'MODULE_NOT_FOUND') throw err;
+    throw new RedlineError(
+      ErrorCodes.MISSING_DEPENDENCY,
+      '@redline/cache: a Redis tier or bus needs the ioredis package, an optional peer dependency that is not installed: run npm i ioredis',
+      { cause: err },
+    );
+  }
+}
+
+/** True for an existing ioredis client (checked by shape, so a client from another copy of ioredis counts). */
+export function isRedisClient(connection: RedisConnection): connection is Redis {
+  return typeof connection === 'object' && connection !== null && typeof (connection as Redis).status === 'string' && typeof (connection as Redis).sendCommand === 'function';
+}
 
 /**
  * Creates an ioredis client tuned for a cache tier: each command times out after `commandTimeoutMs`,
@@ -9,14 +37,15 @@ export type RedisConnection = RedisOptions | string | Redis;
  * reconnects back off up to 2 s. Returns the client and whether the caller owns (must close) it.
  */
 export function connectRedis(connection: RedisConnection, commandTimeoutMs: number): { client: Redis; owned: boolean } {
-  if (connection instanceof Redis) return { client: connection, owned: false };
+  if (isRedisClient(connection)) return { client: connection, owned: false };
+  const { Redis: RedisClient } = loadIoredis();
   const base: RedisOptions = {
     commandTimeout: commandTimeoutMs,
     maxRetriesPerRequest: 0,
     connectTimeout: 2000,
     retryStrategy: (attempt: number) => Math.min(50 * 2 ** Math.min(attempt, 6), 2000),
   };
-  const client = typeof connection === 'string' ? new Redis(connection, base) : new Redis({ ...base, ...connection });
+  const client = typeof connection === 'string' ? new RedisClient(connection, base) : new RedisClient({ ...base, ...connection });
   return { client, owned: true };
 }
 

@@ -7,7 +7,7 @@ import { launchTarget, type TargetHandle } from '@redline/probe/host';
 import { intFlag, parseCommandArgs, parseHeaders } from '../args.js';
 import { out, type CliIo } from '../io.js';
 import { interruptHandler } from '../live.js';
-import { runSession } from '../session.js';
+import { reportFailed, runSession } from '../session.js';
 
 export const CAPACITY_HELP = `Usage:
   redline capacity scenario.ts --slo 'p(99)<100' [options]
@@ -122,9 +122,17 @@ export async function capacityCommand(io: CliIo, args: string[]): Promise<number
     const files = await writeSearchResult(outDir, result);
     // The HTML report of the best step carries the capacity chart (points, fit, band, knee, redline).
     const best = result.steps.find((st) => st.index === result.maxSustainable?.step) ?? result.steps.filter((st) => st.ok).at(-1) ?? result.steps.at(-1);
-    const reportPath = best?.measurement.runDir
-      ? await writeReport(best.measurement.runDir, { capacitySvg: renderSearchSvg(result), outPath: join(outDir, 'report.html'), appRoot: io.cwd })
-      : null;
+    // A report that cannot be written is reported after the search result is printed, never instead of it.
+    let reportPath: string | null = null;
+    let reportError: RedlineError | null = null;
+    if (best?.measurement.runDir) {
+      const path = join(outDir, 'report.html');
+      try {
+        reportPath = await writeReport(best.measurement.runDir, { capacitySvg: renderSearchSvg(result), outPath: path, appRoot: io.cwd });
+      } catch (err) {
+        reportError = reportFailed(path, err);
+      }
+    }
     let bottleneck: string | null = null;
     if (target && result.maxSustainable) {
       // Diagnose the target at the knee: one probed step at the maximum sustainable level.
@@ -146,6 +154,7 @@ export async function capacityCommand(io: CliIo, args: string[]): Promise<number
           return resolvePlan(stepDefinition(definition, { model, level, durationMs: stepMs, warmupMs: 0 }), file ?? 'command line', { name: 'knee' });
         },
       });
+      reportError ??= session.reportError;
       const top = session.result.findings[0];
       bottleneck = top ? `${top.category}: ${top.title}` : null;
     }
@@ -155,6 +164,7 @@ export async function capacityCommand(io: CliIo, args: string[]): Promise<number
       if (bottleneck) out(io, `bottleneck at the knee: ${bottleneck}`);
       out(io, `capacity: ${relative(io.cwd, files.json)}  chart: ${relative(io.cwd, files.svg)}${reportPath ? `  report: ${relative(io.cwd, reportPath)}` : ''}`);
     }
+    if (reportError) throw reportError;
     return 0;
   } finally {
     interrupts.dispose();

@@ -3,6 +3,7 @@ import { ErrorCodes, ExitCodes, RedlineError } from '@redline/core';
 import { compareRuns, failOnRegressions, parseFailOn, parseNoiseThreshold, renderCompareTable, writeCompareHtml } from '@redline/report';
 import { parseCommandArgs } from '../args.js';
 import { colours, out, type CliIo } from '../io.js';
+import { terminalSafe } from '../output/terminal-safe.js';
 
 export const COMPARE_HELP = `Usage: redline compare BASE[,BASE...] CANDIDATE[,CANDIDATE...] [options]
 
@@ -51,7 +52,7 @@ export async function compareCommand(io: CliIo, args: string[]): Promise<number>
   const regressed = failOnRegressions(cmp, failOn);
   if (v.json) out(io, JSON.stringify({ ...cmp, html: htmlPath, failed: regressed }, null, 2));
   else {
-    out(io, renderCompareTable(cmp, { color: Boolean(io.stdout.isTTY) && !io.env.NO_COLOR }));
+    out(io, renderCompareTable(terminalSafe(cmp), { color: Boolean(io.stdout.isTTY) && !io.env.NO_COLOR }));
     out(io);
     out(io, `compare: ${relative(io.cwd, htmlPath)}`);
     if (regressed.length) out(io, colours(io).red(`regressed: ${regressed.join(', ')} (--fail-on)`));

@@ -7,7 +7,7 @@ import { intFlag, parseCommandArgs } from '../args.js';
 import { out, type CliIo } from '../io.js';
 import { runSessionInTerminal } from '../live.js';
 import { TRACE_HELP, TRACE_OPTIONS, traceOptionsFrom } from '../trace-flags.js';
-import { printOutcome, runExitCode } from './run.js';
+import { finishOutcome, runExitCode, summaryFirst } from './run.js';
 
 /** The planted bottlenecks of the demo service (`@redline/demo`). */
 export const DEMO_BOTTLENECKS = ['event-loop-block', 'cpu-saturation', 'gc-churn', 'memory-leak', 'slow-downstream', 'pool-starvation', 'healthy'] as const;
@@ -93,6 +93,7 @@ export async function demoCommand(io: CliIo, args: string[]): Promise<number> {
   io.stderr.write(`redline demo: ${bottleneck}, ${rate} requests/s for ${durationMs / 1000}s\n`);
   const outcome = await runSessionInTerminal(io, Boolean(v.json), {
     ...(trace ? { trace } : {}),
+    ...summaryFirst(io, Boolean(v.json)),
     // Run the service from its own directory so frames read src/bottlenecks/*.ts wherever redline runs.
     target: { kind: 'launch', command: `"${process.execPath}" "${server}" --bottleneck ${bottleneck}`, cwd: dirname(dirname(server)) },
     ...(workers !== undefined ? { workers } : {}),
@@ -117,7 +118,7 @@ export async function demoCommand(io: CliIo, args: string[]): Promise<number> {
         { source: null, ...(workers !== undefined ? { workers } : {}) },
       ),
   });
-  printOutcome(io, outcome.result, outcome.runDir, outcome.reportPath, Boolean(v.json));
+  finishOutcome(io, outcome, Boolean(v.json));
   // The demo's thresholds are there to show a verdict; a sick demo service is the point, not a failure.
   return runExitCode(outcome.result, false) === 130 ? 130 : 0;
 }

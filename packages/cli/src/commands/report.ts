@@ -1,8 +1,9 @@
-import { relative } from 'node:path';
-import { ErrorCodes, RedlineError } from '@redline/core';
-import { writeReport } from '@redline/report';
+import { join, relative, resolve } from 'node:path';
+import { ErrorCodes, ExitCodes, RedlineError, exitCodeFor } from '@redline/core';
+import { REPORT_FILE, writeReport } from '@redline/report';
 import { parseCommandArgs } from '../args.js';
 import { out, type CliIo } from '../io.js';
+import { reportFailed } from '../session.js';
 
 export const REPORT_HELP = `Usage: redline report RUN_DIR [--out FILE]
 
@@ -16,7 +17,16 @@ export async function reportCommand(io: CliIo, args: string[]): Promise<number> 
     return 0;
   }
   if (positionals.length !== 1) throw new RedlineError(ErrorCodes.USAGE, 'redline report: expected exactly one run directory');
-  const path = await writeReport(positionals[0]!, { ...(v.out !== undefined ? { outPath: String(v.out) } : {}), appRoot: io.cwd });
+  const runDir = positionals[0]!;
+  const target = v.out !== undefined ? String(v.out) : join(resolve(io.cwd, runDir), REPORT_FILE);
+  let path: string;
+  try {
+    path = await writeReport(runDir, { ...(v.out !== undefined ? { outPath: String(v.out) } : {}), appRoot: io.cwd });
+  } catch (err) {
+    // A run directory that is not a run stays a usage error; anything else failed writing this file.
+    if (exitCodeFor(err) === ExitCodes.USAGE) throw err;
+    throw reportFailed(target, err);
+  }
   if (v.json) out(io, JSON.stringify({ report: path }));
   else out(io, `report: ${relative(io.cwd, path)}`);
   return 0;

@@ -1,13 +1,14 @@
 import { relative, resolve } from 'node:path';
 import { ErrorCodes, ExitCodes, RedlineError, parseDuration, type RunResult } from '@redline/core';
 import { formatFindings } from '@redline/doctor';
-import { planFromFile, quickPlan } from '@redline/load';
+import { planFromFile, quickPlan, type PlanOverrides } from '@redline/load';
 import { intFlag, parseCommandArgs, parseHeaders } from '../args.js';
 import { colours, out, type CliIo } from '../io.js';
 import { runSessionInTerminal } from '../live.js';
 import { TRACE_HELP, TRACE_OPTIONS, traceOptionsFrom } from '../trace-flags.js';
 import { renderSummary } from '../output/summary.js';
-import { targetSpecFrom, type TargetSpec } from '../session.js';
+import { terminalSafe } from '../output/terminal-safe.js';
+import { targetSpecFrom, type SessionOutcome, type TargetSpec } from '../session.js';
 
 export const RUN_HELP = `Usage:
   redline run --url URL (--rate R | --vus N) [--duration 30s] [options]   quick mode
@@ -26,6 +27,14 @@ Load:
   --max-vus N            open model: cap on concurrent requests
   --threshold "METRIC=EXPR"  e.g. "http.latency=p(99)<200" (repeatable)
   --workers N            worker threads (default: cores - 1)
+
+Protocol and TLS:
+  --http2                speak HTTP/2 (h2 over TLS via ALPN for https, h2c with prior knowledge for http)
+  --connections N        HTTP/2: connections per origin per worker (default 1)
+  --max-streams N        HTTP/2: concurrent streams per connection (default 100)
+  --insecure             skip TLS certificate verification
+  --ca FILE              trust this CA (PEM) instead of the system store
+  --cert FILE --key FILE client certificate and key (PEM) for mTLS
 
 Target:
   --target "CMD"         start the target with the probe (profiles it under the load)
@@ -60,6 +69,13 @@ const RUN_OPTIONS = {
   'max-vus': { type: 'string' },
   threshold: { type: 'string', multiple: true },
   workers: { type: 'string', short: 'w' },
+  http2: { type: 'boolean' },
+  connections: { type: 'string' },
+  'max-streams': { type: 'string' },
+  insecure: { type: 'boolean' },
+  ca: { type: 'string' },
+  cert: { type: 'string' },
+  key: { type: 'string' },
   target: { type: 'string' },
   'wait-for': { type: 'string' },
   'start-timeout': { type: 'string' },
@@ -86,6 +102,21 @@ function thresholdFlags(list: unknown): Record<string, string[]> | undefined {
   return out;
 }
 
+/** Transport flags (`--http2`, `--connections`, `--max-streams`, `--insecure`, `--ca`, `--cert`, `--key`) as plan overrides. */
+function transportFlags(v: Record<string, unknown>, cwd: string): PlanOverrides['transport'] | undefined {
+  const t: NonNullable<PlanOverrides['transport']> = {};
+  if (v.http2) t.protocol = 'h2';
+  const connections = intFlag('connections', v.connections);
+  if (connections !== undefined) t.connections = connections;
+  const maxStreams = intFlag('max-streams', v['max-streams']);
+  if (maxStreams !== undefined) t.maxStreams = maxStreams;
+  if (v.insecure) t.insecure = true;
+  const tls: { ca?: string; cert?: string; key?: string } = {};
+  for (const k of ['ca', 'cert', 'key'] as const) if (v[k] !== undefined) tls[k] = resolve(cwd, String(v[k]));
+  if (Object.keys(tls).length) t.tls = tls;
+  return Object.keys(t).length ? t : undefined;
+}
+
 /** Exit code for a finished run (documented in docs/exit-codes.md). */
 export function runExitCode(r: RunResult, strict: boolean): number {
   if (r.status === 'interrupted') return 130;
@@ -94,13 +125,10 @@ export function runExitCode(r: RunResult, strict: boolean): number {
   return ExitCodes.OK;
 }
 
-/** Prints the end-of-run output: summary, findings, where the files are. */
-export function printOutcome(io: CliIo, r: RunResult, runDir: string, reportPath: string | null, json: boolean): void {
-  if (json) {
-    out(io, JSON.stringify({ runDir, report: reportPath, status: r.status, summary: r.summary, thresholds: r.thresholds, generator: { limited: r.generator.limited, reasons: r.generator.reasons }, findings: r.findings }, null, 2));
-    return;
-  }
+/** Prints the end-of-run summary: the numbers, the findings, and where result.json is. */
+export function printSummary(io: CliIo, r: RunResult, runDir: string): void {
   const paint = colours(io);
+  r = terminalSafe(r);
   out(io);
   out(io, renderSummary(r, paint));
   if (r.findings.length) {
@@ -110,7 +138,27 @@ export function printOutcome(io: CliIo, r: RunResult, runDir: string, reportPath
   }
   out(io);
   out(io, `  result: ${relative(io.cwd, runDir) || '.'}/result.json`);
-  if (reportPath) out(io, `  report: ${relative(io.cwd, reportPath)}`);
+}
+
+/**
+ * Session hook that prints the summary as soon as result.json is written, before the report (see
+ * {@link finishOutcome}); `--json` prints everything at the end instead.
+ */
+export function summaryFirst(io: CliIo, json: boolean): { onResult?: (r: RunResult, runDir: string) => void } {
+  return json ? {} : { onResult: (r, runDir) => printSummary(io, r, runDir) };
+}
+
+/**
+ * Ends the output of a session whose summary {@link summaryFirst} printed: the report's path, or for
+ * `--json` the whole outcome. A report that could not be written is thrown (exit 1, the file named)
+ * after the summary is out: the result is never lost, and the run does not pass as a success.
+ */
+export function finishOutcome(io: CliIo, outcome: SessionOutcome, json: boolean): void {
+  const { result: r, runDir, reportPath } = outcome;
+  if (json) {
+    out(io, JSON.stringify({ runDir, report: reportPath, status: r.status, summary: r.summary, thresholds: r.thresholds, generator: { limited: r.generator.limited, reasons: r.generator.reasons }, findings: r.findings }, null, 2));
+  } else if (reportPath) out(io, `  report: ${relative(io.cwd, reportPath)}`);
+  if (outcome.reportError) throw outcome.reportError;
 }
 
 /** `redline run`. */
@@ -134,11 +182,13 @@ export async function runCommand(io: CliIo, args: string[]): Promise<number> {
   const thresholds = thresholdFlags(v.threshold);
   const headers = parseHeaders(v.header);
   const cpuIntervalUs = intFlag('cpu-interval', v['cpu-interval'], 10);
-  const overrides = { ...(v.name !== undefined ? { name: String(v.name) } : {}), ...(workers !== undefined ? { workers } : {}), ...(timeoutMs !== undefined ? { timeoutMs } : {}) };
+  const transport = transportFlags(v, io.cwd);
+  const overrides = { ...(transport ? { transport } : {}), ...(v.name !== undefined ? { name: String(v.name) } : {}), ...(workers !== undefined ? { workers } : {}), ...(timeoutMs !== undefined ? { timeoutMs } : {}) };
   if (file && thresholds) throw new RedlineError(ErrorCodes.USAGE, 'redline run: put thresholds in the scenario file when running one');
 
   const trace = traceOptionsFrom(v);
   const outcome = await runSessionInTerminal(io, Boolean(v.json), {
+    ...summaryFirst(io, Boolean(v.json)),
     ...(target ? { target } : {}),
     ...(trace ? { trace } : {}),
     ...(workers !== undefined ? { workers } : {}),
@@ -168,6 +218,6 @@ export async function runCommand(io: CliIo, args: string[]): Promise<number> {
       );
     },
   });
-  printOutcome(io, outcome.result, outcome.runDir, outcome.reportPath, Boolean(v.json));
+  finishOutcome(io, outcome, Boolean(v.json));
   return runExitCode(outcome.result, Boolean(v.strict));
 }

@@ -29,7 +29,7 @@ export function makeRunResult(p: RunResultParts): RunResult {
     status: 'completed',
     startedAt: new Date(startMs).toISOString(),
     endedAt: new Date(startMs + p.durationS * 1000).toISOString(),
-    config: { name: 'test', source: null, scenarios: [], thresholds: {}, workers: 1, timeoutMs: 10_000, gracefulStopMs: 0, tags: {} },
+    config: { name: 'test', source: null, scenarios: [{ name: 'test', executor: 'constant-arrival-rate', startMs: 0, tags: {}, options: { rate: 100, timeUnitMs: 1000, durationMs: p.durationS * 1000, preAllocatedVUs: 10, maxVUs: 100 }, mode: 'static' }], thresholds: {}, workers: 1, timeoutMs: 10_000, gracefulStopMs: 0, tags: {} },
     environment: { redlineVersion: '0', node: process.version, platform: process.platform, arch: process.arch, cpuModel: '', cpuCount: 2, totalMemoryBytes: 0, hostname: '', workers: 1 },
     generator: { limited: false, reasons: [], scheduleLagMs: { p50: 0, p99: 0, max: 0 }, eluMax: 0.2, eluMean: 0.1, cpuCoresMean: 0.1, seconds: [], ...p.generator },
     summary: {

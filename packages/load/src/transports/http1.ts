@@ -1,6 +1,6 @@
 import * as net from 'node:net';
-import * as tls from 'node:tls';
 import { engineNow } from '../engine-clock.js';
+import { connectTls, isTlsErrorCode } from './tls.js';
 import type { Connection, Exchange, NetworkErrorKind, Origin, Transport } from './transport.js';
 
 const CRLFCRLF = Buffer.from('\r\n\r\n');
@@ -40,7 +40,7 @@ export function classifySocketError(err: NodeJS.ErrnoException): NetworkErrorKin
     case 'ETIMEDOUT':
       return 'timeout';
     default:
-      if (typeof err.code === 'string' && (err.code.startsWith('ERR_TLS') || err.code.includes('CERT'))) return 'tls';
+      if (isTlsErrorCode(err.code)) return 'tls';
       return 'network';
   }
 }
@@ -123,7 +123,7 @@ class Http1Connection implements Connection {
     this.#connectStartedAt = engineNow();
     const socket =
       o.protocol === 'https:'
-        ? tls.connect({ host: o.host, port: o.port, servername: net.isIP(o.host) ? undefined : o.host, rejectUnauthorized: !o.insecure, ALPNProtocols: ['http/1.1'] })
+        ? connectTls(o, ['http/1.1'])
         : // Read into one buffer shared by every connection of the thread instead of through the
           // Readable stream (no Buffer allocation and stream bookkeeping per read). Safe because
           // #onData consumes each read synchronously and copies what it keeps (#keep).

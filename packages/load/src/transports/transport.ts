@@ -3,6 +3,7 @@
  * HTTP/1.1 is the only implementation today; HTTP/2, gRPC and WebSocket plug in here without
  * touching executors or metrics, because those only see `Exchange` results.
  */
+import type { TlsMaterial } from './tls.js';
 
 /** Why an exchange failed, as counted in `errorsByKind`. */
 export type NetworkErrorKind = 'connect_refused' | 'dns' | 'timeout' | 'reset' | 'tls' | 'network' | 'protocol';
@@ -49,7 +50,14 @@ export interface Origin {
   authority: string;
   /** Skip TLS certificate verification (self-signed test targets). */
   insecure: boolean;
+  /** CA, client certificate and key for TLS (null: Node's defaults). */
+  tls?: TlsMaterial | null;
+  /** Which HTTP version to speak (default `h1`); `h2` is h2 over TLS (ALPN) or h2c with prior knowledge. */
+  version?: HttpVersion;
 }
+
+/** HTTP versions a transport can speak. */
+export type HttpVersion = 'h1' | 'h2';
 
 /** A single connection that runs one exchange at a time. */
 export interface Connection {

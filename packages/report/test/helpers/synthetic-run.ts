@@ -1,4 +1,4 @@
-import { LatencyHistogram, RESULT_SCHEMA_VERSION, seededRandom, type RunResult, type TargetSample, type TimeseriesPoint, type TrafficSummary } from '@redline/core';
+import { LatencyHistogram, RESULT_SCHEMA_VERSION, seededRandom, type ResolvedScenarioConfig, type RunResult, type TargetSample, type TimeseriesPoint, type TrafficSummary } from '@redline/core';
 import type { FlameNode } from '@redline/doctor';
 
 /** Knobs of a synthetic run. */
@@ -21,7 +21,7 @@ export interface SyntheticRunOptions {
   status?: RunResult['status'];
   generatorLimited?: boolean;
   scenarioName?: string;
-  executor?: string;
+  executor?: ResolvedScenarioConfig['executor'];
   /** A two-second stall in the middle (queueing: corrected latency far above service time). Default true. */
   stall?: boolean;
   /** Per-second request count varies (Poisson-like) when true; exactly `ratePerSec` otherwise. */

@@ -1,0 +1,65 @@
+// `redline overload` end to end through main(): the real demo service (the overload scenario, with
+// the @redline/flow limiter) started with the probe, a short real step sequence, the files it writes;
+// and the bad input it refuses.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { recoverySeconds, type OverloadResult, type OverloadSecond } from '@redline/capacity';
+import { main } from '../src/main.js';
+import { demoServerPath } from '../src/commands/demo.js';
+import { fakeIo } from './helpers/fake-io.js';
+
+async function runCli(argv: string[]): Promise<{ code: number; stderr: string; stdout: string; cwd: string }> {
+  const cwd = await mkdtemp(join(tmpdir(), 'redline-overload-'));
+  const io = fakeIo(argv, cwd);
+  const code = await main(io);
+  return { code, stderr: io.stderrText(), stdout: io.stdoutText(), cwd };
+}
+
+test('overload runs the steps on a launched target and writes json, svg and html', async () => {
+  assert.ok(existsSync(demoServerPath()), 'build the demo first');
+  const out = join(await mkdtemp(join(tmpdir(), 'redline-overload-')), 'o');
+  const r = await runCli([
+    'overload', '--target', `"${process.execPath}" "${demoServerPath()}" --bottleneck overload --limiter gradient2`, '--label', 'limited',
+    '--slo', 'p(99)<2000', '--max-rate', '20', '--steps', '0.5,2,0.5', '--step', '1s', '--recovery-step', '2s', '--recover-within', '2s', '--out', out, '--workers', '0',
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+  const { results } = JSON.parse(await readFile(join(out, 'overload.json'), 'utf8')) as { results: OverloadResult[] };
+  assert.equal(results.length, 1);
+  const [limited] = results;
+  assert.equal(limited!.label, 'limited');
+  assert.deepEqual(limited!.steps.map((s) => [s.multiplier, s.offeredRate]), [[0.5, 10], [2, 40], [0.5, 10]]);
+  for (const s of limited!.steps) assert.ok(s.seconds.reduce((a, x) => a + x.requests, 0) > 0, `step ${s.index} measured requests`);
+  assert.ok(limited!.steps[0]!.goodput > 0, 'goodput at half the rate');
+  assert.match(r.stdout, /limited: max sustainable 20.0\/s, SLO p\(99\)<2000/);
+  assert.match(r.stdout, /(recovered|METASTABLE)/);
+  const svg = await readFile(join(out, 'overload.svg'), 'utf8');
+  assert.match(svg, /^<svg[^>]+xmlns/);
+  assert.match(svg, /Goodput vs offered load/);
+  assert.match(await readFile(join(out, 'overload.html'), 'utf8'), /<h2>limited<\/h2>/);
+});
+
+test('overload without --target, without --slo or with bad --steps exits 2 naming the problem', async () => {
+  let r = await runCli(['overload', '--slo', 'p(99)<100']);
+  assert.equal(r.code, 2);
+  assert.equal(r.stderr, 'redline: redline overload: give at least one --target "CMD" (the service is started by Redline)\n');
+  r = await runCli(['overload', '--target', 'node x.js']);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /--slo is required/);
+  r = await runCli(['overload', '--target', 'node x.js', '--slo', 'p(99)<100', '--steps', '1,-2']);
+  assert.equal(r.code, 2);
+  assert.equal(r.stderr, 'redline: invalid --steps "1,-2": expected at least two positive multiples, such as 0.5,1,2,3,4,0.5\n');
+  r = await runCli(['overload', '--target', 'node x.js', '--slo', 'p(99)<100', '--max-rate', '0']);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /invalid --max-rate "0"/);
+});
+
+test('recovery is the first second from which goodput holds 90 % of the baseline on average', () => {
+  const s = (goodput: number[]): OverloadSecond[] => goodput.map((g, i) => ({ t: i + 1, offered: 10, goodput: g, requests: 10, errors: 0, p99Ms: 1 }));
+  assert.equal(recoverySeconds(s([0, 0, 9, 10, 10]), 10), 3);
+  assert.equal(recoverySeconds(s([9.5, 0, 0, 10, 10]), 10), 4, 'a lucky first second is not a recovery');
+  assert.equal(recoverySeconds(s([0, 1, 2, 3]), 10), null);
+});

@@ -1,0 +1,379 @@
+import { z } from 'zod';
+import { RESULT_SCHEMA_VERSION } from './result.js';
+
+// Ids and titles for the generated JSON Schema live in a registry of this module, not zod's global
+// one, so loading the module twice (source and build in one process) cannot collide.
+const jsonSchemaMeta = z.registry<{ id?: string; title?: string; description?: string }>();
+
+// The one definition of `result.json`. The TypeScript types in result.ts are inferred from these
+// schemas, and schema/result.schema.json is generated from them (`npm run schema`); a test fails
+// when the committed JSON Schema is stale. Objects are strict (unknown fields are refused) except
+// where noted, matching the hand-written schema this replaced.
+
+const nonNegative = z.number().nonnegative();
+const count = z.number().int().nonnegative();
+const counts = z.record(z.string(), count);
+const strings = z.record(z.string(), z.string());
+const lag = z.strictObject({ p50: nonNegative, p99: nonNegative, max: nonNegative });
+const secondsWindow = z.strictObject({ startS: z.number(), endS: z.number() });
+
+/** Latency summary of an HDR histogram, in ms. */
+export const LatencySummarySchema = z
+  .strictObject({
+    count: nonNegative,
+    min: nonNegative,
+    mean: nonNegative,
+    stdev: nonNegative,
+    p50: nonNegative,
+    p75: nonNegative,
+    p90: nonNegative,
+    p95: nonNegative,
+    p99: nonNegative,
+    p999: nonNegative,
+    max: nonNegative,
+  })
+  .register(jsonSchemaMeta, { id: 'latency' });
+
+/** How a run ended. */
+export const RunStatusSchema = z.enum(['completed', 'interrupted', 'aborted']);
+
+/** Machine and runtime the generator ran on. */
+export const RunEnvironmentSchema = z.strictObject({
+  redlineVersion: z.string(),
+  node: z.string(),
+  platform: z.string(),
+  arch: z.string(),
+  cpuModel: z.string(),
+  cpuCount: count,
+  totalMemoryBytes: nonNegative,
+  hostname: z.string(),
+  workers: count,
+});
+
+/** Per-second self-check of the load generator. */
+export const GeneratorSecondSchema = z.strictObject({
+  /** Seconds since run start (the second this sample closes). */
+  t: z.number(),
+  intendedRate: z.number().nullable(),
+  achievedRate: z.number(),
+  scheduleLagMs: lag,
+  /** Event-loop utilisation of the busiest worker in that second, 0–1. */
+  elu: nonNegative,
+  /** Generator process CPU in that second, in cores (1 = one full core). */
+  cpuCores: nonNegative,
+});
+
+/** The generator's verdict about itself. */
+export const GeneratorReportSchema = z.strictObject({
+  /** True when the generator could not hold the intended load for reasons of its own. */
+  limited: z.boolean(),
+  /** Plain-language reasons when `limited` (empty otherwise). */
+  reasons: z.array(z.string()),
+  scheduleLagMs: lag,
+  eluMax: nonNegative,
+  eluMean: nonNegative,
+  cpuCoresMean: nonNegative,
+  seconds: z.array(GeneratorSecondSchema),
+});
+
+/** Counts of errors by kind: `connect_refused`, `dns`, `timeout`, `reset`, `http_4xx`, `http_5xx`, ... */
+export const ErrorCountsSchema = counts;
+
+const trafficShape = {
+  requests: count,
+  /** Requests that failed (network error, timeout, 4xx/5xx). */
+  errors: count,
+  errorsByKind: ErrorCountsSchema,
+  /** Completed requests per second over the measured duration. */
+  throughput: nonNegative,
+  /** Latency from the intended send time (coordinated-omission corrected) in open models; equal to serviceTime in closed models. */
+  latency: LatencySummarySchema,
+  /** Latency from the actual send to the end of the response. */
+  serviceTime: LatencySummarySchema,
+};
+
+/** Statistics for one slice of traffic (whole run, one request name, one status class). */
+export const TrafficSummarySchema = z.strictObject(trafficShape).register(jsonSchemaMeta, { id: 'traffic' });
+
+/** Whole-run summary. */
+export const RunSummarySchema = z.strictObject({
+  ...trafficShape,
+  durationMs: nonNegative,
+  iterations: count,
+  iterationsDropped: count,
+  /** Iterations that threw (script error) rather than failing a request. */
+  iterationErrors: count,
+  dataSentBytes: count,
+  dataReceivedBytes: count,
+  vusMax: count,
+  byName: z.record(z.string(), TrafficSummarySchema),
+  byStatusClass: z.record(z.string(), TrafficSummarySchema),
+  byScenario: z.record(z.string(), z.strictObject({ ...trafficShape, iterations: count, iterationsDropped: count })),
+  checks: z.strictObject({
+    passes: count,
+    fails: count,
+    byName: z.record(z.string(), z.strictObject({ passes: count, fails: count })),
+  }),
+});
+
+const percentiles = z.strictObject({ p50: nonNegative, p90: nonNegative, p99: nonNegative, max: nonNegative });
+
+/** One second of the run's time series. */
+export const TimeseriesPointSchema = z.strictObject({
+  /** Seconds since run start at the end of this interval (1, 2, 3, ...). */
+  t: z.number(),
+  requests: count,
+  errors: count,
+  errorsByKind: ErrorCountsSchema,
+  latency: percentiles,
+  serviceTime: percentiles,
+  iterations: count,
+  iterationsDropped: count,
+  vus: count,
+  /** Mean requests in flight over this second, sampled every 10 ms (independent of latency, for Little's law). */
+  inFlight: nonNegative.optional(),
+  intendedRate: z.number().nullable(),
+  scheduleLagMs: lag,
+});
+
+/** Outcome of one threshold expression. */
+export const ThresholdResultSchema = z.strictObject({
+  /** Metric with optional tag filter, e.g. `http.latency{name:login}`. */
+  metric: z.string(),
+  expression: z.string(),
+  ok: z.boolean(),
+  /** The observed value of the aggregation (e.g. p95 in ms, or a rate 0–1). */
+  actual: z.number().nullable(),
+  abortOnFail: z.boolean(),
+});
+
+/** Encoded HDR histograms (see LatencyHistogram.encode). */
+export const RunHistogramsSchema = z.strictObject({
+  latency: z.string(),
+  serviceTime: z.string(),
+  byName: z.record(z.string(), z.strictObject({ latency: z.string(), serviceTime: z.string() })),
+  /** Per-second corrected-latency histograms, index i ↔ timeseries[i]. */
+  intervals: z.array(z.string()),
+});
+
+/** A stage of a ramping load model, as resolved. */
+export const ResolvedStageSchema = z.strictObject({
+  durationMs: z.number(),
+  target: z.number(),
+});
+
+/** A scenario after defaults and profiles are applied; enough to re-run or compare. */
+export const ResolvedScenarioConfigSchema = z.strictObject({
+  name: z.string(),
+  /** A load-model name of @redline/load's EXECUTOR_NAMES. */
+  executor: z.enum(['constant-vus', 'ramping-vus', 'per-vu-iterations', 'shared-iterations', 'constant-arrival-rate', 'ramping-arrival-rate']),
+  startMs: nonNegative,
+  tags: strings,
+  /** Executor-specific resolved options (rate, vus, stages, iterations, maxVUs, ...). */
+  options: z.record(z.string(), z.unknown()),
+  /** `static` for the fast path, `script` for scripted iterations. */
+  mode: z.enum(['static', 'script']),
+});
+
+/** The resolved configuration of a run. */
+export const ResolvedRunConfigSchema = z.strictObject({
+  name: z.string(),
+  /** Scenario file (absolute) or null for quick mode. */
+  source: z.string().nullable(),
+  scenarios: z.array(ResolvedScenarioConfigSchema).min(1),
+  thresholds: z.record(z.string(), z.array(z.string())),
+  workers: count,
+  timeoutMs: nonNegative,
+  gracefulStopMs: nonNegative,
+  /** Free-form tags of the run (e.g. git sha). */
+  tags: strings,
+});
+
+/** One per-second sample of the probed target process, aligned on the run clock. */
+export const TargetSampleSchema = z
+  .strictObject({
+    /** Seconds since run start at the end of this interval. */
+    t: z.number(),
+    /** Event-loop utilisation in this second (0–1). */
+    elu: nonNegative,
+    /** Event-loop delay in ms over this second. */
+    loopDelayMs: z.strictObject({ mean: nonNegative, p50: nonNegative, p99: nonNegative, max: nonNegative }),
+    /** Share of wall time spent in GC pauses in this second (0–1). */
+    gcShare: nonNegative,
+    gcPauses: z.record(z.string(), z.strictObject({ count, totalMs: nonNegative })),
+    heapUsedBytes: nonNegative,
+    heapTotalBytes: nonNegative,
+    externalBytes: nonNegative,
+    rssBytes: nonNegative,
+    /** Heap used right after the last major GC in this second, if one happened. */
+    heapAfterGcBytes: z.number().nullable(),
+    /** CPU in this second, in cores (1 = one full core). */
+    cpuUser: nonNegative,
+    cpuSystem: nonNegative,
+    /** Active resources by type (`TCPSocketWrap`, `Timeout`, `FSReqCallback`, ...). */
+    activeResources: counts,
+    /** Worker-thread utilisation by thread label, when the target has workers. */
+    threads: z.record(z.string(), z.strictObject({ elu: nonNegative })).optional(),
+  })
+  .register(jsonSchemaMeta, { id: 'targetSample' });
+
+/** Files a probed run wrote next to result.json (paths relative to the run directory). */
+export const ProfileFilesSchema = z.strictObject({
+  cpuprofile: z.string().optional(),
+  speedscope: z.string().optional(),
+  collapsed: z.string().optional(),
+  heapprofile: z.string().optional(),
+  /** Per-thread CPU profiles, keyed by thread label. */
+  threads: strings.optional(),
+});
+
+/** What is known of the target process of a run. */
+export const TargetReportSchema = z.strictObject({
+  command: z.string().nullable(),
+  attach: z.string().nullable(),
+  pid: z.number().int().nullable(),
+  samples: z.array(TargetSampleSchema),
+  /** Present when the target exited before the run ended. */
+  exit: z.strictObject({ code: z.number().int().nullable(), signal: z.string().nullable(), t: z.number() }).nullable(),
+  profiles: ProfileFilesSchema,
+  /** Steady-state window over which the CPU profile was taken, seconds since run start. */
+  profileWindow: secondsWindow.nullable(),
+});
+
+/** Categories the doctor can name. */
+export const FindingCategorySchema = z.enum([
+  'event-loop-blocked',
+  'cpu-saturated',
+  'gc-pressure',
+  'memory-leak',
+  'waiting-external',
+  'generator-limited',
+  'errors',
+  'target-exited',
+  'n-plus-one',
+  'slow-query',
+  'slow-downstream',
+  'server-queueing',
+  'no-problem',
+]);
+
+/** Severity, from most to least urgent. */
+export const SeveritySchema = z.enum(['high', 'medium', 'low', 'info']);
+
+/** One number behind a finding, compared with the threshold that made it count. */
+export const EvidenceSchema = z.strictObject({
+  metric: z.string(),
+  value: z.number(),
+  threshold: z.number(),
+  comparison: z.enum(['>', '<', '>=', '<=']),
+  unit: z.string(),
+});
+
+/** Code area a stack frame belongs to. */
+export const CodeAreaSchema = z.enum(['app', 'dependency', 'node', 'v8']);
+
+/** A hot function in the CPU profile within a finding's window. */
+export const HotFrameSchema = z.strictObject({
+  functionName: z.string(),
+  /** Source-mapped when possible (TypeScript path). */
+  file: z.string(),
+  line: count,
+  column: count,
+  area: CodeAreaSchema,
+  /** Share of samples in the window where this function was on top of the stack, 0–1. */
+  selfShare: nonNegative,
+  /** Share of samples in the window where this function was anywhere on the stack, 0–1. */
+  totalShare: nonNegative,
+});
+
+/** A diagnosis with its evidence. */
+export const FindingSchema = z
+  .strictObject({
+    category: FindingCategorySchema,
+    severity: SeveritySchema,
+    /** 0–1 */
+    confidence: z.number().min(0).max(1),
+    title: z.string(),
+    /** Window in seconds since run start. */
+    window: secondsWindow,
+    evidence: z.array(EvidenceSchema),
+    frames: z.array(HotFrameSchema),
+    recommendation: z.string(),
+  })
+  .register(jsonSchemaMeta, { id: 'finding' });
+
+/** What a traced run kept; the analysis itself is in `traces.json`, the spans in `traces.otlp.json`. */
+export const TracesSummarySchema = z.strictObject({
+  /** Run-directory file of the analysis ("Where the time goes", kept requests, receiver counters). */
+  file: z.string(),
+  /** Run-directory file of the kept spans as OTLP/JSON, or null when none arrived. */
+  otlpFile: z.string().nullable(),
+  /** Share of requests the generator flagged as sampled (0–1). */
+  sampleRatio: z.number().min(0).max(1),
+  spansReceived: z.number().int().min(0),
+  spansSaved: z.number().int().min(0),
+  tracesKept: z.number().int().min(0),
+});
+
+/** The content of `result.json`. */
+export const RunResultSchema = z
+  .strictObject({
+    schemaVersion: z.literal(RESULT_SCHEMA_VERSION),
+    kind: z.literal('run'),
+    id: z.string(),
+    name: z.string(),
+    status: RunStatusSchema,
+    /** ISO timestamps. */
+    startedAt: z.iso.datetime({ offset: true }),
+    endedAt: z.iso.datetime({ offset: true }),
+    config: ResolvedRunConfigSchema,
+    environment: RunEnvironmentSchema,
+    generator: GeneratorReportSchema,
+    summary: RunSummarySchema,
+    thresholds: z.array(ThresholdResultSchema),
+    timeseries: z.array(TimeseriesPointSchema),
+    histograms: RunHistogramsSchema,
+    target: TargetReportSchema.nullable(),
+    findings: z.array(FindingSchema),
+    /** Non-fatal problems worth a user's attention (script errors, worker failures). */
+    warnings: z.array(z.string()).optional(),
+    /** Set when the run was traced (`--trace`): where the analysis and the kept spans are. */
+    traces: TracesSummarySchema.optional(),
+  })
+  .register(jsonSchemaMeta, {
+    title: 'Redline run result (result.json)',
+    description:
+      'The contract between Redline stages: written by `redline run`, read by report, compare, capacity and doctor. Generated from packages/core/src/result-schema.ts by `npm run schema`; see docs/result-schema.md.',
+  });
+
+/** The JSON Schema (draft 2020-12) of `result.json`, generated from {@link RunResultSchema}. */
+export function resultJsonSchema(): Record<string, unknown> {
+  const schema = z.toJSONSchema(RunResultSchema, { target: 'draft-2020-12', metadata: jsonSchemaMeta });
+  return { $schema: schema.$schema, $id: 'https://redline.dev/schema/result.schema.json', ...schema };
+}
+
+/** `summary.byName["GET /"].latency.p99`-style path of a validation issue. */
+function issuePath(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const key of path) {
+    if (typeof key === 'number') out += `[${key}]`;
+    else if (typeof key === 'string' && /^[A-Za-z_$][\w$]*$/.test(key)) out += out === '' ? key : `.${key}`;
+    else out += `[${JSON.stringify(String(key))}]`;
+  }
+  return out === '' ? '(top level)' : out;
+}
+
+/**
+ * Checks parsed `result.json` content against {@link RunResultSchema}. Returns the result, or a
+ * one-line description of the first problem (field path, what was expected) and how many more
+ * there are.
+ */
+export function checkRunResult(data: unknown): { ok: true; result: z.infer<typeof RunResultSchema> } | { ok: false; problem: string } {
+  const parsed = RunResultSchema.safeParse(data);
+  if (parsed.success) return { ok: true, result: parsed.data };
+  const issues = parsed.error.issues;
+  const first = issues[0];
+  const what = first === undefined ? 'does not match the schema' : `${issuePath(first.path)}: ${first.message.replace(/^Invalid input: /, '')}`;
+  const more = issues.length > 1 ? ` (and ${issues.length - 1} more problem${issues.length > 2 ? 's' : ''})` : '';
+  return { ok: false, problem: `${what}${more}` };
+}

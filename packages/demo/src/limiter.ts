@@ -1,0 +1,30 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createLimiter, limitHandler, type AlgorithmName } from '@redline/flow';
+
+const ALGORITHMS = ['gradient2', 'vegas', 'aimd', 'fixed'] as const;
+
+/** `off` or an algorithm name from `--limiter` / `REDLINE_DEMO_LIMITER`; null when unknown. */
+export function pickLimiter(value: string | undefined): AlgorithmName | 'off' | null {
+  if (value === undefined || value === '' || value === 'off') return 'off';
+  return (ALGORITHMS as readonly string[]).includes(value) ? (value as AlgorithmName) : null;
+}
+
+/**
+ * The demo's admission control: an adaptive limit with a queue of 2, and a deadline of 250 ms per
+ * request (queue time included), so past its capacity the service answers the excess at once
+ * with 503 instead of queueing it into timeouts. Gradient2's headroom is 1 call per window here
+ * (Netflix's default is 4): this service's work is CPU shared by every call in flight, so each
+ * extra call in flight adds latency rather than throughput.
+ */
+export function demoLimiter(algorithm: AlgorithmName, handler: (req: IncomingMessage, res: ServerResponse) => void): (req: IncomingMessage, res: ServerResponse) => void {
+  const limiter = createLimiter({
+    name: 'demo',
+    algorithm,
+    min: 1,
+    max: 64,
+    initial: 4,
+    maxQueue: 2,
+    gradient2: { queueSize: 1 },
+  });
+  return limitHandler(limiter, handler, { timeoutMs: 250 });
+}
