@@ -101,7 +101,7 @@ function start(): void {
     }
     registerInstrumentations({ instrumentations: instrumentations as never, tracerProvider: provider });
     // ES modules are patched through import-in-the-middle's loader hook; CommonJS needs nothing more.
-    try {
+    if (process.env.REDLINE_TRACE_ESM !== '0') try {
       const mod = req('node:module') as { register?: (spec: string, parent: string) => void };
       mod.register?.(pathToFileURL(req.resolve('@opentelemetry/instrumentation/hook.mjs')).href, pathToFileURL(__filename).href);
     } catch (err) {
