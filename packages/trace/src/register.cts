@@ -89,7 +89,10 @@ function start(): void {
     });
     provider.register();
     const instrumentations: unknown[] = [];
+    // REDLINE_TRACE_INSTRUMENTATIONS=http,pg keeps only those (measuring what each costs).
+    const only = process.env.REDLINE_TRACE_INSTRUMENTATIONS?.split(',').map((x) => x.trim());
     for (const [pkg, cls, config] of INSTRUMENTATIONS) {
+      if (only !== undefined && !only.includes(pkg.replace('@opentelemetry/instrumentation-', ''))) continue;
       try {
         const Ctor = (req(pkg) as Record<string, new (c?: object) => unknown>)[cls];
         if (typeof Ctor !== 'function') throw new Error(`${pkg} has no export ${cls}`);
