@@ -1,6 +1,6 @@
 // A scripted scenario: each iteration is an async function with ctx.http, checks, data feeders,
 // and two named scenarios with their own load models.
-import { defineScenario } from '@redline/load';
+import { defineScenario } from '@redline/cli';
 
 export default defineScenario({
   name: 'scripted',

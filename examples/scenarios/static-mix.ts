@@ -1,6 +1,6 @@
 // A static-request scenario: no JavaScript runs per request (the fast path).
 // Run it against the demo service:  redline run examples/scenarios/static-mix.ts --target "node packages/demo/dist/server.js --bottleneck healthy"
-import { defineScenario } from '@redline/load';
+import { defineScenario } from '@redline/cli';
 
 export default defineScenario({
   name: 'static-mix',

@@ -1,4 +1,4 @@
-import { ManualClock, type Clock } from '@redline/core';
+import { MAX_TIMER_MS, ManualClock, type Clock } from '@redline/core';
 
 /** An opaque timer handle returned by {@link TimerClock.setTimeout}. */
 export type TimerHandle = { readonly __timer: true } | ReturnType<typeof setTimeout>;
@@ -34,19 +34,45 @@ function coarseNowMs(): number {
   return cachedNowMs;
 }
 
+/** A timer longer than one Node.js timer can hold, run as a chain of shorter ones. */
+interface ChunkedTimer {
+  readonly __timer: true;
+  current: ReturnType<typeof setTimeout>;
+}
+
 /**
- * The default clock: epoch milliseconds (comparable across processes, ~1 ms resolution) and
- * unref'ed Node timers.
+ * An unref'ed Node timer for any delay. Node fires a `setTimeout` above 2³¹ − 1 ms (~24.8 days)
+ * after 1 ms, so a 30-day TTL or breaker window would end at once; longer delays wait in
+ * {@link MAX_TIMER_MS} chunks against the wall clock instead.
  */
-export const systemTimerClock: TimerClock = {
-  now: coarseNowMs,
-  setTimeout(fn, delayMs) {
+function longTimeout(fn: () => void, delayMs: number): TimerHandle {
+  if (!(delayMs > MAX_TIMER_MS)) {
     const t = setTimeout(fn, delayMs);
     t.unref();
     return t;
-  },
+  }
+  const dueAt = Date.now() + delayMs;
+  const handle = { __timer: true } as ChunkedTimer;
+  const arm = (): void => {
+    const left = dueAt - Date.now();
+    handle.current = setTimeout(left > MAX_TIMER_MS ? arm : fn, Math.max(0, Math.min(left, MAX_TIMER_MS)));
+    handle.current.unref();
+  };
+  arm();
+  return handle;
+}
+
+/**
+ * The default clock: epoch milliseconds (comparable across processes, ~1 ms resolution) and
+ * unref'ed Node timers; delays longer than one Node timer can hold are honoured (chunked).
+ */
+export const systemTimerClock: TimerClock = {
+  now: coarseNowMs,
+  setTimeout: longTimeout,
   clearTimeout(handle) {
-    clearTimeout(handle as ReturnType<typeof setTimeout>);
+    const chunked = handle as Partial<ChunkedTimer>;
+    if (chunked.current !== undefined && '__timer' in handle) clearTimeout(chunked.current);
+    else clearTimeout(handle as ReturnType<typeof setTimeout>);
   },
 };
 

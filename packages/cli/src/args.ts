@@ -39,3 +39,20 @@ export function intFlag(name: string, value: unknown, min = 1): number | undefin
   if (!Number.isInteger(n) || n < min) throw new RedlineError(ErrorCodes.USAGE, `invalid --${name} "${String(value)}": expected an integer ≥ ${min}`);
   return n;
 }
+
+/**
+ * Parses repeated `-e KEY=VALUE` flags (the script environment, k6's `-e`). The key is an
+ * environment-variable name; the value may be empty and may contain `=`.
+ */
+export function parseEnvFlags(list: unknown): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const item of (list as string[] | undefined) ?? []) {
+    const i = item.indexOf('=');
+    const key = i < 0 ? item : item.slice(0, i);
+    if (i <= 0 || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) {
+      throw new RedlineError(ErrorCodes.USAGE, `invalid -e "${item}": expected KEY=VALUE with KEY made of letters, digits and _`);
+    }
+    env[key] = item.slice(i + 1);
+  }
+  return env;
+}

@@ -2,6 +2,7 @@ import type { LiveStatus } from '@redline/load';
 import type { CliIo } from './io.js';
 import { renderLiveLine } from './output/summary.js';
 import { runSession, type SessionOptions, type SessionOutcome } from './session.js';
+import { redactCommandLine } from './command-line.js';
 
 const PLAIN_EVERY_S = 5;
 
@@ -75,6 +76,7 @@ export async function runSessionInTerminal(
       ...options,
       cwd: io.cwd,
       env: io.env,
+      commandLine: redactCommandLine(io.argv),
       ...(live ? { onSecond: live.onSecond } : {}),
       ...(options.onResult
         ? {

@@ -54,13 +54,15 @@ export async function main(io: CliIo): Promise<number> {
     out(io, REDLINE_VERSION);
     return 0;
   }
-  const command = COMMANDS[name];
+  // Own properties only: `redline constructor` or `redline toString` is an unknown command, not Object.prototype.
+  const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
   try {
     if (!command) throw new RedlineError(ErrorCodes.USAGE, `unknown command "${name}": expected one of ${Object.keys(COMMANDS).join(', ')} (see redline --help)`);
     return await command(io, rest);
   } catch (e) {
     if (isRedlineError(e)) {
-      err(io, `redline: ${e.message}`);
+      // Command-scoped messages ("redline run: …") already carry the prefix.
+      err(io, e.message.startsWith('redline ') ? e.message : `redline: ${e.message}`);
       if (verbose && e.stack) err(io, e.stack);
       return exitCodeFor(e);
     }

@@ -1,10 +1,11 @@
 import { join, resolve } from 'node:path';
 import { writeFile } from 'node:fs/promises';
-import { ErrorCodes, RedlineError, writeJsonAtomic, RESULT_FILE, type RunResult, type TargetReport } from '@redline/core';
+import { ErrorCodes, RedlineError, isRedlineError, writeJsonAtomic, RESULT_FILE, type RunResult, type TargetReport } from '@redline/core';
 import { diagnoseRunDir, createProfileModel, writeProfileExports, type CpuProfile } from '@redline/doctor';
 import { plannedDurationMs, startLoad, writeRunDir, type LiveStatus, type LoadPlan } from '@redline/load';
 import { aggregateSamples, attachInspector, launchTarget, profilesForAggregation, type AttachedTarget, type TargetHandle } from '@redline/probe/host';
 import { REPORT_FILE, writeReport } from '@redline/report';
+import { prepareOutDir } from './out-dir.js';
 import { startRunTracing, TRACES_FILE, TRACES_OTLP_FILE, type RunTracing, type RunTracingOptions } from '@redline/trace';
 
 /** How to reach the target process, if at all. */
@@ -38,6 +39,8 @@ export interface SessionOptions {
   env: Record<string, string | undefined>;
   /** Traces under load (`--trace`): receiver, target instrumentation, "Where the time goes". */
   trace?: Pick<RunTracingOptions, 'sampleRatio' | 'port' | 'exportUrl' | 'ownSdk'>;
+  /** The command line to record in `config.commandLine` (already redacted). */
+  commandLine?: string[];
 }
 
 /** What a session produced. */
@@ -47,12 +50,28 @@ export interface SessionOutcome {
   reportPath: string | null;
   /** Why `report.html` could not be written (`REDLINE_ERR_REPORT_FAILED`), else null; the run and result.json stand. */
   reportError: RedlineError | null;
+  /**
+   * Set when a result file could not be written (disk full, …): REDLINE_ERR_WRITE_FAILED naming the
+   * file. The result is still complete in memory, so the summary can be printed.
+   */
+  writeError: RedlineError | null;
 }
 
 /** The error for a report that could not be written: names the file, keeps the cause. */
 export function reportFailed(path: string, cause: unknown): RedlineError {
-  const why = cause instanceof Error ? cause.message : String(cause);
+  // A failed write already says "cannot write <path>: ENOSPC …": keep only the reason.
+  const why = isRedlineError(cause, ErrorCodes.WRITE_FAILED) ? cause.message.replace(`cannot write ${path}: `, '') : cause instanceof Error ? cause.message : String(cause);
   return new RedlineError(ErrorCodes.REPORT_FAILED, `could not write the HTML report ${path}: ${why}`, { cause });
+}
+
+/** A file-system failure while writing the run directory, as REDLINE_ERR_WRITE_FAILED naming the file. */
+function asWriteError(err: unknown): RedlineError | null {
+  if (isRedlineError(err, ErrorCodes.WRITE_FAILED)) return err;
+  const e = err as NodeJS.ErrnoException;
+  if (e && typeof e.code === 'string' && typeof e.syscall === 'string') {
+    return new RedlineError(ErrorCodes.WRITE_FAILED, `cannot write ${e.path ?? 'the run directory'}: ${e.code}${e.code === 'ENOSPC' ? ' (no space left on the device)' : ''}`, { cause: err });
+  }
+  return null;
 }
 
 /** Where, within the planned run, the CPU profile is taken: the steady state, away from ramp edges. */
@@ -83,14 +102,22 @@ async function runTracedSession(o: SessionOptions, tracing: RunTracing | null, c
   let launched: TargetHandle | null = null;
   let attached: AttachedTarget | null = null;
   let exit: TargetReport['exit'] = null;
+  // Checked before anything starts: a run whose results cannot be written is not worth running.
+  await prepareOutDir(o.outDir, o.cwd);
   if (o.target?.kind === 'launch') {
     o.onEvent?.(`starting target: ${o.target.command}`);
+    // Ctrl-C while the target starts stops it at once instead of waiting out the start timeout.
+    const starting = new AbortController();
+    o.controls?.({ stop: () => starting.abort(), abort: () => starting.abort() });
+    const targetEnv: Record<string, string> = {};
+    for (const [k, v] of Object.entries(o.env)) if (v !== undefined) targetEnv[k] = v;
     launched = await launchTarget({
       command: o.target.command,
       cwd: o.target.cwd ?? o.cwd,
+      env: { ...targetEnv, ...(tracing?.targetEnv ?? {}) },
+      signal: starting.signal,
       cpuSamplingIntervalUs: cpuIntervalUs,
       heapProfile: o.heapProfile ?? false,
-      ...(tracing ? { env: tracing.targetEnv } : {}),
       ...(o.target.waitForUrl ? { waitForUrl: o.target.waitForUrl } : {}),
       ...(o.target.startTimeoutMs ? { startTimeoutMs: o.target.startTimeoutMs } : {}),
     });
@@ -158,8 +185,36 @@ async function runTracedSession(o: SessionOptions, tracing: RunTracing | null, c
       for (const t of timers) clearTimeout(t);
     }
     await stopProfiles();
+    return await writeOutputs(o, result, { probed, launched, attached, cpu, heap, runStart, exit, tracing });
+  } finally {
+    stopping = true;
+    if (launched) await launched.stop().catch(() => undefined);
+    if (attached) await attached.detach().catch(() => undefined);
+  }
+}
 
-    const runDir = await writeRunDir(result, o.outDir, o.cwd);
+/** What the load phase hands to the writing phase. */
+interface Collected {
+  probed: TargetHandle | AttachedTarget | null;
+  launched: TargetHandle | null;
+  attached: AttachedTarget | null;
+  cpu: Awaited<ReturnType<TargetHandle['stopCpuProfile']>> | null;
+  heap: { profile: Record<string, unknown> } | null;
+  runStart: number;
+  exit: TargetReport['exit'];
+  tracing: RunTracing | null;
+}
+
+/**
+ * Writes the run directory (result, profiles), diagnoses it and writes the report. A file that cannot
+ * be written ends the writing, not the session: the outcome carries the error and the full result.
+ */
+async function writeOutputs(o: SessionOptions, result: RunResult, c: Collected): Promise<SessionOutcome> {
+  const { probed, launched, attached, cpu, heap, runStart, exit, tracing } = c;
+  let runDir = o.outDir ?? join(o.cwd, '.redline', 'runs');
+  if (o.commandLine !== undefined) result.config.commandLine = o.commandLine;
+  try {
+    runDir = await writeRunDir(result, o.outDir, o.cwd);
     if (tracing) {
       const percentiles = Object.fromEntries(Object.entries(result.summary.byName).map(([n, t]) => [n, { p50Ms: t.latency.p50, p99Ms: t.latency.p99 }]));
       const traced = await tracing.finish(runDir, percentiles);
@@ -207,26 +262,29 @@ async function runTracedSession(o: SessionOptions, tracing: RunTracing | null, c
       };
     }
     await writeJsonAtomic(join(runDir, RESULT_FILE), result);
-    const appRoot = resolve(o.target?.kind === 'launch' ? (o.target.cwd ?? o.cwd) : o.cwd);
-    const { findings } = await diagnoseRunDir(runDir, { appRoot });
+    const { findings } = await diagnoseRunDir(runDir, { appRoot: appRootOf(o) });
     result.findings = findings;
     await writeJsonAtomic(join(runDir, RESULT_FILE), result);
     o.onResult?.(result, runDir);
-    let reportPath: string | null = null;
-    let reportError: RedlineError | null = null;
-    if (o.report !== false) {
-      try {
-        reportPath = await writeReport(runDir, { appRoot });
-      } catch (err) {
-        reportError = reportFailed(join(runDir, REPORT_FILE), err);
-      }
-    }
-    return { result, runDir, reportPath, reportError };
-  } finally {
-    stopping = true;
-    if (launched) await launched.stop().catch(() => undefined);
-    if (attached) await attached.detach().catch(() => undefined);
+  } catch (err) {
+    const writeError = asWriteError(err);
+    if (!writeError) throw err;
+    return { result, runDir, reportPath: null, reportError: null, writeError };
   }
+  let reportPath: string | null = null;
+  let reportError: RedlineError | null = null;
+  if (o.report !== false) {
+    try {
+      reportPath = await writeReport(runDir, { appRoot: appRootOf(o) });
+    } catch (err) {
+      reportError = reportFailed(join(runDir, REPORT_FILE), err);
+    }
+  }
+  return { result, runDir, reportPath, reportError, writeError: null };
+}
+
+function appRootOf(o: SessionOptions): string {
+  return resolve(o.target?.kind === 'launch' ? (o.target.cwd ?? o.cwd) : o.cwd);
 }
 
 /** Guards the `--target` / `--attach` combination. */

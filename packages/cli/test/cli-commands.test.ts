@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { formatTrace, generateZipfTrace } from '@redline/cache';
@@ -39,7 +39,7 @@ test('capacity fit on a CSV without the expected columns exits 2 with a clear me
 test('capacity without --slo, or with a malformed one, exits 2', async () => {
   const a = await cli(['capacity', '--url', 'http://127.0.0.1:1/']);
   assert.equal(a.code, 2);
-  assert.equal(a.stderr, "redline: redline capacity: --slo is required, e.g. --slo 'p(99)<100'\n");
+  assert.equal(a.stderr, "redline capacity: --slo is required, e.g. --slo 'p(99)<100'\n");
   const b = await cli(['capacity', '--url', 'http://127.0.0.1:1/', '--slo', 'p99 under 100']);
   assert.equal(b.code, 2);
   assert.match(b.stderr, /^redline: .*p99 under 100/);
@@ -64,15 +64,27 @@ test('compare of two runs writes compare.html, and --fail-on turns a regression 
   const fast = await startServer(0);
   const slow = await startServer(30);
   try {
-    // Same scenario name for both, so they are comparable; only the target's latency differs.
-    assert.equal((await cli(['run', '--url', fast.url, '--rate', '50', '--duration', '4s', '--name', 'api', '--out', join(dir, 'base'), '--no-report'], dir)).code, 0);
-    assert.equal((await cli(['run', '--url', slow.url, '--rate', '50', '--duration', '4s', '--name', 'api', '--out', join(dir, 'cand'), '--no-report'], dir)).code, 0);
-    const r = await cli(['compare', join(dir, 'base'), join(dir, 'cand'), '--fail-on', 'p50', '--force'], dir);
+    // Two servers on two random ports: the scenarios are named after host:port, and still compare
+    // without --force (identity is the load shape); only the target's latency differs.
+    assert.equal((await cli(['run', '--url', fast.url, '--rate', '50', '--duration', '4s', '--out', join(dir, 'base'), '--no-report'], dir)).code, 0);
+    assert.equal((await cli(['run', '--url', slow.url, '--rate', '50', '--duration', '4s', '--out', join(dir, 'cand'), '--no-report'], dir)).code, 0);
+    const r = await cli(['compare', join(dir, 'base'), join(dir, 'cand'), '--fail-on', 'p50'], dir);
     assert.equal(r.code, 1, r.stdout + r.stderr);
     assert.match(r.stdout, /regressed: p50/);
     assert.match(r.stdout, /compare: cand\/compare\.html/);
-    const same = await cli(['compare', join(dir, 'base'), join(dir, 'base'), '--fail-on', 'p50'], dir);
-    assert.equal(same.code, 0, same.stdout + same.stderr);
+    // A gate on a metric one side cannot provide fails and says so (here: no per-second histograms).
+    const stripped = JSON.parse(await readFile(join(dir, 'cand', 'result.json'), 'utf8')) as { histograms: { intervals: string[] } };
+    stripped.histograms.intervals = [];
+    await mkdir(join(dir, 'nohist'));
+    await writeFile(join(dir, 'nohist', 'result.json'), JSON.stringify(stripped));
+    const undecided = await cli(['compare', join(dir, 'base'), join(dir, 'nohist'), '--fail-on', 'p99,errorRate'], dir);
+    assert.equal(undecided.code, 1, undecided.stdout + undecided.stderr);
+    assert.match(undecided.stdout, /cannot decide p99: the candidate side has no per-second latency histograms \(--fail-on p99 fails when it cannot be decided\)/);
+    // A different load shape is refused, and the message says what differs.
+    assert.equal((await cli(['run', '--url', fast.url, '--rate', '40', '--duration', '2s', '--out', join(dir, 'rate40'), '--no-report'], dir)).code, 0);
+    const shape = await cli(['compare', join(dir, 'base'), join(dir, 'rate40')], dir);
+    assert.equal(shape.code, 2);
+    assert.match(shape.stderr, /put different load on the target \(scenario "127\.0\.0\.1:\d+" rate: 50 vs 40/);
   } finally {
     await fast.close();
     await slow.close();

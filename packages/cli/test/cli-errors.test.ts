@@ -65,7 +65,7 @@ test('unknown commands and flags exit 2 with a pointer to help', async () => {
   assertUsage(await runCli(['explode']), 'unknown command "explode": expected one of run, demo, report, compare, capacity, cache (see redline --help)');
   const r = await runCli(['run', '--frobnicate']);
   assert.equal(r.code, 2);
-  assert.match(r.stderr, /^redline: redline run: Unknown option '--frobnicate' \(see redline run --help\)\n$/);
+  assert.match(r.stderr, /^redline run: Unknown option '--frobnicate' \(see redline run --help\)\n$/);
 });
 
 test('--verbose adds the stack trace to a user error', async () => {

@@ -60,8 +60,11 @@ test('Ctrl-C stops gracefully: the partial result is written and marked interrup
   const cwd = await mkdtemp(join(tmpdir(), 'redline-run-'));
   const out = join(cwd, 'partial');
   const io = fakeIo(['run', '--url', slow.url, '--rate', '40', '--duration', '30s', '--out', out, '--no-report'], cwd);
+  const before = slow.requests();
   const done = main(io);
-  await new Promise((r) => setTimeout(r, 1500));
+  // Stop about 1 s into the load: worker start-up alone can take 2 s on a loaded machine.
+  for (const deadline = Date.now() + 20_000; slow.requests() === before && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 20));
+  await new Promise((r) => setTimeout(r, 1000));
   io.raise('SIGINT');
   const code = await done;
   assert.equal(code, 130);

@@ -47,6 +47,12 @@ export const ErrorCodes = {
   REPORT_FAILED: 'REDLINE_ERR_REPORT_FAILED',
   /** A bug or unexpected condition inside Redline. */
   INTERNAL: 'REDLINE_ERR_INTERNAL',
+  /** The user stopped the command (Ctrl-C, SIGTERM) before it produced a result. */
+  INTERRUPTED: 'REDLINE_ERR_INTERRUPTED',
+  /** A result file (result.json, report.html, a profile) could not be written; the message names the file. */
+  WRITE_FAILED: 'REDLINE_ERR_WRITE_FAILED',
+  /** A load-generator worker thread failed (crashed, ran out of memory, threw). */
+  WORKER_FAILED: 'REDLINE_ERR_WORKER_FAILED',
 } as const;
 
 /** One of the stable `REDLINE_ERR_*` codes. */
@@ -61,6 +67,8 @@ export const ExitCodes = {
   USAGE: 2,
   /** One or more thresholds failed. */
   THRESHOLDS_FAILED: 99,
+  /** Interrupted by Ctrl-C or SIGTERM (128 + SIGINT, as shells report it). */
+  INTERRUPTED: 130,
 } as const;
 
 const USAGE_CODES: ReadonlySet<string> = new Set<ErrorCode>([
@@ -107,8 +115,9 @@ export function isRedlineError(err: unknown, code?: ErrorCode): err is RedlineEr
   return code === undefined || e.code === code;
 }
 
-/** The process exit code for an error: 2 for usage/bad input, 1 for everything else. */
+/** The process exit code for an error: 2 for usage/bad input, 130 for an interruption, 1 for everything else. */
 export function exitCodeFor(err: unknown): number {
   if (isRedlineError(err) && USAGE_CODES.has(err.code)) return ExitCodes.USAGE;
+  if (isRedlineError(err, ErrorCodes.INTERRUPTED)) return ExitCodes.INTERRUPTED;
   return ExitCodes.FAILURE;
 }

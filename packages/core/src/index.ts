@@ -5,3 +5,4 @@ export * from './histogram.js';
 export * from './stats.js';
 export * from './result.js';
 export * from './run-dir.js';
+export * from './threshold-format.js';

@@ -10,6 +10,27 @@ const DURATION_UNITS_MS: Record<string, number> = {
 };
 
 /**
+ * The longest delay a Node.js timer honours: 2³¹ − 1 ms (about 24.8 days). `setTimeout` with a
+ * larger delay fires after 1 ms instead, so every duration that ends up in a timer is checked
+ * against it (see `checkTimerMs`).
+ */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * Throws REDLINE_ERR_BAD_DURATION when `ms` is longer than {@link MAX_TIMER_MS}, naming `what`.
+ * Returns `ms` unchanged otherwise.
+ */
+export function checkTimerMs(ms: number, what = 'duration'): number {
+  if (ms > MAX_TIMER_MS) {
+    throw new RedlineError(
+      ErrorCodes.BAD_DURATION,
+      `${what} ${formatDuration(ms)} is too long: at most ${formatDuration(Math.floor(MAX_TIMER_MS / 1000) * 1000)} (2^31 - 1 ms, the longest timer Node.js can set)`,
+    );
+  }
+  return ms;
+}
+
+/**
  * Parses a duration such as `30s`, `1m30s`, `500ms`, `2h` or a bare number of seconds (`45`)
  * into milliseconds. Throws REDLINE_ERR_BAD_DURATION for anything else.
  */
@@ -61,9 +82,17 @@ export function parseRate(input: string | number, what = 'rate'): number {
     if (Number.isFinite(input) && input > 0) return input;
     throw badRate(String(input), what);
   }
-  const m = /^\s*(\d+(?:\.\d+)?)\s*([kKmM]?)\s*(?:rps|\/\s*(s|sec|m|min|h))?\s*$/.exec(input);
+  // `10m` reads as "10 per minute" to some and "10 million" to others: neither guess is safe.
+  const ambiguous = /^\s*(\d+(?:\.\d+)?)\s*[mM]\s*(?:rps)?\s*$/.exec(input);
+  if (ambiguous) {
+    throw new RedlineError(
+      ErrorCodes.BAD_RATE,
+      `invalid ${what} "${input.trim()}": "m" is ambiguous in a rate; write ${ambiguous[1]}/m for ${ambiguous[1]} per minute, or the number per second in full`,
+    );
+  }
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([kK]?)\s*(?:rps|\/\s*(s|sec|m|min|h))?\s*$/.exec(input);
   if (!m) throw badRate(input, what);
-  const mult = m[2] === '' ? 1 : m[2]!.toLowerCase() === 'k' ? 1e3 : 1e6;
+  const mult = m[2] === '' ? 1 : 1e3;
   const per = RATE_UNITS_PER_SEC[m[3] ?? 's'] ?? 1;
   const value = Number(m[1]) * mult * per;
   if (!(value > 0) || !Number.isFinite(value)) throw badRate(input, what);

@@ -187,6 +187,8 @@ export const ResolvedRunConfigSchema = z.strictObject({
   gracefulStopMs: nonNegative,
   /** Free-form tags of the run (e.g. git sha). */
   tags: strings,
+  /** The `redline` command line that started the run (arguments after `redline`; header and `-e` values redacted). */
+  commandLine: z.array(z.string()).optional(),
 });
 
 /** One per-second sample of the probed target process, aligned on the run clock. */

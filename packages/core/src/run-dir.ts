@@ -1,21 +1,40 @@
-import { lstat, mkdir, readFile, realpath, rename, writeFile, stat } from 'node:fs/promises';
-import { isAbsolute, join, resolve, sep } from 'node:path';
+import { lstat, mkdir, readFile, realpath, rename, rm, writeFile, stat } from 'node:fs/promises';
+import { basename, isAbsolute, join, resolve, sep } from 'node:path';
 import { ErrorCodes, RedlineError } from './errors.js';
 import { RESULT_SCHEMA_VERSION, type RunResult } from './result.js';
 
 /** File name of the result inside a run directory. */
 export const RESULT_FILE = 'result.json';
 
-/** Writes `data` to `path` atomically: a temporary file in the same directory, then rename. */
-export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
-  const tmp = `${path}.${process.pid}.${Date.now()}.tmp`;
-  await writeFile(tmp, data);
-  await rename(tmp, path);
+/** The file-system calls the atomic writer makes; tests swap them to inject faults such as ENOSPC. */
+export interface AtomicWriteFs {
+  writeFile(path: string, data: string | Uint8Array): Promise<void>;
+  rename(from: string, to: string): Promise<void>;
+  rm(path: string, options: { force: boolean }): Promise<void>;
 }
 
-/** Writes JSON atomically (2-space indented). */
-export async function writeJsonAtomic(path: string, value: unknown): Promise<void> {
-  await writeFileAtomic(path, JSON.stringify(value, null, 2) + '\n');
+const nodeFs: AtomicWriteFs = { writeFile: (p, d) => writeFile(p, d), rename, rm };
+
+/**
+ * Writes `data` to `path` atomically: a temporary file in the same directory, then rename. On any
+ * failure (disk full, read-only file system) the temporary file is removed and a RedlineError
+ * `REDLINE_ERR_WRITE_FAILED` names `path` and the system error (`cause` keeps the original).
+ */
+export async function writeFileAtomic(path: string, data: string | Uint8Array, fs: AtomicWriteFs = nodeFs): Promise<void> {
+  const tmp = `${path}.${process.pid}.${Date.now()}.tmp`;
+  try {
+    await fs.writeFile(tmp, data);
+    await fs.rename(tmp, path);
+  } catch (err) {
+    await fs.rm(tmp, { force: true }).catch(() => undefined);
+    const e = err as NodeJS.ErrnoException;
+    throw new RedlineError(ErrorCodes.WRITE_FAILED, `cannot write ${path}: ${e.code ? `${e.code}${e.code === 'ENOSPC' ? ' (no space left on the device)' : ''}` : (e.message ?? String(err))}`, { cause: err });
+  }
+}
+
+/** Writes JSON atomically (2-space indented); fails like {@link writeFileAtomic}. */
+export async function writeJsonAtomic(path: string, value: unknown, fs?: AtomicWriteFs): Promise<void> {
+  await writeFileAtomic(path, JSON.stringify(value, null, 2) + '\n', fs);
 }
 
 /** A file-system-safe slug of a run or scenario name. */
@@ -33,6 +52,25 @@ export function defaultRunDir(name: string, startedAt: Date, base = process.cwd(
 /** Creates a run directory (and parents). */
 export async function ensureDir(dir: string): Promise<void> {
   await mkdir(dir, { recursive: true });
+}
+
+/**
+ * Creates a new, empty directory at `dir`, or at `dir-2`, `dir-3`, … when that name is taken (two
+ * runs with the same name in the same second). `mkdir` without `recursive` is the atomic claim, so
+ * concurrent runs never share a directory. Returns the directory created.
+ */
+export async function createUniqueDir(dir: string): Promise<string> {
+  await mkdir(join(dir, '..'), { recursive: true });
+  for (let n = 1; n < 10_000; n++) {
+    const candidate = n === 1 ? dir : `${dir}-${n}`;
+    try {
+      await mkdir(candidate);
+      return candidate;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+  }
+  throw new RedlineError(ErrorCodes.WRITE_FAILED, `cannot create a run directory: ${basename(dir)} and 9,999 numbered variants exist`);
 }
 
 /**

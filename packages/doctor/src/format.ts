@@ -8,9 +8,33 @@ export interface FormatFindingsOptions {
 
 const COMPARISON: Record<Evidence['comparison'], string> = { '>': '>', '<': '<', '>=': '≥', '<=': '≤' };
 
-function formatValue(value: number, unit: string): string {
+/** An evidence value with its unit for people: ratios as percentages, counts bare, the rest `<value> <unit>`. */
+export function formatEvidenceValue(value: number, unit: string): string {
   if (unit === 'ratio') return `${(value * 100).toFixed(value < 0.1 ? 1 : 0)}%`;
+  if (unit === 'count') return String(value);
   return `${value} ${unit}`;
+}
+
+/** Whether the observed value of a piece of evidence meets its threshold. */
+export function evidenceMet(e: Evidence): boolean {
+  switch (e.comparison) {
+    case '>':
+      return e.value > e.threshold;
+    case '<':
+      return e.value < e.threshold;
+    case '>=':
+      return e.value >= e.threshold;
+    case '<=':
+      return e.value <= e.threshold;
+  }
+}
+
+/**
+ * One piece of evidence as a sentence that cannot read as a contradiction: the observed value, then
+ * whether it meets the rule's threshold, e.g. `target.cpu 0.69 cores (does not meet ≥ 0.9 cores)`.
+ */
+export function formatEvidence(e: Evidence): string {
+  return `${e.metric} ${formatEvidenceValue(e.value, e.unit)} (${evidenceMet(e) ? 'meets' : 'does not meet'} ${COMPARISON[e.comparison]} ${formatEvidenceValue(e.threshold, e.unit)})`;
 }
 
 function formatFrame(f: HotFrame): string {
@@ -32,7 +56,7 @@ export function formatFindings(findings: readonly Finding[], opts: FormatFinding
         `  ${f.title}`,
       ];
       if (f.evidence.length > 0) {
-        lines.push(`  evidence: ${f.evidence.map((e) => `${e.metric} ${formatValue(e.value, e.unit)} (${COMPARISON[e.comparison]} ${formatValue(e.threshold, e.unit)})`).join('; ')}`);
+        lines.push(`  evidence: ${f.evidence.map(formatEvidence).join('; ')}`);
       }
       for (const fr of f.frames.slice(0, maxFrames)) lines.push(`  ${formatFrame(fr)}`);
       lines.push(`  → ${f.recommendation}`);

@@ -1,7 +1,7 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Finding, RunResult } from '@redline/core';
-import { createProfileModel, diagnose, formatFindings, sortFindings, Thresholds, type ProfileModel } from '../src/index.ts';
+import { createProfileModel, diagnose, evidenceMet, formatEvidence, formatFindings, sortFindings, Thresholds, type ProfileModel } from '../src/index.ts';
 import { weightedMedianSpan } from '../src/timeline.ts';
 import { FIXTURES, recordProfile } from './helpers/record.ts';
 import { makeRunResult, point, sample, seconds } from './helpers/run-result.ts';
@@ -301,11 +301,18 @@ test('formatFindings renders severity, evidence against thresholds, frames and t
   const first = text.split('\n\n')[0]!.split('\n');
   assert.match(first[0]!, /^HIGH {2}event-loop-blocked {2}\(confidence \d+%, t=0–10 s\)$/);
   assert.match(first[1]!, /^ {2}Event loop blocked by synchronous work in burnCpuHot/);
-  assert.match(first[2]!, /^ {2}evidence: target\.loop_delay\.p99 380 ms \(≥ 50 ms\); target\.loop_delay\.seconds_share 100% \(≥ 50%\)/);
+  assert.match(first[2]!, /^ {2}evidence: target\.loop_delay\.p99 380 ms \(meets ≥ 50 ms\); target\.loop_delay\.seconds_share 100% \(meets ≥ 50%\)/);
   assert.match(first[3]!, /^ {2}\s*\d+\.\d% self\s+\d+\.\d% total {2}burnCpuHot {2}.*hot\.mjs:2 {2}\[app\]$/);
   assert.match(first[4]!, /^ {2}→ Take the synchronous work in burnCpuHot/);
   assert.equal(first.length, 5);
   assert.equal(formatFindings([]), '');
+});
+
+test('evidence that misses its threshold says so instead of reading as a contradiction', () => {
+  const e = { metric: 'target.cpu', value: 0.69, threshold: 0.9, comparison: '>=', unit: 'cores' } as const;
+  assert.equal(formatEvidence(e), 'target.cpu 0.69 cores (does not meet ≥ 0.9 cores)');
+  assert.equal(evidenceMet(e), false);
+  assert.equal(formatEvidence({ metric: 'target.elu', value: 1, threshold: 0.95, comparison: '>=', unit: 'ratio' }), 'target.elu 100% (meets ≥ 95%)');
 });
 
 test('"no problem" is not claimed when a number is bad but no rule explains it', () => {

@@ -33,6 +33,12 @@ export interface BatcherOptions<T, R> {
   additiveIncrease?: number;
   /** Adaptive shrink factor in [0.1, 1). Default 0.9. */
   backoffRatio?: number;
+  /**
+   * Adaptive only: a full batch within the target that processes fewer items per ms than this share
+   * of the best rate seen shrinks the size by `additiveIncrease` instead of growing it (0 turns the
+   * guard off, giving Clipper's plain AIMD). In [0, 1]. Default 0.8.
+   */
+  throughputGuard?: number;
   /** Batches handled at once, integer ≥ 1. Default 1. */
   concurrency?: number;
   /** Items that may wait (not yet in a running batch), integer ≥ 1; past it `add` rejects with QUEUE_FULL. Default 10 × maxBatch. */
@@ -94,6 +100,10 @@ export class Batcher<T, R = unknown> {
   #running = 0;
   #timer: NodeJS.Timeout | undefined;
   #timerAt = Infinity;
+  readonly #guard: number;
+  /** Best items-per-ms rate of a full batch, slowly forgotten (for the throughput guard). */
+  #bestRate = 0;
+  #bestRateSize = 0;
   /** Earliest deadline among the pending items (Infinity when none has one). */
   #minDeadline = Infinity;
   #latencyEma = 0;
@@ -121,6 +131,7 @@ export class Batcher<T, R = unknown> {
     this.#increase = numberOption('additiveIncrease', options.additiveIncrease, Math.max(1, Math.round(this.#maxBatch / 32)), 0, Infinity, true);
     this.#backoff = numberOption('backoffRatio', options.backoffRatio, 0.9, 0.1, 1);
     if (this.#backoff === 1) rangeError('backoffRatio', 'a finite number in [0.1, 1)', 1);
+    this.#guard = numberOption('throughputGuard', options.throughputGuard, 0.8, 0, 1);
     this.#concurrency = intOption('concurrency', options.concurrency, 1, 1);
     this.#maxPending = intOption('maxPending', options.maxPending, 10 * this.#maxBatch, 1);
     const clock = options.clock ?? monotonicClock;
@@ -268,6 +279,31 @@ export class Batcher<T, R = unknown> {
     });
   }
 
+  /**
+   * Clipper's AIMD on the latency target, with one guard for throughput: growing stops paying once
+   * a full batch processes fewer items per ms than `throughputGuard` × the best rate seen (a slowly
+   * forgotten maximum), so the size steps back instead of growing to `maxBatch` past the peak.
+   */
+  #adapt(length: number, size: number, latency: number): void {
+    if (latency > this.#target!) {
+      this.#size = Math.max(this.#minBatch, Math.floor(this.#size * this.#backoff));
+      return;
+    }
+    if (length < size) return;
+    const rate = length / Math.max(latency, 1e-3);
+    this.#bestRate *= 0.99;
+    if (rate >= this.#bestRate) {
+      this.#bestRate = rate;
+      this.#bestRateSize = length;
+    }
+    // Only past the size of the best rate: below it, smaller batches are slower per item, so grow.
+    if (this.#guard > 0 && length > this.#bestRateSize && rate < this.#guard * this.#bestRate) {
+      this.#size = Math.max(this.#minBatch, Math.round(this.#size - this.#increase));
+      return;
+    }
+    this.#size = Math.min(this.#maxBatch, Math.round(this.#size + this.#increase));
+  }
+
   #finish(batch: Entry<T, R>[], start: number, reason: FlushReason, size: number, failed: boolean): void {
     const now = this.#clock.now();
     const latency = now - start;
@@ -281,10 +317,7 @@ export class Batcher<T, R = unknown> {
     this.#stats.observe('batchLatencyMs', latency);
     for (const e of batch) this.#stats.observe('itemLatencyMs', now - e.at);
     this.#latencyEma = this.#latencyEma === 0 ? latency : this.#latencyEma * 0.8 + latency * 0.2;
-    if (this.#target !== undefined && !failed) {
-      if (latency > this.#target) this.#size = Math.max(this.#minBatch, Math.floor(this.#size * this.#backoff));
-      else if (batch.length >= size) this.#size = Math.min(this.#maxBatch, Math.round(this.#size + this.#increase));
-    }
+    if (this.#target !== undefined && !failed) this.#adapt(batch.length, size, latency);
     this.onBatch?.({ length: batch.length, latencyMs: latency, reason, nextSize: this.#size, failed });
   }
 }

@@ -102,6 +102,7 @@ describe('batcher', () => {
         clock.t += xs.length;
       },
       maxBatch: 64,
+      throughputGuard: 0,
       targetLatencyMs: 20,
       additiveIncrease: 4,
       initialBatch: 4,
@@ -119,7 +120,30 @@ describe('batcher', () => {
     await b.close();
   });
 
+  it('steps back instead of growing once a bigger full batch processes fewer items per ms (throughput guard)', async () => {
+    const clock = new FakeClock();
+    // Latency model: 1 ms per item up to 16 items, 2 ms per item beyond: the rate halves past 16.
+    const b = createBatcher<number, void>({
+      handler: async (xs) => {
+        clock.t += xs.length * (xs.length <= 16 ? 1 : 2);
+      },
+      maxBatch: 64,
+      targetLatencyMs: 1000,
+      additiveIncrease: 4,
+      initialBatch: 8,
+      maxWaitMs: 1000,
+      clock,
+      statsIntervalMs: 0,
+    });
+    const trajectory: number[] = [];
+    b.onBatch = (info) => trajectory.push(info.nextSize);
+    for (let round = 0; round < 6; round++) await Promise.all(Array.from({ length: b.batchSize }, (_, i) => b.add(i)));
+    assert.deepEqual(trajectory, [12, 16, 20, 16, 20, 16]);
+    await b.close();
+  });
+
   const bad: [Partial<BatcherOptions<number, number>>, RegExp, string][] = [
+    [{ throughputGuard: 2 }, /^throughputGuard must be a finite number in \[0, 1\], got 2$/, 'RangeError'],
     [{ handler: undefined as unknown as () => void }, /^handler must be a function, got undefined$/, 'TypeError'],
     [{ maxBatch: 0 }, /^maxBatch must be an integer ≥ 1, got 0$/, 'RangeError'],
     [{ maxWaitMs: -1 }, /^maxWaitMs must be a finite number ≥ 0, got -1$/, 'RangeError'],

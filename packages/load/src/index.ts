@@ -1,10 +1,12 @@
-export { defineScenario, resolvePlan, scenarioEndMs } from './scenario.js';
+export { defineScenario, resolvePlan, scenarioEndMs, MAX_RATE_PER_ENGINE } from './scenario.js';
+export type { ScenarioInit, ScenarioExport } from './scenario.js';
+export { applyLoadFlags, type LoadFlags } from './load-flags.js';
 export type { ScenarioDefinition, ScenarioSpec, Stage, Duration, DataSource, ThresholdInput, IterationFn, LoadPlan, PlanOverrides } from './scenario.js';
 export type { IterationContext, HttpClient, HttpResponse, HttpRequestOptions, ResponseTimings } from './script-context.js';
 export type { RequestSpec } from './request.js';
 export { parseTargetUrl } from './request.js';
 export { quickPlan, planFromFile, type QuickOptions } from './plan.js';
-export { importScenarioModule } from './scenario-loader.js';
+export { importScenarioModule, importUserModule, resolveScenarioExport } from './scenario-loader.js';
 export { startLoad, runLoad, defaultWorkerCount, plannedDurationMs, generatorVerdict, type RunLoadOptions, type LoadRun, type LiveStatus } from './runner.js';
 export { writeRunDir } from './run-writer.js';
 export { parseThresholds, parseThresholdExpression, evaluateThresholds, type Threshold, type MetricSource } from './thresholds.js';

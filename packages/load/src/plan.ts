@@ -1,10 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { ErrorCodes, RedlineError, parseDuration, parseRate } from '@redline/core';
+import { ErrorCodes, RedlineError, checkTimerMs, parseDuration, parseRate } from '@redline/core';
+import { applyLoadFlags, type LoadFlags } from './load-flags.js';
 import { assertProfileName } from './profiles.js';
 import { parseTargetUrl } from './request.js';
 import { resolvePlan, type LoadPlan, type PlanOverrides, type ScenarioDefinition } from './scenario.js';
-import { importScenarioModule } from './scenario-loader.js';
+import { importScenarioModule, resolveScenarioExport } from './scenario-loader.js';
 
 /** Quick-mode options, for the autocannon/wrk habit. */
 export interface QuickOptions {
@@ -32,8 +33,9 @@ export async function quickPlan(q: QuickOptions, overrides: PlanOverrides = {}):
   const url = parseTargetUrl(q.url);
   if (q.rate !== undefined && q.vus !== undefined) throw new RedlineError(ErrorCodes.USAGE, 'give either --rate (open model) or --vus (closed model), not both');
   const rate = q.rate !== undefined ? parseRate(q.rate) : undefined;
-  const durationMs = parseDuration(q.duration ?? '10s');
+  const durationMs = checkTimerMs(parseDuration(q.duration ?? '10s'), '--duration');
   if (!(durationMs > 0)) throw new RedlineError(ErrorCodes.BAD_DURATION, `invalid duration "${String(q.duration)}": must be greater than zero`);
+  if (q.timeout !== undefined) checkTimerMs(parseDuration(q.timeout), '--timeout');
   if (q.vus !== undefined && !(Number.isInteger(q.vus) && q.vus > 0)) throw new RedlineError(ErrorCodes.USAGE, `invalid --vus "${q.vus}": expected a positive integer`);
   if (q.profile !== undefined) assertProfileName(q.profile);
   let body: string | Buffer | undefined;
@@ -65,9 +67,14 @@ export async function quickPlan(q: QuickOptions, overrides: PlanOverrides = {}):
   return resolvePlan(definition, 'command line', { ...overrides, source: null });
 }
 
-/** Loads, validates and resolves a scenario file (`.ts`, `.mts`, `.js`, `.mjs`). */
-export async function planFromFile(file: string, overrides: PlanOverrides = {}, cwd = process.cwd()): Promise<LoadPlan> {
+/**
+ * Loads, validates and resolves a scenario file (`.ts`, `.mts`, `.js`, `.mjs`). A factory export is
+ * called with `overrides.env`; command-line `flags` are applied over the file (see `applyLoadFlags`).
+ */
+export async function planFromFile(file: string, overrides: PlanOverrides = {}, cwd = process.cwd(), flags: LoadFlags = {}): Promise<LoadPlan> {
   const abs = resolve(cwd, file);
-  const def = await importScenarioModule(file, cwd);
-  return resolvePlan(def, file, { ...overrides, source: abs });
+  const exported = await importScenarioModule(file, cwd);
+  const def = resolveScenarioExport(exported, overrides.env ?? {}, file);
+  const withFlags = def !== null && typeof def === 'object' ? applyLoadFlags(def as ScenarioDefinition, flags, file) : def;
+  return resolvePlan(withFlags, file, { ...overrides, source: abs });
 }

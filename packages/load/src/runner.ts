@@ -1,7 +1,9 @@
-import { cpus, hostname, totalmem, availableParallelism } from 'node:os';
+import { cpus, hostname, totalmem } from 'node:os';
 import { setFlagsFromString } from 'node:v8';
 import { Worker } from 'node:worker_threads';
 import {
+  ErrorCodes,
+  RedlineError,
   RESULT_SCHEMA_VERSION,
   defaultRunDir,
   type GeneratorReport,
@@ -60,9 +62,11 @@ export interface LoadRun {
   readonly result: Promise<RunResult>;
 }
 
-/** The default worker count: one core is left for the runner (and, on small machines, the target). */
-export function defaultWorkerCount(): number {
-  return Math.max(1, availableParallelism() - 1);
+export { defaultWorkerCount } from './worker-count.js';
+
+/** A worker thread's failure as the error users see (not an "unexpected error"). */
+function workerFailed(message: string, cause?: unknown): RedlineError {
+  return new RedlineError(ErrorCodes.WORKER_FAILED, `a load-generator worker failed: ${message}`, cause === undefined ? undefined : { cause });
 }
 
 /** Planned length of the whole run in ms (the latest scenario end). */
@@ -114,7 +118,7 @@ export function startLoad(plan: LoadPlan, options: RunLoadOptions = {}): LoadRun
     const startedAtDate = (options.now ?? (() => new Date()))();
     const data = await loadDataSources(plan.definition.data, plan.config.source);
     const hasScript = plan.config.scenarios.some((s) => s.mode === 'script');
-    let workerCount = options.workers ?? plan.config.workers ?? defaultWorkerCount();
+    let workerCount = options.workers ?? plan.config.workers;
     // Iteration functions cannot cross a thread boundary; without a module file to import in
     // each worker, scripted scenarios run on this thread.
     if (hasScript && !plan.config.source) workerCount = 0;
@@ -131,6 +135,7 @@ export function startLoad(plan: LoadPlan, options: RunLoadOptions = {}): LoadRun
       dataCounters: data.map(() => new SharedArrayBuffer(4)),
       iterationCounters: plan.config.scenarios.map(() => new SharedArrayBuffer(4)),
       ...(options.trace ? { trace: options.trace } : {}),
+      env: plan.env ?? {},
     };
 
     const agg = new RunAggregate();
@@ -221,7 +226,7 @@ export function startLoad(plan: LoadPlan, options: RunLoadOptions = {}): LoadRun
           new Promise<void>((res, rej) => {
             worker.on('message', (m: EngineMessage | { type: 'ready' }) => {
               if (m.type === 'ready') res();
-              else if (m.type === 'fatal' && runStart === 0) rej(new Error(m.message));
+              else if (m.type === 'fatal' && runStart === 0) rej(workerFailed(m.message));
               onMessage(m, w);
             });
             worker.on('error', (err) => {
@@ -248,8 +253,9 @@ export function startLoad(plan: LoadPlan, options: RunLoadOptions = {}): LoadRun
         await Promise.all(ready);
       } catch (err) {
         for (const h of handles) h.terminate();
-        startReject(err);
-        throw err;
+        const e = err instanceof RedlineError ? err : workerFailed((err as Error)?.message ?? String(err), err);
+        startReject(e);
+        throw e;
       }
     }
 
@@ -281,9 +287,10 @@ export function startLoad(plan: LoadPlan, options: RunLoadOptions = {}): LoadRun
     for (const [idx, snaps] of [...pending.entries()].sort((a, b) => a[0] - b[0])) {
       agg.addSecond(idx, snaps, 0, endedAt - runStart);
     }
-    if (fatal.length && agg.timeseries.length === 0) throw new Error(fatal[0]);
+    if (fatal.length && agg.timeseries.length === 0) throw workerFailed(fatal[0]!);
 
-    const durationMs = endedAt - runStart;
+    // A run stopped before its start instant (Ctrl-C while workers were starting) lasted 0 ms, not less.
+    const durationMs = Math.max(0, endedAt - runStart);
     const thresholdResults = evaluateThresholds(thresholds, agg);
     return buildResult(plan, {
       agg,

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import {
   ErrorCodes,
   RedlineError,
+  checkTimerMs,
   parseDuration,
   parseRate,
   type ResolvedRunConfig,
@@ -12,6 +13,7 @@ import { EXECUTOR_NAMES, type ExecutorName } from './executors/names.js';
 import { expandProfile, PROFILE_NAMES } from './profiles.js';
 import type { RequestSpec } from './request.js';
 import type { IterationContext } from './script-context.js';
+import { defaultWorkerCount } from './worker-count.js';
 
 /** A duration: `"30s"`, `"1m30s"`, `"500ms"`, or a number of seconds. */
 export type Duration = string | number;
@@ -92,8 +94,27 @@ export interface ScenarioDefinition extends ScenarioSpec {
   tags?: Record<string, string>;
 }
 
-/** Identity function that gives scenario files type checking and completion. */
-export function defineScenario<T extends ScenarioDefinition>(definition: T): T {
+/** What a scenario factory receives: the script environment (k6's `__ENV`). */
+export interface ScenarioInit {
+  /**
+   * The runner's environment variables overlaid with `-e KEY=VALUE` flags (those win), plus
+   * `REDLINE_TARGET_URL`/`REDLINE_TARGET_PORT` with `--target`. Read-only.
+   */
+  env: Readonly<Record<string, string>>;
+}
+
+/** A scenario module's default export: a definition, or a function of the script environment that returns one. */
+export type ScenarioExport = ScenarioDefinition | ((init: ScenarioInit) => ScenarioDefinition);
+
+/**
+ * Identity function that gives scenario files type checking and completion. Pass a definition, or a
+ * function `({ env }) => definition` to shape the load from `-e KEY=VALUE` flags; the function is
+ * called once in the runner and once in each worker thread with the same `env`, so it must not
+ * have side effects.
+ */
+export function defineScenario<T extends ScenarioDefinition>(definition: T): T;
+export function defineScenario<T extends ScenarioDefinition>(factory: (init: ScenarioInit) => T): (init: ScenarioInit) => T;
+export function defineScenario<T extends ScenarioDefinition>(definition: T | ((init: ScenarioInit) => T)): T | ((init: ScenarioInit) => T) {
   return definition;
 }
 
@@ -164,19 +185,33 @@ export interface LoadPlan {
   exec: Map<string, IterationFn>;
   /** Static requests by scenario name (absent for scripted scenarios). */
   requests: Map<string, RequestSpec[]>;
+  /** The script environment (`ctx.env`); not written to the result. */
+  env: Readonly<Record<string, string>>;
 }
 
 /** Options that come from outside the scenario (CLI flags, API callers). */
 export interface PlanOverrides {
   name?: string;
   source?: string | null;
+  /** Worker threads; default cores − 1, at least 1 (see `defaultWorkerCount`). */
   workers?: number;
+  /** Core count the default worker count is computed from (default `os.availableParallelism()`). */
+  cores?: number;
   timeoutMs?: number;
   gracefulStopMs?: number;
   tags?: Record<string, string>;
+  /** The script environment handed to iterations as `ctx.env`. */
+  env?: Readonly<Record<string, string>>;
   /** Transport choices from the command line; each replaces the scenario's own field. */
   transport?: Pick<ScenarioDefinition, 'insecure' | 'tls' | 'protocol' | 'connections' | 'maxStreams'>;
 }
+
+/**
+ * The most iterations per second one engine thread is allowed to be asked for: about 5× the fast
+ * path's measured peak on one core (103,000 req/s, BENCHMARKS.md). A higher rate cannot be held,
+ * and only preallocates VUs (a million VUs is ~4.7 GB) before anything is sent.
+ */
+export const MAX_RATE_PER_ENGINE = 500_000;
 
 const TOP_LEVEL_ONLY = new Set(['name', 'baseUrl', 'headers', 'timeout', 'insecure', 'tls', 'protocol', 'connections', 'maxStreams', 'thresholds', 'data', 'scenarios']);
 
@@ -210,6 +245,9 @@ export function resolvePlan(definition: unknown, source: string, overrides: Plan
   }
   const timeoutMs = overrides.timeoutMs ?? (def.timeout !== undefined ? durationAt(def.timeout, source, ['timeout']) : 30_000);
   if (!(timeoutMs > 0)) throw invalid(source, ['timeout'], 'expected a positive duration');
+  checkTimerMs(timeoutMs, 'request timeout');
+  const gracefulStopMs = checkTimerMs(overrides.gracefulStopMs ?? 5000, 'graceful stop');
+  const workers = overrides.workers ?? defaultWorkerCount(overrides.cores);
   const exec = new Map<string, IterationFn>();
   const requests = new Map<string, RequestSpec[]>();
   const scenarios: ResolvedScenarioConfig[] = specs.map(([name, spec, path]) => {
@@ -224,6 +262,8 @@ export function resolvePlan(definition: unknown, source: string, overrides: Plan
       }
       requests.set(name, spec.requests!.map((r) => ({ ...r, headers: { ...(def.headers ?? {}), ...(r.headers ?? {}) } })));
     }
+    checkRunLength(resolved, source, path);
+    checkRate(resolved, Math.max(1, workers), source, path);
     return resolved;
   });
   const thresholds: Record<string, string[]> = {};
@@ -234,14 +274,15 @@ export function resolvePlan(definition: unknown, source: string, overrides: Plan
       source: overrides.source ?? null,
       scenarios,
       thresholds,
-      workers: overrides.workers ?? 1,
+      workers,
       timeoutMs,
-      gracefulStopMs: overrides.gracefulStopMs ?? 5000,
+      gracefulStopMs,
       tags: { ...(def.tags ?? {}), ...(overrides.tags ?? {}) },
     },
     definition: def,
     exec,
     requests,
+    env: overrides.env ?? {},
   };
 }
 
@@ -259,9 +300,39 @@ function applyTransportOverrides(def: ScenarioDefinition, t: PlanOverrides['tran
 
 function durationAt(value: Duration, source: string, path: PropertyKey[]): number {
   try {
-    return parseDuration(value);
+    return checkTimerMs(parseDuration(value));
   } catch (err) {
     throw invalid(source, path, (err as Error).message);
+  }
+}
+
+/** Every scenario's end (start offset + length + graceful stop) must fit in one Node.js timer. */
+function checkRunLength(s: ResolvedScenarioConfig, source: string, path: PropertyKey[]): void {
+  const grace = (s.options as { gracefulStopMs?: number }).gracefulStopMs ?? 0;
+  try {
+    checkTimerMs(scenarioEndMs(s) + grace, 'the scenario (start time + length + graceful stop)');
+  } catch (err) {
+    const field = (s.options as { stages?: unknown }).stages !== undefined ? 'stages' : 'duration';
+    throw new RedlineError(ErrorCodes.BAD_DURATION, invalid(source, [...path, field], (err as Error).message).message);
+  }
+}
+
+/** Rejects an open-model rate no generator of `engines` threads can hold, before any VU is allocated. */
+function checkRate(s: ResolvedScenarioConfig, engines: number, source: string, path: PropertyKey[]): void {
+  const o = s.options as { rate?: number; startRate?: number; timeUnitMs?: number; stages?: ResolvedStage[] };
+  if (o.timeUnitMs === undefined) return;
+  const peak = (Math.max(o.rate ?? 0, o.startRate ?? 0, ...(o.stages ?? []).map((st) => st.target)) * 1000) / o.timeUnitMs;
+  const ceiling = MAX_RATE_PER_ENGINE * engines;
+  if (peak > ceiling) {
+    const n = (v: number): string => Math.round(v).toLocaleString('en-US');
+    throw new RedlineError(
+      ErrorCodes.BAD_RATE,
+      invalid(
+        source,
+        [...path, 'rate'],
+        `${n(peak)} iterations/s cannot be generated: the ceiling is ${n(MAX_RATE_PER_ENGINE)}/s per engine thread × ${engines} (one thread peaks near 100,000 req/s); lower the rate or add --workers`,
+      ).message,
+    );
   }
 }
 
@@ -292,7 +363,7 @@ function resolveScenario(name: string, spec: ScenarioSpec, path: PropertyKey[], 
         startRate: startTarget,
         timeUnitMs,
         stages,
-        preAllocatedVUs: spec.preAllocatedVUs ?? Math.max(1, Math.ceil(peak / 10)),
+        preAllocatedVUs: spec.preAllocatedVUs ?? Math.min(spec.maxVUs ?? Infinity, Math.max(1, Math.ceil(peak / 10))),
         maxVUs: spec.maxVUs ?? Math.max(100, Math.ceil(peak * 2)),
         profile: spec.profile,
       });
@@ -323,7 +394,8 @@ function resolveScenario(name: string, spec: ScenarioSpec, path: PropertyKey[], 
     }
     case 'constant-arrival-rate': {
       const rate = rateAt(require(spec.rate, source, at('rate'), 'rate'), source, at('rate'));
-      const pre = spec.preAllocatedVUs ?? Math.max(1, Math.ceil((rate * 1000) / timeUnitMs / 10));
+      // Preallocation is an internal default: it never exceeds the cap the user set.
+      const pre = spec.preAllocatedVUs ?? Math.min(spec.maxVUs ?? Infinity, Math.max(1, Math.ceil((rate * 1000) / timeUnitMs / 10)));
       const maxVUs = spec.maxVUs ?? Math.max(pre, 100, Math.ceil(((rate * 1000) / timeUnitMs) * 2));
       if (maxVUs < pre) throw invalid(source, at('maxVUs'), `must be at least preAllocatedVUs (${pre})`);
       return finish(executor, { rate, timeUnitMs, durationMs: duration(), preAllocatedVUs: pre, maxVUs });
@@ -332,7 +404,7 @@ function resolveScenario(name: string, spec: ScenarioSpec, path: PropertyKey[], 
       const st = stages();
       const startRate = spec.startRate ?? (spec.rate !== undefined ? rateAt(spec.rate, source, at('rate')) : 0);
       const peakPerSec = (Math.max(startRate, ...st.map((s) => s.target)) * 1000) / timeUnitMs;
-      const pre = spec.preAllocatedVUs ?? Math.max(1, Math.ceil(peakPerSec / 10));
+      const pre = spec.preAllocatedVUs ?? Math.min(spec.maxVUs ?? Infinity, Math.max(1, Math.ceil(peakPerSec / 10)));
       const maxVUs = spec.maxVUs ?? Math.max(pre, 100, Math.ceil(peakPerSec * 2));
       if (maxVUs < pre) throw invalid(source, at('maxVUs'), `must be at least preAllocatedVUs (${pre})`);
       return finish(executor, { startRate, timeUnitMs, stages: st, preAllocatedVUs: pre, maxVUs });

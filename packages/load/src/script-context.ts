@@ -72,6 +72,8 @@ export interface IterationContext {
   feed(name: string): Record<string, unknown>;
   /** Per-VU scratch space that survives across iterations (tokens, ids). */
   vars: Record<string, unknown>;
+  /** The script environment (k6's `__ENV`): the runner's environment overlaid with `-e KEY=VALUE`. Read-only. */
+  env: Readonly<Record<string, string>>;
 }
 
 /** What the engine provides to a scripted VU's HTTP client. */
@@ -309,7 +311,7 @@ export class VuHttpClient implements HttpClient {
 }
 
 /** Builds the per-VU iteration context. `iteration` is advanced by the engine. */
-export function createIterationContext(host: ScriptHost, vu: number, scenario: string): { ctx: IterationContext; http: VuHttpClient } {
+export function createIterationContext(host: ScriptHost, vu: number, scenario: string, env: Readonly<Record<string, string>> = {}): { ctx: IterationContext; http: VuHttpClient } {
   const http = new VuHttpClient(host);
   const ctx: IterationContext = {
     http,
@@ -339,6 +341,7 @@ export function createIterationContext(host: ScriptHost, vu: number, scenario: s
       return feed.next();
     },
     vars: {},
+    env,
   };
   return { ctx, http };
 }

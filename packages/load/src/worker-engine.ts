@@ -31,6 +31,8 @@ export interface EngineInit {
   iterationCounters: SharedArrayBuffer[];
   /** Set when the run is traced: every request carries a traceparent. */
   trace?: TraceSettings;
+  /** The script environment (`ctx.env`). */
+  env?: Readonly<Record<string, string>>;
 }
 
 /** Messages from the engine to the runner. */
@@ -283,7 +285,7 @@ export class WorkerEngine {
         feeds: this.#feeds,
         sleep: (ms) => this.#sleep(ms),
       };
-      const { ctx, http } = createIterationContext(host, id, scenario);
+      const { ctx, http } = createIterationContext(host, id, scenario, init.env ?? {});
       let sinceYield = 0;
       let closed = false;
       return {

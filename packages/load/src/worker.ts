@@ -1,5 +1,5 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import { importScenarioModule } from './scenario-loader.js';
+import { importScenarioModule, resolveScenarioExport } from './scenario-loader.js';
 import type { IterationFn, ScenarioDefinition, ScenarioSpec } from './scenario.js';
 import { WorkerEngine, type EngineInit, type EngineMessage } from './worker-engine.js';
 
@@ -20,7 +20,8 @@ const data = workerData as WorkerData;
 async function main(): Promise<void> {
   const exec = new Map<string, IterationFn>();
   if (data.scenarioFile && data.init.config.scenarios.some((s) => s.mode === 'script')) {
-    const def = (await importScenarioModule(data.scenarioFile)) as ScenarioDefinition;
+    const exported = await importScenarioModule(data.scenarioFile);
+    const def = resolveScenarioExport(exported, data.init.env ?? {}, data.scenarioFile) as ScenarioDefinition;
     const specs: Record<string, ScenarioSpec> = def.scenarios ?? { [data.init.config.scenarios[0]!.name]: def };
     for (const s of data.init.config.scenarios) {
       const fn = specs[s.name]?.exec;

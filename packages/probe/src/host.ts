@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { ErrorCodes, RedlineError } from '@redline/core';
 import { ProbeChannel, type ProbeConnection } from './channel.js';
 import { PROBE_INTERVAL_ENV, PROBE_SOCKET_ENV, type ProfileResult, type RawProbeSample } from './protocol.cjs';
+import { startWatchdog } from './watchdog.js';
 
 export { aggregateSamples, eluWindowsFromProfile, profilesForAggregation, type AggregateOptions, type TimedCpuProfile } from './aggregate.js';
 export { attachInspector, type AttachOptions, type AttachedTarget } from './attach.js';
@@ -41,6 +42,11 @@ export interface LaunchTargetOptions {
   stopGraceMs?: number;
   /** Most raw samples kept on the runner side (default 100000, about 2.7 h of one thread at 100 ms). */
   maxSamples?: number;
+  /**
+   * Aborting it while the target is starting kills the target and rejects with
+   * `REDLINE_ERR_INTERRUPTED` at once (Ctrl-C need not wait out `startTimeoutMs`).
+   */
+  signal?: AbortSignal;
   /**
    * Whether to preload the probe (default true). `false` starts the command the same way without it
    * (baselines, non-Node targets); readiness then needs `waitForUrl`.
@@ -138,12 +144,19 @@ function quoteForNodeOptions(path: string): string {
   return `"${path.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
 }
 
-/** Last meaningful stderr lines on one line: stack frames, carets and Node's version footer are noise here. */
+/** A thrown error's headline in Node's crash output: `Error: Cannot find module '…'`, `TypeError [ERR_X]: …`. */
+const ERROR_HEADLINE = /^(?:Uncaught )?(?:[A-Z]\w*)?(?:Error|Exception)(?: \[[A-Z0-9_]+\])?: \S/;
+
+/**
+ * Last meaningful stderr lines on one line: stack frames, carets, Node's version footer, the
+ * `node:internal/…` location and the error's property dump (`code: 'MODULE_NOT_FOUND'`) are noise.
+ * When Node printed an uncaught error, its headline (`Error: Cannot find module …`) is kept.
+ */
 function stderrSummary(text: string, lines: number): string {
-  const kept = text
-    .split('\n')
-    .map((l) => l.trim())
-    .filter((l) => l !== '' && !/^at /.test(l) && !/^Node\.js v\d/.test(l) && !/^\^+$/.test(l));
+  const all = text.split('\n').map((l) => l.trim());
+  const lastError = all.findLastIndex((l) => ERROR_HEADLINE.test(l));
+  const from = lastError >= 0 ? all.slice(0, lastError + 1) : all;
+  const kept = from.filter((l) => l !== '' && !/^at /.test(l) && !/^Node\.js v\d/.test(l) && !/^\^+$/.test(l) && !/^node:internal\//.test(l) && !/^throw \w+;$/.test(l));
   const out = kept.slice(-lines).join(' | ');
   return out.length > 500 ? `…${out.slice(-500)}` : out;
 }
@@ -253,6 +266,8 @@ export async function launchTarget(opts: LaunchTargetOptions): Promise<TargetHan
     detached: true,
   });
   trackChild(child);
+  // Detached, the target would outlive a runner killed by SIGKILL or SIGHUP; the watchdog ends it.
+  const watchdog = child.pid !== undefined ? startWatchdog(child.pid) : null;
   child.stdout?.on('data', (c: Buffer) => stdout.push(c));
   child.stderr?.on('data', (c: Buffer) => stderr.push(c));
 
@@ -296,6 +311,7 @@ export async function launchTarget(opts: LaunchTargetOptions): Promise<TargetHan
     const timer = setTimeout(() => {
       const waitedFor = opts.waitForUrl ? `${opts.waitForUrl} never answered` : 'no listening port was reported';
       killGroup(child, 'SIGKILL');
+      watchdog?.disarm();
       finish(
         new RedlineError(
           ErrorCodes.TARGET_START_FAILED,
@@ -304,10 +320,25 @@ export async function launchTarget(opts: LaunchTargetOptions): Promise<TargetHan
       );
     }, startTimeoutMs);
     cleanups.push(() => clearTimeout(timer));
+    if (opts.signal) {
+      const onAbort = (): void => {
+        killGroup(child, 'SIGKILL');
+        watchdog?.disarm();
+        finish(new RedlineError(ErrorCodes.INTERRUPTED, `interrupted while ${describe} was starting; it was stopped`));
+      };
+      if (opts.signal.aborted) onAbort();
+      else {
+        opts.signal.addEventListener('abort', onAbort, { once: true });
+        cleanups.push(() => opts.signal?.removeEventListener('abort', onAbort));
+      }
+    }
 
     void exited.then(async (exit) => {
       // Let the stderr pipe drain so the message can quote it.
       await new Promise((r) => setTimeout(r, 50));
+      if (settled) return;
+      killGroup(child, 'SIGKILL');
+      watchdog?.disarm();
       if (spawnError && child.pid === undefined) {
         finish(new RedlineError(ErrorCodes.TARGET_START_FAILED, `${describe} could not be started: ${spawnError.message}`));
         return;
@@ -454,6 +485,7 @@ export async function launchTarget(opts: LaunchTargetOptions): Promise<TargetHan
         }
       }
       const e = await exited;
+      watchdog?.disarm();
       return { code: e.code, signal: e.signal };
     },
   };

@@ -77,7 +77,7 @@ export function renderCompareHtml(cmp: CompareResult, extras: CompareHtmlExtras 
       const cls = m.verdict === 'no change' ? '' : worse ? 'worse' : 'better';
       const ci = m.ci === null ? '–' : `[${fmtChange(m.ci.low)}, ${fmtChange(m.ci.high)}]`;
       const label = m.verdict === 'no change' && m.significant ? 'no change (within noise)' : m.verdict;
-      return `<tr data-metric="${h(m.metric)}"><td>${h(m.label)}<div class="note">${m.direction === 'lower-is-better' ? 'lower is better' : 'higher is better'}</div></td><td class="num">${h(fmtMetricValue(m, m.base))}</td><td class="num">${h(fmtMetricValue(m, m.candidate))}</td><td class="num change ${cls}">${h(fmtChange(m.change))}</td><td class="num">${h(ci)}<div class="note">p ${h(pText(m, cmp.iterations))}, n = ${h(String(m.samples.base))}/${h(String(m.samples.candidate))}</div></td><td>${ciSvg(m, range, cmp.noiseThreshold)}</td><td><span class="pill ${VERDICT_CLASS[m.verdict]}">${h(label)}</span></td></tr>`;
+      return `<tr data-metric="${h(m.metric)}"><td>${h(m.label)}<div class="note">${m.direction === 'lower-is-better' ? 'lower is better' : 'higher is better'}</div></td><td class="num">${h(fmtMetricValue(m, m.base))}</td><td class="num">${h(fmtMetricValue(m, m.candidate))}</td><td class="num change ${cls}">${h(fmtChange(m.change))}</td><td class="num">${h(ci)}<div class="note">p ${h(pText(m, cmp.iterations))}, runs ${h(String(m.samples.baseRuns))}/${h(String(m.samples.candidateRuns))}, n = ${h(String(m.samples.base))}/${h(String(m.samples.candidate))}</div></td><td>${ciSvg(m, range, cmp.noiseThreshold)}</td><td><span class="pill ${VERDICT_CLASS[m.verdict]}">${h(label)}</span></td></tr>`;
     })
     .join('');
   let flame: EncodedFlame | null = null;
@@ -111,7 +111,7 @@ ${moverRows ? `<h3 style="margin-top:14px">Top movers by function (self time)</h
 <nav class="toc"><a href="#verdict">Verdict</a><a href="#distribution">Distributions</a><a href="#time">Over time</a>${profileSection ? '<a href="#profile">CPU profile</a>' : ''}<a href="#runs">Runs</a></nav>
 <main>
 <section id="verdict"><h2>Verdict by metric</h2>
-<p class="hint">A metric counts as changed only when the change is statistically significant (bootstrap over per-second samples, Holm-adjusted across metrics) <i>and</i> its whole 95 % interval lies outside the ±${h(fmtPct(cmp.noiseThreshold, 1))} noise band (grey), as criterion.rs decides. The dot is the measured change, the bar its interval.</p>
+<p class="hint">A metric counts as changed only when the change is statistically significant (hierarchical bootstrap: runs drawn with replacement, then blocks of seconds within each run; Holm-adjusted across metrics) <i>and</i> its whole 95 % interval lies outside the ±${h(fmtPct(cmp.noiseThreshold, 1))} noise band (grey), as criterion.rs decides. The dot is the measured change, the bar its interval.</p>
 ${warnings ? `<div class="alerts">${warnings}</div>` : ''}
 <table class="data"><thead><tr><th>metric</th><th class="num">base</th><th class="num">candidate</th><th class="num">change</th><th class="num">95 % CI</th><th>interval vs noise band (±${h(fmtPct(range, 0))} axis)</th><th>verdict</th></tr></thead><tbody>${rows}</tbody></table>
 </section>

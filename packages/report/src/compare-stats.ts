@@ -136,9 +136,44 @@ export function percentileInterval(replicates: number[], level: number): ChangeI
   return { low: percentileOfSorted(xs, alpha * 100), high: percentileOfSorted(xs, (1 - alpha) * 100) };
 }
 
-/** Draws `n` indices in [0, n) with replacement into `out`. */
-export function drawIndices(rand: () => number, n: number, out: Int32Array): Int32Array {
-  for (let i = 0; i < n; i++) out[i] = Math.floor(rand() * n);
-  return out;
+/** Where one run's units sit in a side's flat list of units. */
+export interface RunSpan {
+  offset: number;
+  length: number;
 }
 
+/**
+ * Block length for the circular block bootstrap of a run of `n` units: ⌈n^⅓⌉ (the usual rate for
+ * variance estimation), so neighbouring seconds, which share queueing, GC and a noisy neighbour,
+ * are resampled together.
+ */
+export function blockLength(n: number): number {
+  return Math.max(1, Math.ceil(Math.cbrt(n)));
+}
+
+/** The most indices {@link drawHierarchical} can write for these runs. */
+export function maxDrawLength(runs: readonly RunSpan[]): number {
+  return runs.length * Math.max(0, ...runs.map((r) => r.length));
+}
+
+/**
+ * One hierarchical bootstrap draw over a side's runs, into `out`; returns how many indices it wrote.
+ * Level 1: as many runs as the side has, drawn with replacement (this is what carries run-to-run
+ * variance: JIT, placement, a noisy neighbour). Level 2: inside each drawn run, a circular block
+ * bootstrap of its units with blocks of {@link blockLength} (this carries the variance within a run,
+ * with its autocorrelation). With one run, only level 2 is left.
+ */
+export function drawHierarchical(rand: () => number, runs: readonly RunSpan[], out: Int32Array): number {
+  let k = 0;
+  for (let j = 0; j < runs.length; j++) {
+    const run = runs[Math.floor(rand() * runs.length)]!;
+    const n = run.length;
+    const len = blockLength(n);
+    let taken = 0;
+    while (taken < n) {
+      const start = Math.floor(rand() * n);
+      for (let i = 0; i < len && taken < n; i++, taken++) out[k++] = run.offset + ((start + i) % n);
+    }
+  }
+  return k;
+}

@@ -39,7 +39,7 @@ export function renderCompareTable(cmp: CompareResult, opts: CompareTableOptions
   const lines: string[] = [];
   lines.push(`base:      ${side(cmp.base)}`);
   lines.push(`candidate: ${side(cmp.candidate)}`);
-  lines.push(`noise threshold ${fmtPct(cmp.noiseThreshold, 1)} · ${Math.round(cmp.confidenceLevel * 100)} % intervals from ${cmp.iterations} bootstrap resamples over seconds`);
+  lines.push(`noise threshold ${fmtPct(cmp.noiseThreshold, 1)} · ${Math.round(cmp.confidenceLevel * 100)} % intervals from ${cmp.iterations} hierarchical bootstrap resamples (runs, then blocks of seconds)`);
   lines.push('');
   const header = ['metric', 'base', 'candidate', 'change', `${Math.round(cmp.confidenceLevel * 100)} % CI`, 'verdict'];
   const rows = cmp.metrics.map((m) => {

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { ErrorCodes, LatencyHistogram, RedlineError, readRunResult, seededRandom, type RunResult, type TargetSample } from '@redline/core';
-import { COMPARED_PERCENTILES, drawIndices, indexUnits, loadUnits, percentileInterval, unitStats, type LoadUnit } from './compare-stats.js';
+import { COMPARED_PERCENTILES, drawHierarchical, indexUnits, loadUnits, maxDrawLength, percentileInterval, unitStats, type LoadUnit, type RunSpan } from './compare-stats.js';
 import { mergeFlameTrees, topMovers, type FunctionMover } from './flame-data.js';
 import { spectrumOf } from './report-data.js';
 import { loadRunFlame } from './write-report.js';
@@ -30,8 +30,10 @@ export interface MetricComparison {
   change: number;
   /** 95 % bootstrap confidence interval of `change`; null when a side has fewer than 2 samples. */
   ci: { low: number; high: number; level: number } | null;
-  /** Resampling units (seconds, or blocks of seconds on long runs) behind each side. */
-  samples: { base: number; candidate: number };
+  /** Resampling units (seconds, or blocks of seconds on long runs) and runs behind each side. */
+  samples: { base: number; candidate: number; baseRuns: number; candidateRuns: number };
+  /** Why the metric has no verdict it could stand on (no interval, no finite change); absent when it has one. */
+  undecided?: string;
   /** Bootstrap p-value of "no change" (two-sided), before adjustment; 1 without an interval. */
   pValue: number;
   /** p-value after Holm's adjustment over all metrics of the comparison. */
@@ -80,6 +82,8 @@ export interface CompareResult {
   /** Percentile spectra of corrected latency, each side's runs merged, on one percentile axis. */
   distribution: { percentiles: number[]; baseMs: number[]; candidateMs: number[] } | null;
   series: { base: SideSeries; candidate: SideSeries };
+  /** Metrics of {@link COMPARE_METRICS} that are not in `metrics`, and why. */
+  notCompared: { metric: CompareMetric; reason: string }[];
   /** CPU-profile comparison when every run on both sides has a CPU profile; null otherwise. */
   profile: { baseSamples: number; candidateSamples: number; movers: FunctionMover[] } | null;
 }
@@ -112,6 +116,8 @@ const DIRECTION: Record<CompareMetric, MetricDirection> = {
   gc: 'lower-is-better',
   heap: 'lower-is-better',
 };
+
+const TARGET_METRICS = new Set<CompareMetric>(['cpu', 'elu', 'gc', 'heap']);
 
 const LABEL: Record<CompareMetric, string> = {
   throughput: 'throughput',
@@ -162,32 +168,64 @@ export function parseNoiseThreshold(text: string): number {
   return v;
 }
 
-/** Describes a run's load model for the compatibility check: scenario names, executors and options other than durations. */
-function loadModelOf(r: RunResult): string {
-  const scenarios = [...r.config.scenarios]
-    .map((s) => {
-      const { durationMs: _d, maxDurationMs: _m, gracefulStopMs: _g, ...rest } = s.options as Record<string, unknown>;
-      const opts = Object.keys(rest)
-        .sort()
-        .map((k) => `${k}=${JSON.stringify(rest[k])}`)
-        .join(',');
-      return `${s.name}:${s.executor}(${opts})`;
-    })
-    .sort();
-  return scenarios.join(' | ');
+/**
+ * Options that say how long a scenario ran, not what load it put on (runs of different lengths
+ * compare), and `preAllocatedVUs`, an engine detail derived from the rate (maxVUs stays).
+ */
+const LENGTH_OPTIONS = new Set(['durationMs', 'maxDurationMs', 'gracefulStopMs', 'preAllocatedVUs']);
+
+/**
+ * A quick-mode scenario is named after the URL's `host:port`; `--target` and port-0 servers get a
+ * new port every run. The port is where the service listened, not what load it got, so it is left
+ * out of the identity (the host stays).
+ */
+function scenarioIdentityName(name: string): string {
+  return name.replace(/^(\[[0-9a-f:.]+\]|[a-z0-9.-]+):\d{1,5}$/i, '$1');
 }
 
-function describe(r: RunResult): string {
-  return r.config.scenarios.map((s) => `${s.name} (${s.executor})`).join(', ') || 'no scenarios';
+const shown = (v: unknown): string => (v === undefined ? '(unset)' : JSON.stringify(v));
+
+/**
+ * What differs between two runs' load shapes, as `field: a vs b` lines; empty when they are the
+ * same load. The shape is each scenario's name (without a `host:port` port), executor, mode, start
+ * time and options other than the length of the run and VU preallocation — rates, VUs, stages,
+ * time unit, maxVUs.
+ */
+export function loadShapeDifferences(a: RunResult, b: RunResult): string[] {
+  const out: string[] = [];
+  const sa = a.config.scenarios;
+  const sb = b.config.scenarios;
+  if (sa.length !== sb.length) {
+    out.push(`number of scenarios: ${sa.length} (${sa.map((s) => s.name).join(', ')}) vs ${sb.length} (${sb.map((s) => s.name).join(', ')})`);
+    return out;
+  }
+  const byName = (list: typeof sa) => [...list].sort((x, y) => scenarioIdentityName(x.name).localeCompare(scenarioIdentityName(y.name)));
+  const xs = byName(sa);
+  const ys = byName(sb);
+  xs.forEach((x, i) => {
+    const y = ys[i]!;
+    const where = `scenario ${JSON.stringify(x.name)}`;
+    if (scenarioIdentityName(x.name) !== scenarioIdentityName(y.name)) out.push(`scenario name: ${shown(x.name)} vs ${shown(y.name)}`);
+    if (x.executor !== y.executor) out.push(`${where} executor: ${x.executor} vs ${y.executor}`);
+    if (x.mode !== y.mode) out.push(`${where} mode: ${x.mode} vs ${y.mode}`);
+    if (x.startMs !== y.startMs) out.push(`${where} startMs: ${x.startMs} vs ${y.startMs}`);
+    const keys = [...new Set([...Object.keys(x.options), ...Object.keys(y.options)])].filter((k) => !LENGTH_OPTIONS.has(k)).sort();
+    for (const k of keys) {
+      const va = shown(x.options[k]);
+      const vb = shown(y.options[k]);
+      if (va !== vb) out.push(`${where} ${k}: ${va} vs ${vb}`);
+    }
+  });
+  return out;
 }
 
 function checkCompatible(runs: { dir: string; result: RunResult; side: string }[]): string | null {
   const first = runs[0]!;
-  const model = loadModelOf(first.result);
   for (const r of runs.slice(1)) {
-    if (loadModelOf(r.result) !== model) {
-      const sameScenarios = describe(r.result) === describe(first.result);
-      return `${first.side} run ${first.dir} and ${r.side} run ${r.dir} use different ${sameScenarios ? 'load models (same scenarios, different rates, VUs or stages)' : `scenarios (${describe(first.result)} vs ${describe(r.result)})`}`;
+    const diffs = loadShapeDifferences(first.result, r.result);
+    if (diffs.length > 0) {
+      const more = diffs.length > 3 ? `; and ${diffs.length - 3} more` : '';
+      return `${first.side} run ${first.dir} and ${r.side} run ${r.dir} put different load on the target (${diffs.slice(0, 3).join('; ')}${more})`;
     }
   }
   return null;
@@ -196,9 +234,13 @@ function checkCompatible(runs: { dir: string; result: RunResult; side: string }[
 interface Side {
   dirs: string[];
   results: RunResult[];
+  /** Every run's resampling units, run after run; `runs[k]` says where run k's are. */
   units: LoadUnit[];
+  runs: RunSpan[];
   histograms: boolean;
+  /** Every run's target samples within its loaded seconds, run after run, with their spans. */
   target: TargetSample[];
+  targetRuns: RunSpan[];
 }
 
 async function loadSide(dirs: readonly string[]): Promise<{ dirs: string[]; results: RunResult[] }> {
@@ -211,18 +253,23 @@ function buildSide(dirs: string[], results: RunResult[]): Side {
   const totalSeconds = results.reduce((a, r) => a + r.timeseries.length, 0);
   const blockS = Math.max(1, Math.ceil(totalSeconds / MAX_UNITS_PER_SIDE));
   const units: LoadUnit[] = [];
+  const runs: RunSpan[] = [];
   let histograms = true;
   const target: TargetSample[] = [];
+  const targetRuns: RunSpan[] = [];
   for (const r of results) {
     const u = loadUnits(r, blockS);
+    if (u.units.length > 0) runs.push({ offset: units.length, length: u.units.length });
     units.push(...u.units);
     histograms &&= u.histograms;
     const loaded = r.timeseries.filter((p) => p.requests > 0);
     const from = (loaded[0]?.t ?? 1) - 1;
     const to = loaded.at(-1)?.t ?? Number.POSITIVE_INFINITY;
+    const before = target.length;
     for (const s of r.target?.samples ?? []) if (s.t > from && s.t <= to) target.push(s);
+    if (target.length > before) targetRuns.push({ offset: before, length: target.length - before });
   }
-  return { dirs, results, units, histograms, target };
+  return { dirs, results, units, runs, histograms, target, targetRuns };
 }
 
 function info(dir: string, r: RunResult): CompareRunInfo {
@@ -238,8 +285,21 @@ function info(dir: string, r: RunResult): CompareRunInfo {
   };
 }
 
-function judge(metric: CompareMetric, unit: MetricComparison['unit'], base: number, candidate: number, change: number, replicates: number[], samples: { base: number; candidate: number }, noise: number, level: number): MetricComparison {
-  const interval = samples.base >= 2 && samples.candidate >= 2 ? percentileInterval(replicates, level) : null;
+/** Why a metric cannot be decided from these samples, or null when it can. */
+function undecidedReason(samples: MetricComparison['samples'], change: number, replicates: number[]): string | null {
+  for (const [side, n] of [['base', samples.base], ['candidate', samples.candidate]] as const) {
+    if (n < 2) return `the ${side} side has ${n === 0 ? 'no' : 'only one'} second${n === 1 ? '' : 's'} with load`;
+  }
+  if (!Number.isFinite(change)) return 'the base value is 0, so a relative change is undefined';
+  const bad = replicates.filter((x) => !Number.isFinite(x)).length;
+  // A resample with no value on a side (no latency samples, a zero base) has no change to count.
+  if (bad > replicates.length * 0.01) return `${((bad / replicates.length) * 100).toFixed(0)} % of the resamples have no value on a side`;
+  return null;
+}
+
+function judge(metric: CompareMetric, unit: MetricComparison['unit'], base: number, candidate: number, change: number, replicates: number[], samples: MetricComparison['samples'], noise: number, level: number): MetricComparison {
+  const undecided = undecidedReason(samples, change, replicates);
+  const interval = undecided === null ? percentileInterval(replicates, level) : null;
   let pValue = 1;
   if (interval !== null) {
     const finite = replicates.filter((x) => Number.isFinite(x));
@@ -265,6 +325,7 @@ function judge(metric: CompareMetric, unit: MetricComparison['unit'], base: numb
     significant: false,
     beyondNoise: up || down,
     verdict: 'no change',
+    ...(undecided === null ? {} : { undecided }),
   };
 }
 
@@ -304,19 +365,19 @@ function compareLoad(b: Side, c: Side, o: Required<Omit<CompareOptions, 'appRoot
   const pointB = unitStats(bi, all(nb), axisMs, scratch, ps);
   const pointC = unitStats(ci, all(nc), axisMs, scratch, ps);
   const rand = seededRandom(o.seed);
-  const drawB = new Int32Array(nb);
-  const drawC = new Int32Array(nc);
+  const drawB = new Int32Array(maxDrawLength(b.runs));
+  const drawC = new Int32Array(maxDrawLength(c.runs));
   const reps = { throughput: [] as number[], errorRate: [] as number[], pct: ps.map(() => [] as number[]) };
   const errChange = (cRate: number, bRate: number): number => (cRate - bRate) / Math.max(bRate, ERROR_RATE_FLOOR);
   const latency = b.histograms && c.histograms;
   for (let it = 0; it < o.iterations; it++) {
-    const sb = unitStats(bi, drawIndices(rand, nb, drawB), axisMs, scratch, latency ? ps : []);
-    const sc = unitStats(ci, drawIndices(rand, nc, drawC), axisMs, scratch, latency ? ps : []);
+    const sb = unitStats(bi, drawB.subarray(0, drawHierarchical(rand, b.runs, drawB)), axisMs, scratch, latency ? ps : []);
+    const sc = unitStats(ci, drawC.subarray(0, drawHierarchical(rand, c.runs, drawC)), axisMs, scratch, latency ? ps : []);
     reps.throughput.push(rel(sc.throughput, sb.throughput));
     reps.errorRate.push(errChange(sc.errorRate, sb.errorRate));
     if (latency) ps.forEach((_, k) => reps.pct[k]!.push(rel(sc.percentilesMs[k] ?? Number.NaN, sb.percentilesMs[k] ?? Number.NaN)));
   }
-  const samples = { base: nb, candidate: nc };
+  const samples = { base: nb, candidate: nc, baseRuns: b.runs.length, candidateRuns: c.runs.length };
   const out: MetricComparison[] = [
     judge('throughput', 'req/s', pointB.throughput, pointC.throughput, rel(pointC.throughput, pointB.throughput), reps.throughput, samples, o.noiseThreshold, level),
   ];
@@ -333,9 +394,9 @@ function compareLoad(b: Side, c: Side, o: Required<Omit<CompareOptions, 'appRoot
   return out;
 }
 
-/** Per-second means of a target metric, with a bootstrap over seconds. */
-function compareTarget(b: TargetSample[], c: TargetSample[], o: Required<Omit<CompareOptions, 'appRoot'>>, level: number, seedOffset: number): MetricComparison[] {
-  if (b.length === 0 || c.length === 0) return [];
+/** Per-second means of a target metric, with the same hierarchical bootstrap (runs, then blocks of seconds). */
+function compareTarget(b: Side, c: Side, o: Required<Omit<CompareOptions, 'appRoot'>>, level: number, seedOffset: number): MetricComparison[] {
+  if (b.target.length === 0 || c.target.length === 0) return [];
   const metrics: { metric: CompareMetric; unit: MetricComparison['unit']; get: (s: TargetSample) => number }[] = [
     { metric: 'cpu', unit: 'cores', get: (s) => s.cpuUser + s.cpuSystem },
     { metric: 'elu', unit: 'ratio', get: (s) => s.elu },
@@ -343,25 +404,44 @@ function compareTarget(b: TargetSample[], c: TargetSample[], o: Required<Omit<Co
     { metric: 'heap', unit: 'bytes', get: (s) => s.heapUsedBytes },
   ];
   const out: MetricComparison[] = [];
+  const mean = (x: Float64Array, draw: ArrayLike<number> | null): number => {
+    let sum = 0;
+    const n = draw ? draw.length : x.length;
+    for (let i = 0; i < n; i++) sum += x[draw ? draw[i]! : i]!;
+    return sum / n;
+  };
   metrics.forEach((m, mi) => {
-    const xb = Float64Array.from(b.map(m.get));
-    const xc = Float64Array.from(c.map(m.get));
-    const mean = (x: Float64Array, draw?: Int32Array): number => {
-      let s = 0;
-      const n = draw ? draw.length : x.length;
-      for (let i = 0; i < n; i++) s += x[draw ? draw[i]! : i]!;
-      return s / n;
-    };
+    const xb = Float64Array.from(b.target.map(m.get));
+    const xc = Float64Array.from(c.target.map(m.get));
     const rand = seededRandom(o.seed + seedOffset + mi * 7919);
-    const db = new Int32Array(xb.length);
-    const dc = new Int32Array(xc.length);
+    const db = new Int32Array(maxDrawLength(b.targetRuns));
+    const dc = new Int32Array(maxDrawLength(c.targetRuns));
     const reps: number[] = [];
-    for (let it = 0; it < o.iterations; it++) reps.push(rel(mean(xc, drawIndices(rand, xc.length, dc)), mean(xb, drawIndices(rand, xb.length, db))));
-    const bv = mean(xb);
-    const cv = mean(xc);
+    for (let it = 0; it < o.iterations; it++) {
+      const vc = mean(xc, dc.subarray(0, drawHierarchical(rand, c.targetRuns, dc)));
+      reps.push(rel(vc, mean(xb, db.subarray(0, drawHierarchical(rand, b.targetRuns, db)))));
+    }
+    const bv = mean(xb, null);
+    const cv = mean(xc, null);
     const change = rel(cv, bv);
-    out.push(judge(m.metric, m.unit, bv, cv, Number.isFinite(change) ? change : 0, reps, { base: xb.length, candidate: xc.length }, o.noiseThreshold, level));
+    const samples = { base: xb.length, candidate: xc.length, baseRuns: b.targetRuns.length, candidateRuns: c.targetRuns.length };
+    out.push(judge(m.metric, m.unit, bv, cv, Number.isFinite(change) ? change : 0, reps, samples, o.noiseThreshold, level));
   });
+  return out;
+}
+
+/** The metrics that could not be computed at all, with the reason. */
+function missingMetrics(metrics: readonly MetricComparison[], b: Side, c: Side): CompareResult['notCompared'] {
+  const out: CompareResult['notCompared'] = [];
+  for (const metric of COMPARE_METRICS) {
+    if (metrics.some((m) => m.metric === metric)) continue;
+    let reason: string;
+    if (TARGET_METRICS.has(metric)) {
+      reason = b.target.length === 0 && c.target.length === 0 ? 'neither side was probed (--target or --attach)' : `the ${b.target.length === 0 ? 'base' : 'candidate'} side was not probed`;
+    } else if (!b.histograms || !c.histograms) reason = `the ${!b.histograms ? 'base' : 'candidate'} side has no per-second latency histograms`;
+    else reason = 'a side has no latency samples (no request got a response)';
+    out.push({ metric, reason });
+  }
   return out;
 }
 
@@ -400,11 +480,18 @@ export async function compareRuns(base: string[], candidate: string[], opts: Com
     if (s.units.length < 2) warnings.push(`The ${name} side has fewer than 2 seconds of load: no confidence intervals.`);
     else if (s.units.length < 10) warnings.push(`The ${name} side has only ${s.units.length} seconds of load: intervals are wide; longer or repeated runs make the verdict stronger.`);
   }
+  if (sb.runs.length < 2 || sc.runs.length < 2) {
+    warnings.push('One run on a side: the intervals hold only the noise within a run, not the run-to-run noise (JIT, placement, neighbours) that makes two identical builds differ; give 3 or more runs a side for a CI gate (see docs/compare.md).');
+  }
   if (sb.results.some((r) => r.status !== 'completed') || sc.results.some((r) => r.status !== 'completed')) warnings.push('Some runs did not complete (interrupted or aborted).');
   if (sb.results.some((r) => r.generator.limited) || sc.results.some((r) => r.generator.limited)) warnings.push('Some runs were generator-limited: their numbers describe the load generator as much as the target.');
   if ((sb.target.length === 0) !== (sc.target.length === 0)) warnings.push('Only one side was probed: target CPU/ELU/GC/heap are not compared.');
 
-  const metrics = decide([...compareLoad(sb, sc, o, level), ...compareTarget(sb.target, sc.target, o, level, 104729)], level);
+  const metrics = decide([...compareLoad(sb, sc, o, level), ...compareTarget(sb, sc, o, level, 104729)], level);
+  const notCompared = missingMetrics(metrics, sb, sc);
+  // Target metrics already have their line above (one side probed) or need none (neither was).
+  for (const m of notCompared.filter((x) => !TARGET_METRICS.has(x.metric))) warnings.push(`Not compared: ${LABEL[m.metric]} (${m.metric}), because ${m.reason}.`);
+  for (const m of metrics) if (m.undecided !== undefined) warnings.push(`No verdict on ${m.label} (${m.metric}): ${m.undecided}.`);
   const merged = (rs: RunResult[]): LatencyHistogram => LatencyHistogram.mergeEncoded(rs.map((r) => r.histograms.latency).filter((e) => e !== ''));
   const spec = spectrumOf(merged(sb.results), merged(sc.results));
   let profile: CompareResult['profile'] = null;
@@ -438,6 +525,7 @@ export async function compareRuns(base: string[], candidate: string[], opts: Com
     forced: problem !== null,
     warnings,
     metrics,
+    notCompared,
     distribution: spec === null ? null : { percentiles: spec.percentiles, baseMs: spec.latencyMs, candidateMs: spec.serviceMs },
     series: { base: sideSeries(sb.results[0]!), candidate: sideSeries(sc.results[0]!) },
     profile,
@@ -454,20 +542,46 @@ export function flamesOf(cmp: CompareResult): { base: FlameNode; candidate: Flam
   return compareFlames.get(cmp);
 }
 
-/**
- * The metrics among `failOn` that regressed, in the order given; the CLI exits 1 when this is
- * non-empty. Throws REDLINE_ERR_USAGE for a name that is not one of {@link COMPARE_METRICS}.
- */
-export function failOnRegressions(cmp: CompareResult, failOn: readonly string[]): CompareMetric[] {
-  const out: CompareMetric[] = [];
+/** What a `--fail-on` gate concluded: the metrics that regressed, and those it could not decide. */
+export interface GateOutcome {
+  regressed: CompareMetric[];
+  /** Gated metrics that have no usable verdict on this data; a gate that cannot decide fails. */
+  undecided: { metric: CompareMetric; reason: string }[];
+}
+
+function checkNames(failOn: readonly string[]): void {
   for (const name of failOn) {
     if (!(COMPARE_METRICS as readonly string[]).includes(name)) {
       throw new RedlineError(ErrorCodes.USAGE, `--fail-on: unknown metric "${name}"; expected some of ${COMPARE_METRICS.join(', ')}`);
     }
+  }
+}
+
+/**
+ * Applies a `--fail-on` gate: the metrics among `failOn` that regressed, and those that cannot be
+ * decided (not computed on a side, or without an interval), in the order given. The CLI exits 1
+ * when either list is non-empty — a gate that cannot decide must not pass. Throws REDLINE_ERR_USAGE
+ * for a name that is not one of {@link COMPARE_METRICS}.
+ */
+export function evaluateGate(cmp: CompareResult, failOn: readonly string[]): GateOutcome {
+  checkNames(failOn);
+  const out: GateOutcome = { regressed: [], undecided: [] };
+  for (const name of new Set(failOn) as Set<CompareMetric>) {
     const m = cmp.metrics.find((x) => x.metric === name);
-    if (m?.verdict === 'regressed' && !out.includes(m.metric)) out.push(m.metric);
+    if (m === undefined) {
+      out.undecided.push({ metric: name, reason: cmp.notCompared.find((x) => x.metric === name)?.reason ?? 'it was not compared' });
+    } else if (m.undecided !== undefined) out.undecided.push({ metric: name, reason: m.undecided });
+    else if (m.verdict === 'regressed') out.regressed.push(name);
   }
   return out;
+}
+
+/**
+ * The metrics among `failOn` that regressed, in the order given. Prefer {@link evaluateGate}, which
+ * also names the gated metrics that cannot be decided. Throws REDLINE_ERR_USAGE for an unknown name.
+ */
+export function failOnRegressions(cmp: CompareResult, failOn: readonly string[]): CompareMetric[] {
+  return evaluateGate(cmp, failOn).regressed;
 }
 
 /** Splits a `--fail-on` list (`p99,throughput`) into metric names, checking each. */

@@ -137,7 +137,7 @@ export function chartData(result: RunResult): ReportChartData {
     t: ts.map((p) => p.t),
     requestsPerSec: ts.map((p, i) => perSec(p, p.requests, i)),
     errorsPerSec: ts.map((p, i) => perSec(p, p.errors, i)),
-    intendedRate: ts.map((p) => p.intendedRate),
+    intendedRate: ts.map((p) => intendedPerSec(p, scheduleEndS(result))),
     latency: { p50: lat('p50'), p90: lat('p90'), p99: lat('p99'), max: lat('max') },
     serviceTime: { p50: svc('p50'), p90: svc('p90'), p99: svc('p99'), max: svc('max') },
     errorsByKind,
@@ -148,4 +148,28 @@ export function chartData(result: RunResult): ReportChartData {
     spectrum,
     target,
   };
+}
+
+/** When the open-model schedule ends, in run seconds (the latest scenario end; null for closed models). */
+function scheduleEndS(result: RunResult): number | null {
+  let end: number | null = null;
+  for (const s of result.config.scenarios) {
+    if (!s.executor.endsWith('arrival-rate')) continue;
+    const o = s.options as { durationMs?: number; stages?: Array<{ durationMs: number }> };
+    const length = o.durationMs ?? (o.stages ?? []).reduce((a, st) => a + st.durationMs, 0);
+    end = Math.max(end ?? 0, (s.startMs + length) / 1000);
+  }
+  return end;
+}
+
+/**
+ * The intended rate of second `p.t` (covering (t−1, t]) per full second: a second cut by the end of
+ * the schedule is scaled to its scheduled part, and drain seconds after the schedule have no intended
+ * rate (null, not 0, which would draw as a ramp-down that never happened).
+ */
+function intendedPerSec(p: { t: number; intendedRate: number | null }, endS: number | null): number | null {
+  if (p.intendedRate === null || endS === null) return p.intendedRate;
+  const scheduled = Math.min(1, endS - (p.t - 1));
+  if (scheduled <= 0.05) return null;
+  return scheduled < 1 ? round(p.intendedRate / scheduled, 2) : p.intendedRate;
 }

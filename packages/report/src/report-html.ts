@@ -1,12 +1,13 @@
 import { createHash } from 'node:crypto';
-import type { Finding, RunResult, TrafficSummary } from '@redline/core';
-import type { FlameNode } from '@redline/doctor';
+import { formatThresholdActual, type Finding, type RunResult, type TrafficSummary } from '@redline/core';
+import { evidenceMet, type FlameNode } from '@redline/doctor';
 import { loadAssets, scriptText } from './assets.js';
 import { encodeFlameTree, type EncodedFlame, type FlamePruneOptions } from './flame-data.js';
 import { escapeHtml as h, fmtBytes, fmtDuration, fmtMs, fmtNum, fmtPct, jsonForScript } from './format.js';
 import { chartData, type ReportChartData } from './report-data.js';
 import { tracesSectionHtml, type SlowestTrace } from './trace-html.js';
 import type { TracesFile } from '@redline/trace';
+import { settingsHtml } from './report-settings.js';
 
 /** Optional parts of a run report that do not come from `result.json` itself. */
 export interface ReportExtras {
@@ -81,7 +82,7 @@ function thresholdsHtml(result: RunResult): string {
   const rows = result.thresholds
     .map(
       (t) =>
-        `<tr><td><code>${h(t.metric)}</code></td><td><code>${h(t.expression)}</code></td><td class="num">${t.actual === null ? '–' : h(fmtNum(t.actual, 3))}</td><td class="${t.ok ? 'pass' : 'fail'}">${t.ok ? '✓ pass' : '✗ fail'}${t.abortOnFail ? ' <span class="note">(abortOnFail)</span>' : ''}</td></tr>`,
+        `<tr><td><code>${h(t.metric)}</code></td><td><code>${h(t.expression)}</code></td><td class="num">${t.actual === null ? '–' : h(formatThresholdActual(t.metric, t.expression, t.actual))}</td><td class="${t.ok ? 'pass' : 'fail'}">${t.ok ? '✓ pass' : '✗ fail'}${t.abortOnFail ? ' <span class="note">(abortOnFail)</span>' : ''}</td></tr>`,
     )
     .join('');
   return `<table class="data"><thead><tr><th>metric</th><th>threshold</th><th class="num">actual</th><th>result</th></tr></thead><tbody>${rows}</tbody></table>`;
@@ -113,8 +114,9 @@ function headerHtml(result: RunResult, notes: readonly string[], flame: EncodedF
 <h1>${h(result.name)} <span class="badge ${v.cls}">${h(v.label)}</span></h1>
 <div class="meta"><span>${h(startedText)}</span><span>${h(fmtDuration(s.durationMs))}</span><span>${h(result.config.scenarios.map((sc) => `${sc.name}: ${sc.executor}`).join(', ') || 'no scenarios')}</span><span>${h(`${env.workers} worker${env.workers === 1 ? '' : 's'} · node ${env.node} · ${env.cpuCount}× ${env.cpuModel}`)}</span><span class="mono">${h(result.id)}</span></div>
 </header>
-<nav class="toc"><a href="#verdict">Verdict</a><a href="#load">Load over time</a><a href="#distribution">Latency distribution</a><a href="#requests">Requests</a>${result.target && result.target.samples.length > 0 ? '<a href="#target">Target process</a>' : ''}<a href="#findings">Findings</a>${flame ? '<a href="#profile">CPU profile</a>' : ''}</nav>
+<nav class="toc"><a href="#settings">Settings</a><a href="#verdict">Verdict</a><a href="#load">Load over time</a><a href="#distribution">Latency distribution</a><a href="#requests">Requests</a>${result.target && result.target.samples.length > 0 ? '<a href="#target">Target process</a>' : ''}<a href="#findings">Findings</a>${flame ? '<a href="#profile">CPU profile</a>' : ''}</nav>
 <main>
+${settingsHtml(result)}
 <section id="verdict">
 <h2>Verdict</h2>
 ${alertsHtml(result, notes)}
@@ -210,6 +212,15 @@ function targetHtml(result: RunResult): string {
 </section>`;
 }
 
+const COMPARISON_TEXT: Record<string, string> = { '>': '>', '<': '<', '>=': '≥', '<=': '≤' };
+
+/** An evidence value for the page: ratios as percentages (never "1 ratio"), counts bare, others with their unit. */
+function evidenceText(value: number, unit: string): string {
+  if (unit === 'ratio') return fmtPct(value, 1);
+  if (unit === 'count') return fmtNum(value, 3);
+  return `${fmtNum(value, 3)} ${unit}`;
+}
+
 function findingsHtml(result: RunResult, hasFlame: boolean): string {
   const findings = sortedFindings(result);
   if (findings.length === 0) {
@@ -218,7 +229,7 @@ function findingsHtml(result: RunResult, hasFlame: boolean): string {
   const cards = findings
     .map((f, i) => {
       const evidence = f.evidence
-        .map((e) => `<tr><td><code>${h(e.metric)}</code></td><td class="num">${h(fmtNum(e.value, 3))} ${h(e.unit)}</td><td class="num">${h(e.comparison)} ${h(fmtNum(e.threshold, 3))} ${h(e.unit)}</td></tr>`)
+        .map((e) => `<tr><td><code>${h(e.metric)}</code></td><td class="num">${h(evidenceText(e.value, e.unit))}</td><td class="num">${h(COMPARISON_TEXT[e.comparison] ?? e.comparison)} ${h(evidenceText(e.threshold, e.unit))}</td><td class="${evidenceMet(e) ? 'pass' : 'fail'}">${evidenceMet(e) ? '✓ met' : '✗ not met'}</td></tr>`)
         .join('');
       const frames = f.frames
         .map((fr) => {
@@ -230,7 +241,7 @@ function findingsHtml(result: RunResult, hasFlame: boolean): string {
       return `<div class="finding ${h(f.severity)}" id="finding-${i}">
 <h3><span class="pill ${h(f.severity)}">${h(f.severity)}</span>${h(f.title)}</h3>
 <div class="fmeta">${h(f.category)} · confidence ${h(fmtPct(f.confidence, 0))} · seconds ${h(fmtNum(f.window.startS, 1))}–${h(fmtNum(f.window.endS, 1))}</div>
-${evidence ? `<table class="data"><thead><tr><th>evidence</th><th class="num">observed</th><th class="num">threshold</th></tr></thead><tbody>${evidence}</tbody></table>` : ''}
+${evidence ? `<table class="data"><thead><tr><th>evidence</th><th class="num">observed</th><th class="num">threshold</th><th>met</th></tr></thead><tbody>${evidence}</tbody></table>` : ''}
 ${frames ? `<table class="data" style="margin-top:8px"><thead><tr><th>code</th><th>where</th><th>area</th><th class="num">self</th><th class="num">total</th></tr></thead><tbody>${frames}</tbody></table>` : ''}
 <div class="rec"><b>What to do:</b> ${h(f.recommendation)}</div>
 </div>`;

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { ErrorCodes, exitCodeFor, isRedlineError, writeJsonAtomic } from '@redline/core';
 import type { FlameNode } from '@redline/doctor';
-import { compareRuns, failOnRegressions, parseFailOn, parseNoiseThreshold, renderCompareTable, writeCompareHtml, type CompareResult } from '../src/index.ts';
+import { compareRuns, evaluateGate, failOnRegressions, parseFailOn, parseNoiseThreshold, renderCompareTable, writeCompareHtml, type CompareResult } from '../src/index.ts';
 import { chartPixels, flameImage, launchChromium, openFile, waitForMatches } from './helpers/browser.ts';
 import { runDirFactory } from './helpers/run-dirs.ts';
 import { serviceFlameTree, syntheticRun } from './helpers/synthetic-run.ts';
@@ -88,13 +88,13 @@ describe('compareRuns', () => {
     const c = await runDir('other-scenario', syntheticRun({ ...steady, seed: 23, durationS: 5, scenarioName: 'checkout' }));
     await assert.rejects(compareRuns([a], [b]), (err: unknown) => {
       assert.ok(isRedlineError(err, ErrorCodes.INCOMPATIBLE_RUNS));
-      assert.equal(err.message, `cannot compare: base run ${a} and candidate run ${b} use different load models (same scenarios, different rates, VUs or stages); pass --force to compare anyway`);
+      assert.equal(err.message, `cannot compare: base run ${a} and candidate run ${b} put different load on the target (scenario "browse" rate: 1000 vs 500); pass --force to compare anyway`);
       assert.equal(exitCodeFor(err), 2);
       return true;
     });
     await assert.rejects(compareRuns([a], [c]), (err: unknown) => {
       assert.ok(isRedlineError(err, ErrorCodes.INCOMPATIBLE_RUNS));
-      assert.equal(err.message, `cannot compare: base run ${a} and candidate run ${c} use different scenarios (browse (constant-arrival-rate) vs checkout (constant-arrival-rate)); pass --force to compare anyway`);
+      assert.equal(err.message, `cannot compare: base run ${a} and candidate run ${c} put different load on the target (scenario name: "browse" vs "checkout"); pass --force to compare anyway`);
       return true;
     });
     const forced = await compareRuns([a], [c], { force: true, iterations: 200 });
@@ -102,14 +102,73 @@ describe('compareRuns', () => {
     assert.match(forced.warnings.join('\n'), /Compared with --force although base run/);
   });
 
-  it('pools repeated runs on each side', async () => {
+  it('pools repeated runs on each side and counts the runs behind each metric', async () => {
     const b1 = await runDir('rep-b1', syntheticRun({ ...steady, seed: 31, durationS: 10 }));
     const b2 = await runDir('rep-b2', syntheticRun({ ...steady, seed: 32, durationS: 10 }));
     const c1 = await runDir('rep-c1', syntheticRun({ ...steady, seed: 33, durationS: 10 }));
     const cmp = await compareRuns([b1, b2], [c1], { iterations: 500 });
     assert.equal(cmp.base.length, 2);
-    assert.equal(metric(cmp, 'p50').samples.base, 20);
-    assert.equal(metric(cmp, 'p50').samples.candidate, 10);
+    assert.deepEqual(metric(cmp, 'p50').samples, { base: 20, candidate: 10, baseRuns: 2, candidateRuns: 1 });
+    assert.match(cmp.warnings.join('\n'), /One run on a side: the intervals hold only the noise within a run/);
+  });
+
+  it('models run-to-run variance: runs that differ from each other widen the interval instead of making a verdict', async () => {
+    // Every run is internally steady, but whole runs sit 6 % apart, as JIT, placement or a
+    // neighbour make them. Both sides are drawn from the same spread of runs.
+    const scales = { base: [1.0, 1.06, 0.94], cand: [1.05, 0.95, 1.02] };
+    const dirs = async (side: 'base' | 'cand'): Promise<string[]> =>
+      Promise.all(scales[side].map((latencyScale, i) => runDir(`spread-${side}-${i}`, syntheticRun({ ...steady, ratePerSec: 400, durationS: 20, seed: 300 + i + (side === 'cand' ? 10 : 0), latencyScale }))));
+    const base = await dirs('base');
+    const cand = await dirs('cand');
+    const pooled = await compareRuns(base, cand, { iterations: 1000 });
+    const p50 = metric(pooled, 'p50');
+    assert.equal(p50.verdict, 'no change', JSON.stringify(p50));
+    // The interval is as wide as the spread of whole runs, far wider than one run's own noise.
+    const single = metric(await compareRuns([base[0]!], [cand[0]!], { iterations: 1000 }), 'p50');
+    assert.ok(p50.ci !== null && single.ci !== null);
+    assert.ok(p50.ci.high - p50.ci.low > 2 * (single.ci.high - single.ci.low), `3 runs: ${JSON.stringify(p50.ci)}, 1 run: ${JSON.stringify(single.ci)}`);
+    assert.ok(p50.ci.low < -0.02 && p50.ci.high > 0.02, JSON.stringify(p50.ci));
+  });
+
+  it('identifies runs by their load shape: a different host:port or run length still compares, a different rate says which field', async () => {
+    const named = (port: number, durationS: number, seed: number) => syntheticRun({ ...steady, durationS, seed, scenarioName: `127.0.0.1:${port}` });
+    const a = await runDir('port-a', named(41_234, 10, 51));
+    const b = await runDir('port-b', named(39_001, 12, 52));
+    const cmp = await compareRuns([a], [b], { iterations: 200 });
+    assert.equal(cmp.forced, false);
+    const ipv6 = await runDir('port-v6', syntheticRun({ ...steady, durationS: 10, seed: 53, scenarioName: '[::1]:8080' }));
+    const ipv6b = await runDir('port-v6b', syntheticRun({ ...steady, durationS: 10, seed: 54, scenarioName: '[::1]:9090' }));
+    assert.equal((await compareRuns([ipv6], [ipv6b], { iterations: 200 })).forced, false);
+    const otherHost = await runDir('host-other', syntheticRun({ ...steady, durationS: 10, seed: 55, scenarioName: '10.0.0.7:41234' }));
+    await assert.rejects(compareRuns([a], [otherHost]), /scenario name: "127\.0\.0\.1:41234" vs "10\.0\.0\.7:41234"/);
+    const ramp = await runDir('port-ramp', syntheticRun({ ...steady, durationS: 10, seed: 56, scenarioName: '127.0.0.1:1', stages: true }));
+    await assert.rejects(compareRuns([a], [ramp]), (err: unknown) => {
+      assert.ok(isRedlineError(err, ErrorCodes.INCOMPATIBLE_RUNS));
+      assert.match(err.message, /scenario "127\.0\.0\.1:41234" executor: constant-arrival-rate vs ramping-arrival-rate; scenario "127\.0\.0\.1:41234" rate: 1000 vs \(unset\)/);
+      return true;
+    });
+  });
+
+  it('a --fail-on gate that cannot decide a metric fails and says why, never passes', async () => {
+    const base = await runDir('gate-base', syntheticRun({ ...steady, durationS: 10, seed: 61 }));
+    const noHist = syntheticRun({ ...steady, durationS: 10, seed: 62 });
+    noHist.histograms.intervals = [];
+    const cand = await runDir('gate-nohist', noHist);
+    const cmp = await compareRuns([base], [cand], { iterations: 200 });
+    assert.ok(!cmp.metrics.some((m) => m.metric === 'p99'));
+    assert.deepEqual(evaluateGate(cmp, ['p99', 'throughput']), { regressed: [], undecided: [{ metric: 'p99', reason: 'the candidate side has no per-second latency histograms' }] });
+    assert.match(cmp.warnings.join('\n'), /Not compared: latency p99 \(p99\), because the candidate side has no per-second latency histograms/);
+    // One second of load on a side: no interval, so no verdict to gate on.
+    const short = await runDir('gate-short', syntheticRun({ ...steady, durationS: 1, seed: 63 }));
+    const one = await compareRuns([base], [short], { iterations: 200, force: true });
+    const gate = evaluateGate(one, ['p99']);
+    assert.deepEqual(gate.regressed, []);
+    assert.equal(gate.undecided[0]?.metric, 'p99');
+    assert.match(gate.undecided[0]!.reason, /the candidate side has only one second with load/);
+    // Target metrics without a probe on a side.
+    const unprobed = await runDir('gate-unprobed', syntheticRun({ ...steady, durationS: 10, seed: 64, withTarget: false }));
+    const probed = await runDir('gate-probed', syntheticRun({ ...steady, durationS: 10, seed: 65, withTarget: true }));
+    assert.deepEqual(evaluateGate(await compareRuns([probed], [unprobed], { iterations: 200 }), ['cpu']).undecided, [{ metric: 'cpu', reason: 'the candidate side was not probed' }]);
   });
 
   it('refuses a bad run directory with REDLINE_ERR_BAD_RUN_DIR and exit code 2', async () => {

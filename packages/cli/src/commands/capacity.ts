@@ -159,6 +159,7 @@ export async function capacityCommand(io: CliIo, args: string[]): Promise<number
           return resolvePlan(stepDefinition(definition, { model, level, durationMs: stepMs, warmupMs: 0 }), file ?? 'command line', { name: 'knee' });
         },
       });
+      if (session.writeError) throw session.writeError;
       reportError ??= session.reportError;
       const top = session.result.findings[0];
       bottleneck = top ? `${top.category}: ${top.title}` : null;

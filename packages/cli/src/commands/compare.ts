@@ -1,6 +1,6 @@
 import { join, relative, resolve } from 'node:path';
 import { ErrorCodes, ExitCodes, RedlineError } from '@redline/core';
-import { compareRuns, failOnRegressions, parseFailOn, parseNoiseThreshold, renderCompareTable, writeCompareHtml } from '@redline/report';
+import { compareRuns, evaluateGate, parseFailOn, parseNoiseThreshold, renderCompareTable, writeCompareHtml } from '@redline/report';
 import { parseCommandArgs } from '../args.js';
 import { colours, out, type CliIo } from '../io.js';
 import { terminalSafe } from '../output/terminal-safe.js';
@@ -49,13 +49,14 @@ export async function compareCommand(io: CliIo, args: string[]): Promise<number>
   });
   const htmlPath = resolve(io.cwd, v.out !== undefined ? String(v.out) : join(candidate[0]!, 'compare.html'));
   await writeCompareHtml(cmp, htmlPath);
-  const regressed = failOnRegressions(cmp, failOn);
-  if (v.json) out(io, JSON.stringify({ ...cmp, html: htmlPath, failed: regressed }, null, 2));
+  const gate = evaluateGate(cmp, failOn);
+  if (v.json) out(io, JSON.stringify({ ...cmp, html: htmlPath, failed: gate.regressed, undecided: gate.undecided }, null, 2));
   else {
     out(io, renderCompareTable(terminalSafe(cmp), { color: Boolean(io.stdout.isTTY) && !io.env.NO_COLOR }));
     out(io);
     out(io, `compare: ${relative(io.cwd, htmlPath)}`);
-    if (regressed.length) out(io, colours(io).red(`regressed: ${regressed.join(', ')} (--fail-on)`));
+    if (gate.regressed.length) out(io, colours(io).red(`regressed: ${gate.regressed.join(', ')} (--fail-on)`));
+    for (const u of gate.undecided) out(io, colours(io).red(`cannot decide ${u.metric}: ${u.reason} (--fail-on ${u.metric} fails when it cannot be decided)`));
   }
-  return regressed.length ? ExitCodes.FAILURE : ExitCodes.OK;
+  return gate.regressed.length || gate.undecided.length ? ExitCodes.FAILURE : ExitCodes.OK;
 }

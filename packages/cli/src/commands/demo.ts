@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { existsSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { ErrorCodes, RedlineError, parseDuration } from '@redline/core';
+import { ErrorCodes, ExitCodes, RedlineError, parseDuration } from '@redline/core';
 import { resolvePlan } from '@redline/load';
 import { intFlag, parseCommandArgs } from '../args.js';
 import { out, type CliIo } from '../io.js';
@@ -120,5 +120,5 @@ export async function demoCommand(io: CliIo, args: string[]): Promise<number> {
   });
   finishOutcome(io, outcome, Boolean(v.json));
   // The demo's thresholds are there to show a verdict; a sick demo service is the point, not a failure.
-  return runExitCode(outcome.result, false) === 130 ? 130 : 0;
+  return runExitCode(outcome.result, false) === ExitCodes.INTERRUPTED ? ExitCodes.INTERRUPTED : ExitCodes.OK;
 }

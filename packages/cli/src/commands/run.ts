@@ -1,8 +1,8 @@
 import { relative, resolve } from 'node:path';
-import { ErrorCodes, ExitCodes, RedlineError, parseDuration, type RunResult } from '@redline/core';
+import { ErrorCodes, ExitCodes, RedlineError, checkTimerMs, parseDuration, parseRate, type RunResult } from '@redline/core';
 import { formatFindings } from '@redline/doctor';
-import { planFromFile, quickPlan, type PlanOverrides } from '@redline/load';
-import { intFlag, parseCommandArgs, parseHeaders } from '../args.js';
+import { planFromFile, quickPlan, PROFILE_NAMES, type LoadFlags, type PlanOverrides, type QuickOptions } from '@redline/load';
+import { intFlag, parseCommandArgs, parseEnvFlags, parseHeaders } from '../args.js';
 import { colours, out, type CliIo } from '../io.js';
 import { runSessionInTerminal } from '../live.js';
 import { TRACE_HELP, TRACE_OPTIONS, traceOptionsFrom } from '../trace-flags.js';
@@ -13,6 +13,9 @@ import { targetSpecFrom, type SessionOutcome, type TargetSpec } from '../session
 export const RUN_HELP = `Usage:
   redline run --url URL (--rate R | --vus N) [--duration 30s] [options]   quick mode
   redline run scenario.ts [options]                                        scenario mode
+
+With a scenario file, --rate/--vus/--profile replace its load model, --duration sets its length,
+--max-vus its cap, --header and --threshold add to it; --url/--method/--body are quick mode only.
 
 Load:
   --url URL              target URL (quick mode); with --target, a path such as /api is relative to it
@@ -26,7 +29,8 @@ Load:
   --timeout D            request timeout (default 30s)
   --max-vus N            open model: cap on concurrent requests
   --threshold "METRIC=EXPR"  e.g. "http.latency=p(99)<200" (repeatable)
-  --workers N            worker threads (default: cores - 1)
+  --workers N            worker threads (default: cores - 1, at least 1)
+  -e KEY=VALUE           script environment: ctx.env.KEY and defineScenario(({ env }) => ...) (repeatable)
 
 Protocol and TLS:
   --http2                speak HTTP/2 (h2 over TLS via ALPN for https, h2c with prior knowledge for http)
@@ -39,7 +43,7 @@ Protocol and TLS:
 Target:
   --target "CMD"         start the target with the probe (profiles it under the load)
   --wait-for URL         readiness URL for --target (default: first listening port)
-  --start-timeout D      how long the target may take to get ready (default 15s)
+  --start-timeout D      how long the target may take to get ready (default 15s, Ctrl-C stops at once)
   --attach HOST:PORT     attach to a process started with --inspect instead
   --heap-profile         also take a sampling heap profile
   --cpu-interval US      CPU sampling interval in microseconds (default 1000)
@@ -87,6 +91,7 @@ const RUN_OPTIONS = {
   'no-report': { type: 'boolean' },
   strict: { type: 'boolean' },
   ...TRACE_OPTIONS,
+  env: { type: 'string', short: 'e', multiple: true },
 } as const;
 
 /** Parses `--threshold "metric=expr"` flags into a thresholds block. */
@@ -119,14 +124,14 @@ function transportFlags(v: Record<string, unknown>, cwd: string): PlanOverrides[
 
 /** Exit code for a finished run (documented in docs/exit-codes.md). */
 export function runExitCode(r: RunResult, strict: boolean): number {
-  if (r.status === 'interrupted') return 130;
+  if (r.status === 'interrupted') return ExitCodes.INTERRUPTED;
   if (r.thresholds.some((t) => !t.ok)) return ExitCodes.THRESHOLDS_FAILED;
   if (strict && r.generator.limited) return ExitCodes.FAILURE;
   return ExitCodes.OK;
 }
 
 /** Prints the end-of-run summary: the numbers, the findings, and where result.json is. */
-export function printSummary(io: CliIo, r: RunResult, runDir: string): void {
+export function printSummary(io: CliIo, r: RunResult, runDir: string, written = true): void {
   const paint = colours(io);
   r = terminalSafe(r);
   out(io);
@@ -136,6 +141,7 @@ export function printSummary(io: CliIo, r: RunResult, runDir: string): void {
     out(io, '  findings');
     out(io, formatFindings(r.findings).split('\n').map((l) => `    ${l}`).join('\n'));
   }
+  if (!written) return;
   out(io);
   out(io, `  result: ${relative(io.cwd, runDir) || '.'}/result.json`);
 }
@@ -155,9 +161,12 @@ export function summaryFirst(io: CliIo, json: boolean): { onResult?: (r: RunResu
  */
 export function finishOutcome(io: CliIo, outcome: SessionOutcome, json: boolean): void {
   const { result: r, runDir, reportPath } = outcome;
+  // result.json could not be written, so onResult never ran: the summary still goes out, then the error.
+  if (outcome.writeError && !json) printSummary(io, r, runDir, false);
   if (json) {
     out(io, JSON.stringify({ runDir, report: reportPath, status: r.status, summary: r.summary, thresholds: r.thresholds, generator: { limited: r.generator.limited, reasons: r.generator.reasons }, findings: r.findings }, null, 2));
   } else if (reportPath) out(io, `  report: ${relative(io.cwd, reportPath)}`);
+  if (outcome.writeError) throw outcome.writeError;
   if (outcome.reportError) throw outcome.reportError;
 }
 
@@ -171,20 +180,64 @@ export async function runCommand(io: CliIo, args: string[]): Promise<number> {
   if (positionals.length > 1) throw new RedlineError(ErrorCodes.USAGE, `redline run: expected at most one scenario file, got ${positionals.length}`);
   const file = positionals[0];
   if (!file && v.url === undefined) throw new RedlineError(ErrorCodes.USAGE, 'redline run: give a scenario file or --url (see redline run --help)');
-  if (file && (v.url !== undefined || v.rate !== undefined || v.vus !== undefined)) {
-    throw new RedlineError(ErrorCodes.USAGE, 'redline run: --url/--rate/--vus are for quick mode; a scenario file defines its own load');
+  if (file) {
+    const quickOnly = (['url', 'method', 'body'] as const).filter((k) => v[k] !== undefined);
+    if (quickOnly.length) throw new RedlineError(ErrorCodes.USAGE, `redline run: ${quickOnly.map((k) => `--${k}`).join(', ')} ${quickOnly.length > 1 ? 'are' : 'is'} for quick mode; a scenario file defines its own requests`);
   }
+  // Every flag is checked here, before a target is started or a file is loaded.
   const workers = intFlag('workers', v.workers, 0);
   const target: TargetSpec | undefined = targetSpecFrom(v, (s) => parseDuration(s, '--start-timeout'));
-  const timeoutMs = v.timeout !== undefined ? parseDuration(String(v.timeout), '--timeout') : undefined;
+  const timeoutMs = v.timeout !== undefined ? checkTimerMs(parseDuration(String(v.timeout), '--timeout'), '--timeout') : undefined;
   const maxVUs = intFlag('max-vus', v['max-vus']);
   const vus = intFlag('vus', v.vus);
   const thresholds = thresholdFlags(v.threshold);
   const headers = parseHeaders(v.header);
+  const scriptEnv = parseEnvFlags(v.env);
   const cpuIntervalUs = intFlag('cpu-interval', v['cpu-interval'], 10);
   const transport = transportFlags(v, io.cwd);
   const overrides = { ...(transport ? { transport } : {}), ...(v.name !== undefined ? { name: String(v.name) } : {}), ...(workers !== undefined ? { workers } : {}), ...(timeoutMs !== undefined ? { timeoutMs } : {}) };
-  if (file && thresholds) throw new RedlineError(ErrorCodes.USAGE, 'redline run: put thresholds in the scenario file when running one');
+  const environment = (): Record<string, string> => {
+    const env: Record<string, string> = {};
+    for (const [k, val] of Object.entries(io.env)) if (val !== undefined) env[k] = val;
+    return Object.freeze({ ...env, ...scriptEnv });
+  };
+
+  const quick = (baseUrl: string | null): QuickOptions => {
+    const rawUrl = String(v.url);
+    return {
+      url: baseUrl && rawUrl.startsWith('/') ? `${baseUrl}${rawUrl}` : rawUrl,
+      ...(v.rate !== undefined ? { rate: String(v.rate) } : {}),
+      ...(vus !== undefined ? { vus } : {}),
+      ...(v.duration !== undefined ? { duration: String(v.duration) } : {}),
+      ...(v.method !== undefined ? { method: String(v.method) } : {}),
+      headers,
+      ...(v.body !== undefined ? { body: String(v.body).startsWith('@') ? `@${resolve(io.cwd, String(v.body).slice(1))}` : String(v.body) } : {}),
+      ...(v.timeout !== undefined ? { timeout: String(v.timeout) } : {}),
+      ...(v.profile !== undefined ? { profile: String(v.profile) } : {}),
+      ...(maxVUs !== undefined ? { maxVUs } : {}),
+      ...(thresholds ? { thresholds } : {}),
+    };
+  };
+  let flags: LoadFlags = {};
+  if (file) {
+    if (v.rate !== undefined) parseRate(String(v.rate));
+    if (v.duration !== undefined) checkTimerMs(parseDuration(String(v.duration)), '--duration');
+    if (v.profile !== undefined && !(PROFILE_NAMES as readonly string[]).includes(String(v.profile))) {
+      throw new RedlineError(ErrorCodes.UNKNOWN_PROFILE, `unknown profile "${String(v.profile)}": expected one of ${PROFILE_NAMES.join(', ')}`);
+    }
+    flags = {
+      ...(v.rate !== undefined ? { rate: String(v.rate) } : {}),
+      ...(vus !== undefined ? { vus } : {}),
+      ...(v.duration !== undefined ? { duration: String(v.duration) } : {}),
+      ...(v.profile !== undefined ? { profile: String(v.profile) } : {}),
+      ...(maxVUs !== undefined ? { maxVUs } : {}),
+      ...(Object.keys(headers).length ? { headers } : {}),
+      ...(thresholds ? { thresholds } : {}),
+    };
+  } else {
+    // The whole quick plan, against a stand-in address when the target's port is not known yet.
+    await quickPlan(quick(target?.kind === 'launch' ? 'http://127.0.0.1:1' : null), overrides);
+  }
 
   const trace = traceOptionsFrom(v);
   const outcome = await runSessionInTerminal(io, Boolean(v.json), {
@@ -197,25 +250,9 @@ export async function runCommand(io: CliIo, args: string[]): Promise<number> {
     heapProfile: Boolean(v['heap-profile']),
     report: !v['no-report'],
     plan: async ({ url }) => {
-      if (file) return planFromFile(file, overrides, io.cwd);
-      const rawUrl = String(v.url);
-      const fullUrl = url && rawUrl.startsWith('/') ? `${url}${rawUrl}` : rawUrl;
-      return quickPlan(
-        {
-          url: fullUrl,
-          ...(v.rate !== undefined ? { rate: String(v.rate) } : {}),
-          ...(vus !== undefined ? { vus } : {}),
-          ...(v.duration !== undefined ? { duration: String(v.duration) } : {}),
-          ...(v.method !== undefined ? { method: String(v.method) } : {}),
-          headers,
-          ...(v.body !== undefined ? { body: String(v.body).startsWith('@') ? `@${resolve(io.cwd, String(v.body).slice(1))}` : String(v.body) } : {}),
-          ...(v.timeout !== undefined ? { timeout: String(v.timeout) } : {}),
-          ...(v.profile !== undefined ? { profile: String(v.profile) } : {}),
-          ...(maxVUs !== undefined ? { maxVUs } : {}),
-          ...(thresholds ? { thresholds } : {}),
-        },
-        overrides,
-      );
+      const env = environment();
+      if (file) return planFromFile(file, { ...overrides, env }, io.cwd, flags);
+      return quickPlan(quick(url), { ...overrides, env });
     },
   });
   finishOutcome(io, outcome, Boolean(v.json));

@@ -1,8 +1,8 @@
-import { access, mkdir, writeFile } from 'node:fs/promises';
-import { extname, join, relative, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join, relative } from 'node:path';
 import { ErrorCodes, RedlineError, defaultRunDir, parseDuration } from '@redline/core';
 import { checkStageModule, measureStage, parseSlo, renderTuneSvg, renderTuneText, tuneStage, type TuneMeasurement } from '@redline/capacity';
+import { importUserModule } from '@redline/load';
 import { intFlag, parseCommandArgs } from '../args.js';
 import { out, type CliIo } from '../io.js';
 
@@ -22,26 +22,6 @@ fastest configuration that meets the SLO. The module exports setup(), stage(batc
   --adaptive             also run the adaptive batcher (AIMD under half the SLO) at the recommended concurrency
   --out DIR              directory for tune.json and tune.svg
   --json                 print the result as JSON`;
-
-const TS_EXTENSIONS = new Set(['.ts', '.mts', '.cts']);
-
-async function importStage(file: string, cwd: string): Promise<Record<string, unknown>> {
-  const abs = resolve(cwd, file);
-  try {
-    await access(abs);
-  } catch {
-    throw new RedlineError(ErrorCodes.SCENARIO_NOT_FOUND, `stage module not found: ${file}`);
-  }
-  try {
-    if (TS_EXTENSIONS.has(extname(abs))) {
-      const { tsImport } = await import('tsx/esm/api');
-      return (await tsImport(pathToFileURL(abs).href, import.meta.url)) as Record<string, unknown>;
-    }
-    return (await import(pathToFileURL(abs).href)) as Record<string, unknown>;
-  } catch (err) {
-    throw new RedlineError(ErrorCodes.INVALID_SCENARIO, `${file}: cannot load the stage module: ${((err as Error)?.message ?? String(err)).split('\n')[0]}`, { cause: err });
-  }
-}
 
 /** `redline tune stage.ts`. */
 export async function tuneCommand(io: CliIo, args: string[]): Promise<number> {
@@ -63,7 +43,7 @@ export async function tuneCommand(io: CliIo, args: string[]): Promise<number> {
   if (v.slo === undefined) throw new RedlineError(ErrorCodes.USAGE, "redline tune: --slo is required, e.g. --slo 'p(99)<500'");
   const slo = parseSlo(String(v.slo));
   const file = positionals[0]!;
-  const mod = checkStageModule(await importStage(file, io.cwd), file);
+  const mod = checkStageModule(await importUserModule(file, io.cwd, 'stage module'), file);
   const durationMs = parseDuration(String(v.duration ?? '1500ms'), '--duration');
   const maxWaitMs = parseDuration(String(v['max-wait'] ?? '5ms'), '--max-wait');
   const result = await tuneStage(mod, {

@@ -7,9 +7,9 @@ export function ms(v: number): string {
   return `${v.toFixed(2)}ms`;
 }
 
-/** Bytes with binary units. */
+/** Bytes with binary units, named as such (KiB, MiB): the same units as the HTML report. */
 export function bytes(n: number): string {
-  const units = ['B', 'kB', 'MB', 'GB', 'TB'];
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
   let i = 0;
   let v = n;
   while (v >= 1024 && i < units.length - 1) {

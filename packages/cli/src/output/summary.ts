@@ -1,4 +1,4 @@
-import { formatDuration, type RunResult } from '@redline/core';
+import { formatDuration, formatThresholdActual, type RunResult } from '@redline/core';
 import { bytes, dotted, ms, pct, table } from './format.js';
 
 type Paint = { red(s: string): string; green(s: string): string; yellow(s: string): string; dim(s: string): string; bold(s: string): string };
@@ -61,7 +61,7 @@ export function renderSummary(r: RunResult, paint: Paint = plain): string {
     lines.push('', '  thresholds');
     for (const t of r.thresholds) {
       const mark = t.ok ? paint.green('✓') : paint.red('✗');
-      lines.push(`    ${mark} ${t.metric} ${t.expression}   actual ${t.actual === null ? 'no data' : Number(t.actual.toPrecision(4))}${t.abortOnFail ? ' (abortOnFail)' : ''}`);
+      lines.push(`    ${mark} ${t.metric} ${t.expression}   actual ${formatThresholdActual(t.metric, t.expression, t.actual)}${t.abortOnFail ? ' (abortOnFail)' : ''}`);
     }
   }
   if (g.limited) {

@@ -2,8 +2,10 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 /** A real HTTP server on 127.0.0.1:0 answering JSON after `delayMs`. */
-export async function startServer(delayMs = 0, status = 200): Promise<{ url: string; close(): Promise<void> }> {
+export async function startServer(delayMs = 0, status = 200): Promise<{ url: string; requests(): number; close(): Promise<void> }> {
+  let seen = 0;
   const server = http.createServer((_req, res) => {
+    seen++;
     const reply = (): void => {
       res.writeHead(status, { 'content-type': 'application/json' });
       res.end('{"ok":true}');
@@ -15,6 +17,7 @@ export async function startServer(delayMs = 0, status = 200): Promise<{ url: str
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,
+    requests: () => seen,
     close: () =>
       new Promise<void>((r) => {
         server.closeAllConnections();
