@@ -101,22 +101,33 @@ function median(values: number[]): number {
 }
 
 /**
- * Estimates the target's clock offset from traces whose server span does not fit inside the
- * client's window (a server cannot start before the request was sent nor end after the response
- * arrived). Uses midpoints: offset ≈ median(server midpoint − client midpoint) over the violators,
- * when more than 10 % of traces violate the window by more than the tolerance.
+ * Estimates the target's clock offset. A server span must lie inside the client's window, so an
+ * offset d (target clock − generator clock) is consistent with a trace when
+ * `server.end − clientEnd ≤ d ≤ server.start − sent`. Over the traces, d must be at least the 90th
+ * percentile of the left bounds and at most the 10th percentile of the right ones (robust to a few
+ * odd traces). When 0 lies in that range (within SKEW_TOLERANCE_MS) the clocks agree; otherwise the
+ * skew is the consistent offset nearest to 0. A range that is empty says nothing about skew.
  */
 export function estimateSkew(pairs: ReadonlyArray<{ record: ClientRecord; server: Span }>): { skewMs: number | null; outsideShare: number } {
   if (pairs.length === 0) return { skewMs: null, outsideShare: 0 };
-  const offsets: number[] = [];
+  const lows: number[] = [];
+  const highs: number[] = [];
+  let outside = 0;
   for (const { record, server } of pairs) {
-    const early = record.sentAtMs - server.startMs;
-    const late = server.endMs - record.endAtMs;
-    if (early > SKEW_TOLERANCE_MS || late > SKEW_TOLERANCE_MS) offsets.push((server.startMs + server.endMs) / 2 - (record.sentAtMs + record.endAtMs) / 2);
+    const lo = server.endMs - record.endAtMs;
+    const hi = server.startMs - record.sentAtMs;
+    lows.push(lo);
+    highs.push(hi);
+    if (lo > SKEW_TOLERANCE_MS || hi < -SKEW_TOLERANCE_MS) outside++;
   }
-  const outsideShare = offsets.length / pairs.length;
-  if (outsideShare <= 0.1) return { skewMs: null, outsideShare };
-  return { skewMs: median(offsets), outsideShare };
+  const outsideShare = outside / pairs.length;
+  lows.sort((a, b) => a - b);
+  highs.sort((a, b) => a - b);
+  const lo = quantile(lows, 0.9);
+  const hi = quantile(highs, 0.1);
+  if (lo > hi) return { skewMs: null, outsideShare };
+  const d = Math.min(hi, Math.max(lo, 0));
+  return { skewMs: Math.abs(d) > SKEW_TOLERANCE_MS ? d : null, outsideShare };
 }
 
 function meanShares(group: readonly RequestBreakdown[]): { meanLatencyMs: number; ops: OpShare[]; byKey: Map<string, OpShare> } {

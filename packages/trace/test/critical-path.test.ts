@@ -169,7 +169,7 @@ test('tail versus median: the extra time of the tail is attributed to the operat
   assert.equal(a.clockSkewMs, null);
 });
 
-test('clock skew: server spans shifted off the client window are detected and corrected', () => {
+test('clock skew: server spans shifted off the client window are detected and corrected by the nearest consistent offset', () => {
   const records: ClientRecord[] = [];
   const spans: Span[] = [];
   for (let i = 0; i < 20; i++) {
@@ -178,9 +178,22 @@ test('clock skew: server spans shifted off the client window are detected and co
     spans.push(server(i * 1000 + 2 + 50, i * 1000 + 28 + 50, { traceId: r.traceId }));
   }
   const a = analyzeTraces(records, spans);
-  assert.equal(a.clockSkewMs, 50);
+  // Spans [52, 78] ms inside a client window [0, 30]: any offset in [48, 52] fits; 48 is nearest to 0.
+  assert.equal(a.clockSkewMs, 48);
   assert.equal(a.outsideWindowShare, 1);
   const ops = a.byName['GET /x']!.baseline.ops;
-  assert.equal(ops.find((o) => o.kind === 'before-handler')?.meanMs, 2);
+  assert.equal(ops.find((o) => o.kind === 'before-handler')?.meanMs, 4);
   assert.equal(ops.find((o) => o.kind === 'handler')?.meanMs, 26);
+});
+
+test('server spans that start late (queueing) are no clock skew', () => {
+  const records: ClientRecord[] = [];
+  const spans: Span[] = [];
+  for (let i = 0; i < 40; i++) {
+    const r = record(i, 60);
+    records.push(r);
+    // Waited 10–50 ms before the handler; a few end up to 3 ms past the client's end (clock jitter).
+    spans.push(server(i * 1000 + 10 + i, i * 1000 + 58 + (i % 10 === 0 ? 3 : 0), { traceId: r.traceId }));
+  }
+  assert.equal(analyzeTraces(records, spans).clockSkewMs, null);
 });
