@@ -40,7 +40,7 @@ async function main(): Promise<void> {
     );
     const x = r.extra!;
     console.log(`  requests ${r.requests.toLocaleString('en-US')} (${(r.requests / (x.durationMs / 1000)).toFixed(0)}/s), errors ${r.errors} ${JSON.stringify(x.errorsByKind)}, vusMax ${x.vusMax}`);
-    console.log(`  latency p50 ${x.latencyMs.p50} ms, p99 ${x.latencyMs.p99} ms; checks ${x.checks.passes} passed, ${x.checks.fails} failed`);
+    console.log(`  latency p50 ${x.latencyMs?.p50} ms, p99 ${x.latencyMs?.p99} ms; checks ${x.checks.passes} passed, ${x.checks.fails} failed`);
     const peak = Math.max(r.maxRssMb, peakSampled);
     console.log(`  generator peak RSS ${peak.toFixed(0)} MB (getrusage maxRSS ${r.maxRssMb.toFixed(0)} MB, sampled ${peakSampled.toFixed(0)} MB)`);
     verdict(`${vus} VUs peak RSS ≤ 500 MB`, peak <= 500, `${peak.toFixed(0)} MB`);

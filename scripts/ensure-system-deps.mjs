@@ -4,12 +4,13 @@
 // Usage: node scripts/ensure-system-deps.mjs [--bench]   (--bench adds nginx and wrk)
 import { execFileSync, spawnSync } from 'node:child_process';
 
-// [command, Debian package]: the real peers the tests start (PostgreSQL, Varnish, Prometheus, nginx
+// [command, Debian package]: the real peers the tests start (PostgreSQL, MariaDB for mysql2, Varnish, Prometheus, nginx
 // with http2, h2load) as well as the benches' peers.
 const needed = [
   ['redis-server', 'redis-server'],
   ['chromium', 'chromium'],
   ['pg_ctlcluster', 'postgresql'],
+  ['mariadbd', 'mariadb-server'],
   ['varnishd', 'varnish'],
   ['prometheus', 'prometheus'],
   ['h2load', 'nghttp2-client'],

@@ -28,16 +28,26 @@ export function liveReporter(io: CliIo): { onSecond(s: LiveStatus): void; clear(
   };
 }
 
+/** What Ctrl-C acts on; `phase: 'starting'` while the target is still starting (one press stops it). */
+export interface StopControls {
+  stop(): void;
+  abort(): void;
+  phase?: 'starting';
+}
+
 /**
  * Ctrl-C handling: the first stops gracefully (in-flight requests drain), the second stops at once.
  * Either way the partial result is written.
  */
-export function interruptHandler(io: CliIo): { attach(c: { stop(): void; abort(): void }): void; dispose(): void } {
-  let controls: { stop(): void; abort(): void } | null = null;
+export function interruptHandler(io: CliIo): { attach(c: StopControls): void; dispose(): void } {
+  let controls: StopControls | null = null;
   let presses = 0;
   const handler = (): void => {
     presses++;
-    if (presses === 1) {
+    if (presses === 1 && controls?.phase === 'starting') {
+      io.stderr.write('\nstopping: the target is still starting; stopping it\n');
+      controls.stop();
+    } else if (presses === 1) {
       io.stderr.write('\nstopping: no new iterations, draining in-flight requests (Ctrl-C again to stop now)\n');
       controls?.stop();
     } else {

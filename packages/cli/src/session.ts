@@ -5,6 +5,7 @@ import { diagnoseRunDir, createProfileModel, writeProfileExports, type CpuProfil
 import { plannedDurationMs, startLoad, writeRunDir, type LiveStatus, type LoadPlan } from '@redline/load';
 import { aggregateSamples, attachInspector, launchTarget, profilesForAggregation, type AttachedTarget, type TargetHandle } from '@redline/probe/host';
 import { REPORT_FILE, writeReport } from '@redline/report';
+import { channelFields } from './pool-fields.js';
 import { prepareOutDir } from './out-dir.js';
 import { startRunTracing, TRACES_FILE, TRACES_OTLP_FILE, type RunTracing, type RunTracingOptions } from '@redline/trace';
 
@@ -34,11 +35,13 @@ export interface SessionOptions {
    */
   onResult?: (result: RunResult, runDir: string) => void;
   /** Registers the stop controls (Ctrl-C handling lives in the CLI). */
-  controls?: (c: { stop(): void; abort(): void }) => void;
+  controls?: (c: { stop(): void; abort(): void; phase?: 'starting' }) => void;
   /** Environment to extend for the scenario (REDLINE_TARGET_URL etc. are set here). */
   env: Record<string, string | undefined>;
   /** Traces under load (`--trace`): receiver, target instrumentation, "Where the time goes". */
   trace?: Pick<RunTracingOptions, 'sampleRatio' | 'port' | 'exportUrl' | 'ownSdk'>;
+  /** Report pool clients held longer than this (`--pool-leak-ms`); launched targets only. */
+  poolLeakMs?: number;
   /** The command line to record in `config.commandLine` (already redacted). */
   commandLine?: string[];
 }
@@ -108,7 +111,7 @@ async function runTracedSession(o: SessionOptions, tracing: RunTracing | null, c
     o.onEvent?.(`starting target: ${o.target.command}`);
     // Ctrl-C while the target starts stops it at once instead of waiting out the start timeout.
     const starting = new AbortController();
-    o.controls?.({ stop: () => starting.abort(), abort: () => starting.abort() });
+    o.controls?.({ stop: () => starting.abort(), abort: () => starting.abort(), phase: 'starting' });
     const targetEnv: Record<string, string> = {};
     for (const [k, v] of Object.entries(o.env)) if (v !== undefined) targetEnv[k] = v;
     launched = await launchTarget({
@@ -120,6 +123,7 @@ async function runTracedSession(o: SessionOptions, tracing: RunTracing | null, c
       heapProfile: o.heapProfile ?? false,
       ...(o.target.waitForUrl ? { waitForUrl: o.target.waitForUrl } : {}),
       ...(o.target.startTimeoutMs ? { startTimeoutMs: o.target.startTimeoutMs } : {}),
+      ...(o.poolLeakMs !== undefined ? { poolLeakMs: o.poolLeakMs } : {}),
     });
     o.onEvent?.(`target ready (pid ${launched.probePid ?? launched.pid}${launched.port ? `, port ${launched.port}` : ''})`);
     await tracing?.checkTarget();
@@ -216,7 +220,7 @@ async function writeOutputs(o: SessionOptions, result: RunResult, c: Collected):
   try {
     runDir = await writeRunDir(result, o.outDir, o.cwd);
     if (tracing) {
-      const percentiles = Object.fromEntries(Object.entries(result.summary.byName).map(([n, t]) => [n, { p50Ms: t.latency.p50, p99Ms: t.latency.p99 }]));
+      const percentiles = Object.fromEntries(Object.entries(result.summary.byName).map(([n, t]) => [n, { p50Ms: t.latency?.p50 ?? 0, p99Ms: t.latency?.p99 ?? 0 }]));
       const traced = await tracing.finish(runDir, percentiles);
       if (traced.notes.length) result.warnings = [...(result.warnings ?? []), ...traced.notes];
       result.traces = {
@@ -259,6 +263,7 @@ async function writeOutputs(o: SessionOptions, result: RunResult, c: Collected):
         exit,
         profiles,
         profileWindow,
+        ...(launched ? channelFields(launched, runStart) : {}),
       };
     }
     await writeJsonAtomic(join(runDir, RESULT_FILE), result);

@@ -93,11 +93,25 @@ test('slow-downstream: the top finding is waiting-external, with sockets piling 
   assert.ok(f.evidence.some((e) => e.metric === 'target.active_resources.TCPSocketWrap'), JSON.stringify(f.evidence));
 });
 
-test('pool-starvation: the top finding is waiting-external, with pool-waiter timers piling up', async () => {
+test('pool-starvation: the top finding is pool-wait, naming the pg pool against PGlite, its size and the idle hold', async () => {
   const { result } = await runDemo('pool-starvation');
-  const f = top(result, 'waiting-external');
-  assert.ok(f.evidence.some((e) => e.metric === 'target.active_resources.Timeout'), JSON.stringify(f.evidence));
-  assert.match(f.recommendation, /pool/);
+  const f = top(result, 'pool-wait');
+  assert.match(f.title, /pg pool "pg 127\.0\.0\.1:\d+\/postgres" \(max 4\)/);
+  assert.match(f.title, /mostly without a query running/);
+  // 150 requests/s asked for × ≥ 40 ms held: well over the 4 clients there are.
+  const needed = f.evidence.find((e) => e.metric === 'pool.needed_size')?.value ?? 0;
+  assert.ok(needed >= 5.5, `needed size ${needed}`);
+  assert.match(f.recommendation, /raise max from 4 to at least \d+/);
+  const wait = result.findings.find((x) => x.category === 'waiting-external');
+  if (wait !== undefined) assert.notEqual(wait.severity, 'high', describe(result.findings));
+});
+
+test('threadpool: the top finding is threadpool-saturated, naming crypto and hashPassword, not cpu-saturated', async () => {
+  const { result } = await runDemo('threadpool');
+  const f = top(result, 'threadpool-saturated');
+  assert.match(f.title, /crypto \(pbkdf2 called from hashPassword \(src\/bottlenecks\/threadpool\.ts:\d+\)\)/);
+  const cpu = result.findings.find((x) => x.category === 'cpu-saturated');
+  if (cpu !== undefined) assert.notEqual(cpu.severity, 'high', describe(result.findings));
 });
 
 test('healthy: no finding of high severity', async () => {

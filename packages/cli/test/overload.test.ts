@@ -45,7 +45,7 @@ test('overload runs the steps on a launched target and writes json, svg and html
 test('overload without --target, without --slo or with bad --steps exits 2 naming the problem', async () => {
   let r = await runCli(['overload', '--slo', 'p(99)<100']);
   assert.equal(r.code, 2);
-  assert.equal(r.stderr, 'redline: redline overload: give at least one --target "CMD" (the service is started by Redline)\n');
+  assert.equal(r.stderr, 'redline overload: give at least one --target "CMD" (the service is started by Redline)\n');
   r = await runCli(['overload', '--target', 'node x.js']);
   assert.equal(r.code, 2);
   assert.match(r.stderr, /--slo is required/);

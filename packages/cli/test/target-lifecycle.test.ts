@@ -80,6 +80,7 @@ test('Ctrl-C while the target is starting stops it at once with exit 130, not af
   assert.equal(code, 130, io.stderrText());
   assert.ok(Date.now() - t0 < 30_000, `took ${Date.now() - t0} ms`);
   assert.match(io.stderrText(), /^redline: interrupted while target ".*never-ready\.mjs" was starting; it was stopped$/m);
+  assert.match(io.stderrText(), /^stopping: the target is still starting; stopping it$/m);
   await waitFor('the starting target to be gone', () => (alive(pid) ? null : true), 5000);
 });
 

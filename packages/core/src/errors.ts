@@ -23,6 +23,10 @@ export const ErrorCodes = {
   UNKNOWN_PROFILE: 'REDLINE_ERR_UNKNOWN_PROFILE',
   /** A threshold expression does not parse. */
   INVALID_THRESHOLD: 'REDLINE_ERR_INVALID_THRESHOLD',
+  /** A request header name or value cannot be sent (not a token, CR/LF or control characters). */
+  BAD_HEADER: 'REDLINE_ERR_BAD_HEADER',
+  /** A run ended without any request getting a response (nothing was measured). */
+  NO_RESPONSES: 'REDLINE_ERR_NO_RESPONSES',
   /** Generic invalid input value (options passed to an API). */
   INVALID_ARGUMENT: 'REDLINE_ERR_INVALID_ARGUMENT',
   /** A run directory is missing, not a run, or has an unsupported schema version. */
@@ -83,6 +87,7 @@ const USAGE_CODES: ReadonlySet<string> = new Set<ErrorCode>([
   ErrorCodes.UNKNOWN_PROFILE,
   ErrorCodes.INVALID_THRESHOLD,
   ErrorCodes.INVALID_ARGUMENT,
+  ErrorCodes.BAD_HEADER,
   ErrorCodes.BAD_RUN_DIR,
   ErrorCodes.BAD_DATA_FILE,
   ErrorCodes.TARGET_START_FAILED,

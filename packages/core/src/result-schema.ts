@@ -86,10 +86,14 @@ const trafficShape = {
   errorsByKind: ErrorCountsSchema,
   /** Completed requests per second over the measured duration. */
   throughput: nonNegative,
-  /** Latency from the intended send time (coordinated-omission corrected) in open models; equal to serviceTime in closed models. */
-  latency: LatencySummarySchema,
-  /** Latency from the actual send to the end of the response. */
-  serviceTime: LatencySummarySchema,
+  /**
+   * Latency from the intended send time (coordinated-omission corrected) in open models; equal to
+   * serviceTime in closed models. Absent when nothing was timed (no response and no timeout):
+   * a run of refused connections has no latency, not a latency of zero.
+   */
+  latency: LatencySummarySchema.optional(),
+  /** Latency from the actual send to the end of the response. Absent exactly when `latency` is. */
+  serviceTime: LatencySummarySchema.optional(),
 };
 
 /** Statistics for one slice of traffic (whole run, one request name, one status class). */
@@ -114,6 +118,25 @@ export const RunSummarySchema = z.strictObject({
     fails: count,
     byName: z.record(z.string(), z.strictObject({ passes: count, fails: count })),
   }),
+  /**
+   * Request phases as k6 names them, over requests that got a response: `dns`, `connect` (TCP),
+   * `tls` (handshake) — 0 for requests on a reused connection — `waiting` (first byte after
+   * sending) and `receiving` (first to last byte). Absent in runs that predate it.
+   */
+  timings: z.record(z.string(), LatencySummarySchema).optional(),
+  /** HTTP/2 connection events, in runs that spoke HTTP/2. */
+  http2: z
+    .strictObject({
+      /** HTTP/2 connections opened. */
+      connections: count,
+      /** GOAWAY frames received (the server closing a connection; unprocessed streams were retried). */
+      goaways: count,
+      /** Requests that waited because every connection was at its stream limit (the server's or --max-streams). */
+      streamLimitWaits: count,
+      /** Streams the server refused (REFUSED_STREAM or above GOAWAY's last stream id), retried once. */
+      refusedStreams: count,
+    })
+    .optional(),
 });
 
 const percentiles = z.strictObject({ p50: nonNegative, p90: nonNegative, p99: nonNegative, max: nonNegative });
@@ -216,8 +239,39 @@ export const TargetSampleSchema = z
     activeResources: counts,
     /** Worker-thread utilisation by thread label, when the target has workers. */
     threads: z.record(z.string(), z.strictObject({ elu: nonNegative })).optional(),
+    /**
+     * libuv thread-pool queue delay in this second, ms: latency of the probe's tiny thread-pool task
+     * minus its unloaded latency. Absent when the probe did not measure it (e.g. `--attach`).
+     */
+    threadpoolDelayMs: z.strictObject({ mean: nonNegative, max: nonNegative }).optional(),
   })
   .register(jsonSchemaMeta, { id: 'targetSample' });
+
+/** Per-second values of one watched object (a pool, a limiter), aligned on the run clock. */
+export const StatsSeriesSchema = z
+  .strictObject({
+    name: z.string(),
+    /** What the object is (pools: driver, host, port, database, max). */
+    meta: z.record(z.string(), z.union([z.string(), z.number()])).optional(),
+    /** For pools: the database server's connection limit for ordinary clients, when the probe could read it. */
+    serverMaxConnections: z.number().int().optional(),
+    /** One entry per second in which the object reported; `t` as in a target sample. */
+    samples: z.array(z.strictObject({ t: z.number(), values: z.record(z.string(), z.number()) })),
+  })
+  .register(jsonSchemaMeta, { id: 'statsSeries' });
+
+/** A pool client held longer than `--pool-leak-ms`. */
+export const PoolLeakSchema = z.strictObject({
+  /** The pool's name (as in `target.pools`). */
+  pool: z.string(),
+  /** Seconds since run start at which the client passed the threshold. */
+  t: z.number(),
+  /** How long it was held: until it came back, or until the last report if it never did. */
+  heldMs: nonNegative,
+  returned: z.boolean(),
+  /** The stack that acquired the client, source-mapped where the run could. */
+  stack: z.string(),
+});
 
 /** Files a probed run wrote next to result.json (paths relative to the run directory). */
 export const ProfileFilesSchema = z.strictObject({
@@ -240,6 +294,12 @@ export const TargetReportSchema = z.strictObject({
   profiles: ProfileFilesSchema,
   /** Steady-state window over which the CPU profile was taken, seconds since run start. */
   profileWindow: secondsWindow.nullable(),
+  /** Connection pools seen on `redline:pool:stats` (auto-watched pg/tarn pools or `watchPool`). */
+  pools: z.array(StatsSeriesSchema).optional(),
+  /** Limiters and queues seen on `redline:flow:stats`. */
+  flows: z.array(StatsSeriesSchema).optional(),
+  /** Pool clients held longer than `--pool-leak-ms`. */
+  poolLeaks: z.array(PoolLeakSchema).optional(),
 });
 
 /** Categories the doctor can name. */
@@ -249,6 +309,9 @@ export const FindingCategorySchema = z.enum([
   'gc-pressure',
   'memory-leak',
   'waiting-external',
+  'pool-wait',
+  'pool-leak',
+  'threadpool-saturated',
   'generator-limited',
   'errors',
   'target-exited',

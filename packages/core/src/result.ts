@@ -59,6 +59,12 @@ export type ProfileFiles = z.infer<typeof S.ProfileFilesSchema>;
 /** What is known of the target process of a run. */
 export type TargetReport = z.infer<typeof S.TargetReportSchema>;
 
+/** Per-second values of one watched object (a pool, a limiter), aligned on the run clock. */
+export type StatsSeries = z.infer<typeof S.StatsSeriesSchema>;
+
+/** A pool client held longer than `--pool-leak-ms`. */
+export type PoolLeak = z.infer<typeof S.PoolLeakSchema>;
+
 /** Categories the doctor can name. */
 export type FindingCategory = z.infer<typeof S.FindingCategorySchema>;
 

@@ -22,6 +22,7 @@ export const BOTTLENECKS = [
   'memory-leak',
   'slow-downstream',
   'pool-starvation',
+  'threadpool',
   'overload',
 ] as const;
 

@@ -9,6 +9,7 @@ import { createHealthy } from './bottlenecks/healthy.js';
 import { createMemoryLeak } from './bottlenecks/memory-leak.js';
 import { createPoolStarvation } from './bottlenecks/pool-starvation.js';
 import { createSlowDownstream } from './bottlenecks/slow-downstream.js';
+import { createThreadpool } from './bottlenecks/threadpool.js';
 import { createOverload } from './bottlenecks/overload.js';
 import { demoLimiter, pickLimiter } from './limiter.js';
 
@@ -20,6 +21,7 @@ const FACTORIES: Record<BottleneckName, () => Bottleneck | Promise<Bottleneck>> 
   'memory-leak': createMemoryLeak,
   'slow-downstream': createSlowDownstream,
   'pool-starvation': createPoolStarvation,
+  threadpool: createThreadpool,
   overload: createOverload,
 };
 

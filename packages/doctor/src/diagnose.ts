@@ -1,7 +1,7 @@
 import { ErrorCodes, RedlineError, type Finding, type RunResult, type Severity } from '@redline/core';
 import { topAllocationFrames, type HeapProfile } from './heap-profile.js';
 import { ProfileModel } from './profile-model.js';
-import { buildContext, type RuleContext } from './timeline.js';
+import { buildContext, cpuCores, median, type RuleContext } from './timeline.js';
 import { Thresholds } from './thresholds.js';
 import { cpuSaturatedRule } from './rules/cpu-saturated.js';
 import { errorsRule } from './rules/errors.js';
@@ -12,6 +12,9 @@ import { memoryLeakRule } from './rules/memory-leak.js';
 import { noProblemFinding } from './rules/no-problem.js';
 import { targetExitedRule } from './rules/target-exited.js';
 import { waitingExternalRule } from './rules/waiting-external.js';
+import { poolWaitRule } from './rules/pool-wait.js';
+import { poolLeakRule } from './rules/pool-leak.js';
+import { threadpoolSaturatedRule } from './rules/threadpool-saturated.js';
 import { nPlusOneRule } from './rules/n-plus-one.js';
 import { slowQueryRule } from './rules/slow-query.js';
 import { slowDownstreamRule } from './rules/slow-downstream.js';
@@ -41,6 +44,9 @@ export const RULES: readonly Rule[] = [
   gcPressureRule,
   memoryLeakRule,
   waitingExternalRule,
+  poolWaitRule,
+  poolLeakRule,
+  threadpoolSaturatedRule,
   generatorLimitedRule,
   errorsRule,
   nPlusOneRule,
@@ -63,7 +69,14 @@ function demote(f: Finding | undefined, why: string): void {
 }
 
 /** The categories that name a cause inside the target (errors and the generator are what one sees of them). */
-const CAUSES: readonly Finding['category'][] = ['event-loop-blocked', 'cpu-saturated', 'gc-pressure', 'memory-leak', 'waiting-external', 'n-plus-one', 'slow-query', 'slow-downstream', 'server-queueing'];
+const CAUSES: readonly Finding['category'][] = ['event-loop-blocked', 'cpu-saturated', 'gc-pressure', 'memory-leak', 'waiting-external', 'pool-wait', 'pool-leak', 'threadpool-saturated', 'n-plus-one', 'slow-query', 'slow-downstream', 'server-queueing'];
+
+/** Puts a symptom one severity below its cause (unless it already ranks lower) and says why. */
+function rankBelow(symptom: Finding | undefined, cause: Finding, why: string): void {
+  if (symptom === undefined || SEVERITY_RANK[symptom.severity] > SEVERITY_RANK[cause.severity]) return;
+  symptom.severity = lowerThan(cause.severity);
+  symptom.title = `${symptom.title} (${why})`;
+}
 
 /** Trace findings name what the waiting is for: they explain a `waiting-external` finding. */
 const TRACE_CAUSES: readonly Finding['category'][] = ['n-plus-one', 'slow-query', 'slow-downstream', 'server-queueing'];
@@ -94,6 +107,20 @@ function arbitrate(found: Finding[], ctx: RuleContext): void {
     demote(cpu, 'much of it is GC');
   } else if (loop?.severity === 'high' && cpu !== undefined) {
     demote(cpu, 'the CPU goes to the blocking calls above');
+  }
+  // What the waiting is on outranks the generic waiting finding; a saturated thread pool burns the
+  // process's CPU in its own threads, so "CPU saturated" would send the user to the idle main thread.
+  const wait = by('waiting-external');
+  const pool = by('pool-wait');
+  const threadpool = by('threadpool-saturated');
+  if (pool !== undefined) rankBelow(wait, pool, 'what piles up is the pool wait above');
+  if (threadpool !== undefined) {
+    rankBelow(cpu, threadpool, 'the CPU goes to the libuv thread pool, not the main thread');
+    rankBelow(wait, threadpool, 'the wait is the thread-pool queue above');
+    // A late loop in a process that gets under half a core is starved by its own thread pool (and
+    // other processes), not blocked by its own synchronous work.
+    const loopCpu = loop === undefined ? Infinity : median(ctx.samples.filter((s) => s.t > loop.window.startS && s.t <= loop.window.endS).map(cpuCores));
+    if (loopCpu < Thresholds.WAIT_MAX_CPU_CORES) rankBelow(loop, threadpool, 'the process had under half a core: starved, not blocked');
   }
   // A busy event loop makes requests wait before the handler: queueing is then its symptom.
   const queueing = by('server-queueing');

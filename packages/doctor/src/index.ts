@@ -10,3 +10,4 @@ export { resourcePiles, type ResourcePile } from './rules/waiting-external.js';
 export * from './run-dir.js';
 export * from './format.js';
 export * from './heap-profile.js';
+export { mapStackTrace } from './stack-map.js';

@@ -87,6 +87,8 @@ const SYNTHETIC: Record<string, FrameKind> = {
  * part of a path below it counts, so an app that itself lives in `node_modules` (an installed
  * package, such as `@redline/demo` run by `redline demo`) is still the app.
  */
+const REDLINE_IN_TARGET = /[\\/](?:@redline|packages)[\\/](?:pool|probe|flow)[\\/]dist[\\/]/;
+
 export function classifyArea(url: string, mappedFile?: string, appRoot?: string): CodeArea {
   if (url === '') return 'v8';
   if (url.startsWith('node:')) return 'node';
@@ -98,6 +100,9 @@ export function classifyArea(url: string, mappedFile?: string, appRoot?: string)
   };
   const scriptPath = scriptPathFromUrl(url) ?? url;
   if (nm.test(belowRoot(scriptPath)) || (mappedFile !== undefined && nm.test(belowRoot(mappedFile)))) return 'dependency';
+  // Redline's own in-target libraries (pool watcher, probe, flow) are never the user's code, also when
+  // they run from a checkout of this repository rather than from node_modules.
+  if (REDLINE_IN_TARGET.test(url)) return 'dependency';
   return 'app';
 }
 

@@ -72,6 +72,18 @@ export const Thresholds = {
   QUEUEING_HIGH_TAIL_SHARE: 0.5,
   /** Mean ms before the handler, in the tail and at the median, below which queueing is not worth a finding. */
   QUEUEING_MIN_MS: 5,
+  /** Mean acquire wait per acquisition in a second from which requests count as waiting for a pool client, in ms. */
+  POOL_WAIT_MIN_MS: 5,
+  /** Mean waiters in a second from which a pool counts as having a queue (count). */
+  POOL_WAITING_MIN: 0.5,
+  /** Share of the median latency spent waiting for a pool client below which the wait is not worth a finding (0–1). */
+  POOL_WAIT_MIN_SHARE: 0.1,
+  /** Share of the median latency spent waiting for a pool client from which pool-wait is of high severity (0–1). */
+  POOL_WAIT_HIGH_SHARE: 0.25,
+  /** Share of a hold with no query running from which the hold counts as spent on other work (0–1). */
+  POOL_IDLE_HOLD_SHARE: 0.5,
+  /** Mean libuv thread-pool queue delay in a second (beyond the event loop's own delay) that counts as saturated, in ms. */
+  THREADPOOL_DELAY_MS: 10,
   /** Number of top frames attached to a finding. */
   FRAMES_PER_FINDING: 5,
 } as const;

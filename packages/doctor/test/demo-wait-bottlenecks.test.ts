@@ -1,4 +1,5 @@
 // End-to-end: the demo's memory and waiting bottlenecks under real load; see demo-cpu-bottlenecks.test.ts.
+// pool-starvation and threadpool need the real probe's pool and thread-pool data: the CLI's demo test covers them.
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { diagnose } from '../src/index.ts';
@@ -21,15 +22,6 @@ test('slow-downstream demo: waiting on something outside, sockets', async () => 
   const f = findings[0];
   assert.equal(f?.category, 'waiting-external', findings.map((x) => x.title).join('\n'));
   assert.match(f.recommendation, /downstream/);
-});
-
-test('pool-starvation demo: waiting on something outside, timers of pool waiters pile up', async () => {
-  const { result, profile } = await runDemo('pool-starvation');
-  const findings = diagnose(result, { profile });
-  const f = findings[0];
-  assert.equal(f?.category, 'waiting-external', findings.map((x) => x.title).join('\n'));
-  assert.match(f.title, /timers \(Timeout\)/);
-  assert.match(f.recommendation, /pool/);
 });
 
 test('the demo refuses an unknown bottleneck name', async () => {

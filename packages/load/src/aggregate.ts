@@ -34,8 +34,8 @@ class TotalSlice {
       errors: this.errors,
       errorsByKind: { ...this.errorsByKind },
       throughput: seconds > 0 ? this.requests / seconds : 0,
-      latency: this.latency.summary(),
-      serviceTime: this.service.summary(),
+      // No timed exchange, no percentiles: absent rather than a misleading 0 ms.
+      ...(this.service.count > 0 ? { latency: this.latency.summary(), serviceTime: this.service.summary() } : {}),
     };
   }
 }
@@ -67,6 +67,10 @@ export class RunAggregate implements MetricSource {
   bytesReceived = 0;
   vusMax = 0;
   firstIterationError: string | null = null;
+  /** Run-total histograms of the request phases (`dns`, `connect`, `tls`, `waiting`, `receiving`). */
+  readonly timings = new Map<string, LatencyHistogram>();
+  /** Latest cumulative HTTP/2 counters by worker. */
+  readonly http2ByWorker = new Map<number, NonNullable<IntervalSnapshot['http2']>>();
   readonly #vusMaxByWorker = new Map<number, number>();
   #elapsedMs = 0;
 
@@ -123,6 +127,14 @@ export class RunAggregate implements MetricSource {
       if (snap.lag) secLag.merge(LatencyHistogram.decode(snap.lag));
       this.#vusMaxByWorker.set(snap.worker, Math.max(this.#vusMaxByWorker.get(snap.worker) ?? 0, snap.vusMax));
       this.firstIterationError ??= snap.firstIterationError;
+      if (snap.http2) this.http2ByWorker.set(snap.worker, snap.http2);
+      if (snap.timings) {
+        for (const [phase, encoded] of Object.entries(snap.timings)) {
+          let h = this.timings.get(phase);
+          if (!h) this.timings.set(phase, (h = new LatencyHistogram()));
+          h.merge(LatencyHistogram.decode(encoded));
+        }
+      }
     }
     this.vusMax = [...this.#vusMaxByWorker.values()].reduce((a, b) => a + b, 0);
     this.lag.merge(secLag);
@@ -164,6 +176,9 @@ export class RunAggregate implements MetricSource {
   }
   lagHistogram(): LatencyHistogram | null {
     return this.lag;
+  }
+  timingHistogram(phase: string): LatencyHistogram | null {
+    return this.timings.get(phase) ?? null;
   }
   counts(slice: string): { requests: number; errors: number } | null {
     const s = this.slices.get(slice);

@@ -7,7 +7,7 @@ export type { RequestSpec } from './request.js';
 export { parseTargetUrl } from './request.js';
 export { quickPlan, planFromFile, type QuickOptions } from './plan.js';
 export { importScenarioModule, importUserModule, resolveScenarioExport } from './scenario-loader.js';
-export { startLoad, runLoad, defaultWorkerCount, plannedDurationMs, generatorVerdict, type RunLoadOptions, type LoadRun, type LiveStatus } from './runner.js';
+export { startLoad, runLoad, defaultWorkerCount, plannedDurationMs, generatorVerdict, noResponseError, type RunLoadOptions, type LoadRun, type LiveStatus } from './runner.js';
 export { writeRunDir } from './run-writer.js';
 export { parseThresholds, parseThresholdExpression, evaluateThresholds, type Threshold, type MetricSource } from './thresholds.js';
 export { PROFILE_NAMES, expandProfile, type ProfileName } from './profiles.js';
@@ -15,7 +15,7 @@ export { EXECUTOR_NAMES, isOpenModel, type ExecutorName } from './executors/inde
 export { CookieJar } from './cookie-jar.js';
 export { parseCsv, parseJsonLines } from './data-feed.js';
 export { http1Transport } from './transports/http1.js';
-export type { Transport, Connection, Exchange, Origin, NetworkErrorKind } from './transports/transport.js';
+export type { Transport, Connection, Exchange, ExchangeOptions, Origin, NetworkErrorKind } from './transports/transport.js';
 export { engineNow } from './engine-clock.js';
 export { REDLINE_VERSION } from './version.js';
 export { TraceStamper, type TraceSettings, type TraceRecord, type StampablePayload } from './trace-context.js';

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { ErrorCodes, RedlineError, checkTimerMs, parseDuration, parseRate } from '@redline/core';
+import { assertValidHeaders } from './header-validation.js';
 import { applyLoadFlags, type LoadFlags } from './load-flags.js';
 import { assertProfileName } from './profiles.js';
 import { parseTargetUrl } from './request.js';
@@ -49,6 +50,7 @@ export async function quickPlan(q: QuickOptions, overrides: PlanOverrides = {}):
       }
     } else body = q.body;
   }
+  assertValidHeaders(q.headers, 'invalid --header');
   const headers = { ...(q.headers ?? {}) };
   if (body !== undefined && q.body?.endsWith('.json') && !Object.keys(headers).some((h) => h.toLowerCase() === 'content-type')) headers['content-type'] = 'application/json';
   const definition: ScenarioDefinition = {

@@ -110,6 +110,10 @@ export interface IntervalSnapshot {
   inFlight: number;
   /** First iteration-error message seen in the interval, for the user. */
   firstIterationError: string | null;
+  /** Encoded histograms of the request phases (`dns`, `connect`, `tls`, `waiting`, `receiving`), when any request got a response. */
+  timings?: Record<string, string>;
+  /** This worker's HTTP/2 counters since the run started (cumulative), when it used HTTP/2. */
+  http2?: { goaways: number; streamLimitWaits: number; refusedStreams: number; sessions: number };
 }
 
 const STATUS_KEYS = ['status:error', 'status:1xx', 'status:2xx', 'status:3xx', 'status:4xx', 'status:5xx'] as const;

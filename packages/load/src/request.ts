@@ -1,4 +1,5 @@
 import { ErrorCodes, RedlineError } from '@redline/core';
+import { headerProblem } from './header-validation.js';
 import type { TlsMaterial } from './transports/tls.js';
 import type { HttpVersion, Origin, PreparedRequest } from './transports/transport.js';
 
@@ -63,9 +64,8 @@ export function serializeRequest(
   let hasUa = false;
   let hasLength = false;
   for (const [name, value] of Object.entries(headers)) {
-    if (/[\r\n]/.test(name) || /[\r\n]/.test(value)) {
-      throw new RedlineError(ErrorCodes.INVALID_ARGUMENT, `header "${name}" contains a line break`);
-    }
+    const problem = headerProblem(name, value);
+    if (problem) throw new RedlineError(ErrorCodes.BAD_HEADER, `${method} ${url.pathname}: ${problem}`, { details: { header: name } });
     const lower = name.toLowerCase();
     if (lower === 'host') hasHost = true;
     else if (lower === 'user-agent') hasUa = true;

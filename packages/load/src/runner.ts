@@ -3,8 +3,8 @@ import { setFlagsFromString } from 'node:v8';
 import { Worker } from 'node:worker_threads';
 import {
   ErrorCodes,
-  RedlineError,
   RESULT_SCHEMA_VERSION,
+  RedlineError,
   defaultRunDir,
   type GeneratorReport,
   type RunResult,
@@ -147,6 +147,8 @@ export function startLoad(plan: LoadPlan, options: RunLoadOptions = {}): LoadRun
     let cpuPrev = process.cpuUsage();
     let cpuPrevAt = engineNow();
     const fatal: string[] = [];
+    /** Worker threads that died before their last snapshot: the run cannot be trusted. */
+    const died: string[] = [];
     let allDone!: () => void;
     const finished = new Promise<void>((r) => (allDone = r));
     const plannedMs = plannedDurationMs(plan);
@@ -205,7 +207,9 @@ export function startLoad(plan: LoadPlan, options: RunLoadOptions = {}): LoadRun
       const engine = new WorkerEngine({ ...baseInit, workerIndex: 0 }, plan.exec, (m) => queueMicrotask(() => onMessage(m, 0)));
       handles.push({
         send: (m) => {
-          if (m.type === 'start') void engine.run(m.startAt);
+          if (m.type === 'start') {
+            engine.run(m.startAt).catch((err: unknown) => onMessage({ type: 'fatal', message: (err as Error)?.message ?? String(err) }, 0));
+          }
           else if (m.type === 'stop') engine.stop();
           else engine.abort();
         },
@@ -233,13 +237,16 @@ export function startLoad(plan: LoadPlan, options: RunLoadOptions = {}): LoadRun
               fatal.push(err.message);
               rej(err);
               if (!doneWorkers.has(w)) {
+                died.push(`worker ${w} failed: ${err.message}`);
                 doneWorkers.add(w);
                 lastIndex.set(w, nextIndex - 1);
                 emitReady();
               }
             });
-            worker.on('exit', () => {
+            worker.on('exit', (code) => {
               if (!doneWorkers.has(w)) {
+                died.push(`worker ${w} exited (code ${code}) before reporting its last interval`);
+                rej(new Error(died.at(-1)));
                 doneWorkers.add(w);
                 lastIndex.set(w, nextIndex - 1);
                 emitReady();
@@ -282,10 +289,20 @@ export function startLoad(plan: LoadPlan, options: RunLoadOptions = {}): LoadRun
     });
     await Promise.race([finished, hardWait]);
     const endedAt = engineNow();
+    // Workers that exit from here on were terminated by us.
+    for (let w = 0; w < engines; w++) doneWorkers.add(w);
     for (const h of handles) h.terminate();
     // Whatever arrived but did not make a complete second still counts.
     for (const [idx, snaps] of [...pending.entries()].sort((a, b) => a[0] - b[0])) {
       agg.addSecond(idx, snaps, 0, endedAt - runStart);
+    }
+    if (died.length) {
+      const measured = agg.slices.get('all')?.requests ?? 0;
+      throw new RedlineError(
+        ErrorCodes.WORKER_FAILED,
+        `the load generator failed: ${died[0]}${died.length > 1 ? ` (and ${died.length - 1} more)` : ''}; its share of the load was lost after ${measured} requests, so the run has no result`,
+        { details: { died } },
+      );
     }
     if (fatal.length && agg.timeseries.length === 0) throw workerFailed(fatal[0]!);
 
@@ -343,6 +360,12 @@ export function generatorVerdict(agg: RunAggregate): GeneratorReport {
         (idle ? ' (its event loop was mostly idle: the machine was short of CPU, e.g. the target or other processes used every core)' : ''),
     );
   }
+  const outOfFds = agg.slices.get('all')?.errorsByKind.generator ?? 0;
+  if (outOfFds > 0) {
+    reasons.push(
+      `the load generator ran out of file descriptors (EMFILE/ENFILE) on ${outOfFds} request${outOfFds === 1 ? '' : 's'}, which never reached the target; raise its limit (ulimit -n) or use fewer VUs`,
+    );
+  }
   const lag = agg.lag;
   const elus = steady.map((s) => s.elu);
   const cpus = steady.map((s) => s.cpuCores);
@@ -391,6 +414,17 @@ function buildResult(
     byScenario,
     checks: { passes: checks.passes, fails: checks.fails, byName: Object.fromEntries(Object.entries(agg.checks).map(([n, [p, f]]) => [n, { passes: p, fails: f }])) },
   };
+  if (agg.http2ByWorker.size) {
+    const h2 = { connections: 0, goaways: 0, streamLimitWaits: 0, refusedStreams: 0 };
+    for (const c of agg.http2ByWorker.values()) {
+      h2.connections += c.sessions;
+      h2.goaways += c.goaways;
+      h2.streamLimitWaits += c.streamLimitWaits;
+      h2.refusedStreams += c.refusedStreams;
+    }
+    summary.http2 = h2;
+  }
+  if (agg.timings.size) summary.timings = Object.fromEntries([...agg.timings].map(([phase, h]) => [phase, h.summary()]));
   const generator = generatorVerdict(agg);
   const dirName = defaultRunDir(plan.config.name, r.startedAt, '/').split('/').pop()!;
   const cpuList = cpus();
@@ -429,6 +463,42 @@ function buildResult(
   };
   const warnings = [...r.warnings];
   if (agg.firstIterationError) warnings.push(`iterations failed: ${agg.firstIterationError}`);
+  const nothing = noResponseError(result);
+  if (nothing) warnings.push(nothing.message);
   if (warnings.length) result.warnings = warnings;
   return result;
+}
+
+/** Error kinds that are not an HTTP response: the request got no status at all. */
+function isNoResponseKind(kind: string): boolean {
+  return !kind.startsWith('http_');
+}
+
+/**
+ * REDLINE_ERR_NO_RESPONSES when no request of the run got an HTTP response (every one refused,
+ * reset, timed out, interrupted, or never made), else null. Such a run measured nothing about the
+ * target, so it must not pass: the CLI exits 1 with this message.
+ */
+export function noResponseError(result: Pick<RunResult, 'summary'>): RedlineError | null {
+  const s = result.summary;
+  let failed = 0;
+  for (const [kind, n] of Object.entries(s.errorsByKind)) if (isNoResponseKind(kind)) failed += n;
+  if (s.requests - failed > 0) return null;
+  if (s.requests === 0) {
+    const why =
+      s.iterationErrors > 0 && s.iterationErrors === s.iterations
+        ? `all ${s.iterations} iterations failed before sending one`
+        : s.iterations > 0
+          ? `${s.iterations} iterations ran without sending one`
+          : 'no iteration ran (check the load model: duration, VUs, rate)';
+    return new RedlineError(ErrorCodes.NO_RESPONSES, `no request was made: ${why}, so the run measured nothing`);
+  }
+  const kinds = Object.entries(s.errorsByKind)
+    .filter(([k, n]) => isNoResponseKind(k) && n > 0)
+    .sort((a, b) => b[1] - a[1])
+    .map(([k, n]) => `${k} ${n}`)
+    .join(', ');
+  return new RedlineError(ErrorCodes.NO_RESPONSES, `no request got a response: all ${s.requests} failed (${kinds}), so the run measured nothing about the target`, {
+    details: { requests: s.requests, errorsByKind: s.errorsByKind },
+  });
 }

@@ -5,12 +5,14 @@ import {
   checkTimerMs,
   parseDuration,
   parseRate,
+  parseSize,
   type ResolvedRunConfig,
   type ResolvedScenarioConfig,
   type ResolvedStage,
 } from '@redline/core';
 import { EXECUTOR_NAMES, type ExecutorName } from './executors/names.js';
 import { expandProfile, PROFILE_NAMES } from './profiles.js';
+import { assertScenarioHeaders } from './scenario-headers.js';
 import type { RequestSpec } from './request.js';
 import type { IterationContext } from './script-context.js';
 import { defaultWorkerCount } from './worker-count.js';
@@ -68,6 +70,13 @@ export interface ScenarioSpec {
   requests?: RequestSpec[];
   /** Scripted iteration. */
   exec?: IterationFn;
+  /**
+   * Scripted requests: largest response body kept per request (bytes or `"10mb"`, default 10 MiB);
+   * a larger body fails the request as `body_too_large`. Per-request `maxBodySize` overrides it.
+   */
+  maxBodySize?: number | string;
+  /** Scripted requests: read response bodies off the wire but keep none (`text()` is `""`), like k6's `discardResponseBodies`. */
+  discardResponseBodies?: boolean;
 }
 
 /** What a scenario module default-exports. Top-level ScenarioSpec fields define a single scenario. */
@@ -149,6 +158,8 @@ const scenarioFields = {
   tags: z.record(z.string(), z.string()).optional(),
   requests: z.array(requestSchema).min(1, 'expected at least one request').optional(),
   exec: z.custom<IterationFn>((v) => typeof v === 'function', 'expected a function (ctx) => ...').optional(),
+  maxBodySize: z.union([z.number().int().positive('expected a positive number of bytes'), z.string()], { message: 'expected bytes or a size such as "10mb"' }).optional(),
+  discardResponseBodies: z.boolean().optional(),
 };
 const thresholdSchema = z.union([
   z.string(),
@@ -234,6 +245,7 @@ export function resolvePlan(definition: unknown, source: string, overrides: Plan
     throw err;
   }
   const def = applyTransportOverrides(definition as ScenarioDefinition, overrides.transport);
+  assertScenarioHeaders(def, source);
   const specs: Array<[string, ScenarioSpec, PropertyKey[]]> = [];
   if (def.scenarios) {
     const stray = Object.keys(def).filter((k) => !TOP_LEVEL_ONLY.has(k) && k !== 'tags' && (def as Record<string, unknown>)[k] !== undefined);
@@ -414,6 +426,7 @@ function resolveScenario(name: string, spec: ScenarioSpec, path: PropertyKey[], 
   }
 
   function finish(exe: ExecutorName, options: Record<string, unknown>): ResolvedScenarioConfig {
+    Object.assign(options, bodyOptions(spec, source, path));
     return {
       name,
       executor: exe,
@@ -423,6 +436,21 @@ function resolveScenario(name: string, spec: ScenarioSpec, path: PropertyKey[], 
       mode: spec.exec ? 'script' : 'static',
     };
   }
+}
+
+/** Resolved body options of a scripted scenario (only the ones given, so static configs stay as they were). */
+function bodyOptions(spec: ScenarioSpec, source: string, path: PropertyKey[]): { maxBodyBytes?: number; discardResponseBodies?: boolean } {
+  const out: { maxBodyBytes?: number; discardResponseBodies?: boolean } = {};
+  if (spec.maxBodySize !== undefined) {
+    try {
+      out.maxBodyBytes = parseSize(spec.maxBodySize, 'maxBodySize');
+    } catch (err) {
+      throw invalid(source, [...path, 'maxBodySize'], (err as Error).message);
+    }
+    if (!(out.maxBodyBytes > 0)) throw invalid(source, [...path, 'maxBodySize'], 'expected a positive size');
+  }
+  if (spec.discardResponseBodies !== undefined) out.discardResponseBodies = spec.discardResponseBodies;
+  return out;
 }
 
 /** Planned end of a resolved scenario in ms from run start (excluding graceful stop). */

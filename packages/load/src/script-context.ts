@@ -1,8 +1,9 @@
-import { parseDuration } from '@redline/core';
+import { brotliDecompressSync, gunzipSync, inflateSync } from 'node:zlib';
+import { parseDuration, parseSize } from '@redline/core';
 import { CookieJar } from './cookie-jar.js';
 import type { DataFeed } from './data-feed.js';
 import { encodeBody, originOf, parseTargetUrl, serializeRequest, type OriginOptions } from './request.js';
-import type { Connection, Exchange, HttpVersion, Origin, Transport } from './transports/transport.js';
+import type { Connection, Exchange, ExchangeOptions, HttpVersion, Origin, Transport } from './transports/transport.js';
 
 /** Options of one scripted request. */
 export interface HttpRequestOptions {
@@ -11,14 +12,30 @@ export interface HttpRequestOptions {
   name?: string;
   /** String, bytes, or a plain object sent as JSON. */
   body?: string | Buffer | Uint8Array | object | null;
+  /**
+   * Largest response body kept, in bytes or as `"10mb"` (default: the scenario's `maxBodySize`,
+   * else 10 MiB). A larger body fails the request as `body_too_large` and closes its connection.
+   */
+  maxBodySize?: number | string;
+  /** Read the response body off the wire but keep none of it (`text()` is `""`); no size limit applies. */
+  discardBody?: boolean;
   /** HTTP version for this request (`h1` or `h2`); defaults to the scenario's `protocol`. */
   protocol?: HttpVersion;
+  /**
+   * Redirects to follow (default 10, as k6). 0 returns the 3xx response itself. A response that is
+   * still a redirect after that many hops counts as a `redirect_loop` error.
+   */
+  redirects?: number;
 }
 
 /** Timings of a scripted request in milliseconds. */
 export interface ResponseTimings {
-  /** Connection setup (0 when the connection was reused). */
+  /** Connection setup, DNS and TLS included (0 when the connection was reused). */
   connectingMs: number;
+  /** Name resolution of a new connection (0 when reused or for IP literals). */
+  dnsMs: number;
+  /** TLS handshake of a new connection (0 when reused or without TLS). */
+  tlsHandshakingMs: number;
   /** From sending the request to the first response byte. */
   waitingMs: number;
   /** From the first to the last response byte. */
@@ -31,13 +48,21 @@ export interface ResponseTimings {
 export interface HttpResponse {
   status: number;
   ok: boolean;
-  /** Network error kind (`connect_refused`, `timeout`, ...) or null. */
+  /** Network error kind (`connect_refused`, `timeout`, `protocol`, `body_too_large`, ...) or null. */
   error: string | null;
+  /** What went wrong, for people (e.g. `malformed chunk size "-5"`, `ECONNREFUSED`), or null. */
+  errorDetail: string | null;
   /** Lower-cased header names; repeated headers joined with `, ` (except `set-cookie`). */
   headers: Record<string, string>;
   url: string;
   timings: ResponseTimings;
-  /** Body as UTF-8 text. */
+  /** Body bytes as received on the wire (encoded, when the server used a Content-Encoding). */
+  readonly bodyBytes: number;
+  /** Body bytes after decoding gzip, br or deflate (equal to `bodyBytes` without a Content-Encoding). */
+  readonly decodedBytes: number;
+  /** Why decoding the Content-Encoding failed (the body is then left as received), or null. */
+  readonly decodeError: string | null;
+  /** Body as UTF-8 text (decoded). */
   text(): string;
   /** Body parsed as JSON (throws on malformed JSON). */
   json<T = unknown>(): T;
@@ -98,11 +123,37 @@ export interface ScriptHost {
   feeds: Map<string, DataFeed>;
   /** Resolves after `ms`, or early when the run is being torn down. */
   sleep(ms: number): Promise<void>;
+  /** The scenario's response-body limit in bytes (undefined: the transport default, 10 MiB). */
+  maxBodyBytes?: number;
+  /** The scenario's `discardResponseBodies`. */
+  discardResponseBodies?: boolean;
 }
 
 const EMPTY_BODY = Buffer.alloc(0);
 const SET_COOKIE = /\r\nset-cookie:/i;
 const MAX_IDLE_PER_ORIGIN = 8;
+const LOCATION = /\r\nlocation:/i;
+const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
+/** Redirects followed by default, as in k6. */
+const DEFAULT_REDIRECTS = 10;
+const CONTENT_ENCODING = /\r\ncontent-encoding:/i;
+
+/**
+ * Decodes a body by its Content-Encoding list (applied in order, so decoded last-first); null
+ * for identity or an unknown coding. Throws zlib's error for a corrupt body.
+ */
+function decodeBody(body: Buffer, encoding: string): Buffer | null {
+  const codings = encoding.toLowerCase().split(',').map((c) => c.trim()).filter((c) => c && c !== 'identity');
+  if (codings.length === 0) return null;
+  let out = body;
+  for (const coding of codings.reverse()) {
+    if (coding === 'gzip' || coding === 'x-gzip') out = gunzipSync(out);
+    else if (coding === 'br') out = brotliDecompressSync(out);
+    else if (coding === 'deflate') out = inflateSync(out);
+    else return null;
+  }
+  return out;
+}
 
 function parseHeaders(raw: string | null): { headers: Record<string, string>; setCookie: string[] } {
   const headers: Record<string, string> = {};
@@ -155,19 +206,27 @@ class ScriptResponse implements HttpResponse {
   readonly status: number;
   readonly ok: boolean;
   readonly error: string | null;
+  readonly errorDetail: string | null;
   readonly url: string;
   readonly timings: ResponseTimings;
   readonly #rawHeaders: string | null;
   #parsed: ReturnType<typeof parseHeaders> | null;
-  readonly #body: Buffer;
+  #body: Buffer;
+  /** Body bytes as received (before any Content-Encoding was decoded). */
+  readonly bodyBytes: number;
+  /** Why decoding the Content-Encoding failed (the body is then left as received), or null. */
+  decodeError: string | null = null;
 
   constructor(ex: Exchange, url: string, startedAt: number, parsed: ReturnType<typeof parseHeaders> | null) {
     this.status = ex.status;
     this.ok = ex.error === null && ex.status >= 200 && ex.status < 400;
     this.error = ex.error;
+    this.errorDetail = ex.errorDetail;
     this.url = url;
     this.timings = {
       connectingMs: ex.connectMs,
+      dnsMs: ex.phases?.dnsMs ?? 0,
+      tlsHandshakingMs: ex.phases?.tlsMs ?? 0,
       waitingMs: ex.firstByteAt ? ex.firstByteAt - ex.sentAt : 0,
       receivingMs: ex.firstByteAt ? ex.endedAt - ex.firstByteAt : 0,
       durationMs: ex.endedAt - startedAt,
@@ -175,10 +234,28 @@ class ScriptResponse implements HttpResponse {
     this.#rawHeaders = ex.rawHeaders;
     this.#parsed = parsed;
     this.#body = ex.body ?? EMPTY_BODY;
+    this.bodyBytes = this.#body.length;
+    // Content-Encoding is decoded at once (as k6 does), so the decoded size is counted.
+    const raw = ex.rawHeaders;
+    if (raw !== null && this.#body.length > 0 && CONTENT_ENCODING.test(raw)) {
+      this.#parsed ??= parseHeaders(raw);
+      try {
+        const decoded = decodeBody(this.#body, this.#parsed.headers['content-encoding'] ?? '');
+        if (decoded) this.#body = decoded;
+      } catch (err) {
+        // A corrupt encoded body stays as received; the script sees it (and decodedBytes === bodyBytes).
+        this.decodeError = (err as Error).message;
+      }
+    }
   }
 
   get headers(): Record<string, string> {
     return (this.#parsed ??= parseHeaders(this.#rawHeaders)).headers;
+  }
+
+  /** Body bytes after Content-Encoding (gzip, br, deflate) was decoded. */
+  get decodedBytes(): number {
+    return this.#body.length;
   }
 
   text(): string {
@@ -199,6 +276,8 @@ export class VuHttpClient implements HttpClient {
   readonly #host: ScriptHost;
   readonly #idle = new Map<string, Connection[]>();
   readonly #all = new Set<Connection>();
+  /** Set by close(): the run is over, so requests made afterwards open nothing. */
+  #closed = false;
 
   constructor(host: ScriptHost) {
     this.#host = host;
@@ -221,8 +300,23 @@ export class VuHttpClient implements HttpClient {
   }
 
   request(method: string, rawUrl: string, options: HttpRequestOptions = {}): Promise<HttpResponse> {
+    const redirects = options.redirects ?? DEFAULT_REDIRECTS;
+    if (!(Number.isInteger(redirects) && redirects >= 0)) return Promise.reject(new RangeError(`redirects must be a non-negative integer, got ${String(options.redirects)}`));
+    return this.#trySend(method.toUpperCase(), rawUrl, options, redirects, redirects > 0);
+  }
+
+  /** #send, with a URL or header that cannot be sent failing this request (and so the iteration) with its own message. */
+  #trySend(m: string, rawUrl: string, options: HttpRequestOptions, redirectsLeft: number, follow: boolean): Promise<HttpResponse> {
+    try {
+      return this.#send(m, rawUrl, options, redirectsLeft, follow);
+    } catch (err) {
+      return Promise.reject(err as Error);
+    }
+  }
+
+  /** One hop: sends, records, and follows a redirect while `redirectsLeft` allows. */
+  #send(m: string, rawUrl: string, options: HttpRequestOptions, redirectsLeft: number, follow: boolean): Promise<HttpResponse> {
     const host = this.#host;
-    const m = method.toUpperCase();
     // Requests without per-call headers or body are parsed and serialised once per thread.
     let entry = options.headers === undefined && (options.body === undefined || options.body === null) ? preparedRequests.get(rawUrl) : undefined;
     const version = options.protocol ?? host.originOptions?.version ?? 'h1';
@@ -257,6 +351,9 @@ export class VuHttpClient implements HttpClient {
       }
     }
     const name = options.name ?? defaultName;
+    const exchangeOptions = this.#exchangeOptions(options);
+    // After the run ended (an iteration that outlived the graceful stop): nothing is sent or counted.
+    if (this.#closed) return new Promise(() => undefined);
     const trace = host.traceparent?.();
     if (trace) payload = withHeader(payload, 'traceparent', trace.value);
     const conn = this.#acquire(origin, key);
@@ -265,17 +362,44 @@ export class VuHttpClient implements HttpClient {
       conn.exchange(payload, m, (ex) => {
         const startedAt = conn.startedAt;
         this.#release(key, conn, ex);
-        host.onExchange(name, ex, startedAt, trace?.seq);
-        // Set-Cookie is rare: test for it before parsing every header.
+        // Set-Cookie and Location are rare: test for them before parsing every header.
         const rawHeaders = ex.rawHeaders;
         let parsed: ReturnType<typeof parseHeaders> | null = null;
         if (rawHeaders !== null && SET_COOKIE.test(rawHeaders)) {
           parsed = parseHeaders(rawHeaders);
           if (parsed.setCookie.length) this.cookies.store(url, parsed.setCookie);
         }
-        resolve(new ScriptResponse(ex, url.href, startedAt, parsed));
-      });
+        let next: string | null = null;
+        if (follow && REDIRECT_STATUSES.has(ex.status) && rawHeaders !== null && LOCATION.test(rawHeaders)) {
+          parsed ??= parseHeaders(rawHeaders);
+          const location = parsed.headers.location;
+          if (location) {
+            if (redirectsLeft > 0) next = new URL(location, url).href;
+            else {
+              ex.error = 'redirect_loop';
+              ex.errorDetail = `still redirected after ${options.redirects ?? DEFAULT_REDIRECTS} redirects (to ${location})`;
+            }
+          }
+        }
+        host.onExchange(name, ex, startedAt, trace?.seq);
+        if (next === null) {
+          resolve(new ScriptResponse(ex, url.href, startedAt, parsed));
+          return;
+        }
+        // 303, and 301/302 after a POST, turn into a GET without a body (what browsers and k6 do).
+        const toGet = ex.status === 303 || ((ex.status === 301 || ex.status === 302) && m === 'POST');
+        const { name: _name, body: _body, ...rest } = options;
+        resolve(this.#trySend(toGet ? 'GET' : m, next, toGet ? rest : { ...rest, body: options.body ?? null }, redirectsLeft - 1, true));
+      }, exchangeOptions);
     });
+  }
+
+  #exchangeOptions(options: HttpRequestOptions): ExchangeOptions | undefined {
+    const host = this.#host;
+    const discardBody = options.discardBody ?? host.discardResponseBodies ?? false;
+    const maxBodyBytes = options.maxBodySize !== undefined ? parseSize(options.maxBodySize, 'maxBodySize') : host.maxBodyBytes;
+    if (!discardBody && maxBodyBytes === undefined) return undefined;
+    return { discardBody, ...(maxBodyBytes !== undefined ? { maxBodyBytes } : {}) };
   }
 
   #acquire(origin: Origin, key: string): Connection {
@@ -305,6 +429,7 @@ export class VuHttpClient implements HttpClient {
 
   /** Closes every connection of this VU. */
   close(): void {
+    this.#closed = true;
     for (const conn of this.#all) this.#drop(conn);
     this.#idle.clear();
   }

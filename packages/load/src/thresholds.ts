@@ -5,6 +5,11 @@ import type { ThresholdInput } from './scenario.js';
 const METRICS: Record<string, readonly Aggregation[]> = {
   'http.latency': ['avg', 'min', 'max', 'med', 'p', 'count'],
   'http.service_time': ['avg', 'min', 'max', 'med', 'p', 'count'],
+  'http.timing.dns': ['avg', 'min', 'max', 'med', 'p', 'count'],
+  'http.timing.connect': ['avg', 'min', 'max', 'med', 'p', 'count'],
+  'http.timing.tls': ['avg', 'min', 'max', 'med', 'p', 'count'],
+  'http.timing.waiting': ['avg', 'min', 'max', 'med', 'p', 'count'],
+  'http.timing.receiving': ['avg', 'min', 'max', 'med', 'p', 'count'],
   'http.errors': ['rate', 'count'],
   'http.requests': ['rate', 'count'],
   checks: ['rate', 'count'],
@@ -65,6 +70,9 @@ function parseKey(key: string): { metric: string; tags: Record<string, string> }
 /** Parses one expression such as `p(95)<200`, `rate<0.01`, `max<=2s`. */
 export function parseThresholdExpression(key: string, expression: string, abortOnFail = false, delayAbortEvalMs = 0): Threshold {
   const { metric, tags } = parseKey(key);
+  if (metric.startsWith('http.timing.') && Object.keys(tags).length) {
+    throw new RedlineError(ErrorCodes.INVALID_THRESHOLD, `threshold metric "${key}": ${metric} is measured over the whole run; tag filters are not supported on it`);
+  }
   const src = expression;
   let i = 0;
   const skip = (): void => {
@@ -112,6 +120,8 @@ export interface MetricSource {
   /** Latency or service-time histogram for a slice (`all`, `name:x`, `scenario:x`, `status:2xx`). */
   histogram(metric: 'http.latency' | 'http.service_time', slice: string): LatencyHistogram | null;
   lagHistogram(): LatencyHistogram | null;
+  /** Run-wide histogram of a request phase (`dns`, `connect`, `tls`, `waiting`, `receiving`); optional for older sources. */
+  timingHistogram?(phase: string): LatencyHistogram | null;
   counts(slice: string): { requests: number; errors: number } | null;
   checkCounts(name?: string): { passes: number; fails: number };
   iterationCounts(scenario?: string): { done: number; dropped: number };
@@ -131,8 +141,18 @@ export function observe(t: Threshold, src: MetricSource): number | null {
   switch (t.metric) {
     case 'http.latency':
     case 'http.service_time':
+    case 'http.timing.dns':
+    case 'http.timing.connect':
+    case 'http.timing.tls':
+    case 'http.timing.waiting':
+    case 'http.timing.receiving':
     case 'generator.schedule_lag': {
-      const h = t.metric === 'generator.schedule_lag' ? src.lagHistogram() : src.histogram(t.metric, slice);
+      const h =
+        t.metric === 'generator.schedule_lag'
+          ? src.lagHistogram()
+          : t.metric.startsWith('http.timing.')
+            ? (src.timingHistogram?.(t.metric.slice(12)) ?? null)
+            : src.histogram(t.metric as 'http.latency' | 'http.service_time', slice);
       if (!h || h.count === 0) return t.aggregation === 'count' ? 0 : null;
       switch (t.aggregation) {
         case 'avg':

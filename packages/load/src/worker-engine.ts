@@ -4,6 +4,7 @@ import type { ResolvedRunConfig } from '@redline/core';
 import { DataFeed, type LoadedData } from './data-feed.js';
 import { engineNow } from './engine-clock.js';
 import { executors, isOpenModel, type ExecutorName } from './executors/index.js';
+import { TimingRecorder } from './timing-recorder.js';
 import { IntervalRecorder, type IntervalSnapshot, type Slice } from './recorder.js';
 import { prepareRequest, type OriginOptions, type RequestSpec } from './request.js';
 import { createIterationContext, type IterationContext, type ScriptHost } from './script-context.js';
@@ -55,6 +56,7 @@ export class WorkerEngine {
   readonly #exec: Map<string, IterationFn>;
   readonly #transports: TransportSelector;
   readonly #recorder = new IntervalRecorder();
+  readonly #timings = new TimingRecorder();
   readonly #connections = new Set<Connection>();
   readonly #vus = new Set<Vu>();
   readonly #feeds = new Map<string, DataFeed>();
@@ -127,7 +129,7 @@ export class WorkerEngine {
     const newVu =
       s.mode === 'static'
         ? this.#staticVuFactory(s.name, init.requests[s.name] ?? [], scenarioSlice)
-        : this.#scriptVuFactory(s.name, scenarioSlice);
+        : this.#scriptVuFactory(s.name, scenarioSlice, s.options);
     const env: ExecutorEnv = {
       scenarioStartAt,
       workerIndex: init.workerIndex,
@@ -193,6 +195,7 @@ export class WorkerEngine {
     const pick = requestPicker(specs);
     const recorder = this.#recorder;
     const tracer = this.#tracer;
+    const timings = this.#timings;
     return () => {
       const id = this.#nextVuId();
       const conns: Array<Connection | undefined> = new Array(prepared.length);
@@ -224,7 +227,10 @@ export class WorkerEngine {
       const onExchange = (ex: Exchange): void => {
         this.#inFlight--;
         recorder.recordExchange(nameSlices[current]!, scenarioSlice, ex, currentConn!.startedAt, currentDelayMs);
+        timings.record(ex);
         if (tracer) tracer.complete(prepared[current]!.name, currentSeq, ex, currentConn!.startedAt, currentDelayMs);
+        // Requests interrupted by the end of the run are counted, but start nothing new.
+        if (this.#finished) return;
         recorder.countIteration(scenario, false);
         const done = currentDone!;
         currentDone = null;
@@ -258,7 +264,7 @@ export class WorkerEngine {
     };
   }
 
-  #scriptVuFactory(scenario: string, scenarioSlice: Slice): () => Vu {
+  #scriptVuFactory(scenario: string, scenarioSlice: Slice, options: Record<string, unknown>): () => Vu {
     const exec = this.#exec.get(scenario);
     if (!exec) throw new Error(`scenario "${scenario}" has no iteration function in this worker`);
     const init = this.#init;
@@ -278,12 +284,15 @@ export class WorkerEngine {
         onExchange: (name, ex, startedAt, traceSeq) => {
           this.#inFlight--;
           recorder.recordExchange(recorder.slice(`name:${name}`), scenarioSlice, ex, startedAt, startDelayMs);
+          this.#timings.record(ex);
           if (this.#tracer && traceSeq !== undefined) this.#tracer.complete(name, traceSeq, ex, startedAt, startDelayMs);
         },
         ...(this.#tracer ? { traceparent: this.#tracer.header.bind(this.#tracer) } : {}),
         onCheck: (name, ok) => recorder.countCheck(name, ok),
         feeds: this.#feeds,
         sleep: (ms) => this.#sleep(ms),
+        ...(typeof options.maxBodyBytes === 'number' ? { maxBodyBytes: options.maxBodyBytes } : {}),
+        ...(typeof options.discardResponseBodies === 'boolean' ? { discardResponseBodies: options.discardResponseBodies } : {}),
       };
       const { ctx, http } = createIterationContext(host, id, scenario, init.env ?? {});
       let sinceYield = 0;
@@ -388,6 +397,10 @@ export class WorkerEngine {
       hasOpenModel: this.#init.config.scenarios.some((s) => isOpenModel(s.executor)),
       inFlight: this.#inFlightSamples ? this.#inFlightSum / this.#inFlightSamples : this.#inFlight,
     });
+    const timings = this.#timings.snapshot();
+    if (timings) snapshot.timings = timings;
+    const h2 = this.#transports.http2Counters();
+    if (h2.sessions > 0) snapshot.http2 = h2;
     this.#inFlightSum = 0;
     this.#inFlightSamples = 0;
     this.#post(this.#tracer ? { type, snapshot, traces: this.#tracer.drain() } : { type, snapshot });
@@ -399,10 +412,17 @@ export class WorkerEngine {
     if (this.#flushTimer) clearTimeout(this.#flushTimer);
     if (this.#sweepTimer) clearInterval(this.#sweepTimer);
     if (this.#inFlightTimer) clearInterval(this.#inFlightTimer);
+    // Requests still in flight when the graceful stop ended never completed. Counting them (as
+    // `interrupted`) is what keeps a server that accepts and never answers from looking like a
+    // run of zero requests.
+    for (const c of this.#connections) {
+      if (c.busy) c.abort('interrupted', 'still in flight when the graceful stop ended');
+    }
     for (const vu of this.#vus) vu.close();
     for (const c of this.#connections) c.close();
-    this.#transports.close();
     this.#flush('done');
+    // After the last snapshot, which carries the transports' counters.
+    this.#transports.close();
   }
 }
 

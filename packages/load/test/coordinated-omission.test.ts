@@ -28,12 +28,12 @@ describe('coordinated omission', () => {
     assert.ok(r.summary.iterations + r.summary.iterationsDropped >= 999 && r.summary.iterations + r.summary.iterationsDropped <= 1001, `${r.summary.iterations}+${r.summary.iterationsDropped}`);
     assert.ok(r.summary.iterations >= 950, `iterations ${r.summary.iterations}`);
     assert.equal(r.summary.errors, 0);
-    assert.ok(r.summary.latency.p99 >= 500, `corrected p99 ${r.summary.latency.p99} ms`);
-    assert.ok(r.summary.serviceTime.p99 < 200, `service-time p99 ${r.summary.serviceTime.p99} ms`);
+    assert.ok(r.summary.latency!.p99 >= 500, `corrected p99 ${r.summary.latency!.p99} ms`);
+    assert.ok(r.summary.serviceTime!.p99 < 200, `service-time p99 ${r.summary.serviceTime!.p99} ms`);
     // The requests sent when the stall began did wait ~1 s: the max shows it in both.
-    assert.ok(r.summary.serviceTime.max >= 900, `service max ${r.summary.serviceTime.max}`);
-    assert.ok(r.summary.latency.max >= r.summary.serviceTime.max);
-    assert.equal(r.summary.latency.count, r.summary.serviceTime.count);
+    assert.ok(r.summary.serviceTime!.max >= 900, `service max ${r.summary.serviceTime!.max}`);
+    assert.ok(r.summary.latency!.max >= r.summary.serviceTime!.max);
+    assert.equal(r.summary.latency!.count, r.summary.serviceTime!.count);
     // The stalled second (t = 3 holds requests intended in [2 s, 3 s)) has the tail.
     const worst = r.timeseries.reduce((a, p) => (p.latency.p99 > a.latency.p99 ? p : a));
     assert.ok(worst.t === 3 || worst.t === 4, `worst second t=${worst.t}`);
@@ -45,6 +45,6 @@ describe('coordinated omission', () => {
     const r = await startLoad(resolvePlan({ executor: 'per-vu-iterations', vus: 2, iterations: 20, requests: [{ url: `${srv.url}/sleep?ms=3` }] }, 'co.test.ts'), { workers: 1 }).result;
     assert.equal(r.summary.requests, 40);
     assert.deepEqual(r.summary.latency, r.summary.serviceTime);
-    assert.ok(r.summary.serviceTime.p50 >= 3, `p50 ${r.summary.serviceTime.p50}`);
+    assert.ok(r.summary.serviceTime!.p50 >= 3, `p50 ${r.summary.serviceTime!.p50}`);
   });
 });

@@ -122,6 +122,7 @@ describe('HTTP/2 fast path', () => {
     assert.equal(r.summary.byStatusClass['4xx']!.requests, 250);
     assert.equal(r.summary.errorsByKind.http_4xx, 250, JSON.stringify(r.summary.errorsByKind));
     assert.equal(h2c.sessions - before.sessions, 1, 'one connection (--connections 1)');
+    assert.deepEqual(r.summary.http2, { connections: 1, goaways: 0, streamLimitWaits: 0, refusedStreams: 0 });
     assert.ok(h2c.peakConcurrent > 5, `peak concurrent streams ${h2c.peakConcurrent}`);
     assert.ok(r.summary.dataReceivedBytes > 500 * 9, `received ${r.summary.dataReceivedBytes}`);
   });
@@ -140,6 +141,8 @@ describe('HTTP/2 fast path', () => {
     assert.equal(r.summary.requests, 100);
     assert.equal(r.summary.errors, 0, JSON.stringify(r.summary.errorsByKind));
     assert.equal(limited.peakConcurrent, 2);
+    assert.ok(r.summary.http2!.streamLimitWaits > 0, JSON.stringify(r.summary.http2));
+    assert.equal(r.summary.http2!.refusedStreams, 0);
   });
 
   it('follows flow control both ways: 3 MB responses and 300 kB request bodies', async () => {
@@ -159,6 +162,8 @@ describe('HTTP/2 fast path', () => {
       assert.equal(r.summary.requests, 200);
       assert.equal(r.summary.errors, 0, JSON.stringify(r.summary.errorsByKind));
       assert.ok(h2c.sessions - before >= 4, `sessions ${h2c.sessions - before}`);
+      assert.ok(r.summary.http2!.goaways >= 3, JSON.stringify(r.summary.http2));
+      assert.equal(r.summary.http2!.connections, h2c.sessions - before);
     } finally {
       h2c.goawayAfter = null;
     }
@@ -221,5 +226,17 @@ describe('HTTP/2 in scripts', () => {
     assert.equal(bodies.length, 20);
     assert.ok(bodies.every((b) => b === 'hello over h2'));
     assert.equal(h2c.sessions - before, 1);
+  });
+});
+
+describe('HTTP/2 connection failures', () => {
+  it('counts refused connections as connect_refused without reconnecting in a loop', async () => {
+    const dead = http2.createServer();
+    await new Promise<void>((resolve) => dead.listen(0, '127.0.0.1', resolve));
+    const port = (dead.address() as AddressInfo).port;
+    await new Promise<void>((resolve) => dead.close(() => resolve()));
+    const r = await run({ baseUrl: `http://127.0.0.1:${port}`, connections: 3, vus: 6, iterations: 3, requests: [{ url: '/' }] });
+    assert.equal(r.summary.requests, 18);
+    assert.equal(r.summary.errorsByKind.connect_refused, 18, JSON.stringify(r.summary.errorsByKind));
   });
 });

@@ -139,8 +139,10 @@ describe('hard stop', () => {
     assert.ok(tookMs < 3000, `abort took ${tookMs} ms`);
     assert.equal(r.status, 'interrupted');
     assert.ok(r.summary.durationMs < 4000, `duration ${r.summary.durationMs}`);
-    // Requests that never got an answer were abandoned, not counted as answered.
-    assert.equal(r.summary.latency.count, 0);
+    // Requests that never got an answer are counted as interrupted, never as answered: no latency.
+    assert.equal(r.summary.latency, undefined);
+    assert.equal(r.summary.requests, 2);
+    assert.deepEqual(r.summary.errorsByKind, { interrupted: 2 });
     const out = await writeRunDir(r, join(dir, 'aborted'));
     assert.equal((await readRunResult(out)).status, 'interrupted');
   });

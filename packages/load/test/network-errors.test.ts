@@ -36,9 +36,9 @@ describe('errors are counted by kind and never crash the run', () => {
     assert.equal(r.config.timeoutMs, 300);
     assert.deepEqual(r.summary.errorsByKind, { timeout: 4 });
     // A timed-out request took at least the timeout; dropping it would flatter the tail.
-    assert.equal(r.summary.serviceTime.count, 4);
-    assert.ok(r.summary.serviceTime.min >= 299, `min ${r.summary.serviceTime.min}`);
-    assert.ok(r.summary.serviceTime.max < 1000, `max ${r.summary.serviceTime.max}`);
+    assert.equal(r.summary.serviceTime!.count, 4);
+    assert.ok(r.summary.serviceTime!.min >= 299, `min ${r.summary.serviceTime!.min}`);
+    assert.ok(r.summary.serviceTime!.max < 1000, `max ${r.summary.serviceTime!.max}`);
   });
 
   it('the default timeout is 30 s', () => {
@@ -72,7 +72,7 @@ describe('errors are counted by kind and never crash the run', () => {
     assert.equal(r.summary.byStatusClass['2xx']!.requests, 3);
     assert.equal(r.summary.byName['GET /status/500']!.errors, 3);
     // Answered requests, errors or not, have latencies.
-    assert.equal(r.summary.latency.count, 9);
+    assert.equal(r.summary.latency!.count, 9);
   });
 
   it('DNS failure', async () => {

@@ -36,7 +36,7 @@ describe('closed models', () => {
     // Requests stop at the planned end (in-flight ones drain briefly).
     assert.ok(r.summary.durationMs >= 1950 && r.summary.durationMs < 3000, `duration ${r.summary.durationMs}`);
     assert.equal(r.summary.errors, 0);
-    assert.equal(r.summary.latency.count, r.summary.requests);
+    assert.equal(r.summary.latency!.count, r.summary.requests);
   });
 
   it('constant-vus splits VUs across two workers and sums them back', async () => {

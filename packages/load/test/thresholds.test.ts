@@ -81,7 +81,7 @@ describe('threshold parsing', () => {
   it('rejects unknown metrics and bad tag filters', () => {
     invalid(
       () => parseThresholds({ 'http.latncy': ['p(95)<1'] }),
-      'unknown threshold metric "http.latncy": expected one of http.latency, http.service_time, http.errors, http.requests, checks, iterations, iterations.dropped, generator.schedule_lag',
+      'unknown threshold metric "http.latncy": expected one of http.latency, http.service_time, http.timing.dns, http.timing.connect, http.timing.tls, http.timing.waiting, http.timing.receiving, http.errors, http.requests, checks, iterations, iterations.dropped, generator.schedule_lag',
     );
     invalid(
       () => parseThresholds({ 'http.latency{url:/x}': ['p(95)<1'] }),
@@ -169,7 +169,7 @@ describe('thresholds in a run', () => {
       r.thresholds.map((t) => [t.metric, t.expression, t.ok, t.actual]),
       [
         ['http.errors', 'rate<0.1', false, 1],
-        ['http.latency', 'p(99)<5000', true, r.summary.latency.p99],
+        ['http.latency', 'p(99)<5000', true, r.summary.latency!.p99],
         ['http.errors{status:5xx}', 'count==20', true, 20],
       ],
     );
@@ -210,7 +210,7 @@ describe('thresholds in a run', () => {
         ['iterations.dropped', 'count==0', true],
       ],
     );
-    assert.equal(r.thresholds[0]!.actual, r.summary.byName.slow!.latency.p50);
+    assert.equal(r.thresholds[0]!.actual, r.summary.byName.slow!.latency!.p50);
   });
 
   it('abortOnFail stops the run early with status aborted', async () => {

@@ -6,12 +6,16 @@ import diagnosticsChannel from 'node:diagnostics_channel';
 import { Session } from 'node:inspector';
 import {
   PROBE_INTERVAL_ENV,
+  PROBE_POOL_LEAK_ENV,
+  PROBE_POOLS_ENV,
   PROBE_SOCKET_ENV,
   type HostCommand,
   type ProbeMessage,
   type ProfileResult,
 } from './protocol.cjs';
 import { createSampler, type Sampler, type SamplerDeps } from './sampler.cjs';
+import { createThreadpoolMeter } from './threadpool-meter.cjs';
+import { startPoolForwarding } from './pool-forwarding.cjs';
 
 /** Most messages the probe queues while the runner is not reading; older samples are dropped first. */
 const MAX_QUEUED_MESSAGES = 600;
@@ -227,9 +231,18 @@ function startProbeUnsafe(options: StartProbeOptions): ProbeInstance | null {
     ownResources: {},
   };
   const sampler: Sampler = createSampler(deps);
+  // The thread pool is process-wide: one meter, in the main thread.
+  const threadpool = isMainThread ? createThreadpoolMeter(nowEpochMs) : null;
+  const leakMs = Number(process.env[PROBE_POOL_LEAK_ENV] ?? 0);
+  const stopPools = startPoolForwarding((m) => send(m), {
+    autoWatch: process.env[PROBE_POOLS_ENV] !== '0',
+    leakMs: Number.isFinite(leakMs) && leakMs > 0 ? leakMs : 0,
+  });
   const timer = setInterval(() => {
     try {
-      send({ type: 'sample', sample: sampler.take(dropped, intervalMs) });
+      const sample = sampler.take(dropped, intervalMs);
+      if (threadpool) sample.threadpool = threadpool.take();
+      send({ type: 'sample', sample });
     } catch {
       // never throw into the target
     }
@@ -242,6 +255,7 @@ function startProbeUnsafe(options: StartProbeOptions): ProbeInstance | null {
     try {
       clearInterval(timer);
       sampler.stop();
+      stopPools();
       listenChannel.unsubscribe(onListen);
       session?.disconnect();
       session = null;

@@ -83,6 +83,10 @@ interface Bucket {
   last: RawProbeSample | null;
   heapAfterGcBytes: number | null;
   activeResources: Record<string, number>;
+  threadpoolCount: number;
+  threadpoolSum: number;
+  threadpoolMax: number;
+  threadpoolSeen: boolean;
 }
 
 function emptyBucket(): Bucket {
@@ -101,6 +105,10 @@ function emptyBucket(): Bucket {
     last: null,
     heapAfterGcBytes: null,
     activeResources: {},
+    threadpoolCount: 0,
+    threadpoolSum: 0,
+    threadpoolMax: 0,
+    threadpoolSeen: false,
   };
 }
 
@@ -202,6 +210,12 @@ function bucketise(raw: RawProbeSample[], runStartEpochMs: number, profile: Time
         prev = p;
       }
     }
+    if (s.threadpool) {
+      b.threadpoolSeen = true;
+      b.threadpoolCount += s.threadpool.count;
+      b.threadpoolSum += s.threadpool.meanMs * s.threadpool.count;
+      b.threadpoolMax = Math.max(b.threadpoolMax, s.threadpool.maxMs);
+    }
     if (s.activeResources) {
       for (const [type, n] of Object.entries(s.activeResources)) {
         b.activeResources[type] = Math.max(b.activeResources[type] ?? 0, n);
@@ -239,6 +253,9 @@ export function aggregateSamples(raw: RawProbeSample[], runStartEpochMs: number,
   for (const [thread, list] of byThread) {
     if (thread !== 'main') workers.set(thread, bucketise(list, runStartEpochMs, options.cpuProfiles?.[thread]));
   }
+  // The thread-pool probe's unloaded latency: the smallest it ever took in this process.
+  let threadpoolBaseline = Number.POSITIVE_INFINITY;
+  for (const s of byThread.get('main') ?? []) if (s.threadpool) threadpoolBaseline = Math.min(threadpoolBaseline, s.threadpool.baselineMs);
   const out: TargetSample[] = [];
   let lastSeen: RawProbeSample | null = null;
   const seconds = [...main.keys()].sort((a, b) => a - b);
@@ -279,6 +296,11 @@ export function aggregateSamples(raw: RawProbeSample[], runStartEpochMs: number,
       threads[thread] = { elu: wBusy > 0 ? round(w.activeMs / wBusy) : 0 };
     }
     if (Object.keys(threads).length > 0) sample.threads = threads;
+    if (b.threadpoolSeen && Number.isFinite(threadpoolBaseline)) {
+      // A second in which the task never finished still has a lower bound: the age of the waiting task.
+      const mean = b.threadpoolCount > 0 ? b.threadpoolSum / b.threadpoolCount : b.threadpoolMax;
+      sample.threadpoolDelayMs = { mean: round(Math.max(0, mean - threadpoolBaseline), 3), max: round(Math.max(0, b.threadpoolMax - threadpoolBaseline), 3) };
+    }
     out.push(sample);
   }
   return out;

@@ -2,7 +2,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { HelloMessage, HostCommand, ListenMessage, ProbeMessage, RawProbeSample } from './protocol.cjs';
+import type { HelloMessage, HostCommand, ListenMessage, PoolInfoMessage, PoolLeakChannelMessage, ProbeMessage, RawProbeSample, StatsChannelMessage } from './protocol.cjs';
 
 /** Longest line accepted from a probe (a CPU profile of a long run is one line), in bytes. */
 const MAX_LINE_BYTES = 512 * 1024 * 1024;
@@ -16,6 +16,14 @@ export interface ProbeConnection {
 
 /** A host command without its id (distributes over the union). */
 export type CommandBody = HostCommand extends infer C ? (C extends { id: number } ? Omit<C, 'id'> : never) : never;
+
+/** Most stats-channel messages kept (one per watched pool or limiter per second: hours of a few pools). */
+const MAX_STATS_MESSAGES = 200_000;
+/** Most pool leak events kept. */
+const MAX_LEAK_MESSAGES = 1000;
+
+/** A forwarded in-target message, tagged with the process it came from. */
+export type FromPid<T> = T & { pid: number };
 
 /** Connections remembered before closed ones are forgotten. */
 const MAX_CONNECTIONS = 256;
@@ -38,6 +46,12 @@ export class ProbeChannel {
   private readonly listenWaiters = new Set<(message: ListenMessage) => void>();
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
+  /** Stats-channel messages (`redline:pool:stats`, `redline:flow:stats`) received, oldest first (bounded). */
+  readonly stats: Array<FromPid<StatsChannelMessage>> = [];
+  /** Pool leak events received (bounded). */
+  readonly leaks: Array<FromPid<PoolLeakChannelMessage>> = [];
+  /** What the probe learned about watched pools' servers. */
+  readonly poolInfos: Array<FromPid<PoolInfoMessage>> = [];
 
   constructor(private readonly maxSamples: number) {
     this.dir = mkdtempSync(join(tmpdir(), 'redline-probe-'));
@@ -179,6 +193,16 @@ export class ProbeChannel {
         }
         this.rawSamples.push(message.sample);
         for (const listener of this.listeners) listener(message.sample);
+        break;
+      case 'stats':
+        if (this.stats.length >= MAX_STATS_MESSAGES) this.stats.splice(0, Math.ceil(MAX_STATS_MESSAGES / 10));
+        this.stats.push({ ...message, pid: connection.hello?.pid ?? 0 });
+        break;
+      case 'pool-leak':
+        if (this.leaks.length < MAX_LEAK_MESSAGES) this.leaks.push({ ...message, pid: connection.hello?.pid ?? 0 });
+        break;
+      case 'pool-info':
+        if (this.poolInfos.length < MAX_LEAK_MESSAGES) this.poolInfos.push({ ...message, pid: connection.hello?.pid ?? 0 });
         break;
       case 'reply': {
         const p = this.pending.get(message.id);

@@ -3,12 +3,13 @@ import { existsSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ErrorCodes, RedlineError } from '@redline/core';
 import { ProbeChannel, type ProbeConnection } from './channel.js';
-import { PROBE_INTERVAL_ENV, PROBE_SOCKET_ENV, type ProfileResult, type RawProbeSample } from './protocol.cjs';
+import { PROBE_INTERVAL_ENV, PROBE_POOL_LEAK_ENV, PROBE_POOLS_ENV, PROBE_SOCKET_ENV, type PoolInfoMessage, type PoolLeakChannelMessage, type ProfileResult, type RawProbeSample, type StatsChannelMessage } from './protocol.cjs';
 import { startWatchdog } from './watchdog.js';
 
 export { aggregateSamples, eluWindowsFromProfile, profilesForAggregation, type AggregateOptions, type TimedCpuProfile } from './aggregate.js';
 export { attachInspector, type AttachOptions, type AttachedTarget } from './attach.js';
-export type { RawProbeSample, RawLoopDelay, ProfileResult } from './protocol.cjs';
+export { aggregateStats, collectLeaks } from './aggregate-stats.js';
+export type { RawProbeSample, RawLoopDelay, RawThreadpoolDelay, ProfileResult, StatsChannelMessage, PoolLeakChannelMessage, PoolInfoMessage } from './protocol.cjs';
 
 /** Absolute path of the CommonJS preload the runner injects (`--require`); runs in worker threads too. */
 export const PROBE_REGISTER_CJS = fileURLToPath(new URL('./register.cjs', import.meta.url));
@@ -42,6 +43,10 @@ export interface LaunchTargetOptions {
   stopGraceMs?: number;
   /** Most raw samples kept on the runner side (default 100000, about 2.7 h of one thread at 100 ms). */
   maxSamples?: number;
+  /** Report pool clients held longer than this, in ms (`--pool-leak-ms`); default off. */
+  poolLeakMs?: number;
+  /** Watch the pg and tarn pools the target creates (default true). */
+  watchPools?: boolean;
   /**
    * Aborting it while the target is starting kills the target and rejects with
    * `REDLINE_ERR_INTERRUPTED` at once (Ctrl-C need not wait out `startTimeoutMs`).
@@ -92,6 +97,12 @@ export interface TargetHandle {
   samples(): RawProbeSample[];
   /** Samples lost so far: dropped by the probe (runner too slow) plus dropped by the runner's bounded buffer. */
   readonly droppedSamples: number;
+  /** Stats-channel messages (`redline:pool:stats`, `redline:flow:stats`) of the probed process so far. */
+  stats(): StatsChannelMessage[];
+  /** Pool leak events of the probed process so far. */
+  poolLeaks(): PoolLeakChannelMessage[];
+  /** What the probe read from watched pools' database servers. */
+  poolInfos(): PoolInfoMessage[];
   /** Subscribes to samples of the probed process as they arrive; returns the unsubscribe function. */
   onSample(listener: (sample: RawProbeSample) => void): () => void;
   /** Starts CPU profiling in the main thread and all connected worker threads. */
@@ -218,6 +229,7 @@ export async function launchTarget(opts: LaunchTargetOptions): Promise<TargetHan
   checkRange('heapSamplingIntervalBytes', opts.heapSamplingIntervalBytes, 1024, 1 << 30, 'bytes');
   checkRange('stopGraceMs', opts.stopGraceMs, 0, 600_000, 'ms');
   checkRange('maxSamples', opts.maxSamples, 100, 10_000_000, 'samples');
+  checkRange('poolLeakMs', opts.poolLeakMs, 1, 86_400_000, 'ms');
   if (opts.waitForUrl !== undefined) {
     let url: URL;
     try {
@@ -255,6 +267,8 @@ export async function launchTarget(opts: LaunchTargetOptions): Promise<TargetHan
           NODE_OPTIONS: `${userNodeOptions} --require ${quoteForNodeOptions(PROBE_REGISTER_CJS)}`.trim(),
           [PROBE_SOCKET_ENV]: channel.socketPath,
           [PROBE_INTERVAL_ENV]: String(intervalMs),
+          ...(opts.poolLeakMs !== undefined ? { [PROBE_POOL_LEAK_ENV]: String(opts.poolLeakMs) } : {}),
+          ...(opts.watchPools === false ? { [PROBE_POOLS_ENV]: '0' } : {}),
         };
 
   const stderr = new OutputTail();
@@ -418,6 +432,18 @@ export async function launchTarget(opts: LaunchTargetOptions): Promise<TargetHan
     samples() {
       const pid = probePid();
       return channel.samples().filter((s) => pid === null || s.pid === pid);
+    },
+    stats() {
+      const pid = probePid();
+      return channel.stats.filter((m) => pid === null || m.pid === pid);
+    },
+    poolLeaks() {
+      const pid = probePid();
+      return channel.leaks.filter((m) => pid === null || m.pid === pid);
+    },
+    poolInfos() {
+      const pid = probePid();
+      return channel.poolInfos.filter((m) => pid === null || m.pid === pid);
     },
     onSample(listener) {
       return channel.onSample((s) => {

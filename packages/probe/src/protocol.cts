@@ -7,6 +7,25 @@
 export const PROBE_SOCKET_ENV = 'REDLINE_PROBE_SOCKET';
 /** Environment variable with the sampling interval in milliseconds (default 100). */
 export const PROBE_INTERVAL_ENV = 'REDLINE_PROBE_INTERVAL_MS';
+/** `0` stops the probe from watching the pg and tarn pools the target creates (default: watch them). */
+export const PROBE_POOLS_ENV = 'REDLINE_PROBE_POOLS';
+/** Leak threshold in ms for the pools the probe watches (`--pool-leak-ms`); absent or 0: no leak detection. */
+export const PROBE_POOL_LEAK_ENV = 'REDLINE_POOL_LEAK_MS';
+
+/**
+ * Latency of the probe's tiny libuv thread-pool task (a 1-byte `crypto.randomFill`) in one window.
+ * Unloaded it takes well under a millisecond; when the thread pool is saturated the task waits in its
+ * queue, so `latency − baseline` is the queue delay work submitted then would see.
+ */
+export interface RawThreadpoolDelay {
+  /** Tasks completed in the window. */
+  count: number;
+  meanMs: number;
+  /** Largest latency in the window, including the age of a task still waiting at the window's end. */
+  maxMs: number;
+  /** Smallest latency seen since the probe started (the unloaded cost of the task). */
+  baselineMs: number;
+}
 
 /** Loop-delay statistics of one probe window, in milliseconds, with the timer resolution already subtracted. */
 export interface RawLoopDelay {
@@ -50,6 +69,8 @@ export interface RawProbeSample {
   activeResources: Record<string, number> | null;
   /** Messages the probe dropped so far because the runner did not read fast enough. */
   dropped: number;
+  /** Thread-pool queue probe of this window (main thread only; absent from older probes and via --attach). */
+  threadpool?: RawThreadpoolDelay | null;
 }
 
 /** First message of every probe connection. */
@@ -79,6 +100,41 @@ export interface SampleMessage {
   sample: RawProbeSample;
 }
 
+/**
+ * A message published inside the target on one of the stats channels the probe forwards
+ * (`redline:pool:stats`, `redline:flow:stats`): `{ name, at, values, ... }`.
+ */
+export interface StatsChannelMessage {
+  type: 'stats';
+  channel: string;
+  message: { name: string; at: number; values: Record<string, number>; meta?: Record<string, unknown>; intervalMs?: number };
+}
+
+/** A pool leak event from `redline:pool:leak`. */
+export interface PoolLeakChannelMessage {
+  type: 'pool-leak';
+  message: {
+    name: string;
+    at: number;
+    phase: 'held' | 'returned';
+    id: number;
+    acquiredAt: number;
+    heldMs: number;
+    stack: string;
+    meta?: Record<string, unknown>;
+  };
+}
+
+/** What the probe learned once about a watched pool's database server. */
+export interface PoolInfoMessage {
+  type: 'pool-info';
+  name: string;
+  /** The server's `max_connections`, minus the superuser-reserved slots (what ordinary clients can open). */
+  serverMaxConnections?: number;
+  /** Why it could not be read. */
+  error?: string;
+}
+
 /** Answer to a host command. */
 export interface ReplyMessage {
   type: 'reply';
@@ -89,7 +145,7 @@ export interface ReplyMessage {
 }
 
 /** Anything the probe sends. */
-export type ProbeMessage = HelloMessage | ListenMessage | SampleMessage | ReplyMessage;
+export type ProbeMessage = HelloMessage | ListenMessage | SampleMessage | ReplyMessage | StatsChannelMessage | PoolLeakChannelMessage | PoolInfoMessage;
 
 /** Commands the host sends to the probe. */
 export type HostCommand =

@@ -123,9 +123,9 @@ ${alertsHtml(result, notes)}
 <div class="kpis">
 ${kpi('requests', fmtNum(s.requests), `${fmtNum(s.iterations)} iterations`)}
 ${kpi('throughput', `${fmtNum(s.throughput, 1)}/s`, `max ${fmtNum(s.vusMax)} VUs`)}
-${kpi('p50', fmtMs(s.latency.p50), `service ${fmtMs(s.serviceTime.p50)}`)}
-${kpi('p99', fmtMs(s.latency.p99), `service ${fmtMs(s.serviceTime.p99)}`)}
-${kpi('p99.9', fmtMs(s.latency.p999), `max ${fmtMs(s.latency.max)}`)}
+${kpi('p50', fmtMs(s.latency?.p50), `service ${fmtMs(s.serviceTime?.p50)}`)}
+${kpi('p99', fmtMs(s.latency?.p99), `service ${fmtMs(s.serviceTime?.p99)}`)}
+${kpi('p99.9', fmtMs(s.latency?.p999), `max ${fmtMs(s.latency?.max)}`)}
 ${kpi('errors', fmtPct(er, 2), `${fmtNum(s.errors)} failed`, er > 0.01)}
 ${kpi('checks', s.checks.passes + s.checks.fails > 0 ? fmtPct(s.checks.passes / (s.checks.passes + s.checks.fails), 1) : '–', s.checks.passes + s.checks.fails === 0 ? 'none defined' : s.checks.fails > 0 ? `${fmtNum(s.checks.fails)} failed` : 'all passed', s.checks.fails > 0)}
 </div>
@@ -152,6 +152,12 @@ function loadSectionHtml(charts: ReportChartData): string {
 function distributionHtml(result: RunResult): string {
   const l = result.summary.latency;
   const st = result.summary.serviceTime;
+  if (!l || !st) {
+    return `<section id="distribution">
+<h2>Latency distribution</h2>
+<p class="hint">No request got a response, so there is no latency to show (percentiles are absent, not zero).</p>
+</section>`;
+  }
   const row = (label: string, a: number, b: number): string => `<tr><td>${label}</td><td class="num">${h(fmtMs(a))}</td><td class="num">${h(fmtMs(b))}</td></tr>`;
   return `<section id="distribution">
 <h2>Latency distribution</h2>
@@ -162,7 +168,27 @@ function distributionHtml(result: RunResult): string {
 ${row('p50', l.p50, st.p50)}${row('p75', l.p75, st.p75)}${row('p90', l.p90, st.p90)}${row('p95', l.p95, st.p95)}${row('p99', l.p99, st.p99)}${row('p99.9', l.p999, st.p999)}${row('max', l.max, st.max)}${row('mean', l.mean, st.mean)}
 </tbody></table></div>
 </div>
+${timingsHtml(result)}
 </section>`;
+}
+
+/** The k6-style phase split of the service time (DNS, connect, TLS, waiting, receiving), when the run has it. */
+function timingsHtml(result: RunResult): string {
+  const t = result.summary.timings;
+  if (!t || Object.keys(t).length === 0) return '';
+  const label: Record<string, string> = { dns: 'DNS', connect: 'TCP connect', tls: 'TLS handshake', waiting: 'waiting (TTFB)', receiving: 'receiving' };
+  const rows = ['dns', 'connect', 'tls', 'waiting', 'receiving']
+    .filter((p) => t[p])
+    .map((p) => {
+      const x = t[p]!;
+      return `<tr><td>${h(label[p] ?? p)}</td><td class="num">${h(fmtMs(x.p50))}</td><td class="num">${h(fmtMs(x.p90))}</td><td class="num">${h(fmtMs(x.p99))}</td><td class="num">${h(fmtMs(x.max))}</td><td class="num">${h(fmtMs(x.mean))}</td></tr>`;
+    })
+    .join('');
+  const h2 = result.summary.http2;
+  const h2Line = h2 ? `<p class="hint">HTTP/2: ${h(fmtNum(h2.connections))} connections, ${h(fmtNum(h2.goaways))} GOAWAY, ${h(fmtNum(h2.streamLimitWaits))} requests waited for a free stream, ${h(fmtNum(h2.refusedStreams))} refused streams retried.</p>` : '';
+  return `<h3 id="timings">Where the time went</h3>
+<p class="hint">Request phases as k6 names them (http.timing.* in thresholds). DNS, connect and TLS are 0 for requests on a reused connection, so their percentiles show how many requests paid for a new connection.</p>
+<table class="data"><thead><tr><th>phase</th><th class="num">p50</th><th class="num">p90</th><th class="num">p99</th><th class="num">max</th><th class="num">mean</th></tr></thead><tbody>${rows}</tbody></table>${h2Line}`;
 }
 
 function requestsHtml(result: RunResult): string {
@@ -175,12 +201,12 @@ function requestsHtml(result: RunResult): string {
       .map(([k, n]) => `${k} ${fmtNum(n)}`)
       .join(', ');
     const rate = s.throughput > 0 ? s.throughput : seconds > 0 ? s.requests / seconds : 0;
-    return `<tr${strong ? ' style="font-weight:600"' : ''}><td>${h(name)}</td><td class="num">${h(fmtNum(s.requests))}</td><td class="num">${h(fmtNum(rate, 1))}/s</td><td class="num">${h(fmtMs(s.latency.p50))}</td><td class="num">${h(fmtMs(s.latency.p90))}</td><td class="num">${h(fmtMs(s.latency.p99))}</td><td class="num">${h(fmtMs(s.latency.p999))}</td><td class="num">${h(fmtMs(s.latency.max))}</td><td class="num ${er > 0 ? 'fail' : ''}">${h(fmtNum(s.errors))} <span class="note">(${h(fmtPct(er, 2))})</span></td><td>${h(kinds)}</td></tr>`;
+    return `<tr${strong ? ' style="font-weight:600"' : ''}><td>${h(name)}</td><td class="num">${h(fmtNum(s.requests))}</td><td class="num">${h(fmtNum(rate, 1))}/s</td><td class="num">${h(fmtMs(s.latency?.p50))}</td><td class="num">${h(fmtMs(s.latency?.p90))}</td><td class="num">${h(fmtMs(s.latency?.p99))}</td><td class="num">${h(fmtMs(s.latency?.p999))}</td><td class="num">${h(fmtMs(s.latency?.max))}</td><td class="num ${er > 0 ? 'fail' : ''}">${h(fmtNum(s.errors))} <span class="note">(${h(fmtPct(er, 2))})</span></td><td>${h(kinds)}</td></tr>`;
   };
   const rows = names.map(([n, s]) => row(n, s)).join('') + (names.length !== 1 ? row('all requests', result.summary, true) : '');
   const statusRows = Object.entries(result.summary.byStatusClass)
     .sort()
-    .map(([k, s]) => `<tr><td>${h(k)}</td><td class="num">${h(fmtNum(s.requests))}</td><td class="num">${h(fmtMs(s.latency.p50))}</td><td class="num">${h(fmtMs(s.latency.p99))}</td></tr>`)
+    .map(([k, s]) => `<tr><td>${h(k)}</td><td class="num">${h(fmtNum(s.requests))}</td><td class="num">${h(fmtMs(s.latency?.p50))}</td><td class="num">${h(fmtMs(s.latency?.p99))}</td></tr>`)
     .join('');
   const s = result.summary;
   return `<section id="requests">

@@ -10,7 +10,10 @@ import { TRACE_HELP, TRACE_OPTIONS, traceOptionsFrom } from '../trace-flags.js';
 import { finishOutcome, runExitCode, summaryFirst } from './run.js';
 
 /** The planted bottlenecks of the demo service (`@redline/demo`). */
-export const DEMO_BOTTLENECKS = ['event-loop-block', 'cpu-saturation', 'gc-churn', 'memory-leak', 'slow-downstream', 'pool-starvation', 'healthy'] as const;
+export const DEMO_BOTTLENECKS = ['event-loop-block', 'cpu-saturation', 'gc-churn', 'memory-leak', 'slow-downstream', 'pool-starvation', 'threadpool', 'healthy'] as const;
+
+/** Bottlenecks backed by PGlite (see @redline/demo's pglite.ts). */
+const USES_DATABASE: ReadonlySet<string> = new Set(['pool-starvation']);
 
 /** Load settings of the demo for one bottleneck. */
 export interface DemoLoad {
@@ -36,7 +39,10 @@ export const DEMO_LOAD: Record<(typeof DEMO_BOTTLENECKS)[number], DemoLoad> = {
   'gc-churn': { rate: 200, maxVUs: 32, timeoutMs: 5000 },
   'memory-leak': { rate: 150, maxVUs: 32, timeoutMs: 5000 },
   'slow-downstream': { rate: 100, maxVUs: 64, timeoutMs: 5000 },
+  // pg.Pool of 4 against PGlite, each request holding a client ~40 ms: capacity ~100/s.
   'pool-starvation': { rate: 150, maxVUs: 64, timeoutMs: 5000 },
+  // 50 ms of PBKDF2 per request on 4 libuv threads: at most 80/s, fewer on a 2-core machine.
+  threadpool: { rate: 100, maxVUs: 64, timeoutMs: 5000 },
   healthy: { rate: 100, maxVUs: 32, timeoutMs: 5000 },
 };
 
@@ -95,7 +101,8 @@ export async function demoCommand(io: CliIo, args: string[]): Promise<number> {
     ...(trace ? { trace } : {}),
     ...summaryFirst(io, Boolean(v.json)),
     // Run the service from its own directory so frames read src/bottlenecks/*.ts wherever redline runs.
-    target: { kind: 'launch', command: `"${process.execPath}" "${server}" --bottleneck ${bottleneck}`, cwd: dirname(dirname(server)) },
+    // The database bottlenecks start PGlite first; its first run on a machine initialises a database in WASM.
+    target: { kind: 'launch', command: `"${process.execPath}" "${server}" --bottleneck ${bottleneck}`, cwd: dirname(dirname(server)), ...(USES_DATABASE.has(bottleneck) ? { startTimeoutMs: 150_000 } : {}) },
     ...(workers !== undefined ? { workers } : {}),
     ...(v.out !== undefined ? { outDir: String(v.out) } : {}),
     report: !v['no-report'],

@@ -1,9 +1,9 @@
 import { relative, resolve } from 'node:path';
 import { ErrorCodes, ExitCodes, RedlineError, checkTimerMs, parseDuration, parseRate, type RunResult } from '@redline/core';
 import { formatFindings } from '@redline/doctor';
-import { planFromFile, quickPlan, PROFILE_NAMES, type LoadFlags, type PlanOverrides, type QuickOptions } from '@redline/load';
+import { noResponseError, planFromFile, quickPlan, PROFILE_NAMES, type LoadFlags, type PlanOverrides, type QuickOptions } from '@redline/load';
 import { intFlag, parseCommandArgs, parseEnvFlags, parseHeaders } from '../args.js';
-import { colours, out, type CliIo } from '../io.js';
+import { colours, err, out, type CliIo } from '../io.js';
 import { runSessionInTerminal } from '../live.js';
 import { TRACE_HELP, TRACE_OPTIONS, traceOptionsFrom } from '../trace-flags.js';
 import { renderSummary } from '../output/summary.js';
@@ -46,6 +46,7 @@ Target:
   --start-timeout D      how long the target may take to get ready (default 15s, Ctrl-C stops at once)
   --attach HOST:PORT     attach to a process started with --inspect instead
   --heap-profile         also take a sampling heap profile
+  --pool-leak-ms MS      report pool clients held longer than MS, with the stack that took them (--target)
   --cpu-interval US      CPU sampling interval in microseconds (default 1000)
 
 ${TRACE_HELP}
@@ -85,6 +86,7 @@ const RUN_OPTIONS = {
   'start-timeout': { type: 'string' },
   attach: { type: 'string' },
   'heap-profile': { type: 'boolean' },
+  'pool-leak-ms': { type: 'string' },
   'cpu-interval': { type: 'string' },
   out: { type: 'string', short: 'o' },
   name: { type: 'string' },
@@ -125,6 +127,8 @@ function transportFlags(v: Record<string, unknown>, cwd: string): PlanOverrides[
 /** Exit code for a finished run (documented in docs/exit-codes.md). */
 export function runExitCode(r: RunResult, strict: boolean): number {
   if (r.status === 'interrupted') return ExitCodes.INTERRUPTED;
+  // A run in which nothing got a response measured nothing: never a pass (REDLINE_ERR_NO_RESPONSES).
+  if (noResponseError(r)) return ExitCodes.FAILURE;
   if (r.thresholds.some((t) => !t.ok)) return ExitCodes.THRESHOLDS_FAILED;
   if (strict && r.generator.limited) return ExitCodes.FAILURE;
   return ExitCodes.OK;
@@ -146,6 +150,12 @@ export function printSummary(io: CliIo, r: RunResult, runDir: string, written = 
   out(io, `  result: ${relative(io.cwd, runDir) || '.'}/result.json`);
 }
 
+/** The one-line failure of a run in which no request got a response (stderr, both output modes). */
+function reportNoResponses(io: CliIo, r: RunResult): void {
+  const nothing = noResponseError(r);
+  if (nothing) err(io, `redline: ${nothing.code}: ${nothing.message}`);
+}
+
 /**
  * Session hook that prints the summary as soon as result.json is written, before the report (see
  * {@link finishOutcome}); `--json` prints everything at the end instead.
@@ -158,6 +168,7 @@ export function summaryFirst(io: CliIo, json: boolean): { onResult?: (r: RunResu
  * Ends the output of a session whose summary {@link summaryFirst} printed: the report's path, or for
  * `--json` the whole outcome. A report that could not be written is thrown (exit 1, the file named)
  * after the summary is out: the result is never lost, and the run does not pass as a success.
+ * A run without any response says so on stderr (REDLINE_ERR_NO_RESPONSES; exit 1 via runExitCode).
  */
 export function finishOutcome(io: CliIo, outcome: SessionOutcome, json: boolean): void {
   const { result: r, runDir, reportPath } = outcome;
@@ -166,6 +177,7 @@ export function finishOutcome(io: CliIo, outcome: SessionOutcome, json: boolean)
   if (json) {
     out(io, JSON.stringify({ runDir, report: reportPath, status: r.status, summary: r.summary, thresholds: r.thresholds, generator: { limited: r.generator.limited, reasons: r.generator.reasons }, findings: r.findings }, null, 2));
   } else if (reportPath) out(io, `  report: ${relative(io.cwd, reportPath)}`);
+  reportNoResponses(io, r);
   if (outcome.writeError) throw outcome.writeError;
   if (outcome.reportError) throw outcome.reportError;
 }
@@ -194,6 +206,8 @@ export async function runCommand(io: CliIo, args: string[]): Promise<number> {
   const headers = parseHeaders(v.header);
   const scriptEnv = parseEnvFlags(v.env);
   const cpuIntervalUs = intFlag('cpu-interval', v['cpu-interval'], 10);
+  const poolLeakMs = intFlag('pool-leak-ms', v['pool-leak-ms'], 1);
+  if (poolLeakMs !== undefined && target?.kind !== 'launch') throw new RedlineError(ErrorCodes.USAGE, 'redline run: --pool-leak-ms needs --target (the probe watches the pools of a target it starts)');
   const transport = transportFlags(v, io.cwd);
   const overrides = { ...(transport ? { transport } : {}), ...(v.name !== undefined ? { name: String(v.name) } : {}), ...(workers !== undefined ? { workers } : {}), ...(timeoutMs !== undefined ? { timeoutMs } : {}) };
   const environment = (): Record<string, string> => {
@@ -248,6 +262,7 @@ export async function runCommand(io: CliIo, args: string[]): Promise<number> {
     ...(v.out !== undefined ? { outDir: String(v.out) } : {}),
     ...(cpuIntervalUs !== undefined ? { cpuIntervalUs } : {}),
     heapProfile: Boolean(v['heap-profile']),
+    ...(poolLeakMs !== undefined ? { poolLeakMs } : {}),
     report: !v['no-report'],
     plan: async ({ url }) => {
       const env = environment();

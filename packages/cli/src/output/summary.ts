@@ -32,18 +32,31 @@ export function renderSummary(r: RunResult, paint: Paint = plain): string {
   for (const sc of r.config.scenarios) lines.push(`    scenario ${sc.name}: ${sc.executor}, ${describeScenario(sc)}${sc.mode === 'static' ? ' (fast path)' : ''}`);
   lines.push('');
   const open = r.config.scenarios.some((sc) => sc.executor.endsWith('arrival-rate'));
-  const q = (l: typeof s.latency): string => `p50=${ms(l.p50)} p90=${ms(l.p90)} p99=${ms(l.p99)} p99.9=${ms(l.p999)} max=${ms(l.max)}`;
+  const q = (l: typeof s.latency): string => (l ? `p50=${ms(l.p50)} p90=${ms(l.p90)} p99=${ms(l.p99)} p99.9=${ms(l.p999)} max=${ms(l.max)}` : paint.yellow('no responses, no percentiles'));
   const errRate = s.requests ? s.errors / s.requests : 0;
   const kinds = Object.entries(s.errorsByKind).map(([k, v]) => `${k}=${v}`).join(' ');
   lines.push(`  ${dotted('http.requests')} ${s.requests}  ${s.throughput.toFixed(1)}/s`);
   lines.push(`  ${dotted('http.errors')} ${(errRate > 0 ? paint.red : paint.green)(pct(errRate))}  ${s.errors} of ${s.requests}${kinds ? `  (${kinds})` : ''}`);
   lines.push(`  ${dotted('http.latency')} ${q(s.latency)}${open ? paint.dim('  from intended send time') : ''}`);
   lines.push(`  ${dotted('http.service_time')} ${q(s.serviceTime)}${paint.dim('  from actual send')}`);
+  if (s.timings) {
+    // k6's phase split, p50/p99 each: where the service time went.
+    const phase = (name: string): string => {
+      const t = s.timings![name];
+      return t ? `${name} ${ms(t.p50)}/${ms(t.p99)}` : '';
+    };
+    const parts = ['dns', 'connect', 'tls', 'waiting', 'receiving'].map(phase).filter(Boolean);
+    lines.push(`  ${dotted('http.timing')} ${parts.join('  ')}${paint.dim('  p50/p99')}`);
+  }
   lines.push(`  ${dotted('iterations')} ${s.iterations}${s.iterationsDropped ? paint.red(`  dropped ${s.iterationsDropped}`) : '  dropped 0'}${s.iterationErrors ? paint.red(`  failed ${s.iterationErrors}`) : ''}`);
   const checkTotal = s.checks.passes + s.checks.fails;
   if (checkTotal) lines.push(`  ${dotted('checks')} ${(s.checks.fails ? paint.red : paint.green)(pct(s.checks.passes / checkTotal))}  ✓ ${s.checks.passes} ✗ ${s.checks.fails}`);
   lines.push(`  ${dotted('vus')} max ${s.vusMax}`);
   lines.push(`  ${dotted('data')} ${bytes(s.dataSentBytes)} sent, ${bytes(s.dataReceivedBytes)} received`);
+  if (s.http2) {
+    const h = s.http2;
+    lines.push(`  ${dotted('http2')} ${h.connections} connection${h.connections === 1 ? '' : 's'}, GOAWAY ${h.goaways}, stream-limit waits ${h.streamLimitWaits}, refused streams ${h.refusedStreams}`);
+  }
   const g = r.generator;
   lines.push(`  ${dotted('generator')} event loop ${pct(g.eluMean)} busy (max ${pct(g.eluMax)}), CPU ${g.cpuCoresMean.toFixed(2)} cores${open ? `, schedule lag p99 ${ms(g.scheduleLagMs.p99)}` : ''}`);
 
@@ -52,7 +65,7 @@ export function renderSummary(r: RunResult, paint: Paint = plain): string {
     lines.push('', '  by request name');
     const rows = [['name', 'count', 'rate', 'p50', 'p90', 'p99', 'p99.9', 'max', 'errors']];
     for (const [name, t] of names.sort((a, b) => b[1].requests - a[1].requests).slice(0, 20)) {
-      rows.push([name, String(t.requests), `${t.throughput.toFixed(1)}/s`, ms(t.latency.p50), ms(t.latency.p90), ms(t.latency.p99), ms(t.latency.p999), ms(t.latency.max), String(t.errors)]);
+      rows.push([name, String(t.requests), `${t.throughput.toFixed(1)}/s`, ...(t.latency ? [t.latency.p50, t.latency.p90, t.latency.p99, t.latency.p999, t.latency.max].map(ms) : ['-', '-', '-', '-', '-']), String(t.errors)]);
     }
     lines.push(table(rows, '    '));
   }
@@ -78,5 +91,9 @@ export function renderSummary(r: RunResult, paint: Paint = plain): string {
 export function renderLiveLine(status: { elapsedMs: number; plannedMs: number; point: RunResult['timeseries'][number]; totalRequests: number; totalErrors: number }): string {
   const p = status.point;
   const errRate = status.totalRequests ? status.totalErrors / status.totalRequests : 0;
-  return `${formatDuration(Math.round(status.elapsedMs / 1000) * 1000)}/${formatDuration(status.plannedMs)}  ${p.requests}/s  p99 ${ms(p.latency.p99)}  errors ${pct(errRate)}  VUs ${p.vus}${p.iterationsDropped ? `  dropped ${p.iterationsDropped}` : ''}`;
+  // A second in which nothing was timed (every request refused, say) has no p99, not a p99 of 0.
+  let untimed = 0;
+  for (const [kind, n] of Object.entries(p.errorsByKind)) if (!kind.startsWith('http_') && kind !== 'timeout') untimed += n;
+  const p99 = untimed === p.requests ? '-' : ms(p.latency.p99);
+  return `${formatDuration(Math.round(status.elapsedMs / 1000) * 1000)}/${formatDuration(status.plannedMs)}  ${p.requests}/s  p99 ${p99}  errors ${pct(errRate)}  VUs ${p.vus}${p.iterationsDropped ? `  dropped ${p.iterationsDropped}` : ''}`;
 }

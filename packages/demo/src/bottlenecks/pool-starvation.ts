@@ -1,79 +1,41 @@
+import pg from 'pg';
 import type { Bottleneck } from '../bottleneck.js';
+import { startPglite, type PgliteServer } from '../pglite.js';
 
-/** Connections in the pool, how long each request holds one, and how long a waiter waits before failing. */
+/** Clients in the pool and how long each request holds one (the query plus work done while holding). */
 const POOL_SIZE = 4;
-const HOLD_MS = 40;
-const ACQUIRE_TIMEOUT_MS = 10_000;
-
-interface Waiter {
-  resolve: (conn: number) => void;
-  timer: NodeJS.Timeout;
-}
-
-/**
- * A deliberately small database-style pool. Waiters queue with an acquire timeout (one timer each),
- * as generic pools do, which is how the probe sees them pile up.
- */
-export class TinyPool {
-  readonly #free: number[] = Array.from({ length: POOL_SIZE }, (_, i) => i);
-  readonly #waiters: Waiter[] = [];
-
-  /** Waits for a free connection; rejects after ACQUIRE_TIMEOUT_MS. */
-  acquire(): Promise<number> {
-    const conn = this.#free.pop();
-    if (conn !== undefined) return Promise.resolve(conn);
-    return new Promise((resolve, reject) => {
-      const waiter: Waiter = {
-        resolve,
-        timer: setTimeout(() => {
-          this.#waiters.splice(this.#waiters.indexOf(waiter), 1);
-          reject(new Error('pool acquire timeout'));
-        }, ACQUIRE_TIMEOUT_MS),
-      };
-      this.#waiters.push(waiter);
-    });
-  }
-
-  /** Hands the connection to the next waiter, or back to the pool. */
-  release(conn: number): void {
-    const next = this.#waiters.shift();
-    if (next === undefined) {
-      this.#free.push(conn);
-      return;
-    }
-    clearTimeout(next.timer);
-    next.resolve(conn);
-  }
-
-  /** Fails every waiter (shutdown). */
-  drain(): void {
-    for (const w of this.#waiters.splice(0)) clearTimeout(w.timer);
-  }
-}
+const POST_PROCESSING_MS = 35;
+const ORDERS = 1000;
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** The planted problem: holds a pooled connection for the whole request, including slow post-processing. */
-export async function loadOrderWithConnection(pool: TinyPool): Promise<{ conn: number }> {
-  const conn = await pool.acquire();
+/** The planted problem: keeps the pooled client for the whole request, including slow post-processing. */
+export async function loadOrderWithConnection(pool: pg.Pool, id: number): Promise<{ id: number; total: number }> {
+  const client = await pool.connect();
   try {
-    await sleep(HOLD_MS / 2); // the query
-    await sleep(HOLD_MS / 2); // post-processing that should not hold the connection
-    return { conn };
+    const { rows } = await client.query<{ id: number; total: number }>('SELECT id, total FROM orders WHERE id = $1', [id]);
+    await sleep(POST_PROCESSING_MS); // post-processing that should not hold the client
+    return rows[0] ?? { id, total: 0 };
   } finally {
-    pool.release(conn);
+    client.release();
   }
 }
 
-/** Pool starvation: every request runs {@link loadOrderWithConnection} on a pool of POOL_SIZE. */
-export function createPoolStarvation(): Bottleneck {
-  const pool = new TinyPool();
+/** Pool starvation: a real `pg.Pool` of POOL_SIZE against PGlite, every request holding a client ~40 ms. */
+export async function createPoolStarvation(): Promise<Bottleneck> {
+  const db: PgliteServer = await startPglite();
+  const pool = new pg.Pool({ connectionString: db.url, max: POOL_SIZE });
+  await pool.query('CREATE TABLE IF NOT EXISTS orders (id int PRIMARY KEY, total numeric NOT NULL)');
+  await pool.query('INSERT INTO orders SELECT g, g * 1.5 FROM generate_series(1, $1::int) g ON CONFLICT DO NOTHING', [ORDERS]);
+  let n = 0;
   return {
     handle() {
-      return loadOrderWithConnection(pool);
+      n = (n % ORDERS) + 1;
+      return loadOrderWithConnection(pool, n);
     },
     async close() {
-      pool.drain();
+      await pool.end().catch(() => undefined);
+      await db.stop();
     },
   };
 }

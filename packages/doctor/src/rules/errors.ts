@@ -9,7 +9,13 @@ const KIND_ADVICE: Record<string, string> = {
   http_5xx: 'The target answered with server errors: read its logs for the seconds named here.',
   http_4xx: 'The target rejected requests (4xx): check the scenario sends valid requests (auth, payloads, rate limits).',
   dns: 'Name resolution failed: check the target host name.',
+  protocol: 'The target sent responses that break HTTP/1.1 framing (status line, Content-Length, chunking or size limits; see docs/protocol-errors.md): fix the server or the proxy in front of it.',
+  interrupted: 'Requests were still waiting for a response when the run ended: the target accepted them but did not answer in time.',
+  body_too_large: 'Response bodies were larger than the scripted requests\' body limit: raise maxBodySize or set discardBody for requests whose body the script does not read.',
 };
+
+/** Errors of the generator itself (out of file descriptors): the generator-limited finding covers them. */
+const GENERATOR_KINDS: ReadonlySet<string> = new Set(['generator']);
 
 /**
  * Errors: the whole-run error rate is at least ERROR_RATE_MEDIUM (high from ERROR_RATE_HIGH), or some
@@ -17,13 +23,20 @@ const KIND_ADVICE: Record<string, string> = {
  */
 export function errorsRule(ctx: RuleContext): Finding | null {
   const s = ctx.result.summary;
-  const total = s.requests;
-  const rate = total > 0 ? s.errors / total : s.errors > 0 ? 1 : 0;
-  const spikes = sustained(ctx.result.timeseries, (p) => p.requests + p.errors > 0 && p.errors / Math.max(p.requests, 1) >= Thresholds.ERROR_SPIKE_RATE);
+  // Requests the generator could not make never reached the target: they are not its errors.
+  const generatorErrors = Object.entries(s.errorsByKind).reduce((n, [k, v]) => (GENERATOR_KINDS.has(k) ? n + v : n), 0);
+  const total = s.requests - generatorErrors;
+  const targetErrors = s.errors - generatorErrors;
+  const rate = total > 0 ? targetErrors / total : 0;
+  const targetRate = (p: (typeof ctx.result.timeseries)[number]): number => {
+    const gen = p.errorsByKind.generator ?? 0;
+    return (p.errors - gen) / Math.max(p.requests - gen, 1);
+  };
+  const spikes = sustained(ctx.result.timeseries, (p) => p.requests + p.errors > 0 && targetRate(p) >= Thresholds.ERROR_SPIKE_RATE);
   if (rate < Thresholds.ERROR_RATE_MEDIUM && spikes.window === null) return null;
-  if (s.errors === 0) return null;
-  const peak = spikes.matched.reduce((m, p) => Math.max(m, p.errors / Math.max(p.requests, 1)), 0);
-  const kinds = Object.entries(s.errorsByKind).filter(([, n]) => n > 0).sort((a, b) => b[1] - a[1]);
+  if (targetErrors <= 0) return null;
+  const peak = spikes.matched.reduce((m, p) => Math.max(m, targetRate(p)), 0);
+  const kinds = Object.entries(s.errorsByKind).filter(([k, n]) => n > 0 && !GENERATOR_KINDS.has(k)).sort((a, b) => b[1] - a[1]);
   const kindText = kinds.map(([k, n]) => `${k} ${n}`).join(', ');
   const firstT = spikes.matched[0]?.t;
   const spikeText = spikes.window === null ? '' : `, spikes in ${spikes.matched.length} s from t=${firstT}s to t=${spikes.window.endS}s`;

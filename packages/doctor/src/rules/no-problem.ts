@@ -15,7 +15,9 @@ export function noProblemFinding(ctx: RuleContext): Finding {
     );
   }
   const sum = ctx.result.summary;
-  const errorRate = sum.requests > 0 ? sum.errors / sum.requests : 0;
+  // Requests the generator could not make (out of file descriptors) are not the target's errors.
+  const generatorErrors = sum.errorsByKind.generator ?? 0;
+  const errorRate = sum.requests - generatorErrors > 0 ? (sum.errors - generatorErrors) / (sum.requests - generatorErrors) : 0;
   evidence.push({ metric: 'http.errors.rate', value: round(errorRate, 4), threshold: Thresholds.ERROR_RATE_MEDIUM, comparison: '<', unit: 'ratio' });
   if (ctx.timeseries.length > 0) {
     evidence.push({ metric: 'http.latency.p50', value: round(median(ctx.timeseries.map((p) => p.latency.p50))), threshold: Thresholds.WAIT_MIN_LATENCY_MS, comparison: '<', unit: 'ms' });

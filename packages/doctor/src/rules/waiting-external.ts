@@ -1,6 +1,7 @@
 import type { Finding } from '@redline/core';
 import { Thresholds } from '../thresholds.js';
 import { cpuCores, meanOf, median, responsibleCode, round, sustained, type RuleContext } from '../timeline.js';
+import { describePool, idleHoldNote, waitingPools } from './pool-wait.js';
 
 /** Plain names for the resource types `process.getActiveResourcesInfo()` reports. */
 const RESOURCE_LABELS: Record<string, string> = {
@@ -64,6 +65,11 @@ function advice(piles: ResourcePile[]): string {
   return 'Requests wait on calls to something outside the process (open sockets pile up): check the downstream service\'s latency, give each call a timeout, keep connections alive with a bounded pool, and cache or batch downstream answers; more CPU will not help.';
 }
 
+function poolAdvice(pool: ReturnType<typeof waitingPools>[number]): string {
+  const idle = idleHoldNote(pool);
+  return `Requests queue for a client of ${describePool(pool)}: see the pool-wait finding for its sizing${idle === null ? '' : `; ${idle}`}.`;
+}
+
 /**
  * Waiting on something outside: CPU stays low (below WAIT_MAX_CPU_CORES; ELU below WAIT_MAX_ELU, or
  * below ELU_BUSY when a CPU profile was taken, since profiling inflates ELU) while
@@ -86,7 +92,14 @@ export function waitingExternalRule(ctx: RuleContext): Finding | null {
   const lateP50 = median(ctx.timeseries.slice(-third).map((p) => p.latency.p50));
   const rising = lateP50 >= 2 * earlyP50;
   const piles = resourcePiles(ctx);
-  const pileText = piles.length === 0 ? 'no resource type piles up' : piles.slice(0, 3).map((p) => `${Math.round(p.meanCount)} ${p.label} (${p.type}${p.baselineCount > 0 ? `, ${p.baselineCount} without load` : ''})`).join(', ');
+  // Measured facts first: callers queued on a watched pool, work queued on the libuv thread pool.
+  const pool = waitingPools(ctx)[0];
+  const tpDelay = median(ctx.samples.flatMap((s) => (s.threadpoolDelayMs === undefined ? [] : [s.threadpoolDelayMs.mean])));
+  const facts: string[] = [];
+  if (pool !== undefined) facts.push(`${round(pool.waitingMean, 1)} callers waiting for a client of ${describePool(pool)}`);
+  if (tpDelay >= Thresholds.THREADPOOL_DELAY_MS) facts.push(`thread-pool work queued ${round(tpDelay, 1)} ms`);
+  const resourceText = piles.slice(0, 3).map((p) => `${Math.round(p.meanCount)} ${p.label} (${p.type}${p.baselineCount > 0 ? `, ${p.baselineCount} without load` : ''})`).join(', ');
+  const pileText = [...facts, ...(resourceText === '' ? [] : [resourceText])].join('; ') || 'no resource type piles up';
   const code = responsibleCode(ctx, ctx.active);
   return {
     category: 'waiting-external',
@@ -108,6 +121,6 @@ export function waitingExternalRule(ctx: RuleContext): Finding | null {
       })),
     ],
     frames: code.frames,
-    recommendation: advice(piles),
+    recommendation: pool !== undefined ? poolAdvice(pool) : tpDelay >= Thresholds.THREADPOOL_DELAY_MS ? 'Requests wait for the libuv thread pool (4 threads by default): see the threadpool-saturated finding for the work that fills it.' : advice(piles),
   };
 }

@@ -1,7 +1,17 @@
 import * as net from 'node:net';
 import { engineNow } from '../engine-clock.js';
+import {
+  MAX_CHUNK_LINE_BYTES,
+  MAX_HEADER_BLOCK_BYTES,
+  MAX_INTERIM_RESPONSES,
+  parseChunkSize,
+  parseContentLength,
+  parseStatusCode,
+  transferFraming,
+} from './http1-framing.js';
+import { watchConnectPhases, type ConnectPhases } from './phases.js';
 import { connectTls, isTlsErrorCode } from './tls.js';
-import type { Connection, Exchange, NetworkErrorKind, Origin, Transport } from './transport.js';
+import type { Connection, Exchange, ExchangeOptions, NetworkErrorKind, Origin, Transport } from './transport.js';
 
 const CRLFCRLF = Buffer.from('\r\n\r\n');
 const EMPTY = Buffer.alloc(0);
@@ -20,9 +30,15 @@ const enum BodyMode {
 const enum ChunkState {
   Size,
   Data,
-  DataCrlf,
+  /** Expecting the CR (or a bare LF) that ends a chunk's data. */
+  DataCr,
+  /** Expecting the LF after that CR. */
+  DataLf,
   Trailers,
 }
+
+/** Default body limit of connections that keep full responses (scripted requests): 10 MiB. */
+export const DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024;
 
 /** Maps a socket error to the kind we count. */
 export function classifySocketError(err: NodeJS.ErrnoException): NetworkErrorKind {
@@ -39,6 +55,10 @@ export function classifySocketError(err: NodeJS.ErrnoException): NetworkErrorKin
       return 'reset';
     case 'ETIMEDOUT':
       return 'timeout';
+    case 'EMFILE':
+    case 'ENFILE':
+      // The generator is out of file descriptors: its own limit, not the target's failure.
+      return 'generator';
     default:
       if (isTlsErrorCode(err.code)) return 'tls';
       return 'network';
@@ -58,6 +78,7 @@ class Http1Connection implements Connection {
   #connectStartedAt = 0;
   #connectMs = 0;
   #pendingPayload: Buffer | null = null;
+  #phases: ConnectPhases | null = null;
 
   #callback: ((result: Exchange) => void) | null = null;
   #isHead = false;
@@ -79,7 +100,17 @@ class Http1Connection implements Connection {
   #chunkState = ChunkState.Size;
   #chunkLine = '';
   #bodyParts: Buffer[] | null = null;
+  /** A kept body of known length is copied into one buffer of that length (no second copy to join parts). */
+  #bodyBuf: Buffer | null = null;
   #closeAfter = false;
+  /** Interim (1xx) responses seen in this exchange. */
+  #interim = 0;
+  /** Body bytes kept so far, against #maxBodyBytes. */
+  #bodyBytes = 0;
+  #maxBodyBytes = DEFAULT_MAX_BODY_BYTES;
+  #discardBody = false;
+  /** Bytes of the trailer section so far, against MAX_HEADER_BLOCK_BYTES. */
+  #trailerBytes = 0;
   /**
    * Without full responses, one Exchange object is reused for every exchange of the connection
    * (saves an allocation per request on the fast path); callers must not keep it past the callback.
@@ -98,12 +129,15 @@ class Http1Connection implements Connection {
     return this.#callback !== null;
   }
 
-  exchange(payload: Buffer, method: string, callback: (result: Exchange) => void): void {
+  exchange(payload: Buffer, method: string, callback: (result: Exchange) => void, options?: ExchangeOptions): void {
     if (this.#callback) throw new Error('Http1Connection: exchange while busy');
     this.#callback = callback;
     this.#isHead = method === 'HEAD';
     this.startedAt = engineNow();
     this.#resetParser();
+    this.#interim = 0;
+    this.#maxBodyBytes = options?.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+    this.#discardBody = options?.discardBody ?? false;
     this.#bytesSent = payload.length;
     this.#bytesReceived = 0;
     this.#firstByteAt = 0;
@@ -141,6 +175,7 @@ class Http1Connection implements Connection {
     socket.setNoDelay(true);
     this.#socket = socket;
     this.#connected = false;
+    this.#phases = watchConnectPhases(socket, this.#connectStartedAt, engineNow, o.protocol === 'https:');
     socket.once(o.protocol === 'https:' ? 'secureConnect' : 'connect', () => {
       if (this.#socket !== socket) return;
       this.#connected = true;
@@ -193,7 +228,10 @@ class Http1Connection implements Connection {
     this.#chunkState = ChunkState.Size;
     this.#chunkLine = '';
     this.#bodyParts = null;
+    this.#bodyBuf = null;
     this.#closeAfter = false;
+    this.#bodyBytes = 0;
+    this.#trailerBytes = 0;
   }
 
   #onData(chunk: Buffer): void {
@@ -219,20 +257,28 @@ class Http1Connection implements Connection {
         if (end !== -1) head = buf.toString('latin1', 0, end);
       }
       if (end === -1) {
-        if (buf.length > 64 * 1024) {
-          this.#teardown();
-          this.#fail('protocol', 'response header block larger than 64 KiB');
+        if (buf.length > MAX_HEADER_BLOCK_BYTES) {
+          this.#protocolError(`response header block larger than ${MAX_HEADER_BLOCK_BYTES / 1024} KiB`);
           return;
         }
         this.#headerBuf = buf === chunk ? Buffer.from(chunk) : buf;
         return;
       }
       this.#headerBuf = EMPTY;
+      if (end > MAX_HEADER_BLOCK_BYTES) {
+        this.#protocolError(`response header block larger than ${MAX_HEADER_BLOCK_BYTES / 1024} KiB`);
+        return;
+      }
       if (!this.#parseHead(head.length === end ? head : head.slice(0, end))) return;
       data = buf;
       from = end + 4;
       if (this.#status >= 100 && this.#status < 200 && this.#status !== 101) {
-        // Interim response (100 Continue): start over for the final one.
+        // Interim response (100 Continue): start over for the final one. Bounded, so a server
+        // that sends nothing but 1xx cannot recurse without end.
+        if (++this.#interim > MAX_INTERIM_RESPONSES) {
+          this.#protocolError(`more than ${MAX_INTERIM_RESPONSES} interim (1xx) responses`);
+          return;
+        }
         this.#resetParser();
         if (data.length > from) this.#onDataAfterFirstByte(data.subarray(from));
         return;
@@ -249,33 +295,40 @@ class Http1Connection implements Connection {
 
   /** Parses status line and the framing headers. Returns false when it failed the exchange. */
   #parseHead(head: string): boolean {
-    // "HTTP/1.1 200 OK"
-    const status = head.charCodeAt(9) * 100 + head.charCodeAt(10) * 10 + head.charCodeAt(11) - 5328;
-    if (!head.startsWith('HTTP/1.') || !(status >= 100 && status <= 999)) {
-      this.#teardown();
-      this.#fail('protocol', `malformed status line: ${JSON.stringify(head.slice(0, 40))}`);
-      return false;
+    const status = parseStatusCode(head);
+    if (status < 0) {
+      const lineEnd = head.indexOf('\r\n');
+      return this.#protocolError(`malformed status line: ${JSON.stringify(head.slice(0, Math.min(lineEnd === -1 ? head.length : lineEnd, 60)))}`);
     }
     this.#status = status;
     this.#headersDone = true;
     if (this.#keepResponse) this.#rawHeaders = head;
     let contentLength = -1;
-    let chunked = false;
+    let transferEncoding: string | null = null;
     let close = head.charCodeAt(7) === 48; // HTTP/1.0 defaults to close
     let lineStart = head.indexOf('\r\n') + 2;
     while (lineStart > 1 && lineStart < head.length) {
       let lineEnd = head.indexOf('\r\n', lineStart);
       if (lineEnd === -1) lineEnd = head.length;
-      const c = head.charCodeAt(lineStart) | 0x20;
+      const first = head.charCodeAt(lineStart);
+      // Obsolete line folding (RFC 9112 §5.2) could hide a framing header from us.
+      if (first === 32 || first === 9) return this.#protocolError('obsolete line folding in a response header');
+      const c = first | 0x20;
       if (c === 0x63 /* c */ || c === 0x74 /* t */) {
         // Match the framing header names by length and case-insensitive compare, with no
         // substring or lower-case allocations for the headers we skip.
         const colon = head.indexOf(':', lineStart);
         if (colon > 0 && colon < lineEnd) {
           const nameLength = colon - lineStart;
-          if (nameLength === 14 && equalsLower(head, lineStart, 'content-length')) contentLength = parseDecimal(head, colon + 1, lineEnd);
-          else if (nameLength === 17 && equalsLower(head, lineStart, 'transfer-encoding')) chunked = head.slice(colon + 1, lineEnd).toLowerCase().includes('chunked');
-          else if (nameLength === 10 && equalsLower(head, lineStart, 'connection')) {
+          if (nameLength === 14 && equalsLower(head, lineStart, 'content-length')) {
+            const n = parseContentLength(head, colon + 1, lineEnd);
+            if (n < 0) return this.#protocolError(`invalid Content-Length ${JSON.stringify(head.slice(colon + 1, Math.min(lineEnd, colon + 41)).trim())}`);
+            if (contentLength >= 0 && n !== contentLength) return this.#protocolError(`conflicting Content-Length headers (${contentLength} and ${n})`);
+            contentLength = n;
+          } else if (nameLength === 17 && equalsLower(head, lineStart, 'transfer-encoding')) {
+            const v = head.slice(colon + 1, lineEnd);
+            transferEncoding = transferEncoding === null ? v : `${transferEncoding},${v}`;
+          } else if (nameLength === 10 && equalsLower(head, lineStart, 'connection')) {
             const v = head.slice(colon + 1, lineEnd).trim().toLowerCase();
             if (v === 'close') close = true;
             else if (v === 'keep-alive') close = false;
@@ -284,37 +337,95 @@ class Http1Connection implements Connection {
       }
       lineStart = lineEnd + 2;
     }
+    let chunked = false;
+    let untilClose = false;
+    if (transferEncoding !== null) {
+      const framing = transferFraming(transferEncoding);
+      if (framing === 'invalid') return this.#protocolError(`invalid Transfer-Encoding ${JSON.stringify(transferEncoding.trim().slice(0, 40))}`);
+      // Both framings at once is how responses are smuggled (RFC 9112 §6.3): trust neither.
+      if (contentLength >= 0) return this.#protocolError('both Transfer-Encoding and Content-Length in one response');
+      chunked = framing === 'chunked';
+      untilClose = !chunked;
+    }
     this.#closeAfter = close;
-    if (this.#isHead || status === 204 || status === 304) this.#bodyMode = BodyMode.None;
+    if (this.#isHead || status === 204 || status === 304 || status < 200) this.#bodyMode = BodyMode.None;
     else if (chunked) this.#bodyMode = BodyMode.Chunked;
-    else if (contentLength >= 0) {
+    else if (contentLength >= 0 && !untilClose) {
       this.#bodyMode = contentLength > 0 ? BodyMode.Length : BodyMode.None;
       this.#remaining = contentLength;
     } else this.#bodyMode = BodyMode.UntilClose;
-    if (this.#keepResponse && this.#bodyMode !== BodyMode.None) this.#bodyParts = [];
+    if (this.#bodyMode === BodyMode.UntilClose) this.#closeAfter = true;
+    if (this.#keepResponse && this.#bodyMode !== BodyMode.None && !this.#discardBody) {
+      if (this.#bodyMode === BodyMode.Length) {
+        if (contentLength > this.#maxBodyBytes) {
+          this.#teardown();
+          this.#fail('body_too_large', `response body larger than the limit of ${this.#maxBodyBytes} bytes (Content-Length ${contentLength})`);
+          return false;
+        }
+        this.#bodyBuf = Buffer.allocUnsafe(contentLength);
+      }
+      this.#bodyParts = [];
+    }
+    return true;
+  }
+
+  /** Fails the exchange as a `protocol` error and closes the connection. Returns false. */
+  #protocolError(detail: string): false {
+    this.#teardown();
+    this.#fail('protocol', detail);
+    return false;
+  }
+
+  /** Keeps body bytes `start..end` when the caller wants the body; false when that broke the body limit. */
+  #keepBody(data: Buffer, start: number, end: number): boolean {
+    const parts = this.#bodyParts;
+    if (!parts || end <= start) return true;
+    const buf = this.#bodyBuf;
+    if (buf) {
+      // Content-Length framing never delivers more than the length, which is within the limit.
+      data.copy(buf, this.#bodyBytes, start, end);
+      this.#bodyBytes += end - start;
+      return true;
+    }
+    this.#bodyBytes += end - start;
+    if (this.#bodyBytes > this.#maxBodyBytes) {
+      this.#teardown();
+      this.#fail('body_too_large', `response body larger than the limit of ${this.#maxBodyBytes} bytes`);
+      return false;
+    }
+    parts.push(this.#keep(data, start, end));
     return true;
   }
 
   #consumeBody(data: Buffer, from: number): void {
     switch (this.#bodyMode) {
       case BodyMode.None:
-        this.#finish();
+        this.#finishWithLeftover(from < data.length);
         return;
       case BodyMode.Length: {
         const available = data.length - from;
         const take = this.#remaining < available ? this.#remaining : available;
-        if (this.#bodyParts && take > 0) this.#bodyParts.push(this.#keep(data, from, from + take));
+        if (!this.#keepBody(data, from, from + take)) return;
         this.#remaining -= take;
-        if (this.#remaining === 0) this.#finish();
+        if (this.#remaining === 0) this.#finishWithLeftover(take < available);
         return;
       }
       case BodyMode.UntilClose:
-        if (this.#bodyParts && data.length > from) this.#bodyParts.push(this.#keep(data, from, data.length));
+        this.#keepBody(data, from, data.length);
         return;
       case BodyMode.Chunked:
         this.#consumeChunked(data, from);
         return;
     }
+  }
+
+  /**
+   * Finishes the exchange. Bytes after the end of a response were never asked for (we do not
+   * pipeline): the connection is out of step with the server, so it is closed instead of reused.
+   */
+  #finishWithLeftover(leftover: boolean): void {
+    if (leftover) this.#closeAfter = true;
+    this.#finish();
   }
 
   /** Bytes `start..end` of a read, as a Buffer the caller may keep (a copy when reads share a buffer). */
@@ -329,17 +440,22 @@ class Http1Connection implements Connection {
       switch (this.#chunkState) {
         case ChunkState.Size: {
           const nl = data.indexOf(10, i);
+          const lineBytes = this.#chunkLine.length + (nl === -1 ? data.length : nl) - i;
+          if (lineBytes > MAX_CHUNK_LINE_BYTES) {
+            this.#protocolError(`chunk-size line longer than ${MAX_CHUNK_LINE_BYTES} bytes`);
+            return;
+          }
           if (nl === -1) {
             this.#chunkLine += data.toString('latin1', i, data.length);
             return;
           }
-          this.#chunkLine += data.toString('latin1', i, nl);
+          let line = this.#chunkLine + data.toString('latin1', i, nl);
           i = nl + 1;
-          const size = parseInt(this.#chunkLine, 16);
           this.#chunkLine = '';
-          if (Number.isNaN(size)) {
-            this.#teardown();
-            this.#fail('protocol', 'malformed chunk size');
+          if (line.charCodeAt(line.length - 1) === 13) line = line.slice(0, -1);
+          const size = parseChunkSize(line);
+          if (size < 0) {
+            this.#protocolError(`malformed chunk size ${JSON.stringify(line.slice(0, 40))}`);
             return;
           }
           if (size === 0) this.#chunkState = ChunkState.Trailers;
@@ -351,31 +467,42 @@ class Http1Connection implements Connection {
         }
         case ChunkState.Data: {
           const take = Math.min(this.#remaining, data.length - i);
-          if (this.#bodyParts) this.#bodyParts.push(this.#keep(data, i, i + take));
+          if (!this.#keepBody(data, i, i + take)) return;
           this.#remaining -= take;
           i += take;
-          if (this.#remaining === 0) this.#chunkState = ChunkState.DataCrlf;
+          if (this.#remaining === 0) this.#chunkState = ChunkState.DataCr;
           break;
         }
-        case ChunkState.DataCrlf: {
-          const nl = data.indexOf(10, i);
-          if (nl === -1) return;
-          i = nl + 1;
-          this.#chunkState = ChunkState.Size;
+        case ChunkState.DataCr:
+        case ChunkState.DataLf: {
+          const b = data[i]!;
+          if (b === 13 && this.#chunkState === ChunkState.DataCr) this.#chunkState = ChunkState.DataLf;
+          else if (b === 10) this.#chunkState = ChunkState.Size;
+          else {
+            this.#protocolError('chunk data not followed by CRLF (chunk longer than its size)');
+            return;
+          }
+          i++;
           break;
         }
         case ChunkState.Trailers: {
-          // Trailer section ends with an empty line; we ignore trailer fields.
+          // The trailer section ends with an empty line; trailer fields are ignored, but bounded.
           const nl = data.indexOf(10, i);
-          if (nl === -1) {
-            this.#chunkLine += data.toString('latin1', i, data.length);
+          this.#trailerBytes += (nl === -1 ? data.length : nl + 1) - i;
+          if (this.#trailerBytes > MAX_HEADER_BLOCK_BYTES) {
+            this.#protocolError(`trailer section larger than ${MAX_HEADER_BLOCK_BYTES / 1024} KiB`);
             return;
           }
-          const line = this.#chunkLine + data.toString('latin1', i, nl);
+          if (nl === -1) {
+            // Only whether the line is empty matters: keep at most its first two bytes.
+            if (this.#chunkLine.length < 2) this.#chunkLine += data.toString('latin1', i, Math.min(data.length, i + 2));
+            return;
+          }
+          const line = this.#chunkLine + data.toString('latin1', i, Math.min(nl, i + 2));
           this.#chunkLine = '';
           i = nl + 1;
           if (line === '' || line === '\r') {
-            this.#finish();
+            this.#finishWithLeftover(i < data.length);
             return;
           }
           break;
@@ -399,6 +526,7 @@ class Http1Connection implements Connection {
       reused.firstByteAt = this.#firstByteAt;
       reused.endedAt = this.#chunkAt;
       reused.connectMs = this.#connectMs;
+      reused.phases = this.#connectMs > 0 ? this.#phases : null;
       reused.bytesSent = this.#bytesSent;
       reused.bytesReceived = this.#bytesReceived;
       result = reused;
@@ -411,10 +539,11 @@ class Http1Connection implements Connection {
         firstByteAt: this.#firstByteAt,
         endedAt: this.#chunkAt,
         connectMs: this.#connectMs,
+        phases: this.#connectMs > 0 ? this.#phases : null,
         bytesSent: this.#bytesSent,
         bytesReceived: this.#bytesReceived,
         rawHeaders: this.#rawHeaders,
-        body: parts ? (parts.length === 1 ? parts[0]! : Buffer.concat(parts)) : null,
+        body: this.#bodyBuf ?? (parts ? (parts.length === 1 ? parts[0]! : Buffer.concat(parts)) : null),
       };
     }
     if (this.#closeAfter) this.#teardown();
@@ -434,6 +563,7 @@ class Http1Connection implements Connection {
       firstByteAt: this.#firstByteAt,
       endedAt: now,
       connectMs: this.#connectMs,
+      phases: this.#connectMs > 0 ? this.#phases : null,
       bytesSent: this.#bytesSent,
       bytesReceived: this.#bytesReceived,
       rawHeaders: null,
@@ -458,22 +588,6 @@ function equalsLower(s: string, at: number, lower: string): boolean {
     if ((s.charCodeAt(at + i) | 0x20) !== lower.charCodeAt(i)) return false;
   }
   return true;
-}
-
-/** Parses a non-negative decimal between `from` and `to`, skipping spaces and tabs; -1 when malformed. */
-function parseDecimal(s: string, from: number, to: number): number {
-  let i = from;
-  while (i < to && (s.charCodeAt(i) === 32 || s.charCodeAt(i) === 9)) i++;
-  let end = to;
-  while (end > i && (s.charCodeAt(end - 1) === 32 || s.charCodeAt(end - 1) === 9)) end--;
-  if (i === end) return -1;
-  let n = 0;
-  for (; i < end; i++) {
-    const d = s.charCodeAt(i) - 48;
-    if (d < 0 || d > 9) return -1;
-    n = n * 10 + d;
-  }
-  return n;
 }
 
 /** HTTP/1.1 over TCP or TLS with keep-alive. */

@@ -1,18 +1,29 @@
-import * as http2 from 'node:http2';
+import type * as Http2 from 'node:http2';
 import * as net from 'node:net';
 import { engineNow } from '../engine-clock.js';
 import { h2RequestFromHttp1 } from './h2-request.js';
-import { classifySocketError } from './http1.js';
+import { DEFAULT_MAX_BODY_BYTES, classifySocketError } from './http1.js';
 import type { Http2Counters, Http2Options } from './http2.js';
+import { watchConnectPhases, type ConnectPhases } from './phases.js';
 import { connectTls } from './tls.js';
-import type { Connection, Exchange, NetworkErrorKind, Origin } from './transport.js';
+import type { Connection, Exchange, ExchangeOptions, NetworkErrorKind, Origin } from './transport.js';
+
+/**
+ * `node:http2`, loaded on first use: every worker thread imports this module, and most runs never
+ * speak HTTP/2 from a script.
+ */
+let http2Module: typeof Http2 | null = null;
+function http2(): typeof Http2 {
+  return (http2Module ??= process.getBuiltinModule('node:http2'));
+}
 
 /** One shared session and how many streams it carries now. */
 interface SessionEntry {
-  session: http2.ClientHttp2Session;
+  session: Http2.ClientHttp2Session;
   active: number;
   connectMs: number;
   connecting: boolean;
+  phases: ConnectPhases;
 }
 
 /**
@@ -54,19 +65,23 @@ export class NodeHttp2Pool {
   #open(): SessionEntry {
     const o = this.#origin;
     const startedAt = engineNow();
-    const session = http2.connect(this.#authorityUrl, {
+    const phases: ConnectPhases = { dnsMs: 0, tcpMs: 0, tlsMs: 0 };
+    const session = http2().connect(this.#authorityUrl, {
       // Our own sockets: TLS material and session resumption, and no Nagle delay (without
       // noDelay, small frames wait for delayed ACKs: tens of ms per round trip).
       createConnection: () => {
         const socket = o.protocol === 'https:' ? connectTls(o, ['h2']) : net.connect({ host: o.host, port: o.port });
         socket.setNoDelay(true);
+        const watched = watchConnectPhases(socket, startedAt, engineNow, o.protocol === 'https:');
+        // Copied on connect: the session entry keeps one object.
+        socket.once(o.protocol === 'https:' ? 'secureConnect' : 'connect', () => Object.assign(phases, watched));
         return socket;
       },
       settings: { enablePush: false },
       peerMaxConcurrentStreams: this.#options.maxStreams,
     });
     this.#counters.sessions++;
-    const entry = { session, active: 0, connectMs: 0, connecting: true };
+    const entry: SessionEntry = { session, active: 0, connectMs: 0, connecting: true, phases };
     session.once('connect', () => {
       entry.connecting = false;
       entry.connectMs = engineNow() - startedAt;
@@ -96,7 +111,7 @@ class NodeH2Handle implements Connection {
   readonly #pool: NodeHttp2Pool;
   readonly #origin: Origin;
   #callback: ((result: Exchange) => void) | null = null;
-  #stream: http2.ClientHttp2Stream | null = null;
+  #stream: Http2.ClientHttp2Stream | null = null;
   startedAt = 0;
 
   constructor(pool: NodeHttp2Pool, origin: Origin) {
@@ -108,15 +123,17 @@ class NodeH2Handle implements Connection {
     return this.#callback !== null;
   }
 
-  exchange(payload: Buffer, _method: string, callback: (result: Exchange) => void): void {
+  exchange(payload: Buffer, _method: string, callback: (result: Exchange) => void, options?: ExchangeOptions): void {
     if (this.#callback) throw new Error('NodeH2Handle: exchange while busy');
+    const discardBody = options?.discardBody ?? false;
+    const maxBodyBytes = options?.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
     this.#callback = callback;
     const startedAt = (this.startedAt = engineNow());
     const req = h2RequestFromHttp1(payload, this.#origin.authority);
     const entry = this.#pool.session();
     entry.active++;
     const wasConnecting = entry.connecting;
-    const headers: http2.OutgoingHttpHeaders = {
+    const headers: Http2.OutgoingHttpHeaders = {
       ':method': req.method,
       ':path': req.path,
       ':authority': req.authority,
@@ -126,7 +143,7 @@ class NodeH2Handle implements Connection {
       const prev = headers[name];
       headers[name] = prev === undefined ? value : `${String(prev)}, ${value}`;
     }
-    let stream: http2.ClientHttp2Stream;
+    let stream: Http2.ClientHttp2Stream;
     try {
       stream = entry.session.request(headers, { endStream: req.body === null });
     } catch (err) {
@@ -150,6 +167,7 @@ class NodeH2Handle implements Connection {
       return true;
     };
     const connectMs = (): number => (wasConnecting ? entry.connectMs : 0);
+    const phases = (): ConnectPhases | null => (wasConnecting ? entry.phases : null);
     stream.on('response', (h) => {
       firstByteAt = engineNow();
       status = Number(h[':status']) || 0;
@@ -162,8 +180,16 @@ class NodeH2Handle implements Connection {
       rawHeaders = lines.join('\r\n');
     });
     stream.on('data', (chunk: Buffer) => {
-      parts.push(chunk);
       bodyBytes += chunk.length;
+      if (discardBody) return;
+      if (bodyBytes > maxBodyBytes) {
+        // Same limit as HTTP/1.1 scripts: cancel just this stream, the session lives on.
+        if (!settle()) return;
+        stream.close(http2().constants.NGHTTP2_CANCEL);
+        this.#fail(sentAt, firstByteAt, connectMs(), 'body_too_large', `response body larger than the limit of ${maxBodyBytes} bytes`, payload.length, bodyBytes);
+        return;
+      }
+      parts.push(chunk);
     });
     stream.on('end', () => {
       if (!settle()) return;
@@ -178,11 +204,12 @@ class NodeH2Handle implements Connection {
         firstByteAt,
         endedAt: engineNow(),
         connectMs: connectMs(),
+        phases: phases(),
         // Frame-level byte counts are not exposed by node:http2: headers and bodies as sent and received.
         bytesSent: payload.length,
         bytesReceived: rawHeaders.length + bodyBytes,
         rawHeaders,
-        body: parts.length === 1 ? parts[0]! : Buffer.concat(parts),
+        body: discardBody ? null : parts.length === 1 ? parts[0]! : Buffer.concat(parts),
       });
     });
     stream.on('error', (err: NodeJS.ErrnoException) => {
@@ -210,7 +237,7 @@ class NodeH2Handle implements Connection {
     const cb = this.#callback;
     this.#callback = null;
     this.#stream = null;
-    if (s && !s.destroyed) s.close(http2.constants.NGHTTP2_CANCEL);
+    if (s && !s.destroyed) s.close(http2().constants.NGHTTP2_CANCEL);
     if (cb) {
       this.#callback = cb;
       this.#fail(this.startedAt, 0, 0, kind, detail, 0, 0);
@@ -221,6 +248,6 @@ class NodeH2Handle implements Connection {
     const s = this.#stream;
     this.#callback = null;
     this.#stream = null;
-    if (s && !s.destroyed) s.close(http2.constants.NGHTTP2_CANCEL);
+    if (s && !s.destroyed) s.close(http2().constants.NGHTTP2_CANCEL);
   }
 }

@@ -3,6 +3,7 @@ import { engineNow } from '../engine-clock.js';
 import { decodeStatus, encodeRequestHeaderBlock, h2RequestFromHttp1, type H2Request } from './h2-request.js';
 import { classifySocketError } from './http1.js';
 import { NodeHttp2Pool } from './http2-node.js';
+import { watchConnectPhases, type ConnectPhases } from './phases.js';
 import { connectTls } from './tls.js';
 import type { Connection, Exchange, NetworkErrorKind, Origin, Transport } from './transport.js';
 
@@ -136,6 +137,7 @@ class H2Handle implements Connection {
   sentAt = 0;
   firstByteAt = 0;
   connectMs = 0;
+  phases: ConnectPhases | null = null;
   status = 0;
   bytesSent = 0;
   bytesReceived = 0;
@@ -167,6 +169,7 @@ class H2Handle implements Connection {
     this.sentAt = 0;
     this.firstByteAt = 0;
     this.connectMs = 0;
+    this.phases = null;
     this.status = 0;
     this.bytesSent = 0;
     this.bytesReceived = 0;
@@ -197,6 +200,7 @@ class H2Handle implements Connection {
     r.firstByteAt = this.firstByteAt;
     r.endedAt = endedAt;
     r.connectMs = this.connectMs;
+    r.phases = this.phases;
     r.bytesSent = this.bytesSent;
     r.bytesReceived = this.bytesReceived;
     cb(r);
@@ -216,6 +220,7 @@ class H2Handle implements Connection {
       firstByteAt: this.firstByteAt,
       endedAt: engineNow(),
       connectMs: this.connectMs,
+      phases: this.phases,
       bytesSent: this.bytesSent,
       bytesReceived: this.bytesReceived,
       rawHeaders: null,
@@ -256,7 +261,8 @@ class FramedPool {
   }
 
   acquire(h: H2Handle): void {
-    const s = this.#pick();
+    // First come, first served: while others wait, a new exchange queues behind them.
+    const s = this.#waitHead === this.waiting.length ? this.#pick() : null;
     if (s) {
       s.start(h, h.startedAt);
       return;
@@ -358,6 +364,8 @@ class FramedSession {
   #sendWindow = 65_535;
   #recvUnacked = 0;
   #carry: Buffer | null = null;
+  /** Setup phases of this connection, given to the exchanges that waited for it. */
+  phases: ConnectPhases | null = null;
   /** Engine time of the read being parsed. */
   #readAt = 0;
   #out: Buffer[] = [];
@@ -390,6 +398,7 @@ class FramedSession {
     }
     socket.setNoDelay(true);
     this.#socket = socket;
+    this.phases = watchConnectPhases(socket, this.#connectStartedAt, engineNow, o.protocol === 'https:');
     socket.once(o.protocol === 'https:' ? 'secureConnect' : 'connect', () => this.#onConnect());
     socket.on('error', (err: NodeJS.ErrnoException) => {
       // A TLS server without h2 in ALPN answers with a no_application_protocol alert.
@@ -429,7 +438,10 @@ class FramedSession {
     h.session = this;
     h.streamId = id;
     h.resetStream();
-    if (h.connectMs === 0 && this.#connectMs > 0 && h.startedAt <= this.#connectStartedAt + this.#connectMs) h.connectMs = this.#connectMs;
+    if (h.connectMs === 0 && this.#connectMs > 0 && h.startedAt <= this.#connectStartedAt + this.#connectMs) {
+      h.connectMs = this.#connectMs;
+      h.phases = this.phases;
+    }
     this.#streams.set(id, h);
     this.active++;
     const p = h.prepared!;
@@ -775,8 +787,9 @@ class FramedSession {
     for (const h of streams) h.fail(kind, detail);
     const i = this.#pool.sessions.indexOf(this);
     if (i >= 0) this.#pool.sessions.splice(i, 1);
-    // A connection that never became usable fails what waits for it instead of retrying forever.
-    if (!wasReady && !this.draining && this.#pool.sessions.length === 0) this.#pool.failWaiting(kind, detail, this.#connected ? this.#connectMs : engineNow() - this.#connectStartedAt);
+    // A connection that never became usable fails what waits (as a connect error) instead of
+    // reconnecting in a loop; the VUs' next iterations try again.
+    if (!wasReady && !this.draining) this.#pool.failWaiting(kind, detail, this.#connected ? this.#connectMs : engineNow() - this.#connectStartedAt);
     else this.#pool.dispatch();
   }
 

@@ -3,10 +3,38 @@
  * HTTP/1.1 is the only implementation today; HTTP/2, gRPC and WebSocket plug in here without
  * touching executors or metrics, because those only see `Exchange` results.
  */
+import type { ConnectPhases } from './phases.js';
 import type { TlsMaterial } from './tls.js';
 
-/** Why an exchange failed, as counted in `errorsByKind`. */
-export type NetworkErrorKind = 'connect_refused' | 'dns' | 'timeout' | 'reset' | 'tls' | 'network' | 'protocol';
+/**
+ * Why an exchange failed, as counted in `errorsByKind` (see docs/protocol-errors.md):
+ * - `protocol`: the response broke HTTP framing (status line, Content-Length, chunking, limits);
+ * - `interrupted`: still in flight when the run's graceful stop ended, so it never completed;
+ * - `body_too_large`: a scripted response body exceeded the request's body limit;
+ * - `generator`: the generator itself could not make the request (out of file descriptors,
+ *   EMFILE/ENFILE). Not the target's error: it marks the run generator-limited;
+ * - `redirect_loop`: a scripted request was still redirected after its redirect limit.
+ */
+export type NetworkErrorKind =
+  | 'connect_refused'
+  | 'dns'
+  | 'timeout'
+  | 'reset'
+  | 'tls'
+  | 'network'
+  | 'protocol'
+  | 'interrupted'
+  | 'body_too_large'
+  | 'generator'
+  | 'redirect_loop';
+
+/** Per-exchange options of connections that keep full responses (scripted requests). */
+export interface ExchangeOptions {
+  /** Fail the exchange with `body_too_large` (and close the connection) past this many body bytes. */
+  maxBodyBytes?: number;
+  /** Read the body off the socket but keep none of it (`body` is an empty Buffer). */
+  discardBody?: boolean;
+}
 
 /** The outcome of one request/response exchange, with timings in milliseconds on the engine clock. */
 export interface Exchange {
@@ -24,6 +52,8 @@ export interface Exchange {
   endedAt: number;
   /** Milliseconds spent establishing the connection for this exchange (0 when reused). */
   connectMs: number;
+  /** DNS, TCP and TLS split of `connectMs` when this exchange opened the connection (absent or null when reused). */
+  phases?: ConnectPhases | null;
   bytesSent: number;
   bytesReceived: number;
   /** Raw header block (latin1), only when the caller asked for full responses. */
@@ -66,7 +96,7 @@ export interface Connection {
    * `keepResponse: false` (the static fast path) reuse one `Exchange` object per connection: it is
    * valid only during the callback, so copy what must outlive it.
    */
-  exchange(payload: Buffer, method: string, callback: (result: Exchange) => void): void;
+  exchange(payload: Buffer, method: string, callback: (result: Exchange) => void, options?: ExchangeOptions): void;
   /** True while an exchange is in flight. */
   readonly busy: boolean;
   /** Engine-clock ms when the in-flight exchange started, for timeout sweeps. */

@@ -194,7 +194,7 @@ export function syntheticRun(opts: SyntheticRunOptions = {}): RunResult {
       checks: { passes: total - totalErrors, fails: totalErrors, byName: { 'status is 200': { passes: total - totalErrors, fails: totalErrors } } },
     },
     thresholds: [
-      { metric: 'http.latency', expression: 'p(99) < 80', ok: whole.latency.p99 < 80, actual: whole.latency.p99, abortOnFail: false },
+      { metric: 'http.latency', expression: 'p(99) < 80', ok: whole.latency!.p99 < 80, actual: whole.latency!.p99, abortOnFail: false },
       { metric: 'http.errors', expression: 'rate < 0.01', ok: totalErrors / total < 0.01, actual: totalErrors / total, abortOnFail: false },
     ],
     timeseries,

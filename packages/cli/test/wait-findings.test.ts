@@ -1,0 +1,88 @@
+// The wait findings on real services against a real PostgreSQL: pool-wait names the pool and sizes it
+// by Little's law (and the size it gives removes the waiting), threadpool-saturated outranks the CPU
+// finding for async crypto, and a healthy pg-backed service gets none of them.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Finding, RunResult } from '@redline/core';
+import { main } from '../src/main.js';
+import { fakeIo } from './helpers/fake-io.js';
+import { startPostgres, type PostgresServer } from '../../../test-support/postgres.ts';
+
+const SERVICE = fileURLToPath(new URL('./fixtures/pg-service.mjs', import.meta.url));
+let pgServer: PostgresServer;
+before(async () => {
+  pgServer = await startPostgres({ maxConnections: 40 });
+});
+after(async () => {
+  await pgServer?.stop();
+});
+
+interface Run {
+  result: RunResult;
+  findings: Finding[];
+}
+
+async function runService(env: Record<string, string>, load: { rate: number; duration: string; extra?: string[] }): Promise<Run> {
+  const cwd = await mkdtemp(join(tmpdir(), 'redline-wait-'));
+  const out = join(cwd, 'run');
+  const assignments = Object.entries({ DATABASE_URL: pgServer.url, ...env }).map(([k, v]) => `${k}=${v}`).join(' ');
+  const io = fakeIo(
+    ['run', '--url', '/', '--rate', String(load.rate), '--duration', load.duration, '--max-vus', '600', '--timeout', '10s', '--target', `${assignments} "${process.execPath}" ${SERVICE}`, '--out', out, '--no-report', '--workers', '1', ...(load.extra ?? [])],
+    cwd,
+  );
+  const code = await main(io);
+  assert.ok(code === 0 || code === 99, `exit ${code}: ${io.stderrText()}`);
+  const result = JSON.parse(await readFile(join(out, 'result.json'), 'utf8')) as RunResult;
+  return { result, findings: result.findings };
+}
+
+const titles = (fs: Finding[]): string => fs.map((f) => `${f.severity} ${f.category}: ${f.title}`).join('\n');
+const evidence = (f: Finding, metric: string): number => {
+  const e = f.evidence.find((x) => x.metric === metric);
+  assert.ok(e, `evidence ${metric} in ${f.category}`);
+  return e.value;
+};
+
+test('pool-wait: a pool of 3 clients held 250 ms at 40 requests/s is named, sized by Little\'s law, and that size removes the waiting', async () => {
+  // A long hold, so a busy machine's timer lateness (tens of ms) changes it little between the runs.
+  const small = await runService({ MODE: 'hold', POOL_MAX: '3', HOLD_MS: '250' }, { rate: 40, duration: '4s' });
+  const top = small.findings[0];
+  assert.equal(top?.category, 'pool-wait', titles(small.findings));
+  assert.match(top.title, new RegExp(`pg pool "pg 127\\.0\\.0\\.1:${pgServer.port}/postgres" \\(max 3\\)`));
+  assert.match(top.title, /of 3 clients in use/);
+  assert.match(top.title, /mostly without a query running/);
+  assert.match(top.recommendation, /the database allows 37/);
+  assert.match(top.recommendation, /release the client before that work/);
+  const pools = small.result.target?.pools ?? [];
+  assert.equal(pools.length, 1);
+  assert.equal(pools[0]?.serverMaxConnections, 37);
+  const hint = evidence(top, 'pool.needed_size');
+  // 40 acquisitions/s × ≥ 250 ms held: about 10 clients (more when a busy machine stretches the hold).
+  assert.ok(hint >= 9.5 && hint <= 13, `Little's law hint ${hint}`);
+  const size = Math.ceil(hint * 1.1); // within 10 % of the hint
+  const sized = await runService({ MODE: 'hold', POOL_MAX: String(size), HOLD_MS: '250' }, { rate: 40, duration: '4s' });
+  assert.equal(sized.findings.find((f) => f.category === 'pool-wait'), undefined, `pool of ${size} (hint ${hint}):\n${titles(sized.findings)}`);
+  const waits = (sized.result.target?.pools?.[0]?.samples ?? []).map((s) => s.values.waitMeanMs ?? 0);
+  const meanWait = waits.reduce((a, b) => a + b, 0) / Math.max(1, waits.length);
+  assert.ok(meanWait < 25, `mean acquire wait with ${size} clients: ${meanWait} ms (10 % of the hold is 25 ms)`);
+});
+
+test('threadpool-saturated: async PBKDF2 is the top finding, not "CPU saturated", and names crypto and the caller', async () => {
+  const { findings } = await runService({ MODE: 'pbkdf2', PBKDF2_ITERATIONS: '20000' }, { rate: 80, duration: '4s' });
+  const top = findings[0];
+  assert.equal(top?.category, 'threadpool-saturated', titles(findings));
+  assert.match(top.title, /crypto \(pbkdf2 called from hashPassword/);
+  assert.match(top.recommendation, /UV_THREADPOOL_SIZE/);
+  const cpu = findings.find((f) => f.category === 'cpu-saturated');
+  if (cpu !== undefined) assert.notEqual(cpu.severity, 'high', 'the CPU finding ranks below the thread pool');
+});
+
+test('a healthy pg-backed service gets no pool or thread-pool finding', async () => {
+  const { findings } = await runService({ MODE: 'query', POOL_MAX: '10' }, { rate: 50, duration: '3s', extra: ['--pool-leak-ms', '2000'] });
+  const fired = findings.filter((f) => ['pool-wait', 'pool-leak', 'threadpool-saturated'].includes(f.category));
+  assert.deepEqual(fired, [], titles(findings));
+});

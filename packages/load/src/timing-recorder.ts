@@ -1,0 +1,40 @@
+import { LatencyHistogram } from '@redline/core';
+import type { Exchange } from './transports/transport.js';
+
+/** The phases of a request, as k6 users know them; thresholds name them `http.timing.<phase>`. */
+export const TIMING_PHASES = ['dns', 'connect', 'tls', 'waiting', 'receiving'] as const;
+export type TimingPhase = (typeof TIMING_PHASES)[number];
+
+/**
+ * Per-interval histograms of the request phases: DNS, TCP connect and TLS handshake (0 when the
+ * exchange reused a connection, as in k6), waiting (time to first byte after sending) and
+ * receiving (first to last byte). Only exchanges that got a response byte are recorded.
+ */
+export class TimingRecorder {
+  readonly #dns = new LatencyHistogram();
+  readonly #connect = new LatencyHistogram();
+  readonly #tls = new LatencyHistogram();
+  readonly #waiting = new LatencyHistogram();
+  readonly #receiving = new LatencyHistogram();
+  #count = 0;
+
+  record(ex: Exchange): void {
+    if (ex.firstByteAt === 0) return;
+    const p = ex.phases;
+    this.#dns.recordUs(p ? p.dnsMs * 1000 : 0);
+    this.#connect.recordUs(p ? p.tcpMs * 1000 : 0);
+    this.#tls.recordUs(p ? p.tlsMs * 1000 : 0);
+    this.#waiting.recordUs((ex.firstByteAt - ex.sentAt) * 1000);
+    this.#receiving.recordUs((ex.endedAt - ex.firstByteAt) * 1000);
+    this.#count++;
+  }
+
+  /** Encoded histograms of the interval by phase (null when nothing was recorded); resets. */
+  snapshot(): Record<TimingPhase, string> | null {
+    if (this.#count === 0) return null;
+    const out = { dns: this.#dns.encode(), connect: this.#connect.encode(), tls: this.#tls.encode(), waiting: this.#waiting.encode(), receiving: this.#receiving.encode() };
+    for (const h of [this.#dns, this.#connect, this.#tls, this.#waiting, this.#receiving]) h.reset();
+    this.#count = 0;
+    return out;
+  }
+}
