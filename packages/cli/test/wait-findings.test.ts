@@ -75,7 +75,9 @@ test('threadpool-saturated: async PBKDF2 is the top finding, not "CPU saturated"
   const { findings } = await runService({ MODE: 'pbkdf2', PBKDF2_ITERATIONS: '20000' }, { rate: 80, duration: '4s' });
   const top = findings[0];
   assert.equal(top?.category, 'threadpool-saturated', titles(findings));
-  assert.match(top.title, /crypto \(pbkdf2 called from hashPassword/);
+  // The profile names the operation; the caller when it sampled the (microseconds-long) submitting call.
+  assert.match(top.title, /the work queued is crypto/);
+  if (/called from/.test(top.title)) assert.match(top.title, /pbkdf2 called from hashPassword/);
   assert.match(top.recommendation, /UV_THREADPOOL_SIZE/);
   const cpu = findings.find((f) => f.category === 'cpu-saturated');
   if (cpu !== undefined) assert.notEqual(cpu.severity, 'high', 'the CPU finding ranks below the thread pool');

@@ -80,7 +80,14 @@ export function threadpoolSaturatedRule(ctx: RuleContext): Finding | null {
   const latencyP50 = median(ctx.timeseries.map((p) => p.latency.p50));
   const submitters = threadpoolSubmitters(ctx, queued.window);
   const top = submitters[0];
-  const named = top === undefined ? '' : `; the work queued is ${top.op} (${top.api}${top.caller === null ? '' : ` called from ${top.caller.functionName} (${top.caller.file}:${top.caller.line})`})`;
+  // The JS side of submitting thread-pool work takes microseconds, so a sampled profile may catch only
+  // the completion callbacks (no caller on the stack) or nothing at all.
+  const named =
+    top === undefined
+      ? ''
+      : top.caller === null
+        ? `; the work queued is ${top.op} (seen completing in ${top.api}; the submitting call was not sampled)`
+        : `; the work queued is ${top.op} (${top.api} called from ${top.caller.functionName} (${top.caller.file}:${top.caller.line}))`;
   const specific = top === undefined ? 'find the async crypto, zlib, fs or dns.lookup calls on the hot path' : (ADVICE[top.op] ?? '');
   return {
     category: 'threadpool-saturated',
