@@ -7,6 +7,7 @@ import { aggregateSamples, attachInspector, launchTarget, profilesForAggregation
 import { REPORT_FILE, writeReport } from '@redline/report';
 import { channelFields } from './pool-fields.js';
 import { prepareOutDir } from './out-dir.js';
+import { startRunTracing, TRACES_FILE, TRACES_OTLP_FILE, type RunTracing, type RunTracingOptions } from '@redline/trace';
 
 /** How to reach the target process, if at all. */
 export type TargetSpec =
@@ -37,6 +38,8 @@ export interface SessionOptions {
   controls?: (c: { stop(): void; abort(): void; phase?: 'starting' }) => void;
   /** Environment to extend for the scenario (REDLINE_TARGET_URL etc. are set here). */
   env: Record<string, string | undefined>;
+  /** Traces under load (`--trace`): receiver, target instrumentation, "Where the time goes". */
+  trace?: Pick<RunTracingOptions, 'sampleRatio' | 'port' | 'exportUrl' | 'ownSdk'>;
   /** Report pool clients held longer than this (`--pool-leak-ms`); launched targets only. */
   poolLeakMs?: number;
   /** The command line to record in `config.commandLine` (already redacted). */
@@ -87,10 +90,21 @@ export function profileWindowMs(plannedMs: number): { startMs: number; endMs: nu
  * it and writes the HTML report. The target's data and the load share one epoch-ms clock.
  */
 export async function runSession(o: SessionOptions): Promise<SessionOutcome> {
+  const cpuIntervalUs = o.cpuIntervalUs ?? 1000;
+  const tracing: RunTracing | null = o.trace
+    ? await startRunTracing({ ...o.trace, mode: o.target?.kind === 'launch' ? 'launch' : 'attach', cwd: o.target?.kind === 'launch' ? (o.target.cwd ?? o.cwd) : o.cwd, ...(o.onEvent ? { onEvent: o.onEvent } : {}) })
+    : null;
+  try {
+    return await runTracedSession(o, tracing, cpuIntervalUs);
+  } finally {
+    await tracing?.close();
+  }
+}
+
+async function runTracedSession(o: SessionOptions, tracing: RunTracing | null, cpuIntervalUs: number): Promise<SessionOutcome> {
   let launched: TargetHandle | null = null;
   let attached: AttachedTarget | null = null;
   let exit: TargetReport['exit'] = null;
-  const cpuIntervalUs = o.cpuIntervalUs ?? 1000;
   // Checked before anything starts: a run whose results cannot be written is not worth running.
   await prepareOutDir(o.outDir, o.cwd);
   if (o.target?.kind === 'launch') {
@@ -103,7 +117,7 @@ export async function runSession(o: SessionOptions): Promise<SessionOutcome> {
     launched = await launchTarget({
       command: o.target.command,
       cwd: o.target.cwd ?? o.cwd,
-      env: targetEnv,
+      env: { ...targetEnv, ...(tracing?.targetEnv ?? {}) },
       signal: starting.signal,
       cpuSamplingIntervalUs: cpuIntervalUs,
       heapProfile: o.heapProfile ?? false,
@@ -112,6 +126,7 @@ export async function runSession(o: SessionOptions): Promise<SessionOutcome> {
       ...(o.poolLeakMs !== undefined ? { poolLeakMs: o.poolLeakMs } : {}),
     });
     o.onEvent?.(`target ready (pid ${launched.probePid ?? launched.pid}${launched.port ? `, port ${launched.port}` : ''})`);
+    await tracing?.checkTarget();
   } else if (o.target?.kind === 'attach') {
     attached = await attachInspector(o.target.hostPort, { cpuSamplingIntervalUs: cpuIntervalUs });
     o.onEvent?.(`attached to pid ${attached.pid} via ${o.target.hostPort}`);
@@ -126,7 +141,7 @@ export async function runSession(o: SessionOptions): Promise<SessionOutcome> {
   let stopping = false;
   try {
     const plan: LoadPlan = await o.plan({ url, port });
-    const run = startLoad(plan, { ...(o.workers !== undefined ? { workers: o.workers } : {}), ...(o.onSecond ? { onSecond: o.onSecond } : {}) });
+    const run = startLoad(plan, { ...(o.workers !== undefined ? { workers: o.workers } : {}), ...(o.onSecond ? { onSecond: o.onSecond } : {}), ...(tracing ? tracing.load : {}) });
     o.controls?.(run);
     const plannedMs = plannedDurationMs(plan);
     let runStart = 0;
@@ -174,7 +189,7 @@ export async function runSession(o: SessionOptions): Promise<SessionOutcome> {
       for (const t of timers) clearTimeout(t);
     }
     await stopProfiles();
-    return await writeOutputs(o, result, { probed, launched, attached, cpu, heap, runStart, exit });
+    return await writeOutputs(o, result, { probed, launched, attached, cpu, heap, runStart, exit, tracing });
   } finally {
     stopping = true;
     if (launched) await launched.stop().catch(() => undefined);
@@ -191,6 +206,7 @@ interface Collected {
   heap: { profile: Record<string, unknown> } | null;
   runStart: number;
   exit: TargetReport['exit'];
+  tracing: RunTracing | null;
 }
 
 /**
@@ -198,11 +214,24 @@ interface Collected {
  * be written ends the writing, not the session: the outcome carries the error and the full result.
  */
 async function writeOutputs(o: SessionOptions, result: RunResult, c: Collected): Promise<SessionOutcome> {
-  const { probed, launched, attached, cpu, heap, runStart, exit } = c;
+  const { probed, launched, attached, cpu, heap, runStart, exit, tracing } = c;
   let runDir = o.outDir ?? join(o.cwd, '.redline', 'runs');
   if (o.commandLine !== undefined) result.config.commandLine = o.commandLine;
   try {
     runDir = await writeRunDir(result, o.outDir, o.cwd);
+    if (tracing) {
+      const percentiles = Object.fromEntries(Object.entries(result.summary.byName).map(([n, t]) => [n, { p50Ms: t.latency?.p50 ?? 0, p99Ms: t.latency?.p99 ?? 0 }]));
+      const traced = await tracing.finish(runDir, percentiles);
+      if (traced.notes.length) result.warnings = [...(result.warnings ?? []), ...traced.notes];
+      result.traces = {
+        file: TRACES_FILE,
+        otlpFile: traced.spansSaved > 0 ? TRACES_OTLP_FILE : null,
+        sampleRatio: traced.sampleRatio,
+        spansReceived: traced.receiver.spansReceived,
+        spansSaved: traced.spansSaved,
+        tracesKept: traced.records.length,
+      };
+    }
     if (probed) {
       const samplesRaw = probed.samples();
       const cpuResult = cpu as Awaited<ReturnType<TargetHandle['stopCpuProfile']>> | null;

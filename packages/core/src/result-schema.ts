@@ -315,6 +315,10 @@ export const FindingCategorySchema = z.enum([
   'generator-limited',
   'errors',
   'target-exited',
+  'n-plus-one',
+  'slow-query',
+  'slow-downstream',
+  'server-queueing',
   'no-problem',
 ]);
 
@@ -363,6 +367,19 @@ export const FindingSchema = z
   })
   .register(jsonSchemaMeta, { id: 'finding' });
 
+/** What a traced run kept; the analysis itself is in `traces.json`, the spans in `traces.otlp.json`. */
+export const TracesSummarySchema = z.strictObject({
+  /** Run-directory file of the analysis ("Where the time goes", kept requests, receiver counters). */
+  file: z.string(),
+  /** Run-directory file of the kept spans as OTLP/JSON, or null when none arrived. */
+  otlpFile: z.string().nullable(),
+  /** Share of requests the generator flagged as sampled (0–1). */
+  sampleRatio: z.number().min(0).max(1),
+  spansReceived: z.number().int().min(0),
+  spansSaved: z.number().int().min(0),
+  tracesKept: z.number().int().min(0),
+});
+
 /** The content of `result.json`. */
 export const RunResultSchema = z
   .strictObject({
@@ -385,6 +402,8 @@ export const RunResultSchema = z
     findings: z.array(FindingSchema),
     /** Non-fatal problems worth a user's attention (script errors, worker failures). */
     warnings: z.array(z.string()).optional(),
+    /** Set when the run was traced (`--trace`): where the analysis and the kept spans are. */
+    traces: TracesSummarySchema.optional(),
   })
   .register(jsonSchemaMeta, {
     title: 'Redline run result (result.json)',

@@ -15,6 +15,11 @@ import { waitingExternalRule } from './rules/waiting-external.js';
 import { poolWaitRule } from './rules/pool-wait.js';
 import { poolLeakRule } from './rules/pool-leak.js';
 import { threadpoolSaturatedRule } from './rules/threadpool-saturated.js';
+import { nPlusOneRule } from './rules/n-plus-one.js';
+import { slowQueryRule } from './rules/slow-query.js';
+import { slowDownstreamRule } from './rules/slow-downstream.js';
+import { serverQueueingRule } from './rules/server-queueing.js';
+import type { TracesFile } from '@redline/trace';
 
 /** Options of {@link diagnose}. */
 export interface DiagnoseOptions {
@@ -24,6 +29,8 @@ export interface DiagnoseOptions {
   heapProfile?: HeapProfile;
   /** Paths inside this directory are shown relative to it in allocation frames. */
   appRoot?: string;
+  /** The run's trace analysis (`traces.json`); enables the trace-based rules. */
+  traces?: TracesFile;
 }
 
 /** A diagnosis rule: reads the context, returns a finding or null. */
@@ -42,6 +49,10 @@ export const RULES: readonly Rule[] = [
   threadpoolSaturatedRule,
   generatorLimitedRule,
   errorsRule,
+  nPlusOneRule,
+  slowQueryRule,
+  slowDownstreamRule,
+  serverQueueingRule,
 ];
 
 const SEVERITY_RANK: Record<Severity, number> = { high: 0, medium: 1, low: 2, info: 3 };
@@ -58,7 +69,7 @@ function demote(f: Finding | undefined, why: string): void {
 }
 
 /** The categories that name a cause inside the target (errors and the generator are what one sees of them). */
-const CAUSES: readonly Finding['category'][] = ['event-loop-blocked', 'cpu-saturated', 'gc-pressure', 'memory-leak', 'waiting-external', 'pool-wait', 'pool-leak', 'threadpool-saturated'];
+const CAUSES: readonly Finding['category'][] = ['event-loop-blocked', 'cpu-saturated', 'gc-pressure', 'memory-leak', 'waiting-external', 'pool-wait', 'pool-leak', 'threadpool-saturated', 'n-plus-one', 'slow-query', 'slow-downstream', 'server-queueing'];
 
 /** Puts a symptom one severity below its cause (unless it already ranks lower) and says why. */
 function rankBelow(symptom: Finding | undefined, cause: Finding, why: string): void {
@@ -66,6 +77,9 @@ function rankBelow(symptom: Finding | undefined, cause: Finding, why: string): v
   symptom.severity = lowerThan(cause.severity);
   symptom.title = `${symptom.title} (${why})`;
 }
+
+/** Trace findings name what the waiting is for: they explain a `waiting-external` finding. */
+const TRACE_CAUSES: readonly Finding['category'][] = ['n-plus-one', 'slow-query', 'slow-downstream', 'server-queueing'];
 
 function lowerThan(s: Severity): Severity {
   return s === 'high' ? 'medium' : s === 'medium' ? 'low' : 'info';
@@ -108,6 +122,15 @@ function arbitrate(found: Finding[], ctx: RuleContext): void {
     const loopCpu = loop === undefined ? Infinity : median(ctx.samples.filter((s) => s.t > loop.window.startS && s.t <= loop.window.endS).map(cpuCores));
     if (loopCpu < Thresholds.WAIT_MAX_CPU_CORES) rankBelow(loop, threadpool, 'the process had under half a core: starved, not blocked');
   }
+  // A busy event loop makes requests wait before the handler: queueing is then its symptom.
+  const queueing = by('server-queueing');
+  const busyLoop = [loop, cpu].find((f) => f !== undefined && f.severity === 'high');
+  if (queueing !== undefined && busyLoop !== undefined) {
+    queueing.severity = lowerThan(queueing.severity === 'high' ? 'medium' : queueing.severity);
+    queueing.title = `${queueing.title} (the event loop was busy: see ${busyLoop.category})`;
+  }
+  const traced = found.filter((f) => TRACE_CAUSES.includes(f.category) && f.severity === 'high');
+  if (traced.length > 0) demote(by('waiting-external'), `explained by ${traced[0]!.category} below`);
   const causes = found.filter((f) => CAUSES.includes(f.category) && (f.severity === 'high' || f.severity === 'medium'));
   const cause = sortFindings([...causes])[0];
   if (cause === undefined) return;
@@ -141,7 +164,7 @@ export function diagnose(result: RunResult, opts: DiagnoseOptions = {}): Finding
     throw new RedlineError(ErrorCodes.INVALID_ARGUMENT, 'diagnose: profile must be a ProfileModel from createProfileModel()');
   }
   const allocations = opts.heapProfile === undefined ? [] : topAllocationFrames(opts.heapProfile, { limit: 5, ...(opts.appRoot === undefined ? {} : { appRoot: opts.appRoot }) });
-  const ctx = buildContext(result, opts.profile, allocations);
+  const ctx = buildContext(result, opts.profile, allocations, opts.traces);
   const found: Finding[] = [];
   for (const rule of RULES) {
     const f = rule(ctx);

@@ -3,6 +3,7 @@ import { loadCpuProfile } from './cpu-profile.js';
 import { diagnose } from './diagnose.js';
 import { loadHeapProfile } from './heap-profile.js';
 import { createProfileModel, type ProfileModel } from './profile-model.js';
+import { readTracesFile } from '@redline/trace';
 
 /** Options of {@link loadRunProfile} and {@link diagnoseRunDir}. */
 export interface RunProfileOptions {
@@ -47,7 +48,9 @@ export async function diagnoseRunDir(runDir: string, opts: RunProfileOptions = {
   const profile = await loadRunProfile(runDir, result, opts);
   const heapFile = result.target?.profiles.heapprofile;
   const heapProfile = heapFile === undefined ? undefined : await loadHeapProfile(await resolveRunFile(runDir, heapFile, 'target.profiles.heapprofile'));
+  const traces = await readTracesFile(runDir);
   const findings = diagnose(result, {
+    ...(traces === null ? {} : { traces }),
     ...(profile === null ? {} : { profile }),
     ...(heapProfile === undefined ? {} : { heapProfile }),
     ...(opts.appRoot === undefined ? {} : { appRoot: opts.appRoot }),

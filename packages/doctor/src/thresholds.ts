@@ -52,6 +52,26 @@ export const Thresholds = {
   ERROR_RATE_HIGH: 0.05,
   /** Error rate in one second that marks that second as a spike (0–1). */
   ERROR_SPIKE_RATE: 0.05,
+  /** Fewest traced requests of one name before the trace rules judge it. */
+  TRACE_MIN_TRACES: 10,
+  /** Median executions of one statement per request from which it counts as N+1. */
+  N_PLUS_ONE_MIN_COUNT: 5,
+  /** Share of a request's mean latency its N+1 executions must take to matter (0–1). */
+  N_PLUS_ONE_MIN_SHARE: 0.2,
+  /** Share of a request's mean latency from which N+1 is of high severity (0–1). */
+  N_PLUS_ONE_HIGH_SHARE: 0.4,
+  /** Share of the tail's mean latency one statement or downstream must take on the critical path (0–1). */
+  SLOW_OP_MIN_TAIL_SHARE: 0.3,
+  /** Share of the tail's mean latency from which a slow statement or downstream is of high severity (0–1). */
+  SLOW_OP_HIGH_TAIL_SHARE: 0.5,
+  /** Median duration of one execution below which a statement or downstream is not called slow, in ms. */
+  SLOW_OP_MIN_P50_MS: 10,
+  /** Share of the tail's mean latency spent before the handler for server queueing (0–1). */
+  QUEUEING_MIN_TAIL_SHARE: 0.3,
+  /** Share of the tail's mean latency before the handler from which queueing is of high severity (0–1). */
+  QUEUEING_HIGH_TAIL_SHARE: 0.5,
+  /** Mean ms before the handler, in the tail and at the median, below which queueing is not worth a finding. */
+  QUEUEING_MIN_MS: 5,
   /** Mean acquire wait per acquisition in a second from which requests count as waiting for a pool client, in ms. */
   POOL_WAIT_MIN_MS: 5,
   /** Mean waiters in a second from which a pool counts as having a queue (count). */

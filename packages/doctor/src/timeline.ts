@@ -1,3 +1,4 @@
+import type { TracesFile } from '@redline/trace';
 import type { HotFrame, RunResult, TargetSample, TimeseriesPoint } from '@redline/core';
 import type { EpochWindow, ProfileModel } from './profile-model.js';
 import { Thresholds } from './thresholds.js';
@@ -24,6 +25,8 @@ export interface RuleContext {
   allocations: HotFrame[];
   /** Epoch ms of the run's second 0. */
   runStartEpochMs: number;
+  /** The run's trace analysis (`traces.json`), when it was traced. */
+  traces?: TracesFile;
 }
 
 /** Median of a list; NaN when empty. */
@@ -60,7 +63,7 @@ export function sustained<T extends { t: number }>(samples: readonly T[], holds:
 }
 
 /** Builds the rule context: finds the active window and cuts the per-second data to it. */
-export function buildContext(result: RunResult, profile: ProfileModel | undefined, allocations: HotFrame[] = []): RuleContext {
+export function buildContext(result: RunResult, profile: ProfileModel | undefined, allocations: HotFrame[] = [], traces?: TracesFile): RuleContext {
   const allSamples = [...(result.target?.samples ?? [])].sort((a, b) => a.t - b.t);
   const loaded = result.timeseries.filter((p) => p.requests > 0 || p.errors > 0);
   const lastT = Math.max(result.timeseries.at(-1)?.t ?? 0, allSamples.at(-1)?.t ?? 0, result.summary.durationMs / 1000);
@@ -77,6 +80,7 @@ export function buildContext(result: RunResult, profile: ProfileModel | undefine
     profile,
     allocations,
     runStartEpochMs: Number.isFinite(parsed) ? parsed : 0,
+    ...(traces === undefined ? {} : { traces }),
   };
 }
 

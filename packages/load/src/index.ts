@@ -18,3 +18,4 @@ export { http1Transport } from './transports/http1.js';
 export type { Transport, Connection, Exchange, ExchangeOptions, Origin, NetworkErrorKind } from './transports/transport.js';
 export { engineNow } from './engine-clock.js';
 export { REDLINE_VERSION } from './version.js';
+export { TraceStamper, type TraceSettings, type TraceRecord, type StampablePayload } from './trace-context.js';

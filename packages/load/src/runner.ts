@@ -20,6 +20,7 @@ import type { IntervalSnapshot } from './recorder.js';
 import { scenarioEndMs, type LoadPlan } from './scenario.js';
 import { transportConfigOf } from './transports/select.js';
 import { evaluateThresholds, parseThresholds, type Threshold } from './thresholds.js';
+import type { TraceRecord, TraceSettings } from './trace-context.js';
 import { REDLINE_VERSION } from './version.js';
 import { WorkerEngine, type EngineInit, type EngineMessage } from './worker-engine.js';
 import type { RunnerMessage, WorkerData } from './worker.js';
@@ -43,6 +44,10 @@ export interface RunLoadOptions {
   signal?: AbortSignal;
   /** Default run directory name base (`<cwd>/.redline/runs/...`); used only for the result id. */
   now?: () => Date;
+  /** Sends a W3C traceparent on every request and keeps the tail's trace ids (see trace-context.ts). */
+  trace?: TraceSettings;
+  /** Receives the kept requests' records as the engines report them (about once per second). */
+  onTraceRecords?: (records: TraceRecord[]) => void;
 }
 
 /** A running load test. */
@@ -129,6 +134,7 @@ export function startLoad(plan: LoadPlan, options: RunLoadOptions = {}): LoadRun
       data,
       dataCounters: data.map(() => new SharedArrayBuffer(4)),
       iterationCounters: plan.config.scenarios.map(() => new SharedArrayBuffer(4)),
+      ...(options.trace ? { trace: options.trace } : {}),
       env: plan.env ?? {},
     };
 
@@ -186,6 +192,7 @@ export function startLoad(plan: LoadPlan, options: RunLoadOptions = {}): LoadRun
         fatal.push(msg.message);
         return;
       }
+      if (msg.traces?.length) options.onTraceRecords?.(msg.traces);
       const list = pending.get(msg.snapshot.index) ?? [];
       list.push(msg.snapshot);
       pending.set(msg.snapshot.index, list);

@@ -116,7 +116,9 @@ export interface ScriptHost {
   /** Called when an exchange starts (for the in-flight count). */
   onExchangeStart(): void;
   /** Called for every finished exchange with the request name and exchange start time. */
-  onExchange(name: string, exchange: Exchange, startedAt: number): void;
+  onExchange(name: string, exchange: Exchange, startedAt: number, traceSeq?: number): void;
+  /** Set in traced runs: a fresh `traceparent` value per request and its sequence number. */
+  traceparent?: () => { value: string; seq: number };
   onCheck(name: string, ok: boolean): void;
   feeds: Map<string, DataFeed>;
   /** Resolves after `ms`, or early when the run is being torn down. */
@@ -182,6 +184,13 @@ interface PreparedScriptRequest {
   key: string;
   payload: Buffer;
   name: string;
+}
+
+/** Inserts one header line after the request line's headers (before the blank line). */
+function withHeader(payload: Buffer, name: string, value: string): Buffer {
+  const end = payload.indexOf('\r\n\r\n', 0, 'latin1');
+  if (end < 0) return payload;
+  return Buffer.concat([payload.subarray(0, end + 2), Buffer.from(`${name}: ${value}\r\n`, 'latin1'), payload.subarray(end + 2)]);
 }
 
 /** Prepared requests by raw URL; bounded, cleared when full (scripts with unbounded URL sets just miss). */
@@ -345,6 +354,8 @@ export class VuHttpClient implements HttpClient {
     const exchangeOptions = this.#exchangeOptions(options);
     // After the run ended (an iteration that outlived the graceful stop): nothing is sent or counted.
     if (this.#closed) return new Promise(() => undefined);
+    const trace = host.traceparent?.();
+    if (trace) payload = withHeader(payload, 'traceparent', trace.value);
     const conn = this.#acquire(origin, key);
     host.onExchangeStart();
     return new Promise((resolve) => {
@@ -370,7 +381,7 @@ export class VuHttpClient implements HttpClient {
             }
           }
         }
-        host.onExchange(name, ex, startedAt);
+        host.onExchange(name, ex, startedAt, trace?.seq);
         if (next === null) {
           resolve(new ScriptResponse(ex, url.href, startedAt, parsed));
           return;

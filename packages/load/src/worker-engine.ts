@@ -8,6 +8,7 @@ import { TimingRecorder } from './timing-recorder.js';
 import { IntervalRecorder, type IntervalSnapshot, type Slice } from './recorder.js';
 import { prepareRequest, type OriginOptions, type RequestSpec } from './request.js';
 import { createIterationContext, type IterationContext, type ScriptHost } from './script-context.js';
+import { TraceStamper, type StampablePayload, type TraceRecord, type TraceSettings } from './trace-context.js';
 import { TransportSelector, defaultTransportConfig, type TransportConfig } from './transports/select.js';
 import type { Connection, Exchange, PreparedRequest } from './transports/transport.js';
 import type { ExecutorEnv, Vu } from './vu.js';
@@ -29,14 +30,16 @@ export interface EngineInit {
   dataCounters: SharedArrayBuffer[];
   /** One shared counter per scenario (same order as config.scenarios), for shared-iterations. */
   iterationCounters: SharedArrayBuffer[];
+  /** Set when the run is traced: every request carries a traceparent. */
+  trace?: TraceSettings;
   /** The script environment (`ctx.env`). */
   env?: Readonly<Record<string, string>>;
 }
 
 /** Messages from the engine to the runner. */
 export type EngineMessage =
-  | { type: 'interval'; snapshot: IntervalSnapshot }
-  | { type: 'done'; snapshot: IntervalSnapshot }
+  | { type: 'interval'; snapshot: IntervalSnapshot; traces?: TraceRecord[] }
+  | { type: 'done'; snapshot: IntervalSnapshot; traces?: TraceRecord[] }
   | { type: 'fatal'; message: string };
 
 type IterationFn = (ctx: IterationContext) => unknown;
@@ -74,9 +77,11 @@ export class WorkerEngine {
   #inFlightSum = 0;
   #inFlightSamples = 0;
   #inFlightTimer: NodeJS.Timeout | null = null;
+  readonly #tracer: TraceStamper | null;
 
   constructor(init: EngineInit, exec: Map<string, IterationFn>, post: (msg: EngineMessage) => void) {
     this.#init = init;
+    this.#tracer = init.trace ? new TraceStamper(init.trace, init.workerIndex) : null;
     this.#exec = exec;
     this.#post = post;
     this.#transports = new TransportSelector(init.transport ?? { ...defaultTransportConfig(), insecure: init.insecure });
@@ -189,10 +194,14 @@ export class WorkerEngine {
     const nameSlices = prepared.map((p) => this.#recorder.slice(`name:${p.name}`));
     const pick = requestPicker(specs);
     const recorder = this.#recorder;
+    const tracer = this.#tracer;
     const timings = this.#timings;
     return () => {
       const id = this.#nextVuId();
       const conns: Array<Connection | undefined> = new Array(prepared.length);
+      // Traced runs: each VU owns a copy of each payload with a traceparent rewritten per request.
+      const stamped: StampablePayload[] | null = tracer ? prepared.map((p) => tracer.stampable(p.payload)) : null;
+      let currentSeq = 0;
       // Requests to the same origin share the VU's connection.
       const byOrigin = new Map<string, Connection>();
       const connFor = (i: number): Connection => {
@@ -219,6 +228,7 @@ export class WorkerEngine {
         this.#inFlight--;
         recorder.recordExchange(nameSlices[current]!, scenarioSlice, ex, currentConn!.startedAt, currentDelayMs);
         timings.record(ex);
+        if (tracer) tracer.complete(prepared[current]!.name, currentSeq, ex, currentConn!.startedAt, currentDelayMs);
         // Requests interrupted by the end of the run are counted, but start nothing new.
         if (this.#finished) return;
         recorder.countIteration(scenario, false);
@@ -237,7 +247,12 @@ export class WorkerEngine {
           currentConn = conn;
           currentDelayMs = startDelayMs;
           currentDone = done;
-          conn.exchange(req.payload, req.method, onExchange);
+          if (stamped) {
+            const sp = stamped[i]!;
+            currentSeq = tracer!.stamp(sp);
+            // HTTP/2 translates each payload once, keyed by the Buffer: give it a new one per request.
+            conn.exchange(this.#transports.for(req.origin).name === 'http1' ? sp.buf : Buffer.from(sp.buf), req.method, onExchange);
+          } else conn.exchange(req.payload, req.method, onExchange);
         },
         close: () => {
           for (const c of byOrigin.values()) {
@@ -266,11 +281,13 @@ export class WorkerEngine {
         track: (c) => this.#connections.add(c),
         untrack: (c) => this.#connections.delete(c),
         onExchangeStart: () => this.#inFlight++,
-        onExchange: (name, ex, startedAt) => {
+        onExchange: (name, ex, startedAt, traceSeq) => {
           this.#inFlight--;
           recorder.recordExchange(recorder.slice(`name:${name}`), scenarioSlice, ex, startedAt, startDelayMs);
           this.#timings.record(ex);
+          if (this.#tracer && traceSeq !== undefined) this.#tracer.complete(name, traceSeq, ex, startedAt, startDelayMs);
         },
+        ...(this.#tracer ? { traceparent: this.#tracer.header.bind(this.#tracer) } : {}),
         onCheck: (name, ok) => recorder.countCheck(name, ok),
         feeds: this.#feeds,
         sleep: (ms) => this.#sleep(ms),
@@ -386,7 +403,7 @@ export class WorkerEngine {
     if (h2.sessions > 0) snapshot.http2 = h2;
     this.#inFlightSum = 0;
     this.#inFlightSamples = 0;
-    this.#post({ type, snapshot });
+    this.#post(this.#tracer ? { type, snapshot, traces: this.#tracer.drain() } : { type, snapshot });
   }
 
   #finish(): void {

@@ -5,6 +5,8 @@ import { loadAssets, scriptText } from './assets.js';
 import { encodeFlameTree, type EncodedFlame, type FlamePruneOptions } from './flame-data.js';
 import { escapeHtml as h, fmtBytes, fmtDuration, fmtMs, fmtNum, fmtPct, jsonForScript } from './format.js';
 import { chartData, type ReportChartData } from './report-data.js';
+import { tracesSectionHtml, type SlowestTrace } from './trace-html.js';
+import type { TracesFile } from '@redline/trace';
 import { settingsHtml } from './report-settings.js';
 
 /** Optional parts of a run report that do not come from `result.json` itself. */
@@ -23,6 +25,8 @@ export interface ReportExtras {
   notes?: string[];
   /** Time stamp in the footer; default now. */
   generatedAt?: Date;
+  /** The run's trace analysis (`traces.json`) and its slowest kept trace: the "Where the time goes" section. */
+  traces?: { file: TracesFile; slowest?: SlowestTrace };
 }
 
 /** The JSON the report page reads. */
@@ -340,6 +344,7 @@ ${distributionHtml(result)}
 ${requestsHtml(result)}
 ${targetHtml(result)}
 ${findingsHtml(result, flame !== null)}
+${tracesSectionHtml(extras.traces?.file, extras.traces?.slowest)}
 ${flameHtml(flame, result)}
 ${capacity}
 </main>

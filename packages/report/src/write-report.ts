@@ -3,6 +3,24 @@ import { ErrorCodes, readRunResult, RedlineError, resolveRunFile, writeFileAtomi
 import { createProfileModel, loadCpuProfile, type FlameNode } from '@redline/doctor';
 import type { FlamePruneOptions } from './flame-data.js';
 import { renderReportHtml } from './report-html.js';
+import { readFile } from 'node:fs/promises';
+import { readTracesFile, spansFromOtlpJson, TRACES_OTLP_FILE, type TracesFile } from '@redline/trace';
+import type { SlowestTrace } from './trace-html.js';
+
+/** The slowest kept trace of the busiest request name, from `traces.otlp.json`; undefined when unreadable. */
+async function slowestTrace(runDir: string, file: TracesFile): Promise<SlowestTrace | undefined> {
+  const names = Object.values(file.analysis.byName).filter((n) => n.slowestTraceId !== null && n.traced > 0);
+  names.sort((a, b) => b.p99Ms - a.p99Ms);
+  const id = names[0]?.slowestTraceId;
+  const record = file.records.find((r) => r.traceId === id);
+  if (id == null || record === undefined) return undefined;
+  try {
+    const spans = spansFromOtlpJson(JSON.parse(await readFile(join(resolve(runDir), TRACES_OTLP_FILE), 'utf8'))).filter((s) => s.traceId === id);
+    return spans.length > 0 ? { record, spans } : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 /** File name of the report inside a run directory. */
 export const REPORT_FILE = 'report.html';
@@ -58,7 +76,10 @@ export async function loadRunFlame(runDir: string, result: RunResult, opts: { ap
 export async function writeReport(runDir: string, opts: WriteReportOptions = {}): Promise<string> {
   const result = await readRunResult(runDir);
   const loaded = await loadRunFlame(runDir, result, opts);
+  const tracesFile = await readTracesFile(runDir).catch(() => null);
+  const slowest = tracesFile === null ? undefined : await slowestTrace(runDir, tracesFile);
   const html = renderReportHtml(result, {
+    ...(tracesFile === null ? {} : { traces: { file: tracesFile, ...(slowest ? { slowest } : {}) } }),
     ...(loaded.flame ? { flame: loaded.flame } : {}),
     ...(loaded.sampleMs !== undefined ? { flameSampleMs: loaded.sampleMs } : {}),
     ...(loaded.note ? { notes: [loaded.note] } : {}),

@@ -8,6 +8,7 @@ import { intFlag, parseCommandArgs, parseHeaders } from '../args.js';
 import { out, type CliIo } from '../io.js';
 import { interruptHandler } from '../live.js';
 import { reportFailed, runSession } from '../session.js';
+import { TRACE_OPTIONS, traceOptionsFrom } from '../trace-flags.js';
 
 export const CAPACITY_HELP = `Usage:
   redline capacity scenario.ts --slo 'p(99)<100' [options]
@@ -27,6 +28,7 @@ stops growing, then bisects to the maximum sustainable rate and fits the Univers
   --warmup D             warm-up per step, excluded from its statistics (default 2s)
   --max-duration D       total time budget (default 5m)
   --target "CMD"         start the target with the probe; the bottleneck at the knee is diagnosed
+  --trace                trace the knee step (see redline run --help for --trace-sample, --trace-export, ...)
   --out DIR              directory for the steps and capacity.json/svg
   --workers N            load-generator worker threads
   --json                 print the result as JSON`;
@@ -51,7 +53,9 @@ export async function capacityCommand(io: CliIo, args: string[]): Promise<number
     header: { type: 'string', multiple: true },
     predict: { type: 'string' },
     throughput: { type: 'string' },
+    ...TRACE_OPTIONS,
   });
+  const trace = traceOptionsFrom(v);
   if (v.help) {
     out(io, CAPACITY_HELP);
     return 0;
@@ -145,6 +149,7 @@ export async function capacityCommand(io: CliIo, args: string[]): Promise<number
         env: io.env,
         target: { kind: 'launch', command },
         outDir: join(outDir, 'knee'),
+        ...(trace ? { trace } : {}),
         ...(workers !== undefined ? { workers } : {}),
         report: true,
         plan: async () => {

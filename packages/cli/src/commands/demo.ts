@@ -6,6 +6,7 @@ import { resolvePlan } from '@redline/load';
 import { intFlag, parseCommandArgs } from '../args.js';
 import { out, type CliIo } from '../io.js';
 import { runSessionInTerminal } from '../live.js';
+import { TRACE_HELP, TRACE_OPTIONS, traceOptionsFrom } from '../trace-flags.js';
 import { finishOutcome, runExitCode, summaryFirst } from './run.js';
 
 /** The planted bottlenecks of the demo service (`@redline/demo`). */
@@ -52,7 +53,9 @@ summary and the doctor's findings. Needs nothing from you.
 
   --bottleneck NAME   ${DEMO_BOTTLENECKS.join(' | ')} (default event-loop-block)
   --duration D        load duration (default 12s, 3s to 30s)
-  --rate R            requests per second (default: chosen per bottleneck, 100 to 200)`;
+  --rate R            requests per second (default: chosen per bottleneck, 100 to 200)
+
+${TRACE_HELP}`;
 
 /**
  * Path of the demo service entry point, resolved through the `@redline/demo` package the CLI depends
@@ -75,7 +78,9 @@ export async function demoCommand(io: CliIo, args: string[]): Promise<number> {
     workers: { type: 'string' },
     out: { type: 'string', short: 'o' },
     'no-report': { type: 'boolean' },
+    ...TRACE_OPTIONS,
   });
+  const trace = traceOptionsFrom(v);
   if (v.help) {
     out(io, DEMO_HELP);
     return 0;
@@ -93,6 +98,7 @@ export async function demoCommand(io: CliIo, args: string[]): Promise<number> {
   if (!existsSync(server)) throw new RedlineError(ErrorCodes.TARGET_START_FAILED, `the demo service is not built (${server} is missing); run npm run build`);
   io.stderr.write(`redline demo: ${bottleneck}, ${rate} requests/s for ${durationMs / 1000}s\n`);
   const outcome = await runSessionInTerminal(io, Boolean(v.json), {
+    ...(trace ? { trace } : {}),
     ...summaryFirst(io, Boolean(v.json)),
     // Run the service from its own directory so frames read src/bottlenecks/*.ts wherever redline runs.
     // The database bottlenecks start PGlite first; its first run on a machine initialises a database in WASM.

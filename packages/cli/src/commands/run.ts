@@ -5,6 +5,7 @@ import { noResponseError, planFromFile, quickPlan, PROFILE_NAMES, type LoadFlags
 import { intFlag, parseCommandArgs, parseEnvFlags, parseHeaders } from '../args.js';
 import { colours, err, out, type CliIo } from '../io.js';
 import { runSessionInTerminal } from '../live.js';
+import { TRACE_HELP, TRACE_OPTIONS, traceOptionsFrom } from '../trace-flags.js';
 import { renderSummary } from '../output/summary.js';
 import { terminalSafe } from '../output/terminal-safe.js';
 import { targetSpecFrom, type SessionOutcome, type TargetSpec } from '../session.js';
@@ -48,6 +49,8 @@ Target:
   --pool-leak-ms MS      report pool clients held longer than MS, with the stack that took them (--target)
   --cpu-interval US      CPU sampling interval in microseconds (default 1000)
 
+${TRACE_HELP}
+
 Output:
   --out DIR              run directory (default .redline/runs/<time>-<name>)
   --name NAME            run name
@@ -89,6 +92,7 @@ const RUN_OPTIONS = {
   name: { type: 'string' },
   'no-report': { type: 'boolean' },
   strict: { type: 'boolean' },
+  ...TRACE_OPTIONS,
   env: { type: 'string', short: 'e', multiple: true },
 } as const;
 
@@ -249,9 +253,11 @@ export async function runCommand(io: CliIo, args: string[]): Promise<number> {
     await quickPlan(quick(target?.kind === 'launch' ? 'http://127.0.0.1:1' : null), overrides);
   }
 
+  const trace = traceOptionsFrom(v);
   const outcome = await runSessionInTerminal(io, Boolean(v.json), {
     ...summaryFirst(io, Boolean(v.json)),
     ...(target ? { target } : {}),
+    ...(trace ? { trace } : {}),
     ...(workers !== undefined ? { workers } : {}),
     ...(v.out !== undefined ? { outDir: String(v.out) } : {}),
     ...(cpuIntervalUs !== undefined ? { cpuIntervalUs } : {}),

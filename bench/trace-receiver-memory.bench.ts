@@ -1,0 +1,81 @@
+/**
+ * Receiver memory under a long run: the runner's OTLP receiver fed like a traced run at 2,000
+ * requests/s (4 spans each, OTLP/JSON batches every 200 ms over loopback HTTP, as the target's batch
+ * processor sends them) with the generator's verdicts (about 25 kept per second: tail and baseline),
+ * for `--seconds` (default 120). RSS and heap are sampled every 10 s after a 20 s warm-up; the slope
+ * extrapolates to one hour. Target (issue): RSS growth ≤ 100 MB over 1 h at 2,000 req/s.
+ * Usage: node --expose-gc --import tsx bench/trace-receiver-memory.bench.ts [--seconds S]
+ */
+import { startReceiver, spansToOtlpJson, type KeptRecord, type Span } from '@redline/trace';
+
+const args = process.argv.slice(2);
+const i = args.indexOf('--seconds');
+const seconds = i >= 0 ? Number(args[i + 1]) : 120;
+const RATE = 2000;
+const TAG = 'abcd0123';
+const receiver = await startReceiver({ runTag: TAG });
+let seq = 0;
+const gc = (globalThis as { gc?: () => void }).gc;
+
+function requestSpans(now: number): { spans: Span[]; record: KeptRecord } {
+  const traceId = `${TAG}${(++seq).toString(16).padStart(24, '0')}`;
+  const lat = 5 + Math.random() * 10 + (seq % 100 === 0 ? 80 : 0);
+  const mk = (n: number, name: string, s: number, e: number, parent: string | null, kind: number, attributes: Span['attributes']): Span => ({
+    traceId, spanId: `${n}${seq.toString(16).padStart(15, '0')}`, parentSpanId: parent, name, kind, startMs: now + s, endMs: now + e, attributes, service: 'svc', scope: 'bench', statusCode: 0,
+  });
+  const root = mk(1, 'GET', 0.2, lat - 0.2, '1000000000000001', 2, { 'http.request.method': 'GET', 'http.route': '/orders/:id' });
+  const spans = [root, mk(2, 'pg-pool.connect', 0.3, 0.5, root.spanId, 1, {}), mk(3, 'pg.query:SELECT', 0.5, lat - 1, root.spanId, 3, { 'db.system': 'postgresql', 'db.statement': 'SELECT id, total FROM orders WHERE id = $1' }), mk(4, 'middleware', 0.25, 0.3, root.spanId, 1, {})];
+  return { spans, record: { traceId, name: 'GET /orders/:id', latencyMs: lat, sentAtMs: now, endAtMs: now + lat, delayMs: 0, status: 200, reason: lat > 50 ? 'tail' : 'baseline' } };
+}
+
+const samples: Array<{ t: number; rss: number; heap: number }> = [];
+const t0 = Date.now();
+let nextBatch = t0;
+while (Date.now() - t0 < seconds * 1000) {
+  nextBatch += 200;
+  const n = RATE / 5;
+  const spans: Span[] = [];
+  const kept: KeptRecord[] = [];
+  for (let k = 0; k < n; k++) {
+    const r = requestSpans(Date.now());
+    spans.push(...r.spans);
+    // Tail: every slow one; baseline: about 20 per second.
+    if (r.record.reason === 'tail' || Math.random() < 20 / RATE) kept.push(r.record);
+  }
+  const res = await fetch(receiver.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(spansToOtlpJson(spans)) });
+  await res.arrayBuffer();
+  receiver.addRecords(kept);
+  const t = (Date.now() - t0) / 1000;
+  if (t >= 20 && (samples.length === 0 || t - samples[samples.length - 1]!.t >= 10)) {
+    gc?.();
+    const m = process.memoryUsage();
+    samples.push({ t, rss: m.rss / 2 ** 20, heap: m.heapUsed / 2 ** 20 });
+    console.log(`t=${t.toFixed(0)}s rss ${(m.rss / 2 ** 20).toFixed(1)} MB heap ${(m.heapUsed / 2 ** 20).toFixed(1)} MB kept ${receiver.stats().tracesKept} traces`);
+  }
+  const wait = nextBatch - Date.now();
+  if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+}
+const st = receiver.stats();
+const first = samples[0]!;
+const last = samples[samples.length - 1]!;
+// Least-squares slopes (RSS swings by tens of MB as the allocator returns pages; the fit sees through that).
+const slope = (ys: number[]): number => {
+  const xs = samples.map((x) => x.t);
+  const mx = xs.reduce((a, b) => a + b, 0) / xs.length;
+  const my = ys.reduce((a, b) => a + b, 0) / ys.length;
+  let num = 0;
+  let den = 0;
+  xs.forEach((x, k) => {
+    num += (x - mx) * (ys[k]! - my);
+    den += (x - mx) ** 2;
+  });
+  return den > 0 ? (num / den) * 3600 : 0;
+};
+const rssPerH = slope(samples.map((x) => x.rss));
+const heapPerH = slope(samples.map((x) => x.heap));
+const rssMin = Math.min(...samples.map((x) => x.rss));
+const rssMax = Math.max(...samples.map((x) => x.rss));
+const achieved = st.spansReceived / 4 / seconds;
+console.log(`${st.spansReceived} spans received (${achieved.toFixed(0)} req/s achieved), ${st.spansDropped} dropped, ${st.tracesKept} traces kept (${st.spansKept} spans)`);
+console.log(`after warm-up, over ${(last.t - first.t).toFixed(0)} s: RSS ${rssMin.toFixed(0)}–${rssMax.toFixed(0)} MB (fit ${rssPerH >= 0 ? '+' : ''}${rssPerH.toFixed(0)} MB/h), heap ${first.heap.toFixed(1)} → ${last.heap.toFixed(1)} MB (fit ${heapPerH >= 0 ? '+' : ''}${heapPerH.toFixed(0)} MB/h); target ≤ 100 MB growth in 1 h`);
+await receiver.close();

@@ -1,0 +1,122 @@
+/**
+ * Preloaded into the target (`--require`) by `redline … --trace`: starts the OpenTelemetry Node SDK
+ * with Redline's curated auto-instrumentations and an OTLP/protobuf exporter pointed at the run's
+ * receiver. Everything it needs ships with Redline, so the target installs nothing.
+ *
+ * It never crashes the target: a missing or broken SDK, or one instrumentation that fails to
+ * load, is written to the status file the runner reads (`REDLINE_TRACE_STATUS`), and the target
+ * runs on without (that) tracing. Requests carry the generator's `traceparent`; the default
+ * parent-based sampler records exactly the ones the generator flagged as sampled.
+ */
+import { createRequire } from 'node:module';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { isMainThread } from 'node:worker_threads';
+
+/** The receiver's `…/v1/traces` URL. */
+export const TRACE_ENDPOINT_ENV = 'REDLINE_TRACE_ENDPOINT';
+/** Where to write the JSON status: `{ ok, instrumentations, failed, error? }`. */
+export const TRACE_STATUS_ENV = 'REDLINE_TRACE_STATUS';
+/** Directory to load the SDK from instead of Redline's own install (a broken install is simulated this way in tests). */
+export const TRACE_SDK_DIR_ENV = 'REDLINE_TRACE_SDK_DIR';
+
+/** What the preload reports. */
+export interface TraceStatus {
+  ok: boolean;
+  pid: number;
+  instrumentations: string[];
+  failed: Array<{ name: string; error: string }>;
+  error?: string;
+}
+
+const STATE_KEY = Symbol.for('redline.trace.state');
+
+/** Instrumentation packages and their exported class, in the order they are enabled. */
+const INSTRUMENTATIONS: ReadonlyArray<[pkg: string, cls: string, config?: Record<string, unknown>]> = [
+  ['@opentelemetry/instrumentation-http', 'HttpInstrumentation'],
+  ['@opentelemetry/instrumentation-undici', 'UndiciInstrumentation'],
+  // requireParentSpan: a pool's background connects outside any request are noise here.
+  ['@opentelemetry/instrumentation-pg', 'PgInstrumentation', { requireParentSpan: true }],
+  ['@opentelemetry/instrumentation-mysql2', 'MySQL2Instrumentation'],
+  ['@opentelemetry/instrumentation-ioredis', 'IORedisInstrumentation', { requireParentSpan: true }],
+  ['@opentelemetry/instrumentation-redis', 'RedisInstrumentation', { requireParentSpan: true }],
+  ['@opentelemetry/instrumentation-mongodb', 'MongoDBInstrumentation', { requireParentSpan: true }],
+  ['@opentelemetry/instrumentation-express', 'ExpressInstrumentation'],
+  ['@opentelemetry/instrumentation-fastify', 'FastifyInstrumentation'],
+  ['@opentelemetry/instrumentation-dns', 'DnsInstrumentation'],
+];
+
+function message(err: unknown): string {
+  return (err as Error)?.message?.split('\n')[0] ?? String(err);
+}
+
+function report(status: TraceStatus): void {
+  const file = process.env[TRACE_STATUS_ENV];
+  if (!file) return;
+  try {
+    writeFileSync(file, JSON.stringify(status));
+  } catch {
+    // The runner then says it got no status; the target must not fail for it.
+  }
+}
+
+function start(): void {
+  const g = globalThis as unknown as Record<symbol, unknown>;
+  // Node 20 runs preloads in the module-hooks thread too; only the main thread serves requests.
+  if (g[STATE_KEY] || !isMainThread) return;
+  g[STATE_KEY] = true;
+  const endpoint = process.env[TRACE_ENDPOINT_ENV];
+  if (!endpoint) return;
+  const status: TraceStatus = { ok: false, pid: process.pid, instrumentations: [], failed: [] };
+  try {
+    const dir = process.env[TRACE_SDK_DIR_ENV];
+    const req = createRequire(dir ? join(dir, 'noop.js') : __filename);
+    if (process.env.REDLINE_TRACE_DEBUG) {
+      const api = req('@opentelemetry/api') as typeof import('@opentelemetry/api');
+      api.diag.setLogger(new api.DiagConsoleLogger(), api.DiagLogLevel.DEBUG);
+    }
+    const node = req('@opentelemetry/sdk-trace-node') as typeof import('@opentelemetry/sdk-trace-node');
+    const { OTLPTraceExporter } = req('@opentelemetry/exporter-trace-otlp-proto') as typeof import('@opentelemetry/exporter-trace-otlp-proto');
+    const { resourceFromAttributes } = req('@opentelemetry/resources') as typeof import('@opentelemetry/resources');
+    const { registerInstrumentations } = req('@opentelemetry/instrumentation') as typeof import('@opentelemetry/instrumentation');
+    const exporter = new OTLPTraceExporter({ url: endpoint, timeoutMillis: 5000 });
+    const provider = new node.NodeTracerProvider({
+      resource: resourceFromAttributes({ 'service.name': process.env.OTEL_SERVICE_NAME ?? 'redline-target', 'process.pid': process.pid }),
+      sampler: new node.ParentBasedSampler({ root: new node.AlwaysOffSampler() }),
+      // Short delay: spans reach the receiver within a second, and a target that dies loses little.
+      spanProcessors: [new node.BatchSpanProcessor(exporter, { scheduledDelayMillis: 200, maxQueueSize: 16_384, maxExportBatchSize: 2048 })],
+    });
+    provider.register();
+    const instrumentations: unknown[] = [];
+    // REDLINE_TRACE_INSTRUMENTATIONS=http,pg keeps only those (measuring what each costs).
+    const only = process.env.REDLINE_TRACE_INSTRUMENTATIONS?.split(',').map((x) => x.trim());
+    for (const [pkg, cls, config] of INSTRUMENTATIONS) {
+      if (only !== undefined && !only.includes(pkg.replace('@opentelemetry/instrumentation-', ''))) continue;
+      try {
+        const Ctor = (req(pkg) as Record<string, new (c?: object) => unknown>)[cls];
+        if (typeof Ctor !== 'function') throw new Error(`${pkg} has no export ${cls}`);
+        instrumentations.push(new Ctor(config ?? {}));
+        status.instrumentations.push(pkg.replace('@opentelemetry/instrumentation-', ''));
+      } catch (err) {
+        status.failed.push({ name: pkg, error: message(err) });
+      }
+    }
+    registerInstrumentations({ instrumentations: instrumentations as never, tracerProvider: provider });
+    // ES modules are patched through import-in-the-middle's loader hook; CommonJS needs nothing more.
+    if (process.env.REDLINE_TRACE_ESM !== '0') try {
+      const mod = req('node:module') as { register?: (spec: string, parent: string) => void };
+      mod.register?.(pathToFileURL(req.resolve('@opentelemetry/instrumentation/hook.mjs')).href, pathToFileURL(__filename).href);
+    } catch (err) {
+      status.failed.push({ name: 'esm-hook', error: message(err) });
+    }
+    status.ok = true;
+    // Flush what is buffered when the target winds down on its own.
+    process.once('beforeExit', () => void provider.forceFlush().catch(() => undefined));
+  } catch (err) {
+    status.error = message(err);
+  }
+  report(status);
+}
+
+start();
