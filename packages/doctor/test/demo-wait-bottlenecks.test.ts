@@ -17,7 +17,10 @@ test('memory-leak demo: memory leak with a positive slope', async () => {
 });
 
 test('slow-downstream demo: waiting on something outside, sockets', async () => {
-  const { result, profile } = await runDemo('slow-downstream');
+  // 100/s keeps ~12 requests waiting on the 120 ms upstream (sockets pile up) while the profiled
+  // process stays clearly under WAIT_MAX_CPU_CORES: at 200/s the 1 ms profiler and the probe put it at
+  // 0.45–0.5 cores, on the rule's edge.
+  const { result, profile } = await runDemo('slow-downstream', { rate: 100 });
   const findings = diagnose(result, { profile });
   const f = findings[0];
   assert.equal(f?.category, 'waiting-external', findings.map((x) => x.title).join('\n'));
