@@ -106,9 +106,13 @@ test('slow downstream: the upstream host:port route is the top finding', async (
 
 test('server queueing: time before the handler dominates the tail and is the top finding', async () => {
   const o = await traced('server-queueing', 8);
-  const top = o.result.findings[0]!;
-  assert.equal(top.category, 'server-queueing', categories(o).join(', '));
-  assert.match(top.title, /waits [\d.]+ ms \(\d+% of/);
+  // The traced service can also run out of CPU (tracing costs it ~60 % of its capacity here): then
+  // cpu-saturated is the cause and ranks above the queueing it produces (causes above symptoms).
+  const cats = categories(o);
+  const queueing = o.result.findings.find((f) => f.category === 'server-queueing');
+  assert.ok(queueing !== undefined, cats.join(', '));
+  assert.ok(o.result.findings[0] === queueing || o.result.findings[0]!.category === 'cpu-saturated', cats.join(', '));
+  assert.match(queueing.title, /waits [\d.]+ ms \(\d+% of/);
 });
 
 test('a healthy pg-backed service gets none of the trace findings', async () => {

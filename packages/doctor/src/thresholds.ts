@@ -65,7 +65,7 @@ export const Thresholds = {
   /** Share of the tail's mean latency from which a slow statement or downstream is of high severity (0–1). */
   SLOW_OP_HIGH_TAIL_SHARE: 0.5,
   /** Median duration of one execution below which a statement or downstream is not called slow, in ms. */
-  SLOW_OP_MIN_P50_MS: 10,
+  SLOW_OP_MIN_P50_MS: 20,
   /** Share of the tail's mean latency spent before the handler for server queueing (0–1). */
   QUEUEING_MIN_TAIL_SHARE: 0.3,
   /** Share of the tail's mean latency before the handler from which queueing is of high severity (0–1). */
