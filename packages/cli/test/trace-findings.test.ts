@@ -104,7 +104,7 @@ test('slow downstream: the upstream host:port route is the top finding', async (
   assert.ok(top.title.includes(`"GET ${upstreamUrl.slice('http://'.length)} /quote/:id"`), top.title);
 });
 
-test('server queueing: time before the handler dominates the tail and is the top finding', async () => {
+test('server queueing: time before the handler dominates the tail; top finding unless cpu-saturated (its cause) ranks above it', async () => {
   const o = await traced('server-queueing', 8);
   // The traced service can also run out of CPU (tracing costs it ~60 % of its capacity here): then
   // cpu-saturated is the cause and ranks above the queueing it produces (causes above symptoms).
