@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { ErrorCodes, RedlineError } from '@redline/core';
-import { resolvePlan, runLoad, writeRunDir, type RunLoadOptions, type ScenarioDefinition, type ScenarioSpec } from '@redline/load';
+import { LOAD_MODEL_FIELDS, resolvePlan, runLoad, writeRunDir, type RunLoadOptions, type ScenarioDefinition, type ScenarioSpec } from '@redline/load';
 import type { StepMeasurement, StepRunner, StepSpec } from './search.js';
 import { measurementFromRunResult } from './step-from-run.js';
 
@@ -27,22 +27,8 @@ export interface LoadStepRunnerOptions {
   onSecond?: RunLoadOptions['onSecond'];
 }
 
-const LOAD_MODEL_FIELDS = [
-  'executor',
-  'vus',
-  'duration',
-  'iterations',
-  'maxDuration',
-  'rate',
-  'timeUnit',
-  'preAllocatedVUs',
-  'maxVUs',
-  'stages',
-  'startVUs',
-  'startRate',
-  'profile',
-  'startTime',
-] as const;
+/** A step replaces the scenario's load model and its start time (one step, from the start). */
+const STEP_REPLACED_FIELDS = [...LOAD_MODEL_FIELDS, 'startTime'] as const;
 
 const TOP_LEVEL_FIELDS = ['name', 'baseUrl', 'headers', 'timeout', 'insecure', 'tls', 'protocol', 'connections', 'maxStreams', 'data', 'tags'] as const;
 
@@ -61,7 +47,7 @@ export function stepDefinition(base: ScenarioDefinition, step: StepSpec, options
   }
   const [name, spec] = entries[0]!;
   const workload: Record<string, unknown> = { ...spec };
-  for (const field of LOAD_MODEL_FIELDS) delete workload[field];
+  for (const field of STEP_REPLACED_FIELDS) delete workload[field];
   if (!base.scenarios) {
     for (const field of TOP_LEVEL_FIELDS) delete workload[field];
     delete workload.thresholds;

@@ -1,6 +1,6 @@
 export { defineScenario, resolvePlan, scenarioEndMs, MAX_RATE_PER_ENGINE } from './scenario.js';
 export type { ScenarioInit, ScenarioExport } from './scenario.js';
-export { applyLoadFlags, type LoadFlags } from './load-flags.js';
+export { applyLoadFlags, LOAD_MODEL_FIELDS, type LoadFlags } from './load-flags.js';
 export type { ScenarioDefinition, ScenarioSpec, Stage, Duration, DataSource, ThresholdInput, IterationFn, LoadPlan, PlanOverrides } from './scenario.js';
 export type { IterationContext, HttpClient, HttpResponse, HttpRequestOptions, ResponseTimings } from './script-context.js';
 export type { RequestSpec } from './request.js';

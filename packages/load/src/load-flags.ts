@@ -20,7 +20,7 @@ export interface LoadFlags {
 }
 
 /** Fields that make up a load model; a `--rate`/`--vus`/`--profile` flag replaces all of them. */
-const LOAD_MODEL_FIELDS = [
+export const LOAD_MODEL_FIELDS = [
   'executor',
   'vus',
   'duration',
