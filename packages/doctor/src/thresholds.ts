@@ -36,6 +36,11 @@ export const Thresholds = {
   LEAK_MIN_R2: 0.6,
   /** Minimum total heap growth over the fitted span for a leak finding, in MB. */
   LEAK_MIN_GROWTH_MB: 4,
+  /**
+   * Spread of requests in flight (max − min over the heap points) above which the leak fit first takes
+   * out the heap they hold: requests in flight hold memory, so a backlog that builds up is no leak.
+   */
+  LEAK_INFLIGHT_MIN_SPREAD: 3,
   /** ELU below which the main thread counts as mostly waiting (0–1). */
   WAIT_MAX_ELU: 0.5,
   /** Process CPU below which the process counts as mostly waiting, in cores. */

@@ -189,6 +189,56 @@ test('memory leak from heap used alone has lower confidence; a warm-up that leve
   assert.equal(diagnose(warmup).find((x) => x.category === 'memory-leak'), undefined);
 });
 
+test('heap that grows with a building backlog is no leak; a leak under steady load still is', () => {
+  // A saturated server: requests in flight climb from 2 to 32 and the heap after GC climbs with them
+  // (each waiting request holds ~1.3 MB), as the gc-churn demo measured; nothing is kept after a response.
+  const n = 8;
+  const backlog = (t: number): number => Math.min(32, 2 + 5 * t);
+  const saturated = makeRunResult({
+    durationS: n,
+    timeseries: seconds(n, (t) => ({ ...point(t, 170, 400), inFlight: backlog(t) })),
+    samples: seconds(n, (t) => sample(t, { heapAfterGcBytes: (60 + 1.3 * backlog(t) + [0, 0.3, -0.2, 0.1, -0.3, 0.2, 0, -0.1][t - 1]!) * MB })),
+  });
+  assert.equal(diagnose(saturated).find((x) => x.category === 'memory-leak'), undefined);
+
+  // The same heap curve with a steady 3 requests in flight is a leak (growth per completed request).
+  const leaking = makeRunResult({
+    durationS: n,
+    timeseries: seconds(n, (t) => ({ ...point(t, 200, 3), inFlight: 3 })),
+    samples: seconds(n, (t) => sample(t, { heapAfterGcBytes: (60 + 1.3 * backlog(t)) * MB })),
+  });
+  assert.equal(top(diagnose(leaking)).category, 'memory-leak');
+
+  // A leak while the backlog builds: the heap grows with time beyond what requests in flight hold.
+  const both = makeRunResult({
+    durationS: n,
+    timeseries: seconds(n, (t) => ({ ...point(t, 170, 400), inFlight: backlog(t) })),
+    samples: seconds(n, (t) => sample(t, { heapAfterGcBytes: (60 + 1.3 * backlog(t) + 4 * t) * MB })),
+  });
+  const leak = diagnose(both).find((x) => x.category === 'memory-leak');
+  assert.ok(leak !== undefined, 'the leak under a growing backlog is found');
+  assert.ok(Math.abs(evidence(leak, 'target.heap_after_gc.slope') - 240) < 10, 'its slope leaves out the backlog');
+});
+
+test('the thread-pool rule reads only the delay beyond the loop\'s worst turns: a full pool yes, a GC-bound loop no', () => {
+  const n = 8;
+  const tp = (mean: number) => ({ mean, max: mean });
+  // The threadpool demo: an idle loop (ELU 0.1, p99 2 ms) and a 1.3 s wait for a 1-byte randomFill.
+  const full = makeRunResult({
+    durationS: n,
+    timeseries: seconds(n, (t) => point(t, 30, 1300)),
+    samples: seconds(n, (t) => sample(t, { elu: 0.1, loopDelayMs: { mean: 1, p50: 1, p99: 2, max: 3 }, threadpoolDelayMs: tp(1300) })),
+  });
+  assert.equal(top(diagnose(full)).category, 'threadpool-saturated');
+  // gc-churn at 300/s: the loop itself is late (mean 90 ms, p99 200 ms) and delays the completion by as much.
+  const gcBound = makeRunResult({
+    durationS: n,
+    timeseries: seconds(n, (t) => point(t, 230, 1000)),
+    samples: seconds(n, (t) => sample(t, { elu: 0.99, loopDelayMs: { mean: 90, p50: 85, p99: 200, max: 240 }, threadpoolDelayMs: tp(130) })),
+  });
+  assert.equal(diagnose(gcBound).find((x) => x.category === 'threadpool-saturated'), undefined);
+});
+
 test('waiting on something outside: low CPU, high latency, timers and sockets pile up (pool waiters)', () => {
   const n = 10;
   // Second 0 (before the load) gives the resource baseline.

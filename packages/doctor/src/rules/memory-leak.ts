@@ -5,16 +5,56 @@ import { allocationNote, meanOf, responsibleCode, round, type RuleContext } from
 
 const MB = 1024 * 1024;
 
+interface HeapPoint {
+  t: number;
+  mb: number;
+  /** Mean requests in flight in the point's second (0 outside the load). */
+  inFlight: number;
+}
+
 /**
- * Memory leak: a positive linear trend of heap used after major GCs across the run (per-second heap
- * used when there are too few GC points, with lower confidence). Needs slope ≥ LEAK_MIN_SLOPE_MB_PER_MIN,
- * R² ≥ LEAK_MIN_R2, growth ≥ LEAK_MIN_GROWTH_MB, and growth that goes on in the last third of the run
- * (a warm-up that levels off is no leak).
+ * Takes out the heap that requests in flight hold. Fits heap = a + b·t + c·inFlight and subtracts the
+ * in-flight term, so a backlog that builds up (a saturated server holding every waiting request) is not
+ * read as a leak, while memory kept after responses still grows with time. Points stay as they are
+ * when in-flight hardly varies: then the two cannot be told apart, and need not be.
+ */
+export function withoutInFlightHeap(points: readonly HeapPoint[]): HeapPoint[] {
+  const fs = points.map((p) => p.inFlight);
+  if (points.length < 3 || Math.max(...fs) - Math.min(...fs) <= Thresholds.LEAK_INFLIGHT_MIN_SPREAD) return [...points];
+  const mt = meanOf(points.map((p) => p.t));
+  const mf = meanOf(fs);
+  const my = meanOf(points.map((p) => p.mb));
+  let stt = 0, sff = 0, stf = 0, sty = 0, sfy = 0;
+  for (const p of points) {
+    const dt = p.t - mt, df = p.inFlight - mf, dy = p.mb - my;
+    stt += dt * dt; sff += df * df; stf += dt * df; sty += dt * dy; sfy += df * dy;
+  }
+  const det = stt * sff - stf * stf;
+  if (det <= 1e-9 * stt * sff) return [...points];
+  const perInFlightMb = (stt * sfy - stf * sty) / det;
+  if (perInFlightMb <= 0) return [...points];
+  return points.map((p) => ({ ...p, mb: p.mb - perInFlightMb * (p.inFlight - mf) }));
+}
+
+/** Heap points of the run (after major GCs, or per-second heap used) with their seconds' requests in flight. */
+function heapPoints(ctx: RuleContext, read: (s: RuleContext['allSamples'][number]) => number | null): HeapPoint[] {
+  const inFlightAt = new Map(ctx.result.timeseries.map((p) => [p.t, p.inFlight ?? 0]));
+  return ctx.allSamples.flatMap((s) => {
+    const bytes = read(s);
+    return bytes === null ? [] : [{ t: s.t, mb: bytes / MB, inFlight: inFlightAt.get(Math.ceil(s.t)) ?? 0 }];
+  });
+}
+
+/**
+ * Memory leak: a positive linear trend of heap used after major GCs (per-second heap used when there
+ * are too few GC points, with lower confidence), net of the heap requests in flight hold (see
+ * {@link withoutInFlightHeap}). Needs slope ≥ LEAK_MIN_SLOPE_MB_PER_MIN, R² ≥ LEAK_MIN_R2, growth ≥
+ * LEAK_MIN_GROWTH_MB, and growth that goes on in the last third (a warm-up that levels off is no leak).
  */
 export function memoryLeakRule(ctx: RuleContext): Finding | null {
-  const afterGc = ctx.allSamples.filter((s) => s.heapAfterGcBytes !== null).map((s) => ({ t: s.t, mb: s.heapAfterGcBytes! / MB }));
+  const afterGc = heapPoints(ctx, (s) => s.heapAfterGcBytes);
   const fromGc = afterGc.length >= Thresholds.LEAK_MIN_POINTS;
-  const points = fromGc ? afterGc : ctx.allSamples.map((s) => ({ t: s.t, mb: s.heapUsedBytes / MB }));
+  const points = withoutInFlightHeap(fromGc ? afterGc : heapPoints(ctx, (s) => s.heapUsedBytes));
   if (points.length < Thresholds.LEAK_MIN_POINTS) return null;
   const fit = linearRegression(points.map((p) => p.t), points.map((p) => p.mb));
   const slopePerMin = fit.slope * 60;
