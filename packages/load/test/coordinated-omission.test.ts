@@ -29,8 +29,9 @@ describe('coordinated omission', () => {
     assert.ok(r.summary.iterations >= 950, `iterations ${r.summary.iterations}`);
     assert.equal(r.summary.errors, 0);
     assert.ok(r.summary.latency!.p99 >= 500, `corrected p99 ${r.summary.latency!.p99} ms`);
-    // Service time hides the stall (the margin allows for a machine busy with other work: 219 ms seen).
-    assert.ok(r.summary.serviceTime!.p99 < 400 && r.summary.serviceTime!.p99 < r.summary.latency!.p99 / 2, `service-time p99 ${r.summary.serviceTime!.p99} ms`);
+    // Service time hides the stall: far below the corrected p99 (on a quiet machine < 200 ms against
+    // ~1 s; a machine busy with other work raised it to 219–403 ms).
+    assert.ok(r.summary.serviceTime!.p99 < r.summary.latency!.p99 / 2, `service-time p99 ${r.summary.serviceTime!.p99} ms, corrected p99 ${r.summary.latency!.p99} ms`);
     // The requests sent when the stall began did wait ~1 s: the max shows it in both.
     assert.ok(r.summary.serviceTime!.max >= 900, `service max ${r.summary.serviceTime!.max}`);
     assert.ok(r.summary.latency!.max >= r.summary.serviceTime!.max);
