@@ -30,7 +30,8 @@ export class NativeHistogram {
 
   /** Bucket index of a value v > 0: bucket i holds (base^(i−1), base^i], base = 2^(2^−schema). */
   index(v: number): number {
-    return Math.ceil(Math.log2(v) * 2 ** this.schema - 1e-9);
+    // + 0 turns the -0 of ceil(-tiny) into 0.
+    return Math.ceil(Math.log2(v) * 2 ** this.schema - 1e-9) + 0;
   }
 
   /** Upper bound of bucket i, in seconds. */
