@@ -6,6 +6,7 @@ export function dashboardPage(): string {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Redline · live</title>
+<link rel="icon" href="data:,">
 <link rel="stylesheet" href="uplot.css">
 <link rel="stylesheet" href="report.css">
 </head>
