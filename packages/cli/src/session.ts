@@ -7,6 +7,7 @@ import { aggregateSamples, attachInspector, launchTarget, profilesForAggregation
 import { REPORT_FILE, writeReport } from '@redline/report';
 import { channelFields } from './pool-fields.js';
 import { prepareOutDir } from './out-dir.js';
+import type { OutputSet } from './outputs/output-set.js';
 import { startRunTracing, TRACES_FILE, TRACES_OTLP_FILE, type RunTracing, type RunTracingOptions } from '@redline/trace';
 
 /** How to reach the target process, if at all. */
@@ -44,6 +45,11 @@ export interface SessionOptions {
   poolLeakMs?: number;
   /** The command line to record in `config.commandLine` (already redacted). */
   commandLine?: string[];
+  /**
+   * Streaming outputs and the dashboard (`--output`, `--dashboard`), already opened: they get every
+   * second and the final result; failed writes end up in `result.warnings`, never fail the run.
+   */
+  outputs?: OutputSet;
 }
 
 /** What a session produced. */
@@ -141,7 +147,15 @@ async function runTracedSession(o: SessionOptions, tracing: RunTracing | null, c
   let stopping = false;
   try {
     const plan: LoadPlan = await o.plan({ url, port });
-    const run = startLoad(plan, { ...(o.workers !== undefined ? { workers: o.workers } : {}), ...(o.onSecond ? { onSecond: o.onSecond } : {}), ...(tracing ? tracing.load : {}) });
+    const outputs = o.outputs;
+    outputs?.start({ name: plan.config.name, runId: `${plan.config.name}-${Date.now()}`, plannedMs: plannedDurationMs(plan) });
+    const onSecond = outputs
+      ? (s: LiveStatus): void => {
+          o.onSecond?.(s);
+          outputs.second(s);
+        }
+      : o.onSecond;
+    const run = startLoad(plan, { ...(o.workers !== undefined ? { workers: o.workers } : {}), ...(onSecond ? { onSecond } : {}), ...(tracing ? tracing.load : {}) });
     o.controls?.(run);
     const plannedMs = plannedDurationMs(plan);
     let runStart = 0;
@@ -217,6 +231,9 @@ async function writeOutputs(o: SessionOptions, result: RunResult, c: Collected):
   const { probed, launched, attached, cpu, heap, runStart, exit, tracing } = c;
   let runDir = o.outDir ?? join(o.cwd, '.redline', 'runs');
   if (o.commandLine !== undefined) result.config.commandLine = o.commandLine;
+  await o.outputs?.settle();
+  const outputProblems = o.outputs?.problems() ?? [];
+  if (outputProblems.length) result.warnings = [...(result.warnings ?? []), ...outputProblems];
   try {
     runDir = await writeRunDir(result, o.outDir, o.cwd);
     if (tracing) {
@@ -270,10 +287,12 @@ async function writeOutputs(o: SessionOptions, result: RunResult, c: Collected):
     const { findings } = await diagnoseRunDir(runDir, { appRoot: appRootOf(o) });
     result.findings = findings;
     await writeJsonAtomic(join(runDir, RESULT_FILE), result);
+    await o.outputs?.end(result);
     o.onResult?.(result, runDir);
   } catch (err) {
     const writeError = asWriteError(err);
     if (!writeError) throw err;
+    await o.outputs?.end(result);
     return { result, runDir, reportPath: null, reportError: null, writeError };
   }
   let reportPath: string | null = null;

@@ -32,6 +32,8 @@ export interface LiveStatus {
   point: TimeseriesPoint;
   totalRequests: number;
   totalErrors: number;
+  /** This second's corrected-latency histogram (all requests), encoded (`LatencyHistogram.decode`); streaming outputs read it. */
+  latencyHistogram?: string;
 }
 
 /** Options of `startLoad`/`runLoad`. */
@@ -175,6 +177,7 @@ export function startLoad(plan: LoadPlan, options: RunLoadOptions = {}): LoadRun
           point,
           totalRequests: agg.slices.get('all')?.requests ?? 0,
           totalErrors: agg.slices.get('all')?.errors ?? 0,
+          ...(agg.intervalHistograms.length ? { latencyHistogram: agg.intervalHistograms.at(-1)! } : {}),
         });
         if (!aborting && checkAbort(thresholds, agg, now - runStart)) {
           aborting = true;

@@ -6,3 +6,4 @@ export * from './write-report.js';
 export * from './compare.js';
 export * from './compare-table.js';
 export * from './compare-html.js';
+export * from './dashboard-assets.js';

@@ -7,6 +7,7 @@ import { colours, err, out, type CliIo } from '../io.js';
 import { runSessionInTerminal } from '../live.js';
 import { TRACE_HELP, TRACE_OPTIONS, traceOptionsFrom } from '../trace-flags.js';
 import { renderSummary } from '../output/summary.js';
+import { OUTPUT_HELP, OUTPUT_OPTIONS, openOutputs, outputPlanFrom, writeCiFiles } from '../outputs/flags.js';
 import { terminalSafe } from '../output/terminal-safe.js';
 import { targetSpecFrom, type SessionOutcome, type TargetSpec } from '../session.js';
 
@@ -59,6 +60,8 @@ Output:
   --strict               exit 1 when the generator, not the target, limited the run
   --verbose              stack traces on errors
 
+${OUTPUT_HELP}
+
 Exit codes: 0 ok, 1 failure (or generator-limited with --strict), 2 bad input, 99 thresholds failed, 130 interrupted.`;
 
 const RUN_OPTIONS = {
@@ -93,6 +96,7 @@ const RUN_OPTIONS = {
   'no-report': { type: 'boolean' },
   strict: { type: 'boolean' },
   ...TRACE_OPTIONS,
+  ...OUTPUT_OPTIONS,
   env: { type: 'string', short: 'e', multiple: true },
 } as const;
 
@@ -212,6 +216,7 @@ export async function runCommand(io: CliIo, args: string[]): Promise<number> {
   const poolLeakMs = intFlag('pool-leak-ms', v['pool-leak-ms'], 1);
   if (poolLeakMs !== undefined && target?.kind !== 'launch') throw new RedlineError(ErrorCodes.USAGE, 'redline run: --pool-leak-ms needs --target (the probe watches the pools of a target it starts)');
   const transport = transportFlags(v, io.cwd);
+  const outputPlan = await outputPlanFrom(v, io);
   const overrides = { ...(transport ? { transport } : {}), ...(v.name !== undefined ? { name: String(v.name) } : {}), ...(workers !== undefined ? { workers } : {}), ...(timeoutMs !== undefined ? { timeoutMs } : {}) };
   const environment = (): Record<string, string> => {
     const env: Record<string, string> = {};
@@ -264,22 +269,30 @@ export async function runCommand(io: CliIo, args: string[]): Promise<number> {
   }
 
   const trace = traceOptionsFrom(v);
-  const outcome = await runSessionInTerminal(io, Boolean(v.json), {
-    ...summaryFirst(io, Boolean(v.json)),
-    ...(target ? { target } : {}),
-    ...(trace ? { trace } : {}),
-    ...(workers !== undefined ? { workers } : {}),
-    ...(v.out !== undefined ? { outDir: String(v.out) } : {}),
-    ...(cpuIntervalUs !== undefined ? { cpuIntervalUs } : {}),
-    heapProfile: Boolean(v['heap-profile']),
-    ...(poolLeakMs !== undefined ? { poolLeakMs } : {}),
-    report: !v['no-report'],
-    plan: async ({ url }) => {
-      const env = environment();
-      if (file) return planFromFile(file, { ...overrides, env }, io.cwd, flags);
-      return quickPlan(quick(url), { ...overrides, env });
-    },
-  });
+  await openOutputs(io, outputPlan);
+  let outcome: SessionOutcome;
+  try {
+    outcome = await runSessionInTerminal(io, Boolean(v.json), {
+      ...summaryFirst(io, Boolean(v.json)),
+      ...(target ? { target } : {}),
+      ...(trace ? { trace } : {}),
+      ...(workers !== undefined ? { workers } : {}),
+      ...(v.out !== undefined ? { outDir: String(v.out) } : {}),
+      ...(cpuIntervalUs !== undefined ? { cpuIntervalUs } : {}),
+      heapProfile: Boolean(v['heap-profile']),
+      ...(poolLeakMs !== undefined ? { poolLeakMs } : {}),
+      report: !v['no-report'],
+      ...(outputPlan.set.size ? { outputs: outputPlan.set } : {}),
+      plan: async ({ url }) => {
+        const env = environment();
+        if (file) return planFromFile(file, { ...overrides, env }, io.cwd, flags);
+        return quickPlan(quick(url), { ...overrides, env });
+      },
+    });
+  } finally {
+    await outputPlan.set.close();
+  }
+  await writeCiFiles(io, outputPlan, outcome.result, outcome.reportPath);
   finishOutcome(io, outcome, Boolean(v.json));
   return runExitCode(outcome.result, Boolean(v.strict));
 }
