@@ -9,10 +9,13 @@ export type {
   HttpResponse,
   IterationContext,
   IterationFn,
+  LifecycleContext,
   RequestSpec,
   ResponseTimings,
   ScenarioDefinition,
   ScenarioSpec,
+  SetupFn,
   Stage,
+  TeardownFn,
   ThresholdInput,
 } from '@redline/load';

@@ -15,6 +15,7 @@ import {
 } from '@redline/core';
 import { RunAggregate } from './aggregate.js';
 import { loadDataSources } from './data-feed.js';
+import { runSetup, runTeardown } from './lifecycle.js';
 import { engineNow } from './engine-clock.js';
 import type { IntervalSnapshot } from './recorder.js';
 import { scenarioEndMs, type LoadPlan } from './scenario.js';
@@ -114,7 +115,24 @@ export function startLoad(plan: LoadPlan, options: RunLoadOptions = {}): LoadRun
     else options.signal.addEventListener('abort', stop, { once: true });
   }
 
+  // setup() before any engine starts, teardown() after the run however it ended (not after a failed setup).
   const result = (async (): Promise<RunResult> => {
+    const transport = await transportConfigOf(plan.definition, plan.config.source);
+    const lifecycle = { transport, env: plan.env ?? {}, timeoutMs: plan.config.timeoutMs };
+    const setupData = await runSetup(plan.definition, lifecycle);
+    let measured: RunResult;
+    try {
+      measured = await measure(transport, setupData);
+    } catch (err) {
+      await runTeardown(plan.definition, setupData, lifecycle);
+      throw err;
+    }
+    const teardownError = await runTeardown(plan.definition, setupData, lifecycle);
+    if (teardownError) measured.warnings = [...(measured.warnings ?? []), teardownError];
+    return measured;
+  })();
+
+  async function measure(transport: EngineInit['transport'], setupData: unknown): Promise<RunResult> {
     const startedAtDate = (options.now ?? (() => new Date()))();
     const data = await loadDataSources(plan.definition.data, plan.config.source);
     const hasScript = plan.config.scenarios.some((s) => s.mode === 'script');
@@ -129,13 +147,14 @@ export function startLoad(plan: LoadPlan, options: RunLoadOptions = {}): LoadRun
       baseUrl: plan.definition.baseUrl,
       defaultHeaders: plan.definition.headers ?? {},
       insecure: plan.definition.insecure ?? false,
-      transport: await transportConfigOf(plan.definition, plan.config.source),
+      transport,
       requests: Object.fromEntries(plan.requests),
       data,
       dataCounters: data.map(() => new SharedArrayBuffer(4)),
       iterationCounters: plan.config.scenarios.map(() => new SharedArrayBuffer(4)),
       ...(options.trace ? { trace: options.trace } : {}),
       env: plan.env ?? {},
+      ...(setupData !== undefined ? { setupData } : {}),
     };
 
     const agg = new RunAggregate();
@@ -318,7 +337,7 @@ export function startLoad(plan: LoadPlan, options: RunLoadOptions = {}): LoadRun
       workers: workerCount,
       warnings: fatal,
     });
-  })();
+  }
   // A run that fails before it starts (data files, workers) must not leave `started` pending forever.
   result.catch((err: unknown) => startReject(err));
 

@@ -99,6 +99,8 @@ export interface IterationContext {
   vars: Record<string, unknown>;
   /** The script environment (k6's `__ENV`): the runner's environment overlaid with `-e KEY=VALUE`. Read-only. */
   env: Readonly<Record<string, string>>;
+  /** What the scenario's `setup()` returned (this VU's own copy), or undefined without `setup`. */
+  data: unknown;
 }
 
 /** What the engine provides to a scripted VU's HTTP client. */
@@ -436,7 +438,13 @@ export class VuHttpClient implements HttpClient {
 }
 
 /** Builds the per-VU iteration context. `iteration` is advanced by the engine. */
-export function createIterationContext(host: ScriptHost, vu: number, scenario: string, env: Readonly<Record<string, string>> = {}): { ctx: IterationContext; http: VuHttpClient } {
+export function createIterationContext(
+  host: ScriptHost,
+  vu: number,
+  scenario: string,
+  env: Readonly<Record<string, string>> = {},
+  data: unknown = undefined,
+): { ctx: IterationContext; http: VuHttpClient } {
   const http = new VuHttpClient(host);
   const ctx: IterationContext = {
     http,
@@ -467,6 +475,7 @@ export function createIterationContext(host: ScriptHost, vu: number, scenario: s
     },
     vars: {},
     env,
+    data,
   };
   return { ctx, http };
 }

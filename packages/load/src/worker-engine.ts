@@ -34,6 +34,8 @@ export interface EngineInit {
   trace?: TraceSettings;
   /** The script environment (`ctx.env`). */
   env?: Readonly<Record<string, string>>;
+  /** What `setup()` returned (structured-cloneable); each scripted VU gets its own copy as `ctx.data`. */
+  setupData?: unknown;
 }
 
 /** Messages from the engine to the runner. */
@@ -294,7 +296,9 @@ export class WorkerEngine {
         ...(typeof options.maxBodyBytes === 'number' ? { maxBodyBytes: options.maxBodyBytes } : {}),
         ...(typeof options.discardResponseBodies === 'boolean' ? { discardResponseBodies: options.discardResponseBodies } : {}),
       };
-      const { ctx, http } = createIterationContext(host, id, scenario, init.env ?? {});
+      // A copy per VU, as in k6: one VU changing its data cannot change another's.
+      const data = init.setupData === undefined ? undefined : structuredClone(init.setupData);
+      const { ctx, http } = createIterationContext(host, id, scenario, init.env ?? {}, data);
       let sinceYield = 0;
       let closed = false;
       return {
