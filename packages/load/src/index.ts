@@ -20,3 +20,4 @@ export { engineNow } from './engine-clock.js';
 export { REDLINE_VERSION } from './version.js';
 export { TraceStamper, type TraceSettings, type TraceRecord, type StampablePayload } from './trace-context.js';
 export { runSetup, runTeardown, DEFAULT_LIFECYCLE_TIMEOUT_MS, type LifecycleContext, type SetupFn, type TeardownFn } from './lifecycle.js';
+export { Counter, Gauge, Rate, Trend, declaredMetrics, type CustomMetricType } from './custom-metrics.js';

@@ -16,6 +16,7 @@ import {
 import { RunAggregate } from './aggregate.js';
 import { loadDataSources } from './data-feed.js';
 import { runSetup, runTeardown } from './lifecycle.js';
+import { summarizeCustomMetric } from './custom-metrics.js';
 import { engineNow } from './engine-clock.js';
 import type { IntervalSnapshot } from './recorder.js';
 import { scenarioEndMs, type LoadPlan } from './scenario.js';
@@ -444,6 +445,9 @@ function buildResult(
     summary.http2 = h2;
   }
   if (agg.timings.size) summary.timings = Object.fromEntries([...agg.timings].map(([phase, h]) => [phase, h.summary()]));
+  const byGroup = groupSummaries(agg, seconds);
+  if (byGroup) summary.byGroup = byGroup;
+  if (agg.custom.size) summary.metrics = Object.fromEntries([...agg.custom].sort(([a], [b]) => a.localeCompare(b)).map(([name, t]) => [name, summarizeCustomMetric(t, seconds)]));
   const generator = generatorVerdict(agg);
   const dirName = defaultRunDir(plan.config.name, r.startedAt, '/').split('/').pop()!;
   const cpuList = cpus();
@@ -476,6 +480,8 @@ function buildResult(
       serviceTime: all.service.encode(),
       byName: Object.fromEntries([...agg.slices].filter(([k]) => k.startsWith('name:')).map(([k, s]) => [k.slice(5), { latency: s.latency.encode(), serviceTime: s.service.encode() }])),
       intervals: agg.intervalHistograms,
+      ...(agg.groupDurations.size ? { groups: Object.fromEntries([...agg.groupDurations].map(([path, h]) => [path, h.encode()])) } : {}),
+      ...(trendHistograms(agg) ?? {}),
     },
     target: null,
     findings: [],
@@ -486,6 +492,26 @@ function buildResult(
   if (nothing) warnings.push(nothing.message);
   if (warnings.length) result.warnings = warnings;
   return result;
+}
+
+/** Per group path: the requests tagged with it and the group's duration; null in runs without groups. */
+function groupSummaries(agg: RunAggregate, seconds: number): NonNullable<RunSummary['byGroup']> | null {
+  const paths = new Set<string>(agg.groupDurations.keys());
+  for (const key of agg.slices.keys()) if (key.startsWith('group:')) paths.add(key.slice(6));
+  if (paths.size === 0) return null;
+  const out: NonNullable<RunSummary['byGroup']> = {};
+  for (const path of [...paths].sort()) {
+    const traffic = (agg.slices.get(`group:${path}`) ?? agg.slice(`group:${path}`)).summary(seconds);
+    const h = agg.groupDurations.get(path);
+    out[path] = h && h.count > 0 ? { ...traffic, duration: h.summary() } : traffic;
+  }
+  return out;
+}
+
+function trendHistograms(agg: RunAggregate): { metrics: Record<string, string> } | null {
+  const trends = [...agg.custom].filter(([, t]) => t.type === 'trend');
+  if (trends.length === 0) return null;
+  return { metrics: Object.fromEntries(trends.map(([name, t]) => [name, (t as { histogram: { encode(): string } }).histogram.encode()])) };
 }
 
 /** Error kinds that are not an HTTP response: the request got no status at all. */
