@@ -1,6 +1,6 @@
 // What a scenario file needs, re-exported so users write `import { defineScenario } from '@redline/cli'`
 // against the one package they install.
-export { defineScenario } from '@redline/load';
+export { defineScenario, Counter, Gauge, Rate, Trend } from '@redline/load';
 export type {
   DataSource,
   Duration,
@@ -9,10 +9,13 @@ export type {
   HttpResponse,
   IterationContext,
   IterationFn,
+  LifecycleContext,
   RequestSpec,
   ResponseTimings,
   ScenarioDefinition,
   ScenarioSpec,
+  SetupFn,
   Stage,
+  TeardownFn,
   ThresholdInput,
 } from '@redline/load';

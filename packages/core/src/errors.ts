@@ -57,6 +57,8 @@ export const ErrorCodes = {
   WRITE_FAILED: 'REDLINE_ERR_WRITE_FAILED',
   /** A load-generator worker thread failed (crashed, ran out of memory, threw). */
   WORKER_FAILED: 'REDLINE_ERR_WORKER_FAILED',
+  /** A scenario's `setup()` threw, timed out, or returned data that cannot be handed to VUs; no load was sent. */
+  SETUP_FAILED: 'REDLINE_ERR_SETUP_FAILED',
 } as const;
 
 /** One of the stable `REDLINE_ERR_*` codes. */

@@ -99,6 +99,27 @@ const trafficShape = {
 /** Statistics for one slice of traffic (whole run, one request name, one status class). */
 export const TrafficSummarySchema = z.strictObject(trafficShape).register(jsonSchemaMeta, { id: 'traffic' });
 
+/** A custom metric's run total (Counter, Gauge, Rate or Trend declared by the scenario). */
+export const CustomMetricSummarySchema = z
+  .discriminatedUnion('type', [
+    /** Counter: the sum of every `add`, and that sum per second of the run. */
+    z.strictObject({ type: z.literal('counter'), count: z.number(), rate: z.number() }),
+    /** Gauge: the last value set (by engine time, across workers), and the smallest and largest. */
+    z.strictObject({ type: z.literal('gauge'), value: z.number(), min: z.number(), max: z.number() }),
+    /** Rate: non-zero (`passes`) and zero (`fails`) values, and their share `passes / (passes + fails)`. */
+    z.strictObject({ type: z.literal('rate'), passes: count, fails: count, rate: nonNegative }),
+    /** Trend: the HDR summary of its values, in the metric's own unit (same fields as a latency summary). */
+    z.strictObject({ type: z.literal('trend'), ...LatencySummarySchema.shape }),
+  ])
+  .register(jsonSchemaMeta, { id: 'customMetric' });
+
+/** One `group(name, fn)` path (`::a::b`): the requests made inside it, and the group's own duration. */
+export const GroupSummarySchema = z.strictObject({
+  ...trafficShape,
+  /** How long the group's function took, per call, in ms. Absent when it never finished. */
+  duration: LatencySummarySchema.optional(),
+});
+
 /** Whole-run summary. */
 export const RunSummarySchema = z.strictObject({
   ...trafficShape,
@@ -124,6 +145,10 @@ export const RunSummarySchema = z.strictObject({
    * sending) and `receiving` (first to last byte). Absent in runs that predate it.
    */
   timings: z.record(z.string(), LatencySummarySchema).optional(),
+  /** Per `group()` path (`::a`, `::a::b`): requests tagged with exactly that path, and the group's duration. Absent without groups. */
+  byGroup: z.record(z.string(), GroupSummarySchema).optional(),
+  /** Custom metrics (Counter, Gauge, Rate, Trend) by name. Absent when the scenario declared none that got a value. */
+  metrics: z.record(z.string(), CustomMetricSummarySchema).optional(),
   /** HTTP/2 connection events, in runs that spoke HTTP/2. */
   http2: z
     .strictObject({
@@ -178,6 +203,10 @@ export const RunHistogramsSchema = z.strictObject({
   byName: z.record(z.string(), z.strictObject({ latency: z.string(), serviceTime: z.string() })),
   /** Per-second corrected-latency histograms, index i ↔ timeseries[i]. */
   intervals: z.array(z.string()),
+  /** Group durations by group path (µs, as every latency histogram). */
+  groups: z.record(z.string(), z.string()).optional(),
+  /** Trend metrics by name (values × 1000, so a Trend in ms decodes as µs like the latency histograms). */
+  metrics: z.record(z.string(), z.string()).optional(),
 });
 
 /** A stage of a ramping load model, as resolved. */

@@ -29,6 +29,12 @@ export type ErrorCounts = z.infer<typeof S.ErrorCountsSchema>;
 /** Statistics for one slice of traffic (whole run, one request name, one status class). */
 export type TrafficSummary = z.infer<typeof S.TrafficSummarySchema>;
 
+/** A custom metric's run total. */
+export type CustomMetricSummary = z.infer<typeof S.CustomMetricSummarySchema>;
+
+/** One group path's requests and duration. */
+export type GroupSummary = z.infer<typeof S.GroupSummarySchema>;
+
 /** Whole-run summary. */
 export type RunSummary = z.infer<typeof S.RunSummarySchema>;
 

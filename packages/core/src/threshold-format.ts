@@ -1,5 +1,5 @@
 /** What a threshold's observed value measures, from its metric and aggregation. */
-export type ThresholdUnit = 'ms' | 'count' | 'ratio' | 'per-second';
+export type ThresholdUnit = 'ms' | 'count' | 'ratio' | 'per-second' | 'number';
 
 /**
  * The unit of a threshold's `actual`: latencies are milliseconds, `count` is a count, `rate` is a
@@ -10,7 +10,9 @@ export function thresholdUnit(metric: string, expression: string): ThresholdUnit
   const base = metric.replace(/\{.*$/, '').trim();
   const aggregation = /^\s*([a-z]+)/.exec(expression)?.[1] ?? '';
   if (aggregation === 'count') return 'count';
-  if (base === 'http.latency' || base === 'http.service_time' || base === 'generator.schedule_lag') return 'ms';
+  if (base === 'http.latency' || base === 'http.service_time' || base === 'generator.schedule_lag' || base === 'group_duration' || base.startsWith('http.timing.')) return 'ms';
+  // A custom metric (no dot in its name): Trend and Gauge values are in the script's own unit.
+  if (!base.includes('.') && base !== 'checks' && base !== 'iterations' && aggregation !== 'rate') return 'number';
   if (base === 'http.requests' || base === 'iterations') return 'per-second';
   return 'ratio';
 }
@@ -34,5 +36,7 @@ export function formatThresholdActual(metric: string, expression: string, actual
       return `${group(actual, actual >= 100 ? 0 : 1)}/s`;
     case 'ratio':
       return `${(actual * 100).toFixed(actual > 0 && actual < 0.01 ? 3 : 2)} %`;
+    case 'number':
+      return group(actual, 3);
   }
 }

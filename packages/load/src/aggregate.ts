@@ -6,6 +6,7 @@ import {
   type TimeseriesPoint,
   type TrafficSummary,
 } from '@redline/core';
+import { mergeCustomMetric, type CustomMetricTotal } from './custom-metrics.js';
 import type { IntervalSnapshot, SliceSnapshot } from './recorder.js';
 import type { MetricSource } from './thresholds.js';
 
@@ -72,6 +73,10 @@ export class RunAggregate implements MetricSource {
   readonly timings = new Map<string, LatencyHistogram>();
   /** Latest cumulative HTTP/2 counters by worker. */
   readonly http2ByWorker = new Map<number, NonNullable<IntervalSnapshot['http2']>>();
+  /** Run-total group durations by group path. */
+  readonly groupDurations = new Map<string, LatencyHistogram>();
+  /** Run totals of the custom metrics by name. */
+  readonly custom = new Map<string, CustomMetricTotal>();
   readonly #vusMaxByWorker = new Map<number, number>();
   #elapsedMs = 0;
 
@@ -129,6 +134,14 @@ export class RunAggregate implements MetricSource {
       this.#vusMaxByWorker.set(snap.worker, Math.max(this.#vusMaxByWorker.get(snap.worker) ?? 0, snap.vusMax));
       this.firstIterationError ??= snap.firstIterationError;
       if (snap.http2) this.http2ByWorker.set(snap.worker, snap.http2);
+      if (snap.groups) {
+        for (const [path, encoded] of Object.entries(snap.groups)) {
+          let h = this.groupDurations.get(path);
+          if (!h) this.groupDurations.set(path, (h = new LatencyHistogram()));
+          h.merge(LatencyHistogram.decode(encoded));
+        }
+      }
+      if (snap.custom) for (const [name, m] of Object.entries(snap.custom)) mergeCustomMetric(this.custom, name, m);
       if (snap.timings) {
         for (const [phase, encoded] of Object.entries(snap.timings)) {
           let h = this.timings.get(phase);
@@ -180,6 +193,15 @@ export class RunAggregate implements MetricSource {
   }
   timingHistogram(phase: string): LatencyHistogram | null {
     return this.timings.get(phase) ?? null;
+  }
+  groupHistogram(path?: string): LatencyHistogram | null {
+    if (path !== undefined) return this.groupDurations.get(path) ?? null;
+    const all = new LatencyHistogram();
+    for (const h of this.groupDurations.values()) all.merge(h);
+    return all;
+  }
+  customMetric(name: string): CustomMetricTotal | null {
+    return this.custom.get(name) ?? null;
   }
   counts(slice: string): { requests: number; errors: number } | null {
     const s = this.slices.get(slice);

@@ -1,79 +1,90 @@
+import { Cookie, CookieJar as ToughJar, cookieCompare } from 'tough-cookie';
+
 /**
- * A per-VU cookie jar: remembers `Set-Cookie` by host and sends matching cookies back.
- * Deliberately small: host-only matching with domain suffixes, path prefix, Max-Age/Expires
- * deletion. Bounded to `maxCookies` per jar.
+ * A per-VU cookie jar: RFC 6265 storage and matching by `tough-cookie` (domain checked against
+ * the host and the public-suffix list, path-match on `/` boundaries, `Secure` only over https,
+ * an invalid `Max-Age` ignored so `Expires` applies). Bounded to `maxCookies` per jar: the oldest
+ * cookie goes when a new one would exceed it.
+ *
+ * `nowMs` parameters make expiry testable without sleeping; they default to `Date.now()`.
  */
 export class CookieJar {
-  readonly #cookies = new Map<string, { name: string; value: string; domain: string; path: string; expiresAt: number }>();
+  readonly #jar = new ToughJar(undefined, { rejectPublicSuffixes: true, allowSecureOnLocal: false, allowSpecialUseDomain: true });
+  /** Stored cookies by `domain|path|name`, oldest first: the bound and the empty-jar fast path. */
+  readonly #index = new Map<string, Cookie>();
   readonly #maxCookies: number;
 
   constructor(maxCookies = 300) {
+    if (!(Number.isInteger(maxCookies) && maxCookies > 0)) throw new RangeError(`maxCookies must be a positive integer, got ${String(maxCookies)}`);
     this.#maxCookies = maxCookies;
   }
 
-  /** Stores cookies from `Set-Cookie` header values received from `url`. */
+  /** Stores cookies from `Set-Cookie` header values received from `url`; cookies the RFC rejects are dropped. */
   store(url: URL, setCookie: readonly string[], nowMs = Date.now()): void {
+    const now = new Date(nowMs);
     for (const header of setCookie) {
-      const [pair, ...attrs] = header.split(';');
-      const eq = pair?.indexOf('=') ?? -1;
-      if (!pair || eq <= 0) continue;
-      const name = pair.slice(0, eq).trim();
-      const value = pair.slice(eq + 1).trim();
-      let domain = url.hostname;
-      let path = '/';
-      let expiresAt = Infinity;
-      for (const attr of attrs) {
-        const [k, v = ''] = attr.split('=').map((s) => s.trim());
-        const key = k?.toLowerCase();
-        if (key === 'domain' && v) domain = v.replace(/^\./, '').toLowerCase();
-        else if (key === 'path' && v.startsWith('/')) path = v;
-        else if (key === 'max-age') expiresAt = nowMs + Number(v) * 1000;
-        else if (key === 'expires' && expiresAt === Infinity) {
-          const t = Date.parse(v);
-          if (!Number.isNaN(t)) expiresAt = t;
-        }
+      const parsed = Cookie.parse(header);
+      if (!parsed) continue;
+      // Max-Age becomes an absolute expiry at receipt (RFC 6265 §5.2.2). tough-cookie would count
+      // it from the last access instead, which every request moves forward.
+      if (typeof parsed.maxAge === 'number') {
+        parsed.expires = parsed.maxAge <= 0 ? new Date(0) : new Date(nowMs + parsed.maxAge * 1000);
+        parsed.maxAge = null;
       }
-      const id = `${domain}|${path}|${name}`;
-      if (expiresAt <= nowMs) {
-        this.#cookies.delete(id);
+      const stored = this.#jar.setCookieSync(parsed, url.href, { now, ignoreError: true });
+      if (!stored) continue;
+      const id = `${stored.domain ?? ''}|${stored.path ?? ''}|${stored.key}`;
+      if (expiresAt(stored) <= nowMs) {
+        this.#remove(id, stored);
         continue;
       }
-      if (!this.#cookies.has(id) && this.#cookies.size >= this.#maxCookies) {
-        const oldest = this.#cookies.keys().next().value;
-        if (oldest !== undefined) this.#cookies.delete(oldest);
+      this.#index.delete(id);
+      this.#index.set(id, stored);
+      if (this.#index.size > this.#maxCookies) {
+        const [oldestId, oldest] = this.#index.entries().next().value!;
+        this.#remove(oldestId, oldest);
       }
-      this.#cookies.set(id, { name, value, domain, path, expiresAt });
     }
   }
 
   /** The `Cookie` header value for a request to `url`, or null when no cookie matches. */
   header(url: URL, nowMs = Date.now()): string | null {
-    if (this.#cookies.size === 0) return null;
-    const host = url.hostname.toLowerCase();
-    const parts: string[] = [];
-    for (const [id, c] of this.#cookies) {
-      if (c.expiresAt <= nowMs) {
-        this.#cookies.delete(id);
-        continue;
-      }
-      const domainOk = host === c.domain || host.endsWith(`.${c.domain}`);
-      if (domainOk && url.pathname.startsWith(c.path)) parts.push(`${c.name}=${c.value}`);
-    }
-    return parts.length ? parts.join('; ') : null;
+    const cookies = this.#matching(url, nowMs);
+    return cookies.length ? cookies.map((c) => c.cookieString()).join('; ') : null;
   }
 
   /** Cookies as name → value for a URL (what would be sent). */
-  get(url: URL): Record<string, string> {
+  get(url: URL, nowMs = Date.now()): Record<string, string> {
     const out: Record<string, string> = {};
-    for (const part of this.header(url)?.split('; ') ?? []) {
-      const eq = part.indexOf('=');
-      out[part.slice(0, eq)] = part.slice(eq + 1);
-    }
+    for (const c of this.#matching(url, nowMs)) out[c.key] = c.value;
     return out;
   }
 
   /** Removes every cookie. */
   clear(): void {
-    this.#cookies.clear();
+    this.#jar.removeAllCookiesSync();
+    this.#index.clear();
   }
+
+  /** Matching, unexpired cookies in RFC order (longer paths first, then older); expired ones are removed. */
+  #matching(url: URL, nowMs: number): Cookie[] {
+    if (this.#index.size === 0) return [];
+    const found = this.#jar.getCookiesSync(url.href, { expire: false });
+    const live: Cookie[] = [];
+    for (const c of found) {
+      if (expiresAt(c) <= nowMs) this.#remove(`${c.domain ?? ''}|${c.path ?? ''}|${c.key}`, c);
+      else live.push(c);
+    }
+    return live.length > 1 ? live.sort(cookieCompare) : live;
+  }
+
+  #remove(id: string, c: Cookie): void {
+    this.#index.delete(id);
+    this.#jar.store.removeCookie(c.domain, c.path, c.key, () => undefined);
+  }
+}
+
+/** Absolute expiry in ms since the epoch; Infinity for a session cookie. */
+function expiresAt(c: Cookie): number {
+  return c.expires instanceof Date ? c.expires.getTime() : Infinity;
 }

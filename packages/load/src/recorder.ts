@@ -1,4 +1,5 @@
 import { LatencyHistogram } from '@redline/core';
+import type { CustomMetricSnapshot } from './custom-metrics.js';
 import type { Exchange } from './transports/transport.js';
 
 /** Counters and histograms for one slice of traffic within one interval. */
@@ -9,8 +10,10 @@ class Slice {
   errors = 0;
   errorsByKind: Record<string, number> = {};
   touched = false;
-  /** Leaves recorded under this slice as their request-name slice, by scenario slice, by status index. */
-  readonly leaves = new Map<Slice, Array<Leaf | undefined>>();
+  /** Leaves recorded under this slice as their request-name slice, by scenario slice (or scenario × group key), by status index. */
+  readonly leaves = new Map<object, Array<Leaf | undefined>>();
+  /** On a scenario slice: the leaf key of each group slice seen with it. */
+  groupKeys: Map<Slice, object> | null = null;
 
   reset(): void {
     if (!this.touched) return;
@@ -56,11 +59,14 @@ class Leaf {
   readonly name: Slice;
   readonly scenario: Slice;
   readonly status: Slice;
+  /** The `group:<path>` slice of requests made inside a group, else null. */
+  readonly group: Slice | null;
 
-  constructor(name: Slice, scenario: Slice, status: Slice) {
+  constructor(name: Slice, scenario: Slice, status: Slice, group: Slice | null) {
     this.name = name;
     this.scenario = scenario;
     this.status = status;
+    this.group = group;
   }
 
   reset(): void {
@@ -88,7 +94,7 @@ export interface IntervalSnapshot {
   /** 1-based second of the run this interval closes. */
   index: number;
   worker: number;
-  /** Keys: `all`, `name:<request name>`, `status:<2xx|3xx|4xx|5xx|error>`, `scenario:<name>`. */
+  /** Keys: `all`, `name:<request name>`, `status:<2xx|3xx|4xx|5xx|error>`, `scenario:<name>`, `group:<::path>`. */
   slices: Record<string, SliceSnapshot>;
   iterations: Record<string, number>;
   dropped: Record<string, number>;
@@ -114,6 +120,10 @@ export interface IntervalSnapshot {
   timings?: Record<string, string>;
   /** This worker's HTTP/2 counters since the run started (cumulative), when it used HTTP/2. */
   http2?: { goaways: number; streamLimitWaits: number; refusedStreams: number; sessions: number };
+  /** Encoded histograms (µs) of group durations by group path, when a group finished in the interval. */
+  groups?: Record<string, string>;
+  /** Custom metrics that got a value in the interval. */
+  custom?: Record<string, CustomMetricSnapshot>;
 }
 
 const STATUS_KEYS = ['status:error', 'status:1xx', 'status:2xx', 'status:3xx', 'status:4xx', 'status:5xx'] as const;
@@ -136,6 +146,7 @@ export class IntervalRecorder {
   bytesReceived = 0;
   readonly lag = new LatencyHistogram();
   firstIterationError: string | null = null;
+  readonly #groupDurations = new Map<string, LatencyHistogram>();
   /** Request timeout, so timed-out exchanges record a latency of at least the timeout. */
   readonly #maxNames: number;
 
@@ -150,6 +161,7 @@ export class IntervalRecorder {
     let s = this.#slices.get(key);
     if (!s) {
       if (this.#slices.size >= this.#maxNames && key.startsWith('name:')) return this.slice('name:(other)');
+      if (this.#slices.size >= this.#maxNames && key.startsWith('group:')) return this.slice('group:(other)');
       s = new Slice();
       this.#slices.set(key, s);
     }
@@ -161,14 +173,14 @@ export class IntervalRecorder {
    * @param startDelayMs how late the iteration started versus its intended time (open models), added
    *   to the service time to get the coordinated-omission-corrected latency.
    */
-  recordExchange(nameSlice: Slice, scenarioSlice: Slice, ex: Exchange, startedAt: number, startDelayMs: number): void {
+  recordExchange(nameSlice: Slice, scenarioSlice: Slice, ex: Exchange, startedAt: number, startDelayMs: number, groupSlice: Slice | null = null): void {
     this.bytesSent += ex.bytesSent;
     this.bytesReceived += ex.bytesReceived;
     const status = ex.status;
     const error = ex.error;
     let statusIndex = error ? 0 : (status / 100) | 0;
     if (statusIndex > 5) statusIndex = 0;
-    const leaf = this.#leaf(nameSlice, scenarioSlice, statusIndex);
+    const leaf = this.#leaf(nameSlice, scenarioSlice, statusIndex, groupSlice);
     leaf.touched = true;
     leaf.requests++;
     const kind = error ?? (status >= 500 ? 'http_5xx' : status >= 400 ? 'http_4xx' : null);
@@ -190,15 +202,23 @@ export class IntervalRecorder {
     }
   }
 
-  #leaf(nameSlice: Slice, scenarioSlice: Slice, statusIndex: number): Leaf {
-    let byStatus = nameSlice.leaves.get(scenarioSlice);
+  #leaf(nameSlice: Slice, scenarioSlice: Slice, statusIndex: number, groupSlice: Slice | null): Leaf {
+    // Requests outside a group (the fast path) key their leaves by the scenario slice alone.
+    let key: object = scenarioSlice;
+    if (groupSlice) {
+      const keys = (scenarioSlice.groupKeys ??= new Map());
+      let k = keys.get(groupSlice);
+      if (!k) keys.set(groupSlice, (k = {}));
+      key = k;
+    }
+    let byStatus = nameSlice.leaves.get(key);
     if (!byStatus) {
       byStatus = [];
-      nameSlice.leaves.set(scenarioSlice, byStatus);
+      nameSlice.leaves.set(key, byStatus);
     }
     let leaf = byStatus[statusIndex];
     if (!leaf) {
-      leaf = new Leaf(nameSlice, scenarioSlice, this.#status[statusIndex]!);
+      leaf = new Leaf(nameSlice, scenarioSlice, this.#status[statusIndex]!, groupSlice);
       byStatus[statusIndex] = leaf;
       this.#leaves.push(leaf);
     }
@@ -219,6 +239,16 @@ export class IntervalRecorder {
     this.dropped[scenario] = (this.dropped[scenario] ?? 0) + 1;
   }
 
+  /** Records how long one call of a group took (ms). Distinct group paths are bounded like request names. */
+  recordGroup(path: string, durationMs: number): void {
+    let h = this.#groupDurations.get(path);
+    if (!h) {
+      if (this.#groupDurations.size >= this.#maxNames && path !== '(other)') return this.recordGroup('(other)', durationMs);
+      this.#groupDurations.set(path, (h = new LatencyHistogram()));
+    }
+    h.recordMs(durationMs);
+  }
+
   /** Counts a check outcome. */
   countCheck(name: string, ok: boolean): void {
     const c = (this.checks[name] ??= [0, 0]);
@@ -234,6 +264,7 @@ export class IntervalRecorder {
       leaf.name.absorb(leaf);
       leaf.scenario.absorb(leaf);
       leaf.status.absorb(leaf);
+      leaf.group?.absorb(leaf);
       leaf.reset();
     }
     const slices: Record<string, SliceSnapshot> = {};
@@ -271,6 +302,12 @@ export class IntervalRecorder {
     this.bytesReceived = 0;
     this.lag.reset();
     this.firstIterationError = null;
+    if (this.#groupDurations.size) {
+      const groups: Record<string, string> = {};
+      for (const [path, h] of this.#groupDurations) if (h.count > 0) groups[path] = h.encode();
+      this.#groupDurations.clear();
+      snap.groups = groups;
+    }
     return snap;
   }
 }

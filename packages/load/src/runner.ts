@@ -15,6 +15,8 @@ import {
 } from '@redline/core';
 import { RunAggregate } from './aggregate.js';
 import { loadDataSources } from './data-feed.js';
+import { runSetup, runTeardown } from './lifecycle.js';
+import { summarizeCustomMetric } from './custom-metrics.js';
 import { engineNow } from './engine-clock.js';
 import type { IntervalSnapshot } from './recorder.js';
 import { scenarioEndMs, type LoadPlan } from './scenario.js';
@@ -116,7 +118,24 @@ export function startLoad(plan: LoadPlan, options: RunLoadOptions = {}): LoadRun
     else options.signal.addEventListener('abort', stop, { once: true });
   }
 
+  // setup() before any engine starts, teardown() after the run however it ended (not after a failed setup).
   const result = (async (): Promise<RunResult> => {
+    const transport = await transportConfigOf(plan.definition, plan.config.source);
+    const lifecycle = { transport, env: plan.env ?? {}, timeoutMs: plan.config.timeoutMs };
+    const setupData = await runSetup(plan.definition, lifecycle);
+    let measured: RunResult;
+    try {
+      measured = await measure(transport, setupData);
+    } catch (err) {
+      await runTeardown(plan.definition, setupData, lifecycle);
+      throw err;
+    }
+    const teardownError = await runTeardown(plan.definition, setupData, lifecycle);
+    if (teardownError) measured.warnings = [...(measured.warnings ?? []), teardownError];
+    return measured;
+  })();
+
+  async function measure(transport: EngineInit['transport'], setupData: unknown): Promise<RunResult> {
     const startedAtDate = (options.now ?? (() => new Date()))();
     const data = await loadDataSources(plan.definition.data, plan.config.source);
     const hasScript = plan.config.scenarios.some((s) => s.mode === 'script');
@@ -131,13 +150,14 @@ export function startLoad(plan: LoadPlan, options: RunLoadOptions = {}): LoadRun
       baseUrl: plan.definition.baseUrl,
       defaultHeaders: plan.definition.headers ?? {},
       insecure: plan.definition.insecure ?? false,
-      transport: await transportConfigOf(plan.definition, plan.config.source),
+      transport,
       requests: Object.fromEntries(plan.requests),
       data,
       dataCounters: data.map(() => new SharedArrayBuffer(4)),
       iterationCounters: plan.config.scenarios.map(() => new SharedArrayBuffer(4)),
       ...(options.trace ? { trace: options.trace } : {}),
       env: plan.env ?? {},
+      ...(setupData !== undefined ? { setupData } : {}),
     };
 
     const agg = new RunAggregate();
@@ -321,7 +341,7 @@ export function startLoad(plan: LoadPlan, options: RunLoadOptions = {}): LoadRun
       workers: workerCount,
       warnings: fatal,
     });
-  })();
+  }
   // A run that fails before it starts (data files, workers) must not leave `started` pending forever.
   result.catch((err: unknown) => startReject(err));
 
@@ -428,6 +448,9 @@ function buildResult(
     summary.http2 = h2;
   }
   if (agg.timings.size) summary.timings = Object.fromEntries([...agg.timings].map(([phase, h]) => [phase, h.summary()]));
+  const byGroup = groupSummaries(agg, seconds);
+  if (byGroup) summary.byGroup = byGroup;
+  if (agg.custom.size) summary.metrics = Object.fromEntries([...agg.custom].sort(([a], [b]) => a.localeCompare(b)).map(([name, t]) => [name, summarizeCustomMetric(t, seconds)]));
   const generator = generatorVerdict(agg);
   const dirName = defaultRunDir(plan.config.name, r.startedAt, '/').split('/').pop()!;
   const cpuList = cpus();
@@ -460,6 +483,8 @@ function buildResult(
       serviceTime: all.service.encode(),
       byName: Object.fromEntries([...agg.slices].filter(([k]) => k.startsWith('name:')).map(([k, s]) => [k.slice(5), { latency: s.latency.encode(), serviceTime: s.service.encode() }])),
       intervals: agg.intervalHistograms,
+      ...(agg.groupDurations.size ? { groups: Object.fromEntries([...agg.groupDurations].map(([path, h]) => [path, h.encode()])) } : {}),
+      ...(trendHistograms(agg) ?? {}),
     },
     target: null,
     findings: [],
@@ -470,6 +495,26 @@ function buildResult(
   if (nothing) warnings.push(nothing.message);
   if (warnings.length) result.warnings = warnings;
   return result;
+}
+
+/** Per group path: the requests tagged with it and the group's duration; null in runs without groups. */
+function groupSummaries(agg: RunAggregate, seconds: number): NonNullable<RunSummary['byGroup']> | null {
+  const paths = new Set<string>(agg.groupDurations.keys());
+  for (const key of agg.slices.keys()) if (key.startsWith('group:')) paths.add(key.slice(6));
+  if (paths.size === 0) return null;
+  const out: NonNullable<RunSummary['byGroup']> = {};
+  for (const path of [...paths].sort()) {
+    const traffic = (agg.slices.get(`group:${path}`) ?? agg.slice(`group:${path}`)).summary(seconds);
+    const h = agg.groupDurations.get(path);
+    out[path] = h && h.count > 0 ? { ...traffic, duration: h.summary() } : traffic;
+  }
+  return out;
+}
+
+function trendHistograms(agg: RunAggregate): { metrics: Record<string, string> } | null {
+  const trends = [...agg.custom].filter(([, t]) => t.type === 'trend');
+  if (trends.length === 0) return null;
+  return { metrics: Object.fromEntries(trends.map(([name, t]) => [name, (t as { histogram: { encode(): string } }).histogram.encode()])) };
 }
 
 /** Error kinds that are not an HTTP response: the request got no status at all. */

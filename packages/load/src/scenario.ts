@@ -14,6 +14,7 @@ import { EXECUTOR_NAMES, type ExecutorName } from './executors/names.js';
 import { expandProfile, PROFILE_NAMES } from './profiles.js';
 import { assertScenarioHeaders } from './scenario-headers.js';
 import type { RequestSpec } from './request.js';
+import type { SetupFn, TeardownFn } from './lifecycle.js';
 import type { IterationContext } from './script-context.js';
 import { defaultWorkerCount } from './worker-count.js';
 
@@ -101,6 +102,18 @@ export interface ScenarioDefinition extends ScenarioSpec {
   data?: Record<string, DataSource>;
   scenarios?: Record<string, ScenarioSpec>;
   tags?: Record<string, string>;
+  /**
+   * Runs once in the runner before any VU starts (k6's `setup()`); its return value, which must be
+   * structured-cloneable, reaches every VU in every worker as `ctx.data` (a copy per VU). A throw,
+   * a timeout or uncloneable data ends the run before any load (REDLINE_ERR_SETUP_FAILED).
+   */
+  setup?: SetupFn;
+  /** Runs once in the runner after the run, also after an abort or Ctrl-C, with setup's data. A failure is a warning; the results stand. */
+  teardown?: TeardownFn;
+  /** Limit of `setup()` (default 60s). */
+  setupTimeout?: Duration;
+  /** Limit of `teardown()` (default 60s). */
+  teardownTimeout?: Duration;
 }
 
 /** What a scenario factory receives: the script environment (k6's `__ENV`). */
@@ -181,6 +194,10 @@ const definitionSchema = z.strictObject({
     .record(z.string(), z.strictObject({ file: z.string(), order: z.enum(['sequential', 'random']).optional(), format: z.enum(['csv', 'jsonl']).optional() }))
     .optional(),
   scenarios: z.record(z.string(), z.strictObject(scenarioFields)).optional(),
+  setup: z.custom<SetupFn>((v) => typeof v === 'function', 'expected a function (ctx) => data').optional(),
+  teardown: z.custom<TeardownFn>((v) => typeof v === 'function', 'expected a function (data, ctx) => ...').optional(),
+  setupTimeout: durationSchema.optional(),
+  teardownTimeout: durationSchema.optional(),
 });
 
 function invalid(source: string, path: PropertyKey[], message: string): RedlineError {
@@ -224,7 +241,24 @@ export interface PlanOverrides {
  */
 export const MAX_RATE_PER_ENGINE = 500_000;
 
-const TOP_LEVEL_ONLY = new Set(['name', 'baseUrl', 'headers', 'timeout', 'insecure', 'tls', 'protocol', 'connections', 'maxStreams', 'thresholds', 'data', 'scenarios']);
+const TOP_LEVEL_ONLY = new Set([
+  'name',
+  'baseUrl',
+  'headers',
+  'timeout',
+  'insecure',
+  'tls',
+  'protocol',
+  'connections',
+  'maxStreams',
+  'thresholds',
+  'data',
+  'scenarios',
+  'setup',
+  'teardown',
+  'setupTimeout',
+  'teardownTimeout',
+]);
 
 /**
  * Validates a scenario definition and resolves it into a plan: defaults applied, profiles
@@ -259,6 +293,9 @@ export function resolvePlan(definition: unknown, source: string, overrides: Plan
   if (!(timeoutMs > 0)) throw invalid(source, ['timeout'], 'expected a positive duration');
   checkTimerMs(timeoutMs, 'request timeout');
   const gracefulStopMs = checkTimerMs(overrides.gracefulStopMs ?? 5000, 'graceful stop');
+  for (const field of ['setupTimeout', 'teardownTimeout'] as const) {
+    if (def[field] !== undefined && !(durationAt(def[field], source, [field]) > 0)) throw invalid(source, [field], 'expected a positive duration');
+  }
   const workers = overrides.workers ?? defaultWorkerCount(overrides.cores);
   const exec = new Map<string, IterationFn>();
   const requests = new Map<string, RequestSpec[]>();

@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import { brotliDecompressSync, gunzipSync, inflateSync } from 'node:zlib';
 import { parseDuration, parseSize } from '@redline/core';
 import { CookieJar } from './cookie-jar.js';
@@ -99,6 +100,15 @@ export interface IterationContext {
   vars: Record<string, unknown>;
   /** The script environment (k6's `__ENV`): the runner's environment overlaid with `-e KEY=VALUE`. Read-only. */
   env: Readonly<Record<string, string>>;
+  /** What the scenario's `setup()` returned (this VU's own copy), or undefined without `setup`. */
+  data: unknown;
+  /**
+   * Runs `fn` as the group `name` (k6's `group`): requests made inside it are tagged with the
+   * group path (`::name`, nested `::outer::inner`), and the call's duration is recorded in
+   * `group_duration`. Await it: a VU is in one group path at a time, so groups started
+   * concurrently (Promise.all) tag requests with the one entered last.
+   */
+  group<T>(name: string, fn: () => T): Promise<Awaited<T>>;
 }
 
 /** What the engine provides to a scripted VU's HTTP client. */
@@ -115,8 +125,10 @@ export interface ScriptHost {
   untrack(conn: Connection): void;
   /** Called when an exchange starts (for the in-flight count). */
   onExchangeStart(): void;
-  /** Called for every finished exchange with the request name and exchange start time. */
-  onExchange(name: string, exchange: Exchange, startedAt: number, traceSeq?: number): void;
+  /** Called for every finished exchange with the request name, exchange start time and group path (`''` outside a group). */
+  onExchange(name: string, exchange: Exchange, startedAt: number, traceSeq?: number, group?: string): void;
+  /** Called when a group call ends, with its path and duration in ms. */
+  onGroup?(path: string, durationMs: number): void;
   /** Set in traced runs: a fresh `traceparent` value per request and its sequence number. */
   traceparent?: () => { value: string; seq: number };
   onCheck(name: string, ok: boolean): void;
@@ -273,6 +285,8 @@ class ScriptResponse implements HttpResponse {
  */
 export class VuHttpClient implements HttpClient {
   readonly cookies = new CookieJar();
+  /** The group path requests are tagged with (`''` outside any group); set by `ctx.group`. */
+  groupPath = '';
   readonly #host: ScriptHost;
   readonly #idle = new Map<string, Connection[]>();
   readonly #all = new Set<Connection>();
@@ -357,6 +371,7 @@ export class VuHttpClient implements HttpClient {
     const trace = host.traceparent?.();
     if (trace) payload = withHeader(payload, 'traceparent', trace.value);
     const conn = this.#acquire(origin, key);
+    const group = this.groupPath;
     host.onExchangeStart();
     return new Promise((resolve) => {
       conn.exchange(payload, m, (ex) => {
@@ -381,7 +396,7 @@ export class VuHttpClient implements HttpClient {
             }
           }
         }
-        host.onExchange(name, ex, startedAt, trace?.seq);
+        host.onExchange(name, ex, startedAt, trace?.seq, group);
         if (next === null) {
           resolve(new ScriptResponse(ex, url.href, startedAt, parsed));
           return;
@@ -436,7 +451,13 @@ export class VuHttpClient implements HttpClient {
 }
 
 /** Builds the per-VU iteration context. `iteration` is advanced by the engine. */
-export function createIterationContext(host: ScriptHost, vu: number, scenario: string, env: Readonly<Record<string, string>> = {}): { ctx: IterationContext; http: VuHttpClient } {
+export function createIterationContext(
+  host: ScriptHost,
+  vu: number,
+  scenario: string,
+  env: Readonly<Record<string, string>> = {},
+  data: unknown = undefined,
+): { ctx: IterationContext; http: VuHttpClient } {
   const http = new VuHttpClient(host);
   const ctx: IterationContext = {
     http,
@@ -467,6 +488,20 @@ export function createIterationContext(host: ScriptHost, vu: number, scenario: s
     },
     vars: {},
     env,
+    data,
+    group: async <T,>(name: string, fn: () => T): Promise<Awaited<T>> => {
+      if (typeof name !== 'string' || name === '' || name.includes('::')) throw new TypeError(`group(): the name must be a non-empty string without "::", got ${JSON.stringify(name)}`);
+      const parent = http.groupPath;
+      const path = `${parent}::${name}`;
+      http.groupPath = path;
+      const t0 = performance.now();
+      try {
+        return await fn();
+      } finally {
+        http.groupPath = parent;
+        host.onGroup?.(path, performance.now() - t0);
+      }
+    },
   };
   return { ctx, http };
 }

@@ -1,4 +1,5 @@
 import { ErrorCodes, RedlineError, parseDuration, type LatencyHistogram, type ThresholdResult } from '@redline/core';
+import { declaredMetrics, type CustomMetricTotal, type CustomMetricType } from './custom-metrics.js';
 import type { ThresholdInput } from './scenario.js';
 
 /** Metrics thresholds may name, with the aggregations each supports. */
@@ -16,10 +17,18 @@ const METRICS: Record<string, readonly Aggregation[]> = {
   iterations: ['rate', 'count'],
   'iterations.dropped': ['rate', 'count'],
   'generator.schedule_lag': ['avg', 'min', 'max', 'med', 'p'],
+  group_duration: ['avg', 'min', 'max', 'med', 'p', 'count'],
 };
-const TAG_KEYS = ['name', 'scenario', 'status', 'check'] as const;
+/** Aggregations of custom metrics, by type (k6's, plus `count` and `min`/`max` where they mean something). */
+const CUSTOM_AGGREGATIONS: Record<CustomMetricType, readonly Aggregation[]> = {
+  counter: ['count', 'rate'],
+  gauge: ['value', 'min', 'max'],
+  rate: ['rate', 'count'],
+  trend: ['avg', 'min', 'max', 'med', 'p', 'count'],
+};
+const TAG_KEYS = ['name', 'scenario', 'status', 'check', 'group'] as const;
 
-type Aggregation = 'avg' | 'min' | 'max' | 'med' | 'p' | 'rate' | 'count';
+type Aggregation = 'avg' | 'min' | 'max' | 'med' | 'p' | 'rate' | 'count' | 'value';
 type Operator = '<' | '<=' | '>' | '>=' | '==' | '!=';
 
 /** A parsed threshold, ready to evaluate. */
@@ -35,6 +44,8 @@ export interface Threshold {
   value: number;
   abortOnFail: boolean;
   delayAbortEvalMs: number;
+  /** The custom metric's type when `metric` is a declared Counter, Gauge, Rate or Trend, else null. */
+  custom: CustomMetricType | null;
 }
 
 function fail(key: string, expression: string, position: number, what: string): RedlineError {
@@ -46,12 +57,24 @@ function fail(key: string, expression: string, position: number, what: string): 
 }
 
 /** Parses `metric{tag:value}` keys. */
-function parseKey(key: string): { metric: string; tags: Record<string, string> } {
+function parseKey(key: string, custom: ReadonlyMap<string, CustomMetricType>): { metric: string; tags: Record<string, string>; aggregations: readonly Aggregation[]; type: CustomMetricType | null } {
   const m = /^([a-z_][a-z0-9_.]*)(?:\{([^}]*)\})?$/i.exec(key.trim());
   if (!m) throw new RedlineError(ErrorCodes.INVALID_THRESHOLD, `invalid threshold metric "${key}": expected a metric name with an optional tag filter, such as http.latency{name:login}`);
   const metric = m[1]!;
-  if (!METRICS[metric]) {
-    throw new RedlineError(ErrorCodes.INVALID_THRESHOLD, `unknown threshold metric "${metric}": expected one of ${Object.keys(METRICS).join(', ')}`);
+  const type = METRICS[metric] ? null : (custom.get(metric) ?? null);
+  if (!METRICS[metric] && type === null) {
+    const names = [...Object.keys(METRICS), ...[...custom.keys()].sort()];
+    throw new RedlineError(
+      ErrorCodes.INVALID_THRESHOLD,
+      `unknown threshold metric "${metric}": expected one of ${names.join(', ')} (a custom metric must be created with new Counter/Gauge/Rate/Trend("${metric}") when the scenario file loads)`,
+      { details: { metric } },
+    );
+  }
+  if (type !== null && m[2] !== undefined) {
+    throw new RedlineError(ErrorCodes.INVALID_THRESHOLD, `threshold metric "${key}": custom metrics have no tags; use "${metric}" without a tag filter`);
+  }
+  if (metric === 'group_duration' && m[2] !== undefined && !/^\s*group\s*:/.test(m[2])) {
+    throw new RedlineError(ErrorCodes.INVALID_THRESHOLD, `threshold metric "${key}": group_duration takes only a group filter, such as group_duration{group:::login}`);
   }
   const tags: Record<string, string> = {};
   if (m[2] !== undefined) {
@@ -64,12 +87,19 @@ function parseKey(key: string): { metric: string; tags: Record<string, string> }
       tags[tag] = rest.join(':').trim();
     }
   }
-  return { metric, tags };
+  return { metric, tags, aggregations: type !== null ? CUSTOM_AGGREGATIONS[type] : METRICS[metric]!, type };
 }
 
 /** Parses one expression such as `p(95)<200`, `rate<0.01`, `max<=2s`. */
-export function parseThresholdExpression(key: string, expression: string, abortOnFail = false, delayAbortEvalMs = 0): Threshold {
-  const { metric, tags } = parseKey(key);
+export function parseThresholdExpression(
+  key: string,
+  expression: string,
+  abortOnFail = false,
+  delayAbortEvalMs = 0,
+  custom: ReadonlyMap<string, CustomMetricType> = declaredMetrics(),
+): Threshold {
+  const { metric, tags, aggregations, type } = parseKey(key, custom);
+  const what = type !== null ? `${metric} (a ${type[0]!.toUpperCase()}${type.slice(1)})` : metric;
   if (metric.startsWith('http.timing.') && Object.keys(tags).length) {
     throw new RedlineError(ErrorCodes.INVALID_THRESHOLD, `threshold metric "${key}": ${metric} is measured over the whole run; tag filters are not supported on it`);
   }
@@ -79,13 +109,13 @@ export function parseThresholdExpression(key: string, expression: string, abortO
     while (src[i] === ' ') i++;
   };
   skip();
-  const agg = /^(avg|min|max|med|rate|count|p\(\s*(\d+(?:\.\d+)?)\s*\))/.exec(src.slice(i));
-  if (!agg) throw fail(key, src, i, 'expected an aggregation: avg, min, max, med, p(N), rate or count');
+  const agg = /^(avg|min|max|med|rate|count|value|p\(\s*(\d+(?:\.\d+)?)\s*\))/.exec(src.slice(i));
+  if (!agg) throw fail(key, src, i, 'expected an aggregation: avg, min, max, med, p(N), rate, count or value');
   const aggregation = (agg[1]!.startsWith('p(') ? 'p' : agg[1]) as Aggregation;
   const percentile = aggregation === 'p' ? Number(agg[2]) : null;
   if (percentile !== null && !(percentile >= 0 && percentile <= 100)) throw fail(key, src, i + 2, 'percentile must be between 0 and 100');
-  if (!METRICS[metric]!.includes(aggregation)) {
-    throw fail(key, src, i, `"${aggregation === 'p' ? 'p(N)' : aggregation}" does not apply to ${metric}; use one of ${METRICS[metric]!.map((a) => (a === 'p' ? 'p(N)' : a)).join(', ')}`);
+  if (!aggregations.includes(aggregation)) {
+    throw fail(key, src, i, `"${aggregation === 'p' ? 'p(N)' : aggregation}" does not apply to ${what}; use one of ${aggregations.map((a) => (a === 'p' ? 'p(N)' : a)).join(', ')}`);
   }
   i += agg[0].length;
   skip();
@@ -100,16 +130,19 @@ export function parseThresholdExpression(key: string, expression: string, abortO
   i += num[0].length;
   skip();
   if (i < src.length) throw fail(key, src, i, `unexpected "${src.slice(i)}"`);
-  return { key, metric, tags, expression, aggregation, percentile, operator, value, abortOnFail, delayAbortEvalMs };
+  return { key, metric, tags, expression, aggregation, percentile, operator, value, abortOnFail, delayAbortEvalMs, custom: type };
 }
 
-/** Parses a scenario's `thresholds` block; rejects any invalid expression before the run starts. */
-export function parseThresholds(input: Record<string, ThresholdInput[]> | undefined): Threshold[] {
+/**
+ * Parses a scenario's `thresholds` block; rejects any invalid expression before the run starts.
+ * `custom` lists the custom metrics thresholds may name (default: those declared in this thread).
+ */
+export function parseThresholds(input: Record<string, ThresholdInput[]> | undefined, custom: ReadonlyMap<string, CustomMetricType> = declaredMetrics()): Threshold[] {
   const out: Threshold[] = [];
   for (const [key, list] of Object.entries(input ?? {})) {
     for (const t of list) {
-      if (typeof t === 'string') out.push(parseThresholdExpression(key, t));
-      else out.push(parseThresholdExpression(key, t.threshold, t.abortOnFail ?? false, t.delayAbortEval !== undefined ? parseDuration(t.delayAbortEval) : 0));
+      if (typeof t === 'string') out.push(parseThresholdExpression(key, t, false, 0, custom));
+      else out.push(parseThresholdExpression(key, t.threshold, t.abortOnFail ?? false, t.delayAbortEval !== undefined ? parseDuration(t.delayAbortEval) : 0, custom));
     }
   }
   return out;
@@ -126,19 +159,63 @@ export interface MetricSource {
   checkCounts(name?: string): { passes: number; fails: number };
   iterationCounts(scenario?: string): { done: number; dropped: number };
   elapsedSeconds(): number;
+  /** Group durations of one group path, or of every group merged; optional for older sources. */
+  groupHistogram?(path?: string): LatencyHistogram | null;
+  /** A custom metric's run total so far; optional for older sources. */
+  customMetric?(name: string): CustomMetricTotal | null;
 }
 
 function sliceOf(tags: Record<string, string>): string {
   if (tags.name !== undefined) return `name:${tags.name}`;
   if (tags.scenario !== undefined) return `scenario:${tags.scenario}`;
   if (tags.status !== undefined) return `status:${tags.status}`;
+  if (tags.group !== undefined) return `group:${tags.group}`;
   return 'all';
+}
+
+function fromHistogram(t: Threshold, h: LatencyHistogram | null): number | null {
+  if (!h || h.count === 0) return t.aggregation === 'count' ? 0 : null;
+  switch (t.aggregation) {
+    case 'avg':
+      return h.meanMs;
+    case 'min':
+      return h.percentileMs(0);
+    case 'max':
+      return h.maxMs;
+    case 'med':
+      return h.percentileMs(50);
+    case 'p':
+      return h.percentileMs(t.percentile!);
+    case 'count':
+      return h.count;
+    default:
+      return null;
+  }
+}
+
+/** A custom metric's observed value: null (no verdict) until it has a value, except counts. */
+function observeCustom(t: Threshold, m: CustomMetricTotal | null, src: MetricSource): number | null {
+  if (!m) return t.aggregation === 'count' ? 0 : null;
+  switch (m.type) {
+    case 'counter':
+      return t.aggregation === 'count' ? m.sum : m.sum / Math.max(src.elapsedSeconds(), 1e-9);
+    case 'gauge':
+      return t.aggregation === 'min' ? m.min : t.aggregation === 'max' ? m.max : m.value;
+    case 'rate':
+      if (t.aggregation === 'count') return m.trues;
+      return m.total === 0 ? null : m.trues / m.total;
+    case 'trend':
+      return fromHistogram(t, m.histogram);
+  }
 }
 
 /** The observed value of a threshold's aggregation, or null when there is no data. */
 export function observe(t: Threshold, src: MetricSource): number | null {
+  if (t.custom !== null) return observeCustom(t, src.customMetric?.(t.metric) ?? null, src);
   const slice = sliceOf(t.tags);
   switch (t.metric) {
+    case 'group_duration':
+      return fromHistogram(t, src.groupHistogram?.(t.tags.group) ?? null);
     case 'http.latency':
     case 'http.service_time':
     case 'http.timing.dns':

@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import type { EventLoopUtilization } from 'node:perf_hooks';
 import type { ResolvedRunConfig } from '@redline/core';
+import { CustomMetricRecorder, attachMetricSink } from './custom-metrics.js';
 import { DataFeed, type LoadedData } from './data-feed.js';
 import { engineNow } from './engine-clock.js';
 import { executors, isOpenModel, type ExecutorName } from './executors/index.js';
@@ -34,6 +35,8 @@ export interface EngineInit {
   trace?: TraceSettings;
   /** The script environment (`ctx.env`). */
   env?: Readonly<Record<string, string>>;
+  /** What `setup()` returned (structured-cloneable); each scripted VU gets its own copy as `ctx.data`. */
+  setupData?: unknown;
 }
 
 /** Messages from the engine to the runner. */
@@ -57,6 +60,8 @@ export class WorkerEngine {
   readonly #transports: TransportSelector;
   readonly #recorder = new IntervalRecorder();
   readonly #timings = new TimingRecorder();
+  readonly #custom = new CustomMetricRecorder(engineNow);
+  #detachMetrics: (() => void) | null = null;
   readonly #connections = new Set<Connection>();
   readonly #vus = new Set<Vu>();
   readonly #feeds = new Map<string, DataFeed>();
@@ -91,6 +96,7 @@ export class WorkerEngine {
   /** Starts all scenarios at engine time `startAt` and resolves when every one has finished. */
   async run(startAt: number): Promise<void> {
     this.#startAt = startAt;
+    this.#detachMetrics = attachMetricSink(this.#custom);
     this.#scheduleFlush();
     const sweepMs = Math.max(5, Math.min(100, this.#init.config.timeoutMs / 4));
     this.#sweepTimer = setInterval(() => this.#sweep(), sweepMs);
@@ -281,20 +287,25 @@ export class WorkerEngine {
         track: (c) => this.#connections.add(c),
         untrack: (c) => this.#connections.delete(c),
         onExchangeStart: () => this.#inFlight++,
-        onExchange: (name, ex, startedAt, traceSeq) => {
+        onExchange: (name, ex, startedAt, traceSeq, group) => {
           this.#inFlight--;
-          recorder.recordExchange(recorder.slice(`name:${name}`), scenarioSlice, ex, startedAt, startDelayMs);
+          recorder.recordExchange(recorder.slice(`name:${name}`), scenarioSlice, ex, startedAt, startDelayMs, group ? recorder.slice(`group:${group}`) : null);
           this.#timings.record(ex);
           if (this.#tracer && traceSeq !== undefined) this.#tracer.complete(name, traceSeq, ex, startedAt, startDelayMs);
         },
         ...(this.#tracer ? { traceparent: this.#tracer.header.bind(this.#tracer) } : {}),
         onCheck: (name, ok) => recorder.countCheck(name, ok),
+        onGroup: (path, durationMs) => {
+          if (!this.#finished) recorder.recordGroup(path, durationMs);
+        },
         feeds: this.#feeds,
         sleep: (ms) => this.#sleep(ms),
         ...(typeof options.maxBodyBytes === 'number' ? { maxBodyBytes: options.maxBodyBytes } : {}),
         ...(typeof options.discardResponseBodies === 'boolean' ? { discardResponseBodies: options.discardResponseBodies } : {}),
       };
-      const { ctx, http } = createIterationContext(host, id, scenario, init.env ?? {});
+      // A copy per VU, as in k6: one VU changing its data cannot change another's.
+      const data = init.setupData === undefined ? undefined : structuredClone(init.setupData);
+      const { ctx, http } = createIterationContext(host, id, scenario, init.env ?? {}, data);
       let sinceYield = 0;
       let closed = false;
       return {
@@ -399,6 +410,8 @@ export class WorkerEngine {
     });
     const timings = this.#timings.snapshot();
     if (timings) snapshot.timings = timings;
+    const custom = this.#custom.snapshot();
+    if (custom) snapshot.custom = custom;
     const h2 = this.#transports.http2Counters();
     if (h2.sessions > 0) snapshot.http2 = h2;
     this.#inFlightSum = 0;
@@ -420,6 +433,7 @@ export class WorkerEngine {
     }
     for (const vu of this.#vus) vu.close();
     for (const c of this.#connections) c.close();
+    this.#detachMetrics?.();
     this.#flush('done');
     // After the last snapshot, which carries the transports' counters.
     this.#transports.close();

@@ -212,13 +212,14 @@ describe('ctx.http', () => {
   it('cookie jar honours path, domain, Max-Age deletion and its size bound', () => {
     const jar = new CookieJar(2);
     const url = new URL('http://api.example.test/app/x');
-    jar.store(url, ['a=1; Path=/app', 'b=2; Path=/other', 'c=3; Domain=.example.test']);
+    // c sets Path=/: without it the default path is the request's directory (/app, RFC 6265 §5.1.4).
+    jar.store(url, ['a=1; Path=/app', 'b=2; Path=/other', 'c=3; Domain=.example.test; Path=/']);
     // Bound of 2: the oldest ("a") went when "c" came.
     assert.equal(jar.header(url), 'c=3');
     assert.equal(jar.header(new URL('http://api.example.test/other/y')), 'b=2; c=3');
     assert.equal(jar.header(new URL('http://www.example.test/')), 'c=3');
     assert.equal(jar.header(new URL('http://elsewhere.test/')), null);
-    jar.store(url, ['c=gone; Domain=example.test; Max-Age=0']);
+    jar.store(url, ['c=gone; Domain=example.test; Path=/; Max-Age=0']);
     assert.equal(jar.header(new URL('http://www.example.test/')), null);
   });
 });

@@ -66,7 +66,7 @@ describe('threshold parsing', () => {
   });
 
   it('rejects invalid expressions naming metric, expression and position', () => {
-    invalid(() => parseThresholdExpression('http.latency', 'p95<200'), 'invalid threshold for "http.latency": "p95<200" at position 1: expected an aggregation: avg, min, max, med, p(N), rate or count');
+    invalid(() => parseThresholdExpression('http.latency', 'p95<200'), 'invalid threshold for "http.latency": "p95<200" at position 1: expected an aggregation: avg, min, max, med, p(N), rate, count or value');
     invalid(() => parseThresholdExpression('http.latency', 'p(95)<<200'), 'invalid threshold for "http.latency": "p(95)<<200" at position 7: expected a number');
     invalid(() => parseThresholdExpression('http.latency', 'p(95)'), 'invalid threshold for "http.latency": "p(95)" at position 6: expected a comparison: <, <=, >, >=, == or !=');
     invalid(() => parseThresholdExpression('http.latency', 'p(95)<200 ms'), 'invalid threshold for "http.latency": "p(95)<200 ms" at position 11: unexpected "ms"');
@@ -81,11 +81,11 @@ describe('threshold parsing', () => {
   it('rejects unknown metrics and bad tag filters', () => {
     invalid(
       () => parseThresholds({ 'http.latncy': ['p(95)<1'] }),
-      'unknown threshold metric "http.latncy": expected one of http.latency, http.service_time, http.timing.dns, http.timing.connect, http.timing.tls, http.timing.waiting, http.timing.receiving, http.errors, http.requests, checks, iterations, iterations.dropped, generator.schedule_lag',
+      'unknown threshold metric "http.latncy": expected one of http.latency, http.service_time, http.timing.dns, http.timing.connect, http.timing.tls, http.timing.waiting, http.timing.receiving, http.errors, http.requests, checks, iterations, iterations.dropped, generator.schedule_lag, group_duration (a custom metric must be created with new Counter/Gauge/Rate/Trend("http.latncy") when the scenario file loads)',
     );
     invalid(
       () => parseThresholds({ 'http.latency{url:/x}': ['p(95)<1'] }),
-      'invalid tag filter "url:/x" in threshold metric "http.latency{url:/x}": expected name:<value>, scenario:<value>, status:<value>, check:<value>',
+      'invalid tag filter "url:/x" in threshold metric "http.latency{url:/x}": expected name:<value>, scenario:<value>, status:<value>, check:<value>, group:<value>',
     );
     invalid(() => parseThresholds({ 'http latency': ['p(95)<1'] }), 'invalid threshold metric "http latency": expected a metric name with an optional tag filter, such as http.latency{name:login}');
   });

@@ -70,6 +70,19 @@ export function renderSummary(r: RunResult, paint: Paint = plain): string {
     lines.push(table(rows, '    '));
   }
 
+  if (s.byGroup) {
+    lines.push('', '  by group');
+    const rows = [['group', 'calls', 'duration p50', 'p99', 'requests', 'req p99', 'errors']];
+    for (const [path, gr] of Object.entries(s.byGroup).slice(0, 20)) {
+      rows.push([path, String(gr.duration?.count ?? 0), gr.duration ? ms(gr.duration.p50) : '-', gr.duration ? ms(gr.duration.p99) : '-', String(gr.requests), gr.latency ? ms(gr.latency.p99) : '-', String(gr.errors)]);
+    }
+    lines.push(table(rows, '    '));
+  }
+  if (s.metrics) {
+    lines.push('', '  custom metrics');
+    for (const [name, m] of Object.entries(s.metrics)) lines.push(`  ${dotted(name)} ${customMetricLine(m)}`);
+  }
+
   if (r.thresholds.length) {
     lines.push('', '  thresholds');
     for (const t of r.thresholds) {
@@ -94,4 +107,19 @@ export function renderLiveLine(status: { elapsedMs: number; plannedMs: number; p
   // A second in which nothing was timed (every request refused, say) has no p99, not a p99 of 0.
   const p99 = p.latency === null ? '-' : ms(p.latency.p99);
   return `${formatDuration(Math.round(status.elapsedMs / 1000) * 1000)}/${formatDuration(status.plannedMs)}  ${p.requests}/s  p99 ${p99}  errors ${pct(errRate)}  VUs ${p.vus}${p.iterationsDropped ? `  dropped ${p.iterationsDropped}` : ''}`;
+}
+
+/** One custom metric in the summary, in its own unit (a Trend's values are not assumed to be ms). */
+function customMetricLine(m: NonNullable<RunResult['summary']['metrics']>[string]): string {
+  const n = (v: number): string => (Number.isInteger(v) ? String(v) : v.toFixed(3).replace(/\.?0+$/, ''));
+  switch (m.type) {
+    case 'counter':
+      return `count ${n(m.count)}  rate ${n(m.rate)}/s`;
+    case 'gauge':
+      return `value ${n(m.value)}  min ${n(m.min)}  max ${n(m.max)}`;
+    case 'rate':
+      return `${pct(m.rate)}  ✓ ${m.passes} ✗ ${m.fails}`;
+    case 'trend':
+      return `avg ${n(m.mean)}  min ${n(m.min)}  med ${n(m.p50)}  p90 ${n(m.p90)}  p95 ${n(m.p95)}  p99 ${n(m.p99)}  max ${n(m.max)}  (count ${m.count})`;
+  }
 }
