@@ -13,6 +13,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { isMainThread } from 'node:worker_threads';
+import { callerProcessor } from './caller.cjs';
 import { createContextManager } from './context-manager.cjs';
 import { installHttpHook } from './http-hook.cjs';
 
@@ -92,7 +93,7 @@ function start(): void {
       resource: resourceFromAttributes({ 'service.name': process.env.OTEL_SERVICE_NAME ?? 'redline-target', 'process.pid': process.pid }),
       sampler: new node.ParentBasedSampler({ root: new node.AlwaysOffSampler() }),
       // Short delay: spans reach the receiver within a second, and a target that dies loses little.
-      spanProcessors: [new node.BatchSpanProcessor(exporter, { scheduledDelayMillis: 200, maxQueueSize: 16_384, maxExportBatchSize: 2048 })],
+      spanProcessors: [callerProcessor([__dirname]) as never, new node.BatchSpanProcessor(exporter, { scheduledDelayMillis: 200, maxQueueSize: 16_384, maxExportBatchSize: 2048 })],
     });
     // Async hooks only while a sampled request is in flight (context-manager.cts says why).
     const api = req('@opentelemetry/api') as typeof import('@opentelemetry/api');
