@@ -28,10 +28,10 @@ test('each statement names the caller most of its spans carry', () => {
     const traceId = `c0ffee00${i.toString(16).padStart(24, '0')}`;
     const t0 = i * 100;
     records.push({ traceId, name: 'GET /x', latencyMs: 12, sentAtMs: t0, endAtMs: t0 + 12, delayMs: 0, status: 200, reason: i % 2 ? ('tail' as const) : ('baseline' as const) });
-    spans.push({ traceId, spanId: `a${i.toString(16).padStart(15, '0')}`, parentSpanId: '1000000000000001', name: 'GET', kind: 2, startMs: t0 + 1, endMs: t0 + 11, attributes: {}, service: 's' });
+    spans.push({ traceId, spanId: `a${i.toString(16).padStart(15, '0')}`, parentSpanId: '1000000000000001', name: 'GET', kind: 2, startMs: t0 + 1, endMs: t0 + 11, attributes: {}, service: 's', scope: 'test', statusCode: 0 });
     for (let k = 0; k < 3; k++) {
       const caller = k < 2 ? { 'code.function.name': 'loadItems', 'code.file.path': '/app/dist/items.js', 'code.line.number': 7, 'code.column.number': 9 } : { 'code.function.name': 'other', 'code.file.path': '/app/dist/o.js', 'code.line.number': 1, 'code.column.number': 1 };
-      spans.push({ traceId, spanId: `b${i.toString(16).padStart(7, '0')}${k.toString(16).padStart(8, '0')}`, parentSpanId: `a${i.toString(16).padStart(15, '0')}`, name: 'pg.query:SELECT', kind: 3, startMs: t0 + 2 + k * 3, endMs: t0 + 4 + k * 3, attributes: { 'db.system': 'postgresql', 'db.statement': 'SELECT name FROM items WHERE order_id = $1', ...caller }, service: 's' });
+      spans.push({ traceId, spanId: `b${i.toString(16).padStart(7, '0')}${k.toString(16).padStart(8, '0')}`, parentSpanId: `a${i.toString(16).padStart(15, '0')}`, name: 'pg.query:SELECT', kind: 3, startMs: t0 + 2 + k * 3, endMs: t0 + 4 + k * 3, attributes: { 'db.system': 'postgresql', 'db.statement': 'SELECT name FROM items WHERE order_id = $1', ...caller }, service: 's', scope: 'test', statusCode: 0 });
     }
   }
   const a = analyzeTraces(records, spans);
