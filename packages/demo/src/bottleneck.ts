@@ -22,6 +22,8 @@ export const BOTTLENECKS = [
   'memory-leak',
   'slow-downstream',
   'pool-starvation',
+  'n-plus-one',
+  'slow-query',
   'threadpool',
   'overload',
 ] as const;

@@ -8,6 +8,8 @@ import { createGcChurn } from './bottlenecks/gc-churn.js';
 import { createHealthy } from './bottlenecks/healthy.js';
 import { createMemoryLeak } from './bottlenecks/memory-leak.js';
 import { createPoolStarvation } from './bottlenecks/pool-starvation.js';
+import { createNPlusOne } from './bottlenecks/n-plus-one.js';
+import { createSlowQuery } from './bottlenecks/slow-query.js';
 import { createSlowDownstream } from './bottlenecks/slow-downstream.js';
 import { createThreadpool } from './bottlenecks/threadpool.js';
 import { createOverload } from './bottlenecks/overload.js';
@@ -21,6 +23,8 @@ const FACTORIES: Record<BottleneckName, () => Bottleneck | Promise<Bottleneck>> 
   'memory-leak': createMemoryLeak,
   'slow-downstream': createSlowDownstream,
   'pool-starvation': createPoolStarvation,
+  'n-plus-one': createNPlusOne,
+  'slow-query': createSlowQuery,
   threadpool: createThreadpool,
   overload: createOverload,
 };

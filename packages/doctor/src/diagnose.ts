@@ -164,7 +164,7 @@ export function diagnose(result: RunResult, opts: DiagnoseOptions = {}): Finding
     throw new RedlineError(ErrorCodes.INVALID_ARGUMENT, 'diagnose: profile must be a ProfileModel from createProfileModel()');
   }
   const allocations = opts.heapProfile === undefined ? [] : topAllocationFrames(opts.heapProfile, { limit: 5, ...(opts.appRoot === undefined ? {} : { appRoot: opts.appRoot }) });
-  const ctx = buildContext(result, opts.profile, allocations, opts.traces);
+  const ctx = buildContext(result, opts.profile, allocations, opts.traces, opts.appRoot);
   const found: Finding[] = [];
   for (const rule of RULES) {
     const f = rule(ctx);

@@ -87,7 +87,7 @@ const SYNTHETIC: Record<string, FrameKind> = {
  * part of a path below it counts, so an app that itself lives in `node_modules` (an installed
  * package, such as `@redline/demo` run by `redline demo`) is still the app.
  */
-const REDLINE_IN_TARGET = /[\\/](?:@redline|packages)[\\/](?:pool|probe|flow)[\\/]dist[\\/]/;
+const REDLINE_IN_TARGET = /[\\/](?:@redline|packages)[\\/](?:pool|probe|flow|trace)[\\/](?:dist|src)[\\/]/;
 
 export function classifyArea(url: string, mappedFile?: string, appRoot?: string): CodeArea {
   if (url === '') return 'v8';

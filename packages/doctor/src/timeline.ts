@@ -27,6 +27,8 @@ export interface RuleContext {
   runStartEpochMs: number;
   /** The run's trace analysis (`traces.json`), when it was traced. */
   traces?: TracesFile;
+  /** The target's directory: code locations inside it are shown relative to it. */
+  appRoot?: string;
 }
 
 /** Median of a list; NaN when empty. */
@@ -68,7 +70,7 @@ export function sustained<T extends { t: number }>(samples: readonly T[], holds:
 }
 
 /** Builds the rule context: finds the active window and cuts the per-second data to it. */
-export function buildContext(result: RunResult, profile: ProfileModel | undefined, allocations: HotFrame[] = [], traces?: TracesFile): RuleContext {
+export function buildContext(result: RunResult, profile: ProfileModel | undefined, allocations: HotFrame[] = [], traces?: TracesFile, appRoot?: string): RuleContext {
   const allSamples = [...(result.target?.samples ?? [])].sort((a, b) => a.t - b.t);
   const loaded = result.timeseries.filter((p) => p.requests > 0 || p.errors > 0);
   const lastT = Math.max(result.timeseries.at(-1)?.t ?? 0, allSamples.at(-1)?.t ?? 0, result.summary.durationMs / 1000);
@@ -86,6 +88,7 @@ export function buildContext(result: RunResult, profile: ProfileModel | undefine
     allocations,
     runStartEpochMs: Number.isFinite(parsed) ? parsed : 0,
     ...(traces === undefined ? {} : { traces }),
+    ...(appRoot === undefined ? {} : { appRoot }),
   };
 }
 

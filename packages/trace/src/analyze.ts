@@ -40,6 +40,19 @@ export interface StatementProfile {
   p99Ms: number;
   /** Traces that ran it. */
   traces: number;
+  /**
+   * The application code that issued it most often (the preload's `code.*` span attributes; the
+   * compiled script's path and 1-based line), or absent when no span carried them.
+   */
+  caller?: CodeLocation;
+}
+
+/** A place in the target's code: function, script path, 1-based line and column. */
+export interface CodeLocation {
+  functionName: string;
+  file: string;
+  line: number;
+  column: number;
 }
 
 /** A downstream or statement's own latency, as `slow-query` / `slow-downstream` cite it. */
@@ -206,6 +219,35 @@ function opLatencies(spansByTrace: ReadonlyMap<string, readonly Span[]>, group: 
     .sort((a, b) => b.p99Ms - a.p99Ms);
 }
 
+/** The most frequent `code.*` location per operation key among the group's spans. */
+function callersOf(spansByTrace: ReadonlyMap<string, readonly Span[]>, group: readonly RequestBreakdown[], operationOf: (s: Span) => { kind: OperationKind; key: string }): Map<string, CodeLocation> {
+  const counts = new Map<string, Map<string, { loc: CodeLocation; n: number }>>();
+  for (const b of group) {
+    for (const s of spansByTrace.get(b.record.traceId) ?? []) {
+      const a = s.attributes;
+      const fn = a['code.function.name'];
+      const file = a['code.file.path'];
+      if (typeof fn !== 'string' || typeof file !== 'string') continue;
+      const line = Number(a['code.line.number'] ?? 0);
+      const column = Number(a['code.column.number'] ?? 0);
+      const key = operationOf(s).key;
+      let m = counts.get(key);
+      if (!m) counts.set(key, (m = new Map()));
+      const id = `${fn}\u0000${file}\u0000${line}\u0000${column}`;
+      const e = m.get(id);
+      if (e) e.n++;
+      else m.set(id, { loc: { functionName: fn, file, line, column }, n: 1 });
+    }
+  }
+  const out = new Map<string, CodeLocation>();
+  for (const [key, m] of counts) {
+    let best: { loc: CodeLocation; n: number } | undefined;
+    for (const e of m.values()) if (best === undefined || e.n > best.n) best = e;
+    if (best) out.set(key, best.loc);
+  }
+  return out;
+}
+
 /** Options of {@link analyzeTraces}. */
 export interface AnalyzeOptions {
   /** The generator's p50/p99 per request name; without it the kept records' own percentiles are used. */
@@ -262,9 +304,11 @@ export function analyzeTraces(records: readonly ClientRecord[], spans: readonly 
     // p50 from the baseline (the kept set over-represents the tail), p99 and max from every kept trace.
     const baseLat = new Map(opLatencies(spansByTrace, base, opOf).map((l) => [l.key, l.p50Ms]));
     const latencies = opLatencies(spansByTrace, traced, opOf).map((l) => ({ ...l, p50Ms: baseLat.get(l.key) ?? l.p50Ms }));
+    const callers = callersOf(spansByTrace, traced, opOf);
     const statements = statementProfiles(traced).map((s) => {
       const l = latencies.find((x) => x.key === s.key);
-      return l ? { ...s, p50Ms: l.p50Ms, p99Ms: l.p99Ms } : s;
+      const caller = callers.get(s.key);
+      return { ...s, ...(l ? { p50Ms: l.p50Ms, p99Ms: l.p99Ms } : {}), ...(caller ? { caller } : {}) };
     });
     statements.sort((a, b) => b.meanMsPerRequest - a.meanMsPerRequest);
     const slowest = sorted[sorted.length - 1];

@@ -13,6 +13,9 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { isMainThread } from 'node:worker_threads';
+import { callerProcessor } from './caller.cjs';
+import { createContextManager } from './context-manager.cjs';
+import { installHttpHook } from './http-hook.cjs';
 
 /** The receiver's `…/v1/traces` URL. */
 export const TRACE_ENDPOINT_ENV = 'REDLINE_TRACE_ENDPOINT';
@@ -32,9 +35,14 @@ export interface TraceStatus {
 
 const STATE_KEY = Symbol.for('redline.trace.state');
 
-/** Instrumentation packages and their exported class, in the order they are enabled. */
+/** Set to `otel` to use `@opentelemetry/instrumentation-http` instead of Redline's own HTTP hook (to compare their cost). */
+export const TRACE_HTTP_ENV = 'REDLINE_TRACE_HTTP';
+
+/**
+ * Instrumentation packages and their exported class, in the order they are enabled. HTTP is
+ * Redline's own hook (`http-hook.cts`) unless {@link TRACE_HTTP_ENV} is `otel`.
+ */
 const INSTRUMENTATIONS: ReadonlyArray<[pkg: string, cls: string, config?: Record<string, unknown>]> = [
-  ['@opentelemetry/instrumentation-http', 'HttpInstrumentation'],
   ['@opentelemetry/instrumentation-undici', 'UndiciInstrumentation'],
   // requireParentSpan: a pool's background connects outside any request are noise here.
   ['@opentelemetry/instrumentation-pg', 'PgInstrumentation', { requireParentSpan: true }],
@@ -85,12 +93,25 @@ function start(): void {
       resource: resourceFromAttributes({ 'service.name': process.env.OTEL_SERVICE_NAME ?? 'redline-target', 'process.pid': process.pid }),
       sampler: new node.ParentBasedSampler({ root: new node.AlwaysOffSampler() }),
       // Short delay: spans reach the receiver within a second, and a target that dies loses little.
-      spanProcessors: [new node.BatchSpanProcessor(exporter, { scheduledDelayMillis: 200, maxQueueSize: 16_384, maxExportBatchSize: 2048 })],
+      spanProcessors: [callerProcessor([__dirname]) as never, new node.BatchSpanProcessor(exporter, { scheduledDelayMillis: 200, maxQueueSize: 16_384, maxExportBatchSize: 2048 })],
     });
-    provider.register();
+    // Async hooks only while a sampled request is in flight (context-manager.cts says why).
+    const api = req('@opentelemetry/api') as typeof import('@opentelemetry/api');
+    const contextManager = createContextManager(api);
+    provider.register({ contextManager });
     const instrumentations: unknown[] = [];
     // REDLINE_TRACE_INSTRUMENTATIONS=http,pg keeps only those (measuring what each costs).
     const only = process.env.REDLINE_TRACE_INSTRUMENTATIONS?.split(',').map((x) => x.trim());
+    const otelHttp = process.env[TRACE_HTTP_ENV] === 'otel';
+    if (only === undefined || only.includes('http')) {
+      if (otelHttp) {
+        const { HttpInstrumentation } = req('@opentelemetry/instrumentation-http') as typeof import('@opentelemetry/instrumentation-http');
+        instrumentations.push(new HttpInstrumentation());
+        status.instrumentations.push('http');
+      } else {
+        status.instrumentations.push(...installHttpHook({ api, tracer: provider.getTracer('@redline/trace/http'), sampled: contextManager }));
+      }
+    }
     for (const [pkg, cls, config] of INSTRUMENTATIONS) {
       if (only !== undefined && !only.includes(pkg.replace('@opentelemetry/instrumentation-', ''))) continue;
       try {

@@ -10,10 +10,10 @@ import { TRACE_HELP, TRACE_OPTIONS, traceOptionsFrom } from '../trace-flags.js';
 import { finishOutcome, runExitCode, summaryFirst } from './run.js';
 
 /** The planted bottlenecks of the demo service (`@redline/demo`). */
-export const DEMO_BOTTLENECKS = ['event-loop-block', 'cpu-saturation', 'gc-churn', 'memory-leak', 'slow-downstream', 'pool-starvation', 'threadpool', 'healthy'] as const;
+export const DEMO_BOTTLENECKS = ['event-loop-block', 'cpu-saturation', 'gc-churn', 'memory-leak', 'slow-downstream', 'pool-starvation', 'n-plus-one', 'slow-query', 'threadpool', 'healthy'] as const;
 
 /** Bottlenecks backed by PGlite (see @redline/demo's pglite.ts). */
-const USES_DATABASE: ReadonlySet<string> = new Set(['pool-starvation']);
+const USES_DATABASE: ReadonlySet<string> = new Set(['pool-starvation', 'n-plus-one', 'slow-query']);
 
 /** Load settings of the demo for one bottleneck. */
 export interface DemoLoad {
@@ -41,6 +41,10 @@ export const DEMO_LOAD: Record<(typeof DEMO_BOTTLENECKS)[number], DemoLoad> = {
   'slow-downstream': { rate: 100, maxVUs: 64, timeoutMs: 5000 },
   // pg.Pool of 4 against PGlite, each request holding a client ~40 ms: capacity ~100/s.
   'pool-starvation': { rate: 150, maxVUs: 64, timeoutMs: 5000 },
+  // 11 queries one after another per request; PGlite answers one query at a time.
+  'n-plus-one': { rate: 15, maxVUs: 16, timeoutMs: 5000 },
+  // One unindexed LIKE scan per request (tens of ms on PGlite, which runs one query at a time).
+  'slow-query': { rate: 8, maxVUs: 16, timeoutMs: 5000 },
   // 50 ms of PBKDF2 per request on 4 libuv threads: at most 80/s, fewer on a 2-core machine.
   threadpool: { rate: 100, maxVUs: 64, timeoutMs: 5000 },
   healthy: { rate: 100, maxVUs: 32, timeoutMs: 5000 },

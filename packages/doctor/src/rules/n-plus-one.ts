@@ -2,7 +2,7 @@ import type { Finding } from '@redline/core';
 import type { NameAnalysis, StatementProfile } from '@redline/trace';
 import { Thresholds } from '../thresholds.js';
 import { round, type RuleContext } from '../timeline.js';
-import { ms, pct, tracedNames } from './traced-names.js';
+import { callerFrame, fromCaller, ms, pct, tracedNames } from './traced-names.js';
 
 /**
  * The batched form of a statement that looks one row up by one value: `col = $1` becomes
@@ -41,11 +41,12 @@ export function nPlusOneRule(ctx: RuleContext): Finding | null {
   const perCall = st.meanMsPerRequest / Math.max(1, st.countMedian);
   const batched = batchedForm(st.key);
   const savedMs = Math.max(0, st.meanMsPerRequest - perCall);
+  const frame = st.caller === undefined ? undefined : callerFrame(ctx, st.caller);
   return {
     category: 'n-plus-one',
     severity: share >= Thresholds.N_PLUS_ONE_HIGH_SHARE ? 'high' : 'medium',
     confidence: round(Math.min(0.95, 0.6 + 0.3 * st.sequentialShare * Math.min(1, share / Thresholds.N_PLUS_ONE_HIGH_SHARE))),
-    title: `N+1 queries: ${name.name} runs "${st.key}" ${st.countMedian}× per request, one after another (${ms(st.meanMsPerRequest)} of each request, ${pct(share)})`,
+    title: `N+1 queries: ${name.name} runs "${st.key}" ${st.countMedian}× per request, one after another${fromCaller(frame)} (${ms(st.meanMsPerRequest)} of each request, ${pct(share)})`,
     window: ctx.active,
     evidence: [
       { metric: 'trace.statement_count_per_request', value: st.countMedian, threshold: Thresholds.N_PLUS_ONE_MIN_COUNT, comparison: '>=', unit: 'count' },
@@ -53,7 +54,7 @@ export function nPlusOneRule(ctx: RuleContext): Finding | null {
       { metric: 'trace.statement_ms_per_request', value: round(st.meanMsPerRequest, 2), threshold: 0, comparison: '>', unit: 'ms' },
       { metric: 'trace.statement_p50', value: round(st.p50Ms, 3), threshold: 0, comparison: '>', unit: 'ms' },
     ],
-    frames: [],
+    frames: frame === undefined ? [] : [frame],
     recommendation: `Fetch the rows in one round trip instead of ${st.countMedian}: ${batched === null ? 'one query over all the ids (WHERE id = ANY($1) or IN (…)), or a JOIN with the parent query' : `"${batched}" with the ids as one array, or a JOIN with the parent query`}; a DataLoader-style batcher does this for per-item code paths. That saves about ${ms(savedMs)} per request (${st.countMedian - 1} round trips of ~${ms(perCall)}).`,
   };
 }

@@ -2,7 +2,7 @@ import type { Finding } from '@redline/core';
 import type { NameAnalysis, OpLatency, OpShare } from '@redline/trace';
 import { Thresholds } from '../thresholds.js';
 import { round, type RuleContext } from '../timeline.js';
-import { ms, pct, tracedNames } from './traced-names.js';
+import { callerFrame, fromCaller, ms, pct, tracedNames } from './traced-names.js';
 
 /** One statement or downstream that dominates a name's tail. */
 export interface SlowOp {
@@ -48,11 +48,13 @@ export function slowOpFinding(ctx: RuleContext, s: SlowOp, category: 'slow-query
   const l = s.latency;
   const own = l === undefined ? '' : ` (own latency p50 ${ms(l.p50Ms)}, p99 ${ms(l.p99Ms)} over ${l.count} calls)`;
   const base = s.name.baseline.ops.find((o) => o.key === s.op.key);
+  const caller = category === 'slow-query' ? s.name.statements.find((st) => st.key === s.op.key)?.caller : undefined;
+  const frame = caller === undefined ? undefined : callerFrame(ctx, caller);
   return {
     category,
     severity: s.share >= Thresholds.SLOW_OP_HIGH_TAIL_SHARE ? 'high' : 'medium',
     confidence: round(Math.min(0.95, 0.55 + 0.4 * s.share)),
-    title: `Slow ${what}: "${s.op.key}" takes ${pct(s.op.share)} of ${s.name.name}'s tail (${ms(s.op.meanMs)} of ${ms(s.name.tail.meanLatencyMs)} at ≥ p99)${base === undefined ? '' : ` and ${pct(base.share)} at the median`}${own}`,
+    title: `Slow ${what}: "${s.op.key}"${fromCaller(frame)} takes ${pct(s.op.share)} of ${s.name.name}'s tail (${ms(s.op.meanMs)} of ${ms(s.name.tail.meanLatencyMs)} at ≥ p99)${base === undefined ? '' : ` and ${pct(base.share)} at the median`}${own}`,
     window: ctx.active,
     evidence: [
       { metric: 'trace.tail_share', value: round(s.op.share, 3), threshold: Thresholds.SLOW_OP_MIN_TAIL_SHARE, comparison: '>=', unit: 'ratio' },
@@ -65,7 +67,7 @@ export function slowOpFinding(ctx: RuleContext, s: SlowOp, category: 'slow-query
             { metric: `trace.${what}_p99`, value: round(l.p99Ms, 2), threshold: 0, comparison: '>' as const, unit: 'ms' },
           ]),
     ],
-    frames: [],
+    frames: frame === undefined ? [] : [frame],
     recommendation:
       category === 'slow-query'
         ? `Make this statement cheaper: EXPLAIN ANALYZE it for sequential scans and missing indexes, select fewer rows and columns, or cache its result when it is read far more often than written. ${s.name.headline}.`
