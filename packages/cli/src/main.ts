@@ -3,6 +3,7 @@ import { REDLINE_VERSION } from '@redline/load';
 import { cacheCommand } from './commands/cache.js';
 import { capacityCommand } from './commands/capacity.js';
 import { compareCommand } from './commands/compare.js';
+import { convertCommand } from './commands/convert.js';
 import { overloadCommand } from './commands/overload.js';
 import { tuneCommand } from './commands/tune.js';
 import { demoCommand } from './commands/demo.js';
@@ -24,6 +25,7 @@ Commands:
   cache       simulate cache policies on a key trace
   overload    step load past the redline and back: goodput, latency, metastable failure
   tune        find the batch size × concurrency of a pipeline stage under an SLO
+  convert     turn a browser recording (HAR) into a scenario file
 
 Run "redline <command> --help" for a command's options.
 Docs: ${docsPath('cli.md')}`;
@@ -37,6 +39,7 @@ const COMMANDS: Record<string, (io: CliIo, args: string[]) => Promise<number>> =
   cache: cacheCommand,
   overload: overloadCommand,
   tune: tuneCommand,
+  convert: convertCommand,
 };
 
 /**

@@ -13,6 +13,12 @@ export class CookieJar {
   /** Stored cookies by `domain|path|name`, oldest first: the bound and the empty-jar fast path. */
   readonly #index = new Map<string, Cookie>();
   readonly #maxCookies: number;
+  /**
+   * `Cookie` header by scheme, host and path, valid until the earliest expiry among its cookies;
+   * cleared whenever the jar changes. A lookup in tough-cookie costs ~20 µs; scripts ask for the
+   * same few URLs again and again.
+   */
+  readonly #headers = new Map<string, { value: string | null; until: number }>();
 
   constructor(maxCookies = 300) {
     if (!(Number.isInteger(maxCookies) && maxCookies > 0)) throw new RangeError(`maxCookies must be a positive integer, got ${String(maxCookies)}`);
@@ -33,6 +39,7 @@ export class CookieJar {
       }
       const stored = this.#jar.setCookieSync(parsed, url.href, { now, ignoreError: true });
       if (!stored) continue;
+      this.#headers.clear();
       const id = `${stored.domain ?? ''}|${stored.path ?? ''}|${stored.key}`;
       if (expiresAt(stored) <= nowMs) {
         this.#remove(id, stored);
@@ -49,8 +56,17 @@ export class CookieJar {
 
   /** The `Cookie` header value for a request to `url`, or null when no cookie matches. */
   header(url: URL, nowMs = Date.now()): string | null {
+    if (this.#index.size === 0) return null;
+    const key = `${url.protocol}//${url.host}${url.pathname}`;
+    const hit = this.#headers.get(key);
+    if (hit && nowMs < hit.until) return hit.value;
     const cookies = this.#matching(url, nowMs);
-    return cookies.length ? cookies.map((c) => c.cookieString()).join('; ') : null;
+    const value = cookies.length ? cookies.map((c) => c.cookieString()).join('; ') : null;
+    let until = Infinity;
+    for (const c of cookies) until = Math.min(until, expiresAt(c));
+    if (this.#headers.size >= MAX_CACHED_HEADERS) this.#headers.clear();
+    this.#headers.set(key, { value, until });
+    return value;
   }
 
   /** Cookies as name → value for a URL (what would be sent). */
@@ -64,6 +80,7 @@ export class CookieJar {
   clear(): void {
     this.#jar.removeAllCookiesSync();
     this.#index.clear();
+    this.#headers.clear();
   }
 
   /** Matching, unexpired cookies in RFC order (longer paths first, then older); expired ones are removed. */
@@ -80,9 +97,12 @@ export class CookieJar {
 
   #remove(id: string, c: Cookie): void {
     this.#index.delete(id);
+    this.#headers.clear();
     this.#jar.store.removeCookie(c.domain, c.path, c.key, () => undefined);
   }
 }
+
+const MAX_CACHED_HEADERS = 256;
 
 /** Absolute expiry in ms since the epoch; Infinity for a session cookie. */
 function expiresAt(c: Cookie): number {

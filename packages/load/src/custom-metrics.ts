@@ -55,6 +55,9 @@ abstract class CustomMetric {
       throw new RedlineError(ErrorCodes.INVALID_ARGUMENT, `invalid metric name ${JSON.stringify(name)}: expected a letter or _ followed by up to 127 letters, digits or _ (such as login_time)`);
     }
     if (RESERVED.has(name)) throw new RedlineError(ErrorCodes.INVALID_ARGUMENT, `metric name "${name}" is built in; choose another name`);
+    if (registry().sink !== null) {
+      throw new RedlineError(ErrorCodes.INVALID_ARGUMENT, `metric "${name}" was created during the run; create custom metrics when the scenario file loads (at its top level), as in k6`);
+    }
     const declared = registry().declared;
     const existing = declared.get(name);
     if (existing !== undefined && existing !== type) {

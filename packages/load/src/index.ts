@@ -21,3 +21,4 @@ export { REDLINE_VERSION } from './version.js';
 export { TraceStamper, type TraceSettings, type TraceRecord, type StampablePayload } from './trace-context.js';
 export { runSetup, runTeardown, DEFAULT_LIFECYCLE_TIMEOUT_MS, type LifecycleContext, type SetupFn, type TeardownFn } from './lifecycle.js';
 export { Counter, Gauge, Rate, Trend, declaredMetrics, type CustomMetricType } from './custom-metrics.js';
+export { harToScenario, parseHar, type HarConvertOptions, type HarConversion } from './har.js';

@@ -108,6 +108,13 @@ describe('custom metrics on the calling thread', () => {
     assert.ok(r.warnings?.includes('iterations failed: inproc_trend.add(): a Trend records values ≥ 0, got -1'), String(r.warnings));
   });
 
+  it('a metric created inside an iteration fails that iteration: metrics are created when the file loads', async () => {
+    const r = await runLoad(scripted(async (ctx) => void (await ctx.http.get('/ok'), new Counter(`late_${ctx.iteration}`))), { workers: 0 });
+    assert.equal(r.summary.iterationErrors, 6);
+    assert.ok(r.warnings?.includes('iterations failed: metric "late_0" was created during the run; create custom metrics when the scenario file loads (at its top level), as in k6'), String(r.warnings));
+    assert.equal(r.summary.metrics, undefined);
+  });
+
   it('has no metrics or groups in the result of a run without them', async () => {
     const r = await runLoad(scripted(async (ctx) => void (await ctx.http.get('/ok'))), { workers: 0 });
     assert.equal(r.summary.metrics, undefined);
