@@ -6,6 +6,7 @@ import {
   type TimeseriesPoint,
   type TrafficSummary,
 } from '@redline/core';
+import { ProtocolTotalsBuilder } from './protocol-counters.js';
 import type { IntervalSnapshot, SliceSnapshot } from './recorder.js';
 import type { MetricSource } from './thresholds.js';
 
@@ -71,6 +72,8 @@ export class RunAggregate implements MetricSource {
   readonly timings = new Map<string, LatencyHistogram>();
   /** Latest cumulative HTTP/2 counters by worker. */
   readonly http2ByWorker = new Map<number, NonNullable<IntervalSnapshot['http2']>>();
+  /** gRPC statuses and WebSocket events summed over workers and seconds. */
+  readonly protocols = new ProtocolTotalsBuilder();
   readonly #vusMaxByWorker = new Map<number, number>();
   #elapsedMs = 0;
 
@@ -128,6 +131,7 @@ export class RunAggregate implements MetricSource {
       this.#vusMaxByWorker.set(snap.worker, Math.max(this.#vusMaxByWorker.get(snap.worker) ?? 0, snap.vusMax));
       this.firstIterationError ??= snap.firstIterationError;
       if (snap.http2) this.http2ByWorker.set(snap.worker, snap.http2);
+      this.protocols.add(snap);
       if (snap.timings) {
         for (const [phase, encoded] of Object.entries(snap.timings)) {
           let h = this.timings.get(phase);
@@ -183,6 +187,9 @@ export class RunAggregate implements MetricSource {
   counts(slice: string): { requests: number; errors: number } | null {
     const s = this.slices.get(slice);
     return s ? { requests: s.requests, errors: s.errors } : null;
+  }
+  errorKindCount(slice: string, kind: string): number {
+    return this.slices.get(slice)?.errorsByKind[kind] ?? 0;
   }
   checkCounts(name?: string): { passes: number; fails: number } {
     let passes = 0;

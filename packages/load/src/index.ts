@@ -19,3 +19,7 @@ export type { Transport, Connection, Exchange, ExchangeOptions, Origin, NetworkE
 export { engineNow } from './engine-clock.js';
 export { REDLINE_VERSION } from './version.js';
 export { TraceStamper, type TraceSettings, type TraceRecord, type StampablePayload } from './trace-context.js';
+export { grpcQuickPlan, type GrpcQuickOptions } from './grpc-plan.js';
+export type { GrpcApi, GrpcClient, GrpcClientOptions, GrpcCallOptions, GrpcStreamOptions, GrpcResponse } from './script-grpc.js';
+export type { WsApi, WsSocket, WsConnectOptions, WsMessage, WsRateOptions, WsCloseInfo, WsResult, WsCounters } from './script-ws.js';
+export { loadProto, findMethod, type GrpcMethod, type LoadedProto } from './transports/grpc-proto.js';

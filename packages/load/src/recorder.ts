@@ -1,4 +1,6 @@
 import { LatencyHistogram } from '@redline/core';
+import { grpcErrorKind } from './transports/grpc-status.js';
+import type { WsCounters } from './script-ws.js';
 import type { Exchange } from './transports/transport.js';
 
 /** Counters and histograms for one slice of traffic within one interval. */
@@ -114,6 +116,10 @@ export interface IntervalSnapshot {
   timings?: Record<string, string>;
   /** This worker's HTTP/2 counters since the run started (cumulative), when it used HTTP/2. */
   http2?: { goaways: number; streamLimitWaits: number; refusedStreams: number; sessions: number };
+  /** gRPC calls of this interval by status name (`OK`, `NOT_FOUND`, ...), when any got a status. */
+  grpc?: Record<string, number>;
+  /** WebSocket events of this interval, when any happened. */
+  ws?: WsCounters;
 }
 
 const STATUS_KEYS = ['status:error', 'status:1xx', 'status:2xx', 'status:3xx', 'status:4xx', 'status:5xx'] as const;
@@ -166,12 +172,14 @@ export class IntervalRecorder {
     this.bytesReceived += ex.bytesReceived;
     const status = ex.status;
     const error = ex.error;
-    let statusIndex = error ? 0 : (status / 100) | 0;
+    // A gRPC call that ended with a non-OK status is an error with a latency (like an HTTP 5xx).
+    const grpc = ex.grpcStatus !== undefined && ex.grpcStatus > 0 ? ex.grpcStatus : 0;
+    let statusIndex = error || grpc ? 0 : (status / 100) | 0;
     if (statusIndex > 5) statusIndex = 0;
     const leaf = this.#leaf(nameSlice, scenarioSlice, statusIndex);
     leaf.touched = true;
     leaf.requests++;
-    const kind = error ?? (status >= 500 ? 'http_5xx' : status >= 400 ? 'http_4xx' : null);
+    const kind = error ?? (grpc ? grpcErrorKind(grpc) : status >= 500 ? 'http_5xx' : status >= 400 ? 'http_4xx' : null);
     if (kind) {
       leaf.errors++;
       leaf.errorsByKind[kind] = (leaf.errorsByKind[kind] ?? 0) + 1;

@@ -424,6 +424,10 @@ function buildResult(
     }
     summary.http2 = h2;
   }
+  const grpc = agg.protocols.grpcSummary();
+  if (grpc) summary.grpc = grpc;
+  const ws = agg.protocols.wsSummary();
+  if (ws) summary.ws = ws;
   if (agg.timings.size) summary.timings = Object.fromEntries([...agg.timings].map(([phase, h]) => [phase, h.summary()]));
   const generator = generatorVerdict(agg);
   const dirName = defaultRunDir(plan.config.name, r.startedAt, '/').split('/').pop()!;

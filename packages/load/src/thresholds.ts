@@ -17,7 +17,9 @@ const METRICS: Record<string, readonly Aggregation[]> = {
   'iterations.dropped': ['rate', 'count'],
   'generator.schedule_lag': ['avg', 'min', 'max', 'med', 'p'],
 };
-const TAG_KEYS = ['name', 'scenario', 'status', 'check'] as const;
+const TAG_KEYS = ['name', 'scenario', 'status', 'check', 'kind', 'grpc_status'] as const;
+/** Tags that pick errors of one kind (`http.errors` only): `kind:timeout`, `grpc_status:NOT_FOUND` (= `kind:grpc_not_found`). */
+const KIND_TAGS = new Set(['kind', 'grpc_status']);
 
 type Aggregation = 'avg' | 'min' | 'max' | 'med' | 'p' | 'rate' | 'count';
 type Operator = '<' | '<=' | '>' | '>=' | '==' | '!=';
@@ -70,6 +72,13 @@ function parseKey(key: string): { metric: string; tags: Record<string, string> }
 /** Parses one expression such as `p(95)<200`, `rate<0.01`, `max<=2s`. */
 export function parseThresholdExpression(key: string, expression: string, abortOnFail = false, delayAbortEvalMs = 0): Threshold {
   const { metric, tags } = parseKey(key);
+  const kindTag = Object.keys(tags).find((k) => KIND_TAGS.has(k));
+  if (kindTag && metric !== 'http.errors') {
+    throw new RedlineError(ErrorCodes.INVALID_THRESHOLD, `threshold metric "${key}": the ${kindTag} tag picks errors of one kind and applies to http.errors only`);
+  }
+  if (tags.kind !== undefined && tags.grpc_status !== undefined) {
+    throw new RedlineError(ErrorCodes.INVALID_THRESHOLD, `threshold metric "${key}": give kind or grpc_status, not both`);
+  }
   if (metric.startsWith('http.timing.') && Object.keys(tags).length) {
     throw new RedlineError(ErrorCodes.INVALID_THRESHOLD, `threshold metric "${key}": ${metric} is measured over the whole run; tag filters are not supported on it`);
   }
@@ -123,6 +132,8 @@ export interface MetricSource {
   /** Run-wide histogram of a request phase (`dns`, `connect`, `tls`, `waiting`, `receiving`); optional for older sources. */
   timingHistogram?(phase: string): LatencyHistogram | null;
   counts(slice: string): { requests: number; errors: number } | null;
+  /** Errors of one `errorsByKind` kind in a slice (`http.errors{kind:...}`); optional for older sources. */
+  errorKindCount?(slice: string, kind: string): number;
   checkCounts(name?: string): { passes: number; fails: number };
   iterationCounts(scenario?: string): { done: number; dropped: number };
   elapsedSeconds(): number;
@@ -133,6 +144,13 @@ function sliceOf(tags: Record<string, string>): string {
   if (tags.scenario !== undefined) return `scenario:${tags.scenario}`;
   if (tags.status !== undefined) return `status:${tags.status}`;
   return 'all';
+}
+
+/** The `errorsByKind` key a threshold's `kind`/`grpc_status` tag names, or null for all errors. */
+function errorKindOf(tags: Record<string, string>): string | null {
+  if (tags.kind !== undefined) return tags.kind;
+  if (tags.grpc_status !== undefined) return `grpc_${tags.grpc_status.toLowerCase()}`;
+  return null;
 }
 
 /** The observed value of a threshold's aggregation, or null when there is no data. */
@@ -175,7 +193,11 @@ export function observe(t: Threshold, src: MetricSource): number | null {
     case 'http.requests': {
       const c = src.counts(slice);
       if (!c || c.requests === 0) return t.aggregation === 'count' ? 0 : null;
-      if (t.metric === 'http.errors') return t.aggregation === 'count' ? c.errors : c.errors / c.requests;
+      if (t.metric === 'http.errors') {
+        const kind = errorKindOf(t.tags);
+        const errors = kind === null ? c.errors : (src.errorKindCount?.(slice, kind) ?? 0);
+        return t.aggregation === 'count' ? errors : errors / c.requests;
+      }
       return t.aggregation === 'count' ? c.requests : c.requests / Math.max(src.elapsedSeconds(), 1e-9);
     }
     case 'checks': {

@@ -1,9 +1,12 @@
+import { dirname } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { EventLoopUtilization } from 'node:perf_hooks';
 import type { ResolvedRunConfig } from '@redline/core';
 import { DataFeed, type LoadedData } from './data-feed.js';
 import { engineNow } from './engine-clock.js';
 import { executors, isOpenModel, type ExecutorName } from './executors/index.js';
+import { ProtocolCounters } from './protocol-counters.js';
+import { closeGrpcClients } from './script-grpc.js';
 import { TimingRecorder } from './timing-recorder.js';
 import { IntervalRecorder, type IntervalSnapshot, type Slice } from './recorder.js';
 import { prepareRequest, type OriginOptions, type RequestSpec } from './request.js';
@@ -57,6 +60,8 @@ export class WorkerEngine {
   readonly #transports: TransportSelector;
   readonly #recorder = new IntervalRecorder();
   readonly #timings = new TimingRecorder();
+  /** gRPC statuses and WebSocket counters of the current interval. */
+  readonly #protocols = new ProtocolCounters();
   readonly #connections = new Set<Connection>();
   readonly #vus = new Set<Vu>();
   readonly #feeds = new Map<string, DataFeed>();
@@ -196,6 +201,7 @@ export class WorkerEngine {
     const recorder = this.#recorder;
     const tracer = this.#tracer;
     const timings = this.#timings;
+    const protocols = this.#protocols;
     return () => {
       const id = this.#nextVuId();
       const conns: Array<Connection | undefined> = new Array(prepared.length);
@@ -228,6 +234,7 @@ export class WorkerEngine {
         this.#inFlight--;
         recorder.recordExchange(nameSlices[current]!, scenarioSlice, ex, currentConn!.startedAt, currentDelayMs);
         timings.record(ex);
+        if (ex.grpcStatus !== undefined) protocols.countGrpcCode(ex.grpcStatus);
         if (tracer) tracer.complete(prepared[current]!.name, currentSeq, ex, currentConn!.startedAt, currentDelayMs);
         // Requests interrupted by the end of the run are counted, but start nothing new.
         if (this.#finished) return;
@@ -287,6 +294,13 @@ export class WorkerEngine {
           this.#timings.record(ex);
           if (this.#tracer && traceSeq !== undefined) this.#tracer.complete(name, traceSeq, ex, startedAt, startDelayMs);
         },
+        onLaggedExchange: (name, ex, startedAt, lagMs) => {
+          this.#inFlight--;
+          recorder.recordExchange(recorder.slice(`name:${name}`), scenarioSlice, ex, startedAt, startDelayMs + lagMs);
+        },
+        baseDir: init.config.source ? dirname(init.config.source) : process.cwd(),
+        onGrpcStatus: (status) => this.#protocols.countGrpc(status),
+        wsCounters: this.#protocols.ws,
         ...(this.#tracer ? { traceparent: this.#tracer.header.bind(this.#tracer) } : {}),
         onCheck: (name, ok) => recorder.countCheck(name, ok),
         feeds: this.#feeds,
@@ -294,7 +308,7 @@ export class WorkerEngine {
         ...(typeof options.maxBodyBytes === 'number' ? { maxBodyBytes: options.maxBodyBytes } : {}),
         ...(typeof options.discardResponseBodies === 'boolean' ? { discardResponseBodies: options.discardResponseBodies } : {}),
       };
-      const { ctx, http } = createIterationContext(host, id, scenario, init.env ?? {});
+      const { ctx, close: closeVu } = createIterationContext(host, id, scenario, init.env ?? {});
       let sinceYield = 0;
       let closed = false;
       return {
@@ -325,7 +339,7 @@ export class WorkerEngine {
         },
         close: () => {
           closed = true;
-          http.close();
+          closeVu();
         },
       };
     };
@@ -401,6 +415,7 @@ export class WorkerEngine {
     if (timings) snapshot.timings = timings;
     const h2 = this.#transports.http2Counters();
     if (h2.sessions > 0) snapshot.http2 = h2;
+    this.#protocols.drainInto(snapshot);
     this.#inFlightSum = 0;
     this.#inFlightSamples = 0;
     this.#post(this.#tracer ? { type, snapshot, traces: this.#tracer.drain() } : { type, snapshot });
@@ -423,6 +438,7 @@ export class WorkerEngine {
     this.#flush('done');
     // After the last snapshot, which carries the transports' counters.
     this.#transports.close();
+    closeGrpcClients();
   }
 }
 
