@@ -56,13 +56,18 @@ export interface GrpcFastTransport extends Transport {
   close(): void;
 }
 
-/** Creates the gRPC fast-path transport of one thread. */
-export function createGrpcFastTransport(options: Http2Options): GrpcFastTransport {
+/**
+ * Creates the gRPC transport of one thread. Static requests (`keepResponse: false`, the quick-mode
+ * fast path) go over Redline's own HTTP/2 framing (`framed`, which reads `grpc-status` from the
+ * trailers for origins of version `grpc`); requests that keep their response go over `node:http2`.
+ */
+export function createGrpcFastTransport(options: Http2Options, framed: () => Transport): GrpcFastTransport {
   const pools = new Map<string, NodeHttp2Pool>();
   const counters: Http2Counters = { goaways: 0, streamLimitWaits: 0, refusedStreams: 0, sessions: 0 };
   return {
     name: 'grpc',
-    connect(origin: Origin): Connection {
+    connect(origin: Origin, o: { keepResponse: boolean }): Connection {
+      if (!o.keepResponse) return framed().connect(origin, o);
       const key = `${origin.protocol}//${origin.authority}|${origin.insecure ? 'i' : ''}`;
       let pool = pools.get(key);
       if (!pool) pools.set(key, (pool = new NodeHttp2Pool(origin, options, counters)));

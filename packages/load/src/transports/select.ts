@@ -99,9 +99,13 @@ export class TransportSelector {
   /** The transport for `origin` (by its `version`, else the run's default). */
   for(origin: Origin): Transport {
     const version = origin.version ?? this.#config.version;
-    if (version === 'h2') return (this.#http2 ??= createHttp2Transport({ connections: this.#config.connections, maxStreams: this.#config.maxStreams }));
-    if (version === 'grpc') return (this.#grpc ??= createGrpcFastTransport({ connections: this.#config.connections, maxStreams: this.#config.maxStreams }));
+    if (version === 'h2') return this.#h2();
+    if (version === 'grpc') return (this.#grpc ??= createGrpcFastTransport({ connections: this.#config.connections, maxStreams: this.#config.maxStreams }, () => this.#h2()));
     return http1Transport;
+  }
+
+  #h2(): Http2Transport {
+    return (this.#http2 ??= createHttp2Transport({ connections: this.#config.connections, maxStreams: this.#config.maxStreams }));
   }
 
   /** HTTP/2 counters of this thread (zero when HTTP/2 was never used). */
