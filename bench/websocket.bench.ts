@@ -1,8 +1,8 @@
 // WebSocket: echoed messages per generator CPU-second of Redline's ctx.ws (scripted, 1 worker
 // thread, 50 VUs each sending the next message when the echo arrives, latency recorded per message)
 // against a plain `ws` client loop doing the same on 50 connections, in the same run, against a
-// `ws` echo server on the other core. Then 10,000 connections opened by ctx.ws and held open:
-// the generator's peak RSS.
+// `ws` echo server on the other core. Then 10,000 connections opened by ctx.ws at 1,000/s and held
+// open (all open at once for a few seconds): the generator's peak RSS, next to a run of 100.
 // Targets: Redline ≥ 1.5× the ws loop; 10,000 open connections ≤ 300 MB RSS.
 // Usage: node --import tsx bench/websocket.bench.ts
 //   (LOAD_BENCH_DURATION_S=10, LOAD_BENCH_ROUNDS=3, WS_BENCH_CONNECTIONS=10000)
@@ -57,8 +57,11 @@ async function main(): Promise<void> {
       row(`ws loop (${CONNECTIONS} connections)`, loop);
       console.log(`  redline / ws loop = ${ratio.toFixed(2)}×`);
     }
-    hold = await runGen('redline-ws-hold', { url, vus: held, holdMs: 8000 }, { script: GEN });
-    console.log(`hold: ${fmt(hold.requests)} echoes, ${held} connections held 8 s: peak RSS ${hold.maxRssMb.toFixed(0)} MB${hold.errors ? `, errors ${hold.errors}` : ''}`);
+    // Connections opened at 1,000/s (open model) and each held 12 s, so all are open at once.
+    const base = await runGen('redline-ws-hold', { url, vus: 100, rate: 100, holdMs: 2000 }, { script: GEN });
+    hold = await runGen('redline-ws-hold', { url, vus: held, rate: 1000, holdMs: 12_000 }, { script: GEN });
+    const perConnKb = ((hold.maxRssMb - base.maxRssMb) * 1024) / (held - 100);
+    console.log(`hold: 100 connections: peak RSS ${base.maxRssMb.toFixed(0)} MB; ${fmt(held)} connections: peak RSS ${hold.maxRssMb.toFixed(0)} MB (${perConnKb.toFixed(1)} KB per extra connection)${hold.errors ? `, errors ${hold.errors}` : ''}`);
   } finally {
     server.child.kill('SIGTERM');
   }

@@ -171,8 +171,20 @@ interface Pending {
   intendedAt: number;
   sentAt: number;
   bytes: number;
-  waiter: ((m: WsMessage) => void) | null;
+  /** Set by `request()`: settles its promise (no timer per message: a per-socket sweep ends it at `deadline`). */
+  waiter: Waiter | null;
 }
+
+interface Waiter {
+  resolve: (m: WsMessage) => void;
+  reject: (err: Error) => void;
+  deadline: number;
+}
+
+/** How often a socket with waiting `request()`s checks their deadlines. */
+const SWEEP_MS = 100;
+const SEND_TEXT = { binary: false } as const;
+const SEND_BINARY = { binary: true } as const;
 
 /** The WebSocket API of one VU: its open sockets are closed with the VU. */
 export class VuWs implements WsApi {
@@ -221,6 +233,7 @@ export class VuWs implements WsApi {
     const startedAt = engineNow();
     host.onExchangeStart();
     const pending = new Map<string, Pending[]>();
+    const answered = exchangeOf(101, null, null, 0, 0, 0, 0);
     let pendingCount = 0;
     const listeners: Array<(m: WsMessage) => void> = [];
     const nextWaiters: Array<(m: WsMessage) => void> = [];
@@ -243,7 +256,11 @@ export class VuWs implements WsApi {
 
     const dropOldest = (): void => {
       for (const [k, list] of pending) {
-        list.shift();
+        const dropped = list.shift();
+        if (dropped?.waiter) {
+          waiting.delete(dropped);
+          dropped.waiter.reject(new Error(`no reply before ${maxPending} newer messages were waiting for theirs (maxPending)`));
+        }
         if (list.length === 0) pending.delete(k);
         pendingCount--;
         result.unanswered++;
@@ -252,7 +269,25 @@ export class VuWs implements WsApi {
       }
     };
 
-    const transmit = (data: WsData, intendedAt: number, waiter: ((m: WsMessage) => void) | null): void => {
+    // request() deadlines: one sweep per socket while any request waits, not a timer per message.
+    const waiting = new Set<Pending>();
+    let sweep: NodeJS.Timeout | null = null;
+    const sweepWaiters = (): void => {
+      const now = engineNow();
+      for (const p of waiting) {
+        if (p.waiter && p.waiter.deadline <= now) {
+          const w = p.waiter;
+          p.waiter = null;
+          waiting.delete(p);
+          w.reject(new Error(`no reply within ${Math.round(now - p.sentAt)} ms`));
+        }
+      }
+      if (waiting.size === 0 && sweep) {
+        clearInterval(sweep);
+        sweep = null;
+      }
+    };
+    const transmit = (data: WsData, intendedAt: number, waiter: Waiter | null): void => {
       if (ws.readyState !== 1) throw new RedlineError(ErrorCodes.INVALID_ARGUMENT, `WebSocket ${url.href} is not open (state ${ws.readyState})`);
       const sentAt = engineNow();
       const key = correlate(typeof data === 'string' ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength));
@@ -264,10 +299,14 @@ export class VuWs implements WsApi {
         if (list) list.push(entry);
         else pending.set(key, [entry]);
         pendingCount++;
-      }
+        if (waiter) {
+          waiting.add(entry);
+          sweep ??= setInterval(sweepWaiters, SWEEP_MS);
+        }
+      } else if (waiter) throw new RedlineError(ErrorCodes.INVALID_ARGUMENT, 'request(): the correlate function gave this message no key, so no reply can answer it');
       result.messagesSent++;
       c.messagesSent++;
-      ws.send(data, { binary: typeof data !== 'string' });
+      ws.send(data, typeof data === 'string' ? SEND_TEXT : SEND_BINARY);
     };
 
     ws.on('upgrade', () => undefined);
@@ -290,8 +329,18 @@ export class VuWs implements WsApi {
         if (entry) {
           if (list!.length === 0) pending.delete(key);
           pendingCount--;
-          host.onExchange(name, exchangeOf(101, null, null, entry.sentAt, receivedAt, entry.bytes, raw.length), entry.sentAt, entry.sentAt - entry.intendedAt);
-          entry.waiter?.(message);
+          // One Exchange per socket, reused: the recorder reads it during the call only.
+          const ex = answered;
+          ex.sentAt = entry.sentAt;
+          ex.firstByteAt = receivedAt;
+          ex.endedAt = receivedAt;
+          ex.bytesSent = entry.bytes;
+          ex.bytesReceived = raw.length;
+          host.onExchange(name, ex, entry.sentAt, entry.sentAt - entry.intendedAt);
+          if (entry.waiter) {
+            waiting.delete(entry);
+            entry.waiter.resolve(message);
+          }
         }
       }
       if (nextWaiters.length) for (const w of nextWaiters.splice(0)) w(message);
@@ -317,6 +366,10 @@ export class VuWs implements WsApi {
       const gone = new Error(`WebSocket closed (${code}${info.reason ? ` ${info.reason}` : ''})`);
       for (const r of closeRejects) r(gone);
       closeRejects.clear();
+      for (const p of waiting) p.waiter?.reject(gone);
+      waiting.clear();
+      if (sweep) clearInterval(sweep);
+      sweep = null;
       closeResolve(info);
     });
 
@@ -350,9 +403,9 @@ export class VuWs implements WsApi {
     const socket: WsSocket = {
       send: (data) => transmit(data, engineNow(), null),
       request: (data, o) =>
-        wait<WsMessage>(o?.timeoutMs ?? DEFAULT_WAIT_MS, (resolve) => {
-          transmit(data, engineNow(), resolve);
-          return () => undefined;
+        new Promise<WsMessage>((resolve, reject) => {
+          const now = engineNow();
+          transmit(data, now, { resolve, reject, deadline: now + (o?.timeoutMs ?? DEFAULT_WAIT_MS) });
         }),
       next: (o) =>
         wait<WsMessage>(o?.timeoutMs ?? DEFAULT_WAIT_MS, (resolve) => {
