@@ -7,13 +7,14 @@ import { NodeHttp2Pool } from './http2-node.js';
 import type { Connection, Exchange, NetworkErrorKind, Origin, Transport } from './transport.js';
 
 /**
- * The no-JavaScript fast path for gRPC unary calls (quick mode's `--grpc`): the request message is
- * serialised once, and each call is one `node:http2` stream on the thread's shared sessions — no
- * channel, no interceptors, no per-call (de)serialisation. Only `grpc-status` is read from the
- * response (headers of a trailers-only response, else trailers); the response message is counted,
- * never decoded. The payload handed to `exchange` is the HTTP/1.1 form of the request (what every
- * static request is prepared as): its path is the method, its headers the metadata, its body the
- * length-prefixed message.
+ * gRPC unary calls from prepared requests (origin version `grpc`): the request message is
+ * serialised once, and each call is one HTTP/2 stream — no channel, no interceptors, no per-call
+ * (de)serialisation. Only `grpc-status` is read from the response (headers of a trailers-only
+ * response, else trailers); the response message is counted, never decoded. The quick-mode fast
+ * path (`keepResponse: false`) runs on Redline's own HTTP/2 framing (`http2.ts`); requests that keep
+ * their response use `GrpcCall` below, on `node:http2` sessions. The payload handed to `exchange`
+ * is the HTTP/1.1 form of the request (what every static request is prepared as): its path is the
+ * method, its headers the metadata, its body the length-prefixed message.
  */
 
 let http2Module: typeof Http2 | null = null;
