@@ -36,6 +36,15 @@ test('redline run --grpc calls a unary method from the .proto and a JSON message
   assert.equal(r.json!.summary.grpc!.byStatus.OK, r.json!.summary.requests);
 });
 
+test('the terminal summary of a gRPC run shows its statuses', async () => {
+  const cwd = await mkdtemp(join(tmpdir(), 'redline-grpc-cli-'));
+  const io = fakeIo(['run', '--grpc', server.address, '--proto', ECHO_PROTO, '--method', 'redline.test.Echo/Say', '--message', '{"fail_code":5}', '--vus', '1', '--duration', '300ms', '--workers', '0', '--no-report'], cwd);
+  const code = await main(io);
+  assert.equal(code, 0, io.stderrText());
+  assert.match(io.stdoutText(), /grpc \.+: \d+ calls? with a status: NOT_FOUND \d+/);
+  assert.match(io.stdoutText(), /grpc_not_found/);
+});
+
 test('redline run --grpc: bad input exits 2 with its message before anything runs', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'redline-grpc-bad-'));
   const bad = join(dir, 'bad.proto');

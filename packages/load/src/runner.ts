@@ -475,6 +475,9 @@ function buildResult(
 
 /** Error kinds that are not an HTTP response: the request got no status at all. */
 function isNoResponseKind(kind: string): boolean {
+  // A gRPC status is the server's answer, like an HTTP status; a deadline the client enforced, or
+  // a call it cancelled, got none.
+  if (kind.startsWith('grpc_')) return kind === 'grpc_deadline_exceeded' || kind === 'grpc_cancelled';
   return !kind.startsWith('http_');
 }
 
