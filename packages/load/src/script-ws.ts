@@ -309,7 +309,6 @@ export class VuWs implements WsApi {
       ws.send(data, typeof data === 'string' ? SEND_TEXT : SEND_BINARY);
     };
 
-    ws.on('upgrade', () => undefined);
     ws.on('unexpected-response', (_req, res) => {
       handshake(res.statusCode ?? 0, null, `the server answered the upgrade with HTTP ${res.statusCode}`);
       res.resume();

@@ -163,6 +163,27 @@ describe('ctx.grpc in scripts', () => {
     assert.equal(wrong.r.summary.errorsByKind.tls, 1, JSON.stringify(wrong.r.summary.errorsByKind));
   });
 
+  it('presents the run client certificate to a server that requires one (mTLS)', async () => {
+    const mtls = await startEchoServer({ cert: certs.serverCert, key: certs.serverKey, clientCa: certs.ca });
+    try {
+      const call = (tls: ScenarioDefinition['tls']): Promise<GrpcResponse | null> => {
+        let res: GrpcResponse | null = null;
+        return script({
+          tls,
+          exec: async (ctx: IterationContext) => {
+            res = await ctx.grpc.client({ target: `https://${mtls.address}`, proto: ECHO_PROTO }).invoke('redline.test.Echo/Say', { text: 'mtls' });
+          },
+        }).then(() => res);
+      };
+      const withCert = await call({ ca: certs.caFile, cert: certs.clientCertFile, key: certs.clientKeyFile });
+      assert.equal(withCert?.ok, true, JSON.stringify(withCert));
+      const without = await call({ ca: certs.caFile });
+      assert.equal(without?.ok, false, JSON.stringify(without));
+    } finally {
+      await mtls.close();
+    }
+  });
+
   it('rejects an unknown method and the wrong call shape with their codes', async () => {
     const messages: string[] = [];
     const codes: string[] = [];
