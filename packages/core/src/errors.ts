@@ -59,6 +59,10 @@ export const ErrorCodes = {
   WORKER_FAILED: 'REDLINE_ERR_WORKER_FAILED',
   /** A scenario's `setup()` threw, timed out, or returned data that cannot be handed to VUs; no load was sent. */
   SETUP_FAILED: 'REDLINE_ERR_SETUP_FAILED',
+  /** A `.proto` file cannot be read or parsed, or a gRPC message does not fit its type. */
+  BAD_PROTO: 'REDLINE_ERR_BAD_PROTO',
+  /** A gRPC service or method named by a run is not in its `.proto` file. */
+  UNKNOWN_RPC: 'REDLINE_ERR_UNKNOWN_RPC',
 } as const;
 
 /** One of the stable `REDLINE_ERR_*` codes. */
@@ -96,6 +100,8 @@ const USAGE_CODES: ReadonlySet<string> = new Set<ErrorCode>([
   ErrorCodes.ATTACH_FAILED,
   ErrorCodes.INCOMPATIBLE_RUNS,
   ErrorCodes.MISSING_DEPENDENCY,
+  ErrorCodes.BAD_PROTO,
+  ErrorCodes.UNKNOWN_RPC,
 ]);
 
 /**

@@ -162,6 +162,30 @@ export const RunSummarySchema = z.strictObject({
       refusedStreams: count,
     })
     .optional(),
+  /** gRPC calls that got a status (from the server, or the client's deadline), in runs that made gRPC calls. */
+  grpc: z
+    .strictObject({
+      /** Calls with a status; calls that never reached a server are network errors in `errorsByKind` instead. */
+      calls: count,
+      /** Calls by status name (`OK`, `NOT_FOUND`, `DEADLINE_EXCEEDED`, ...); each non-OK status is also in `errorsByKind` as `grpc_<name>`. */
+      byStatus: counts,
+    })
+    .optional(),
+  /** WebSocket connections and messages, in runs that opened WebSockets. */
+  ws: z
+    .strictObject({
+      /** Handshakes that succeeded (101). */
+      connections: count,
+      /** Handshakes refused (a non-101 status) or failed at the network level. */
+      failedHandshakes: count,
+      messagesSent: count,
+      messagesReceived: count,
+      /** Sent messages that expected a reply (by the correlation) and got none before the close. */
+      unanswered: count,
+      /** Closed connections by close code (`1000` normal, `1001` going away, `1006` abnormal, ...). */
+      closeCodes: counts,
+    })
+    .optional(),
 });
 
 const percentiles = z.strictObject({ p50: nonNegative, p90: nonNegative, p99: nonNegative, max: nonNegative });

@@ -7,6 +7,7 @@ import {
   type TrafficSummary,
 } from '@redline/core';
 import { mergeCustomMetric, type CustomMetricTotal } from './custom-metrics.js';
+import { ProtocolTotalsBuilder } from './protocol-counters.js';
 import type { IntervalSnapshot, SliceSnapshot } from './recorder.js';
 import type { MetricSource } from './thresholds.js';
 
@@ -77,6 +78,8 @@ export class RunAggregate implements MetricSource {
   readonly groupDurations = new Map<string, LatencyHistogram>();
   /** Run totals of the custom metrics by name. */
   readonly custom = new Map<string, CustomMetricTotal>();
+  /** gRPC statuses and WebSocket events summed over workers and seconds. */
+  readonly protocols = new ProtocolTotalsBuilder();
   readonly #vusMaxByWorker = new Map<number, number>();
   #elapsedMs = 0;
 
@@ -142,6 +145,7 @@ export class RunAggregate implements MetricSource {
         }
       }
       if (snap.custom) for (const [name, m] of Object.entries(snap.custom)) mergeCustomMetric(this.custom, name, m);
+      this.protocols.add(snap);
       if (snap.timings) {
         for (const [phase, encoded] of Object.entries(snap.timings)) {
           let h = this.timings.get(phase);
@@ -206,6 +210,9 @@ export class RunAggregate implements MetricSource {
   counts(slice: string): { requests: number; errors: number } | null {
     const s = this.slices.get(slice);
     return s ? { requests: s.requests, errors: s.errors } : null;
+  }
+  errorKindCount(slice: string, kind: string): number {
+    return this.slices.get(slice)?.errorsByKind[kind] ?? 0;
   }
   checkCounts(name?: string): { passes: number; fails: number } {
     let passes = 0;

@@ -22,3 +22,7 @@ export { TraceStamper, type TraceSettings, type TraceRecord, type StampablePaylo
 export { runSetup, runTeardown, DEFAULT_LIFECYCLE_TIMEOUT_MS, type LifecycleContext, type SetupFn, type TeardownFn } from './lifecycle.js';
 export { Counter, Gauge, Rate, Trend, declaredMetrics, type CustomMetricType } from './custom-metrics.js';
 export { harToScenario, parseHar, type HarConvertOptions, type HarConversion } from './har.js';
+export { grpcQuickPlan, type GrpcQuickOptions } from './grpc-plan.js';
+export type { GrpcApi, GrpcClient, GrpcClientOptions, GrpcCallOptions, GrpcStreamOptions, GrpcResponse } from './script-grpc.js';
+export type { WsApi, WsSocket, WsConnectOptions, WsMessage, WsRateOptions, WsCloseInfo, WsResult, WsCounters } from './script-ws.js';
+export { loadProto, findMethod, type GrpcMethod, type LoadedProto } from './transports/grpc-proto.js';

@@ -1,5 +1,7 @@
 import { LatencyHistogram } from '@redline/core';
 import type { CustomMetricSnapshot } from './custom-metrics.js';
+import { grpcErrorKind } from './transports/grpc-status.js';
+import type { WsCounters } from './script-ws.js';
 import type { Exchange } from './transports/transport.js';
 
 /** Counters and histograms for one slice of traffic within one interval. */
@@ -124,6 +126,10 @@ export interface IntervalSnapshot {
   groups?: Record<string, string>;
   /** Custom metrics that got a value in the interval. */
   custom?: Record<string, CustomMetricSnapshot>;
+  /** gRPC calls of this interval by status name (`OK`, `NOT_FOUND`, ...), when any got a status. */
+  grpc?: Record<string, number>;
+  /** WebSocket events of this interval, when any happened. */
+  ws?: WsCounters;
 }
 
 const STATUS_KEYS = ['status:error', 'status:1xx', 'status:2xx', 'status:3xx', 'status:4xx', 'status:5xx'] as const;
@@ -178,12 +184,14 @@ export class IntervalRecorder {
     this.bytesReceived += ex.bytesReceived;
     const status = ex.status;
     const error = ex.error;
-    let statusIndex = error ? 0 : (status / 100) | 0;
+    // A gRPC call that ended with a non-OK status is an error with a latency (like an HTTP 5xx).
+    const grpc = ex.grpcStatus !== undefined && ex.grpcStatus > 0 ? ex.grpcStatus : 0;
+    let statusIndex = error || grpc ? 0 : (status / 100) | 0;
     if (statusIndex > 5) statusIndex = 0;
     const leaf = this.#leaf(nameSlice, scenarioSlice, statusIndex, groupSlice);
     leaf.touched = true;
     leaf.requests++;
-    const kind = error ?? (status >= 500 ? 'http_5xx' : status >= 400 ? 'http_4xx' : null);
+    const kind = error ?? (grpc ? grpcErrorKind(grpc) : status >= 500 ? 'http_5xx' : status >= 400 ? 'http_4xx' : null);
     if (kind) {
       leaf.errors++;
       leaf.errorsByKind[kind] = (leaf.errorsByKind[kind] ?? 0) + 1;

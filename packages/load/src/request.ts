@@ -1,13 +1,13 @@
 import { ErrorCodes, RedlineError } from '@redline/core';
 import { headerProblem } from './header-validation.js';
 import type { TlsMaterial } from './transports/tls.js';
-import type { HttpVersion, Origin, PreparedRequest } from './transports/transport.js';
+import type { WireProtocol, Origin, PreparedRequest } from './transports/transport.js';
 
 /** How to connect to an origin, beyond its URL. */
 export interface OriginOptions {
   insecure?: boolean;
   tls?: TlsMaterial | null;
-  version?: HttpVersion;
+  version?: WireProtocol;
 }
 
 const USER_AGENT = 'redline/0.1';

@@ -447,6 +447,10 @@ function buildResult(
     }
     summary.http2 = h2;
   }
+  const grpc = agg.protocols.grpcSummary();
+  if (grpc) summary.grpc = grpc;
+  const ws = agg.protocols.wsSummary();
+  if (ws) summary.ws = ws;
   if (agg.timings.size) summary.timings = Object.fromEntries([...agg.timings].map(([phase, h]) => [phase, h.summary()]));
   const byGroup = groupSummaries(agg, seconds);
   if (byGroup) summary.byGroup = byGroup;
@@ -519,6 +523,9 @@ function trendHistograms(agg: RunAggregate): { metrics: Record<string, string> }
 
 /** Error kinds that are not an HTTP response: the request got no status at all. */
 function isNoResponseKind(kind: string): boolean {
+  // A gRPC status is the server's answer, like an HTTP status; a deadline the client enforced, or
+  // a call it cancelled, got none.
+  if (kind.startsWith('grpc_')) return kind === 'grpc_deadline_exceeded' || kind === 'grpc_cancelled';
   return !kind.startsWith('http_');
 }
 

@@ -92,8 +92,12 @@ export interface ScenarioDefinition extends ScenarioSpec {
   insecure?: boolean;
   /** TLS files (PEM), relative to the scenario file: trusted CA, client certificate and key (mTLS). */
   tls?: { ca?: string; cert?: string; key?: string };
-  /** HTTP version: `h1` (default) or `h2` (h2 over TLS via ALPN for https, h2c with prior knowledge for http). */
-  protocol?: 'h1' | 'h2';
+  /**
+   * HTTP version: `h1` (default) or `h2` (h2 over TLS via ALPN for https, h2c with prior knowledge
+   * for http); `grpc` sends static requests as gRPC unary calls over HTTP/2 (what quick mode's
+   * `--grpc` builds: path `/pkg.Service/Method`, body a length-prefixed message).
+   */
+  protocol?: 'h1' | 'h2' | 'grpc';
   /** HTTP/2: connections per origin per worker thread (default 1). */
   connections?: number;
   /** HTTP/2: most concurrent streams per connection (default 100; the server's limit applies when lower). */
@@ -186,7 +190,7 @@ const definitionSchema = z.strictObject({
   timeout: durationSchema.optional(),
   insecure: z.boolean().optional(),
   tls: z.strictObject({ ca: z.string().optional(), cert: z.string().optional(), key: z.string().optional() }).optional(),
-  protocol: z.enum(['h1', 'h2'], { message: 'expected "h1" or "h2"' }).optional(),
+  protocol: z.enum(['h1', 'h2', 'grpc'], { message: 'expected "h1", "h2" or "grpc"' }).optional(),
   connections: positiveInt.optional(),
   maxStreams: positiveInt.optional(),
   thresholds: z.record(z.string(), z.array(thresholdSchema)).optional(),

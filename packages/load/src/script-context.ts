@@ -4,6 +4,8 @@ import { parseDuration, parseSize } from '@redline/core';
 import { CookieJar } from './cookie-jar.js';
 import type { DataFeed } from './data-feed.js';
 import { encodeBody, originOf, parseTargetUrl, serializeRequest, type OriginOptions } from './request.js';
+import { VuGrpc, type GrpcApi } from './script-grpc.js';
+import { VuWs, type WsApi, type WsCounters } from './script-ws.js';
 import type { Connection, Exchange, ExchangeOptions, HttpVersion, Origin, Transport } from './transports/transport.js';
 
 /** Options of one scripted request. */
@@ -84,6 +86,10 @@ export interface HttpClient {
 /** What a scripted iteration receives. */
 export interface IterationContext {
   http: HttpClient;
+  /** gRPC calls (unary and server-streaming) with `@grpc/grpc-js`; see docs/protocols.md. */
+  grpc: GrpcApi;
+  /** WebSocket connections with `ws`; see docs/protocols.md. */
+  ws: WsApi;
   /** Global VU id (unique across workers), starting at 1. */
   vu: number;
   /** This VU's iteration counter, starting at 0. */
@@ -139,6 +145,14 @@ export interface ScriptHost {
   maxBodyBytes?: number;
   /** The scenario's `discardResponseBodies`. */
   discardResponseBodies?: boolean;
+  /** Directory `ctx.grpc` resolves `.proto` paths against (the scenario file's; default the working directory). */
+  baseDir?: string;
+  /** Counts a gRPC status by name (for `summary.grpc`). */
+  onGrpcStatus?(status: string): void;
+  /** This thread's WebSocket counters (for `summary.ws`). */
+  wsCounters?: WsCounters;
+  /** A finished WebSocket handshake or answered message, sent `lagMs` after its scheduled time. */
+  onLaggedExchange?(name: string, exchange: Exchange, startedAt: number, lagMs: number): void;
 }
 
 const EMPTY_BODY = Buffer.alloc(0);
@@ -457,10 +471,35 @@ export function createIterationContext(
   scenario: string,
   env: Readonly<Record<string, string>> = {},
   data: unknown = undefined,
-): { ctx: IterationContext; http: VuHttpClient } {
+): { ctx: IterationContext; http: VuHttpClient; close(): void } {
   const http = new VuHttpClient(host);
+  let vuClosed = false;
+  const tls = host.originOptions?.tls ?? null;
+  const grpc = new VuGrpc({
+    baseDir: host.baseDir ?? process.cwd(),
+    insecure: host.insecure,
+    tls,
+    track: (c) => host.track(c),
+    untrack: (c) => host.untrack(c),
+    onExchangeStart: () => host.onExchangeStart(),
+    onExchange: (name, ex, startedAt) => host.onExchange(name, ex, startedAt),
+    onGrpcStatus: (s) => host.onGrpcStatus?.(s),
+    closed: () => vuClosed,
+  });
+  const ws = new VuWs({
+    baseUrl: host.baseUrl,
+    defaultHeaders: host.defaultHeaders,
+    insecure: host.insecure,
+    tls,
+    onExchangeStart: () => host.onExchangeStart(),
+    onExchange: (name, ex, startedAt, lagMs) => (host.onLaggedExchange ? host.onLaggedExchange(name, ex, startedAt, lagMs) : host.onExchange(name, ex, startedAt)),
+    counters: host.wsCounters ?? { connections: 0, failedHandshakes: 0, messagesSent: 0, messagesReceived: 0, unanswered: 0, closeCodes: {} },
+    sleep: (ms) => host.sleep(ms),
+  });
   const ctx: IterationContext = {
     http,
+    grpc,
+    ws,
     vu,
     iteration: 0,
     scenario,
@@ -503,5 +542,10 @@ export function createIterationContext(
       }
     },
   };
-  return { ctx, http };
+  const close = (): void => {
+    vuClosed = true;
+    http.close();
+    ws.close();
+  };
+  return { ctx, http, close };
 }

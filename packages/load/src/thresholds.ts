@@ -26,7 +26,9 @@ const CUSTOM_AGGREGATIONS: Record<CustomMetricType, readonly Aggregation[]> = {
   rate: ['rate', 'count'],
   trend: ['avg', 'min', 'max', 'med', 'p', 'count'],
 };
-const TAG_KEYS = ['name', 'scenario', 'status', 'check', 'group'] as const;
+const TAG_KEYS = ['name', 'scenario', 'status', 'check', 'group', 'kind', 'grpc_status'] as const;
+/** Tags that pick errors of one kind (`http.errors` only): `kind:timeout`, `grpc_status:NOT_FOUND` (= `kind:grpc_not_found`). */
+const KIND_TAGS = new Set(['kind', 'grpc_status']);
 
 type Aggregation = 'avg' | 'min' | 'max' | 'med' | 'p' | 'rate' | 'count' | 'value';
 type Operator = '<' | '<=' | '>' | '>=' | '==' | '!=';
@@ -100,6 +102,13 @@ export function parseThresholdExpression(
 ): Threshold {
   const { metric, tags, aggregations, type } = parseKey(key, custom);
   const what = type !== null ? `${metric} (a ${type[0]!.toUpperCase()}${type.slice(1)})` : metric;
+  const kindTag = Object.keys(tags).find((k) => KIND_TAGS.has(k));
+  if (kindTag && metric !== 'http.errors') {
+    throw new RedlineError(ErrorCodes.INVALID_THRESHOLD, `threshold metric "${key}": the ${kindTag} tag picks errors of one kind and applies to http.errors only`);
+  }
+  if (tags.kind !== undefined && tags.grpc_status !== undefined) {
+    throw new RedlineError(ErrorCodes.INVALID_THRESHOLD, `threshold metric "${key}": give kind or grpc_status, not both`);
+  }
   if (metric.startsWith('http.timing.') && Object.keys(tags).length) {
     throw new RedlineError(ErrorCodes.INVALID_THRESHOLD, `threshold metric "${key}": ${metric} is measured over the whole run; tag filters are not supported on it`);
   }
@@ -156,6 +165,8 @@ export interface MetricSource {
   /** Run-wide histogram of a request phase (`dns`, `connect`, `tls`, `waiting`, `receiving`); optional for older sources. */
   timingHistogram?(phase: string): LatencyHistogram | null;
   counts(slice: string): { requests: number; errors: number } | null;
+  /** Errors of one `errorsByKind` kind in a slice (`http.errors{kind:...}`); optional for older sources. */
+  errorKindCount?(slice: string, kind: string): number;
   checkCounts(name?: string): { passes: number; fails: number };
   iterationCounts(scenario?: string): { done: number; dropped: number };
   elapsedSeconds(): number;
@@ -209,6 +220,13 @@ function observeCustom(t: Threshold, m: CustomMetricTotal | null, src: MetricSou
   }
 }
 
+/** The `errorsByKind` key a threshold's `kind`/`grpc_status` tag names, or null for all errors. */
+function errorKindOf(tags: Record<string, string>): string | null {
+  if (tags.kind !== undefined) return tags.kind;
+  if (tags.grpc_status !== undefined) return `grpc_${tags.grpc_status.toLowerCase()}`;
+  return null;
+}
+
 /** The observed value of a threshold's aggregation, or null when there is no data. */
 export function observe(t: Threshold, src: MetricSource): number | null {
   if (t.custom !== null) return observeCustom(t, src.customMetric?.(t.metric) ?? null, src);
@@ -252,7 +270,11 @@ export function observe(t: Threshold, src: MetricSource): number | null {
     case 'http.requests': {
       const c = src.counts(slice);
       if (!c || c.requests === 0) return t.aggregation === 'count' ? 0 : null;
-      if (t.metric === 'http.errors') return t.aggregation === 'count' ? c.errors : c.errors / c.requests;
+      if (t.metric === 'http.errors') {
+        const kind = errorKindOf(t.tags);
+        const errors = kind === null ? c.errors : (src.errorKindCount?.(slice, kind) ?? 0);
+        return t.aggregation === 'count' ? errors : errors / c.requests;
+      }
       return t.aggregation === 'count' ? c.requests : c.requests / Math.max(src.elapsedSeconds(), 1e-9);
     }
     case 'checks': {

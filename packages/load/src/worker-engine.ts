@@ -1,3 +1,4 @@
+import { dirname } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { EventLoopUtilization } from 'node:perf_hooks';
 import type { ResolvedRunConfig } from '@redline/core';
@@ -5,6 +6,8 @@ import { CustomMetricRecorder, attachMetricSink } from './custom-metrics.js';
 import { DataFeed, type LoadedData } from './data-feed.js';
 import { engineNow } from './engine-clock.js';
 import { executors, isOpenModel, type ExecutorName } from './executors/index.js';
+import { ProtocolCounters } from './protocol-counters.js';
+import { closeGrpcClients } from './script-grpc.js';
 import { TimingRecorder } from './timing-recorder.js';
 import { IntervalRecorder, type IntervalSnapshot, type Slice } from './recorder.js';
 import { prepareRequest, type OriginOptions, type RequestSpec } from './request.js';
@@ -62,6 +65,8 @@ export class WorkerEngine {
   readonly #timings = new TimingRecorder();
   readonly #custom = new CustomMetricRecorder(engineNow);
   #detachMetrics: (() => void) | null = null;
+  /** gRPC statuses and WebSocket counters of the current interval. */
+  readonly #protocols = new ProtocolCounters();
   readonly #connections = new Set<Connection>();
   readonly #vus = new Set<Vu>();
   readonly #feeds = new Map<string, DataFeed>();
@@ -202,6 +207,7 @@ export class WorkerEngine {
     const recorder = this.#recorder;
     const tracer = this.#tracer;
     const timings = this.#timings;
+    const protocols = this.#protocols;
     return () => {
       const id = this.#nextVuId();
       const conns: Array<Connection | undefined> = new Array(prepared.length);
@@ -234,6 +240,7 @@ export class WorkerEngine {
         this.#inFlight--;
         recorder.recordExchange(nameSlices[current]!, scenarioSlice, ex, currentConn!.startedAt, currentDelayMs);
         timings.record(ex);
+        if (ex.grpcStatus !== undefined) protocols.countGrpcCode(ex.grpcStatus);
         if (tracer) tracer.complete(prepared[current]!.name, currentSeq, ex, currentConn!.startedAt, currentDelayMs);
         // Requests interrupted by the end of the run are counted, but start nothing new.
         if (this.#finished) return;
@@ -293,6 +300,13 @@ export class WorkerEngine {
           this.#timings.record(ex);
           if (this.#tracer && traceSeq !== undefined) this.#tracer.complete(name, traceSeq, ex, startedAt, startDelayMs);
         },
+        onLaggedExchange: (name, ex, startedAt, lagMs) => {
+          this.#inFlight--;
+          recorder.recordExchange(recorder.slice(`name:${name}`), scenarioSlice, ex, startedAt, startDelayMs + lagMs);
+        },
+        baseDir: init.config.source ? dirname(init.config.source) : process.cwd(),
+        onGrpcStatus: (status) => this.#protocols.countGrpc(status),
+        wsCounters: this.#protocols.ws,
         ...(this.#tracer ? { traceparent: this.#tracer.header.bind(this.#tracer) } : {}),
         onCheck: (name, ok) => recorder.countCheck(name, ok),
         onGroup: (path, durationMs) => {
@@ -305,7 +319,7 @@ export class WorkerEngine {
       };
       // A copy per VU, as in k6: one VU changing its data cannot change another's.
       const data = init.setupData === undefined ? undefined : structuredClone(init.setupData);
-      const { ctx, http } = createIterationContext(host, id, scenario, init.env ?? {}, data);
+      const { ctx, http, close: closeVu } = createIterationContext(host, id, scenario, init.env ?? {}, data);
       let sinceYield = 0;
       let closed = false;
       return {
@@ -336,7 +350,7 @@ export class WorkerEngine {
         },
         close: () => {
           closed = true;
-          http.close();
+          closeVu();
         },
       };
     };
@@ -414,6 +428,7 @@ export class WorkerEngine {
     if (custom) snapshot.custom = custom;
     const h2 = this.#transports.http2Counters();
     if (h2.sessions > 0) snapshot.http2 = h2;
+    this.#protocols.drainInto(snapshot);
     this.#inFlightSum = 0;
     this.#inFlightSamples = 0;
     this.#post(this.#tracer ? { type, snapshot, traces: this.#tracer.drain() } : { type, snapshot });
@@ -437,6 +452,7 @@ export class WorkerEngine {
     this.#flush('done');
     // After the last snapshot, which carries the transports' counters.
     this.#transports.close();
+    closeGrpcClients();
   }
 }
 

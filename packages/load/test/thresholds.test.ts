@@ -85,7 +85,15 @@ describe('threshold parsing', () => {
     );
     invalid(
       () => parseThresholds({ 'http.latency{url:/x}': ['p(95)<1'] }),
-      'invalid tag filter "url:/x" in threshold metric "http.latency{url:/x}": expected name:<value>, scenario:<value>, status:<value>, check:<value>, group:<value>',
+      'invalid tag filter "url:/x" in threshold metric "http.latency{url:/x}": expected name:<value>, scenario:<value>, status:<value>, check:<value>, group:<value>, kind:<value>, grpc_status:<value>',
+    );
+    invalid(
+      () => parseThresholds({ 'http.latency{kind:timeout}': ['p(95)<1'] }),
+      'threshold metric "http.latency{kind:timeout}": the kind tag picks errors of one kind and applies to http.errors only',
+    );
+    invalid(
+      () => parseThresholds({ 'http.errors{kind:timeout,grpc_status:NOT_FOUND}': ['rate<0.1'] }),
+      'threshold metric "http.errors{kind:timeout,grpc_status:NOT_FOUND}": give kind or grpc_status, not both',
     );
     invalid(() => parseThresholds({ 'http latency': ['p(95)<1'] }), 'invalid threshold metric "http latency": expected a metric name with an optional tag filter, such as http.latency{name:login}');
   });

@@ -1,7 +1,7 @@
 import { relative, resolve } from 'node:path';
 import { ErrorCodes, ExitCodes, RedlineError, checkTimerMs, parseDuration, parseRate, type RunResult } from '@redline/core';
 import { formatFindings } from '@redline/doctor';
-import { noResponseError, planFromFile, quickPlan, PROFILE_NAMES, type LoadFlags, type PlanOverrides, type QuickOptions } from '@redline/load';
+import { grpcQuickPlan, noResponseError, planFromFile, quickPlan, PROFILE_NAMES, type GrpcQuickOptions, type LoadFlags, type PlanOverrides, type QuickOptions } from '@redline/load';
 import { intFlag, parseCommandArgs, parseEnvFlags, parseHeaders } from '../args.js';
 import { colours, err, out, type CliIo } from '../io.js';
 import { runSessionInTerminal } from '../live.js';
@@ -14,6 +14,8 @@ import { targetSpecFrom, type SessionOutcome, type TargetSpec } from '../session
 export const RUN_HELP = `Usage:
   redline run --url URL (--rate R | --vus N) [--duration 30s] [options]   quick mode
   redline run scenario.ts [options]                                        scenario mode
+  redline run --grpc HOST:PORT --proto F.proto --method pkg.Svc/Method [--message JSON] (--rate R | --vus N)
+                                                                           gRPC quick mode (unary calls)
 
 With a scenario file, --rate/--vus/--profile replace its load model, --duration sets its length,
 --max-vus its cap, --header and --threshold add to it; --url/--method/--body are quick mode only.
@@ -32,6 +34,14 @@ Load:
   --threshold "METRIC=EXPR"  e.g. "http.latency=p(99)<200" (repeatable)
   --workers N            worker threads (default: cores - 1, at least 1)
   -e KEY=VALUE           script environment: ctx.env.KEY and defineScenario(({ env }) => ...) (repeatable)
+
+gRPC (quick mode, unary calls over the fast path; see docs/protocols.md):
+  --grpc TARGET          host:port (plaintext HTTP/2) or https://host:port (TLS with the flags below)
+  --proto FILE           the .proto file defining the service
+  --import-path DIR      more directories for the .proto's imports (repeatable)
+  --method pkg.Svc/M     with --grpc: the RPC to call
+  --message JSON|@file   with --grpc: the request message as JSON (default {})
+  --header "K: V"        with --grpc: request metadata; --timeout is also the call's deadline
 
 Protocol and TLS:
   --http2                speak HTTP/2 (h2 over TLS via ALPN for https, h2c with prior knowledge for http)
@@ -78,6 +88,10 @@ const RUN_OPTIONS = {
   threshold: { type: 'string', multiple: true },
   workers: { type: 'string', short: 'w' },
   http2: { type: 'boolean' },
+  grpc: { type: 'string' },
+  proto: { type: 'string' },
+  'import-path': { type: 'string', multiple: true },
+  message: { type: 'string' },
   connections: { type: 'string' },
   'max-streams': { type: 'string' },
   insecure: { type: 'boolean' },
@@ -126,6 +140,30 @@ function transportFlags(v: Record<string, unknown>, cwd: string): PlanOverrides[
   for (const k of ['ca', 'cert', 'key'] as const) if (v[k] !== undefined) tls[k] = resolve(cwd, String(v[k]));
   if (Object.keys(tls).length) t.tls = tls;
   return Object.keys(t).length ? t : undefined;
+}
+
+/**
+ * The gRPC quick-mode flags (`--grpc`, `--proto`, `--import-path`, `--method`, `--message`), or
+ * null without `--grpc`. `--proto` and `--message` without `--grpc`, or `--grpc` with a scenario
+ * file, `--url` or `--body`, are usage errors.
+ */
+function grpcQuickFrom(v: Record<string, unknown>, file: string | undefined): Pick<GrpcQuickOptions, 'target' | 'proto' | 'method' | 'message' | 'importPaths'> | null {
+  if (v.grpc === undefined) {
+    const stray = (['proto', 'message', 'import-path'] as const).filter((k) => v[k] !== undefined);
+    if (stray.length) throw new RedlineError(ErrorCodes.USAGE, `redline run: ${stray.map((k) => `--${k}`).join(', ')} ${stray.length > 1 ? 'need' : 'needs'} --grpc host:port`);
+    return null;
+  }
+  const clash = [...(file ? ['a scenario file'] : []), ...(['url', 'body'] as const).filter((k) => v[k] !== undefined).map((k) => `--${k}`)];
+  if (clash.length) throw new RedlineError(ErrorCodes.USAGE, `redline run: --grpc cannot be combined with ${clash.join(', ')} (a scenario script uses ctx.grpc)`);
+  if (v.proto === undefined) throw new RedlineError(ErrorCodes.USAGE, 'redline run: --grpc needs --proto FILE (the .proto defining the service)');
+  if (v.method === undefined) throw new RedlineError(ErrorCodes.USAGE, 'redline run: --grpc needs --method package.Service/Method');
+  return {
+    target: String(v.grpc),
+    proto: String(v.proto),
+    method: String(v.method),
+    ...(v.message !== undefined ? { message: String(v.message) } : {}),
+    ...(v['import-path'] !== undefined ? { importPaths: (v['import-path'] as string[]).map(String) } : {}),
+  };
 }
 
 /** Exit code for a finished run (documented in docs/exit-codes.md). */
@@ -198,7 +236,8 @@ export async function runCommand(io: CliIo, args: string[]): Promise<number> {
   }
   if (positionals.length > 1) throw new RedlineError(ErrorCodes.USAGE, `redline run: expected at most one scenario file, got ${positionals.length}`);
   const file = positionals[0];
-  if (!file && v.url === undefined) throw new RedlineError(ErrorCodes.USAGE, 'redline run: give a scenario file or --url (see redline run --help)');
+  const grpcQuick = grpcQuickFrom(v, file);
+  if (!file && v.url === undefined && !grpcQuick) throw new RedlineError(ErrorCodes.USAGE, 'redline run: give a scenario file, --url or --grpc (see redline run --help)');
   if (file) {
     const quickOnly = (['url', 'method', 'body'] as const).filter((k) => v[k] !== undefined);
     if (quickOnly.length) throw new RedlineError(ErrorCodes.USAGE, `redline run: ${quickOnly.map((k) => `--${k}`).join(', ')} ${quickOnly.length > 1 ? 'are' : 'is'} for quick mode; a scenario file defines its own requests`);
@@ -240,6 +279,17 @@ export async function runCommand(io: CliIo, args: string[]): Promise<number> {
       ...(thresholds ? { thresholds } : {}),
     };
   };
+  const grpcQuickOptions = (): GrpcQuickOptions => ({
+    ...grpcQuick!,
+    ...(v.rate !== undefined ? { rate: String(v.rate) } : {}),
+    ...(vus !== undefined ? { vus } : {}),
+    ...(v.duration !== undefined ? { duration: String(v.duration) } : {}),
+    ...(Object.keys(headers).length ? { metadata: headers } : {}),
+    ...(v.timeout !== undefined ? { timeout: String(v.timeout) } : {}),
+    ...(v.profile !== undefined ? { profile: String(v.profile) } : {}),
+    ...(maxVUs !== undefined ? { maxVUs } : {}),
+    ...(thresholds ? { thresholds } : {}),
+  });
   let flags: LoadFlags = {};
   if (file) {
     if (v.rate !== undefined) parseRate(String(v.rate));
@@ -263,6 +313,9 @@ export async function runCommand(io: CliIo, args: string[]): Promise<number> {
     // refuses (--duration on stages, --max-vus on a closed model) is reported before the target starts.
     // A scenario exported as a function of the environment is called once more, with the real address.
     await planFromFile(file, { ...overrides, env: { ...environment(), REDLINE_TARGET_URL: standIn.url, REDLINE_TARGET_PORT: String(standIn.port) } }, io.cwd, flags);
+  } else if (grpcQuick) {
+    // The .proto, the method and the message are checked before anything starts.
+    await grpcQuickPlan(grpcQuickOptions(), overrides, io.cwd);
   } else if (!file) {
     // The whole quick plan, against a stand-in address when the target's port is not known yet.
     await quickPlan(quick(standIn?.url ?? null), overrides);
@@ -286,6 +339,7 @@ export async function runCommand(io: CliIo, args: string[]): Promise<number> {
       plan: async ({ url }) => {
         const env = environment();
         if (file) return planFromFile(file, { ...overrides, env }, io.cwd, flags);
+        if (grpcQuick) return grpcQuickPlan(grpcQuickOptions(), { ...overrides, env }, io.cwd);
         return quickPlan(quick(url), { ...overrides, env });
       },
     });

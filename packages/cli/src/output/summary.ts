@@ -57,6 +57,15 @@ export function renderSummary(r: RunResult, paint: Paint = plain): string {
     const h = s.http2;
     lines.push(`  ${dotted('http2')} ${h.connections} connection${h.connections === 1 ? '' : 's'}, GOAWAY ${h.goaways}, stream-limit waits ${h.streamLimitWaits}, refused streams ${h.refusedStreams}`);
   }
+  if (s.grpc) {
+    const statuses = Object.entries(s.grpc.byStatus).sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k} ${n}`).join(', ');
+    lines.push(`  ${dotted('grpc')} ${s.grpc.calls} call${s.grpc.calls === 1 ? '' : 's'} with a status: ${statuses}`);
+  }
+  if (s.ws) {
+    const w = s.ws;
+    const codes = Object.entries(w.closeCodes).map(([k, n]) => `${k}×${n}`).join(', ') || 'none';
+    lines.push(`  ${dotted('websocket')} ${w.connections} connection${w.connections === 1 ? '' : 's'}${w.failedHandshakes ? ` (${w.failedHandshakes} failed handshakes)` : ''}, ${w.messagesSent} sent, ${w.messagesReceived} received, ${w.unanswered} unanswered, close codes ${codes}`);
+  }
   const g = r.generator;
   lines.push(`  ${dotted('generator')} event loop ${pct(g.eluMean)} busy (max ${pct(g.eluMax)}), CPU ${g.cpuCoresMean.toFixed(2)} cores${open ? `, schedule lag p99 ${ms(g.scheduleLagMs.p99)}` : ''}`);
 

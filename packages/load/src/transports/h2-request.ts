@@ -121,7 +121,7 @@ const DIGIT_CODES: ReadonlyArray<readonly [number, number]> = [
 ];
 
 /** Decodes a Huffman-coded string of digits; -1 when it holds anything else. */
-function huffmanDigits(buf: Buffer, from: number, to: number): number {
+export function huffmanDigits(buf: Buffer, from: number, to: number): number {
   let acc = 0;
   let bits = 0;
   let value = 0;

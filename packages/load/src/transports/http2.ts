@@ -1,6 +1,7 @@
 import * as net from 'node:net';
 import { engineNow } from '../engine-clock.js';
 import { decodeStatus, encodeRequestHeaderBlock, h2RequestFromHttp1, type H2Request } from './h2-request.js';
+import { readGrpcStatus } from './grpc-hpack.js';
 import { classifySocketError } from './http1.js';
 import { NodeHttp2Pool } from './http2-node.js';
 import { watchConnectPhases, type ConnectPhases } from './phases.js';
@@ -150,6 +151,8 @@ class H2Handle implements Connection {
   headerParts: Buffer[] | null = null;
   headersEndStream = false;
   retried = false;
+  /** gRPC calls (origin version `grpc`): the status read from the trailers, -1 until one arrives. */
+  grpcStatus = -1;
   readonly #reused: Exchange = { status: 0, error: null, errorDetail: null, sentAt: 0, firstByteAt: 0, endedAt: 0, connectMs: 0, bytesSent: 0, bytesReceived: 0, rawHeaders: null, body: null };
 
   constructor(pool: FramedPool, origin: Origin) {
@@ -174,6 +177,7 @@ class H2Handle implements Connection {
     this.bytesSent = 0;
     this.bytesReceived = 0;
     this.retried = false;
+    this.grpcStatus = -1;
     this.pool.acquire(this);
   }
 
@@ -189,6 +193,10 @@ class H2Handle implements Connection {
   finish(endedAt: number): void {
     const cb = this.callback;
     if (!cb) return;
+    if (this.origin.version === 'grpc' && this.grpcStatus < 0) {
+      this.fail('protocol', this.status === 200 ? 'gRPC response without grpc-status' : `gRPC response with HTTP status ${this.status}`);
+      return;
+    }
     this.callback = null;
     this.state = HandleState.Idle;
     this.session = null;
@@ -203,6 +211,7 @@ class H2Handle implements Connection {
     r.phases = this.phases;
     r.bytesSent = this.bytesSent;
     r.bytesReceived = this.bytesReceived;
+    if (this.origin.version === 'grpc') r.grpcStatus = this.grpcStatus;
     cb(r);
   }
 
@@ -669,6 +678,11 @@ class FramedSession {
       }
       // Informational (1xx) responses come before the final one.
       h.status = status;
+    }
+    // gRPC: the status is in the trailers (or in the headers of a trailers-only response).
+    if (h.origin.version === 'grpc') {
+      const g = readGrpcStatus(buf, from, to);
+      if (g >= 0) h.grpcStatus = g;
     }
     // A header block after the final status is the trailer section.
     if (endStream) this.#endStream(h);

@@ -4,12 +4,13 @@ import { ErrorCodes, RedlineError } from '@redline/core';
 import { http1Transport } from './http1.js';
 import { createHttp2Transport, type Http2Transport } from './http2.js';
 import type { TlsMaterial } from './tls.js';
-import type { HttpVersion, Origin, Transport } from './transport.js';
+import { createGrpcFastTransport, type GrpcFastTransport } from './grpc-fast.js';
+import type { Origin, Transport, WireProtocol } from './transport.js';
 
 /** How a run talks to its targets: HTTP version, TLS material, HTTP/2 connection sharing. Structured-clonable. */
 export interface TransportConfig {
-  /** Default HTTP version for every origin (a scripted request may override it). */
-  version: HttpVersion;
+  /** Default HTTP version for every origin (a scripted request may override it); `grpc` for gRPC unary calls. */
+  version: WireProtocol;
   insecure: boolean;
   tls: TlsMaterial | null;
   /** HTTP/2: connections per origin per worker thread. */
@@ -65,7 +66,7 @@ export async function loadTlsMaterial(files: TlsFiles | undefined, scenarioFile:
 
 /** The transport configuration of a scenario definition (TLS files read here, once, on the runner thread). */
 export async function transportConfigOf(
-  def: { insecure?: boolean; tls?: TlsFiles; protocol?: HttpVersion; connections?: number; maxStreams?: number },
+  def: { insecure?: boolean; tls?: TlsFiles; protocol?: WireProtocol; connections?: number; maxStreams?: number },
   scenarioFile: string | null,
 ): Promise<TransportConfig> {
   return {
@@ -85,6 +86,7 @@ export async function transportConfigOf(
 export class TransportSelector {
   readonly #config: TransportConfig;
   #http2: Http2Transport | null = null;
+  #grpc: GrpcFastTransport | null = null;
 
   constructor(config: TransportConfig) {
     this.#config = config;
@@ -97,18 +99,33 @@ export class TransportSelector {
   /** The transport for `origin` (by its `version`, else the run's default). */
   for(origin: Origin): Transport {
     const version = origin.version ?? this.#config.version;
-    if (version === 'h2') return (this.#http2 ??= createHttp2Transport({ connections: this.#config.connections, maxStreams: this.#config.maxStreams }));
+    if (version === 'h2') return this.#h2();
+    if (version === 'grpc') return (this.#grpc ??= createGrpcFastTransport({ connections: this.#config.connections, maxStreams: this.#config.maxStreams }, () => this.#h2()));
     return http1Transport;
+  }
+
+  #h2(): Http2Transport {
+    return (this.#http2 ??= createHttp2Transport({ connections: this.#config.connections, maxStreams: this.#config.maxStreams }));
   }
 
   /** HTTP/2 counters of this thread (zero when HTTP/2 was never used). */
   http2Counters(): { goaways: number; streamLimitWaits: number; refusedStreams: number; sessions: number } {
-    return this.#http2 ? this.#http2.counters() : { goaways: 0, streamLimitWaits: 0, refusedStreams: 0, sessions: 0 };
+    const c = this.#http2 ? this.#http2.counters() : { goaways: 0, streamLimitWaits: 0, refusedStreams: 0, sessions: 0 };
+    if (this.#grpc) {
+      const g = this.#grpc.counters();
+      c.goaways += g.goaways;
+      c.streamLimitWaits += g.streamLimitWaits;
+      c.refusedStreams += g.refusedStreams;
+      c.sessions += g.sessions;
+    }
+    return c;
   }
 
   /** Closes shared connections (HTTP/2 sessions). */
   close(): void {
     this.#http2?.close();
     this.#http2 = null;
+    this.#grpc?.close();
+    this.#grpc = null;
   }
 }

@@ -60,6 +60,11 @@ export interface Exchange {
   rawHeaders: string | null;
   /** Body, only when the caller asked for full responses. */
   body: Buffer | null;
+  /**
+   * gRPC status code of a gRPC call (0 OK; -1 or absent when no status arrived). A non-zero
+   * status counts as an error of kind `grpc_<name>` (e.g. `grpc_not_found`) with its latency.
+   */
+  grpcStatus?: number;
 }
 
 /** A request already turned into bytes once, so the hot path never re-serialises it. */
@@ -82,12 +87,18 @@ export interface Origin {
   insecure: boolean;
   /** CA, client certificate and key for TLS (null: Node's defaults). */
   tls?: TlsMaterial | null;
-  /** Which HTTP version to speak (default `h1`); `h2` is h2 over TLS (ALPN) or h2c with prior knowledge. */
-  version?: HttpVersion;
+  /**
+   * Which HTTP version to speak (default `h1`); `h2` is h2 over TLS (ALPN) or h2c with prior
+   * knowledge; `grpc` sends each request as a gRPC call over HTTP/2 (quick mode's `--grpc`).
+   */
+  version?: WireProtocol;
 }
 
 /** HTTP versions a transport can speak. */
 export type HttpVersion = 'h1' | 'h2';
+
+/** What a static request is sent as: an HTTP version, or a gRPC unary call over HTTP/2. */
+export type WireProtocol = HttpVersion | 'grpc';
 
 /** A single connection that runs one exchange at a time. */
 export interface Connection {
