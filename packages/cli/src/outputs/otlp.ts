@@ -36,7 +36,7 @@ class OtlpOutput implements Output {
   /** The ExportMetricsServiceRequest of one second, as OTLP/JSON. */
   body(s: OutputSecond): Record<string, unknown> {
     if (this.#startMs === 0) this.#startMs = s.atMs - 1000;
-    if (s.latency) this.#hist.addHdr(s.latency);
+    this.#hist.addBuckets(s.latencyBuckets());
     const start = nanos(this.#startMs);
     const time = nanos(s.atMs);
     const sum = (name: string, unit: string, v: number): Record<string, unknown> => ({

@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import type { LatencyHistogram, RunResult } from '@redline/core';
+import type { RunResult } from '@redline/core';
 import { REDLINE_VERSION } from '@redline/load';
 import { HttpWriteError, outputUrl, postBody } from './http-post.js';
 import { NativeHistogram } from './native-histogram.js';
@@ -115,10 +115,9 @@ class PrometheusOutput implements Output {
     ];
   }
 
-  #addLatency(h: LatencyHistogram | null): void {
-    if (!h || h.count === 0) return;
-    this.#native.addHdr(h);
-    for (const [ms, n] of h.buckets()) {
+  #addLatency(buckets: ReadonlyArray<readonly [number, number]>): void {
+    this.#native.addBuckets(buckets);
+    for (const [ms, n] of buckets) {
       const s = ms / 1000;
       this.#classicSum += s * n;
       let i = CLASSIC_BOUNDS_S.findIndex((b) => s <= b);
@@ -137,7 +136,7 @@ class PrometheusOutput implements Output {
       { labels: m(PROM_METRICS.vus), value: p.vus },
       { labels: m(PROM_METRICS.inFlight), value: p.inFlight ?? 0 },
     ];
-    if (s.latency && s.latency.count > 0) out.push({ labels: m(PROM_METRICS.p99), value: p.latency.p99 / 1000 });
+    if (s.latencyBuckets().length > 0) out.push({ labels: m(PROM_METRICS.p99), value: p.latency.p99 / 1000 });
     if (this.#mode === 'native') {
       out.push({ labels: m(PROM_METRICS.latency), histogram: this.#native });
     } else {
@@ -155,7 +154,7 @@ class PrometheusOutput implements Output {
   }
 
   second(s: OutputSecond): Promise<void> {
-    this.#addLatency(s.latency);
+    this.#addLatency(s.latencyBuckets());
     this.#dropped += s.status.point.iterationsDropped;
     // Remote-write samples of one series must move forward in time, so writes go one after another.
     const at = Math.max(s.atMs, this.#lastAt + 1);
