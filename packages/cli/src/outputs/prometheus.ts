@@ -136,7 +136,7 @@ class PrometheusOutput implements Output {
       { labels: m(PROM_METRICS.vus), value: p.vus },
       { labels: m(PROM_METRICS.inFlight), value: p.inFlight ?? 0 },
     ];
-    if (s.latencyBuckets().length > 0) out.push({ labels: m(PROM_METRICS.p99), value: p.latency.p99 / 1000 });
+    if (p.latency) out.push({ labels: m(PROM_METRICS.p99), value: p.latency.p99 / 1000 });
     if (this.#mode === 'native') {
       out.push({ labels: m(PROM_METRICS.latency), histogram: this.#native });
     } else {
