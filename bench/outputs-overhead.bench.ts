@@ -56,6 +56,7 @@ async function main(): Promise<void> {
         const r = await runGen(mode, { url: nginx.url, vus: VUS, durationS, workers: 1, promUrl: prom.writeUrl }, { script: GEN });
         byMode[mode]!.push(r);
         const sync = (r as GenResult & { outputsSyncMsPerSecond?: number }).outputsSyncMsPerSecond;
+        for (const p of (r as GenResult & { outputProblems?: string[] }).outputProblems ?? []) console.log(`    ${p}`);
         console.log(`  round ${round} ${mode.padEnd(9)} ${fmt(r.requests).padStart(10)} req  ${(r.cpuMs / 1000).toFixed(2).padStart(6)} CPU-s  ${fmt(perCpuSecond(r)).padStart(8)} req/CPU-s  ${r.errors} errors${sync ? `  outputs ${sync.toFixed(3)} ms CPU/s on the main thread` : ''}`);
       }
     }
