@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import type { RunResult } from '@redline/core';
 import { REDLINE_VERSION } from '@redline/load';
-import { outputUrl, postBody } from './http-post.js';
+import { outputUrl, postBody, releaseConnections } from './http-post.js';
 import { NativeHistogram } from './native-histogram.js';
 import type { Output, OutputFactory, OutputSecond, OutputStart } from './types.js';
 
@@ -96,6 +96,7 @@ class OtlpOutput implements Output {
   }
   async close(): Promise<void> {
     await this.#chain;
+    releaseConnections();
   }
 }
 

@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import type { RunResult } from '@redline/core';
 import { REDLINE_VERSION } from '@redline/load';
-import { HttpWriteError, outputUrl, postBody } from './http-post.js';
+import { HttpWriteError, outputUrl, postBody, releaseConnections } from './http-post.js';
 import { NativeHistogram } from './native-histogram.js';
 import { ProtoWriter } from './protobuf.js';
 import { snappyCompress } from './snappy.js';
@@ -188,6 +188,7 @@ class PrometheusOutput implements Output {
   }
   async close(): Promise<void> {
     await this.#chain;
+    releaseConnections();
   }
 }
 
