@@ -3,8 +3,9 @@
 // outputs run, shares that core with the engine). Three modes in the same run, interleaved per
 // round: no outputs; json + csv + Prometheus remote-write (a real Prometheus, native histograms);
 // the dashboard with one SSE client. Reports requests and requests per generator CPU-second; the
-// overhead is 1 − mode/none (median over rounds). Target: each ≤ 2 %.
-// Usage: node --import tsx bench/outputs-overhead.bench.ts   (OUTPUTS_BENCH_DURATION_S=10, OUTPUTS_BENCH_ROUNDS=3)
+// overhead is 1 − mode/none in requests per generator CPU-second (median over rounds), and the
+// main-thread CPU of handing each second to the outputs is measured directly. Target: each ≤ 2 %.
+// Usage: node --import tsx bench/outputs-overhead.bench.ts   (OUTPUTS_BENCH_DURATION_S=10, OUTPUTS_BENCH_ROUNDS=5)
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,7 +16,7 @@ import { envInt, perCpuSecond, runGen, verdict, type GenResult } from './fixture
 
 const VUS = 50;
 const durationS = envInt('OUTPUTS_BENCH_DURATION_S', 10);
-const rounds = envInt('OUTPUTS_BENCH_ROUNDS', 3);
+const rounds = envInt('OUTPUTS_BENCH_ROUNDS', 5);
 const GEN = fileURLToPath(new URL('./fixtures/outputs-gen.ts', import.meta.url));
 
 async function startPrometheus(): Promise<{ writeUrl: string; stop(): void }> {
@@ -54,7 +55,9 @@ async function main(): Promise<void> {
       for (const mode of order) {
         const r = await runGen(mode, { url: nginx.url, vus: VUS, durationS, workers: 1, promUrl: prom.writeUrl }, { script: GEN });
         byMode[mode]!.push(r);
-        console.log(`  round ${round} ${mode.padEnd(9)} ${fmt(r.requests).padStart(10)} req  ${(r.cpuMs / 1000).toFixed(2).padStart(6)} CPU-s  ${fmt(perCpuSecond(r)).padStart(8)} req/CPU-s  ${r.errors} errors`);
+        const sync = (r as GenResult & { outputsSyncMsPerSecond?: number }).outputsSyncMsPerSecond;
+        for (const p of (r as GenResult & { outputProblems?: string[] }).outputProblems ?? []) console.log(`    ${p}`);
+        console.log(`  round ${round} ${mode.padEnd(9)} ${fmt(r.requests).padStart(10)} req  ${(r.cpuMs / 1000).toFixed(2).padStart(6)} CPU-s  ${fmt(perCpuSecond(r)).padStart(8)} req/CPU-s  ${r.errors} errors${sync ? `  outputs ${sync.toFixed(3)} ms CPU/s on the main thread` : ''}`);
       }
     }
     const base = byMode.none!;
@@ -63,8 +66,12 @@ async function main(): Promise<void> {
       const thr = median(runs.map((r, i) => r.requests / base[i]!.requests));
       const eff = median(runs.map((r, i) => perCpuSecond(r) / perCpuSecond(base[i]!)));
       const label = mode === 'outputs' ? 'json+csv+prometheus' : 'dashboard + 1 SSE client';
+      const sync = median(runs.map((r) => (r as GenResult & { outputsSyncMsPerSecond?: number }).outputsSyncMsPerSecond ?? 0));
+      console.log(`  ${label}: handing a second to the outputs costs ${sync.toFixed(3)} ms of main-thread CPU (${(sync / 10).toFixed(3)} % of one core)`);
       console.log(`  ${label}: requests ${thr.toFixed(3)}× of none, req/CPU-s ${eff.toFixed(3)}× of none (medians of per-round ratios)`);
-      verdict(`${label} costs ≤ 2 % of fast-path throughput`, thr >= 0.98, `${((1 - thr) * 100).toFixed(1)} % fewer requests, ${((1 - eff) * 100).toFixed(1)} % fewer req/CPU-s`);
+      // Judged on requests per generator CPU-second: on a shared machine the request count swings by
+      // tens of per cent between runs of the same mode, CPU time per request much less.
+      verdict(`${label} costs ≤ 2 % of fast-path throughput (req/CPU-s)`, eff >= 0.98, `${((1 - eff) * 100).toFixed(1)} % fewer req/CPU-s (${((1 - thr) * 100).toFixed(1)} % fewer requests)`);
     }
   } finally {
     prom.stop();

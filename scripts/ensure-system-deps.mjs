@@ -17,7 +17,7 @@ const needed = [
   ['openssl', 'openssl'],
   ['nginx', 'nginx-light'],
 ];
-if (process.argv.includes('--bench')) needed.push(['wrk', 'wrk']);
+if (process.argv.includes('--bench')) needed.push(['wrk', 'wrk'], ['curl', 'curl']);
 
 const has = (cmd) => spawnSync('sh', ['-c', `command -v ${cmd} || test -x /usr/sbin/${cmd}`], { stdio: 'ignore' }).status === 0;
 const missing = needed.filter(([cmd]) => !has(cmd)).map(([, pkg]) => pkg);

@@ -15,10 +15,12 @@
     state.rps.push(p.requests);
     state.errors.push(p.errors);
     state.intended.push(p.intendedRate);
-    state.p50.push(p.latencyMs.p50);
-    state.p90.push(p.latencyMs.p90);
-    state.p99.push(p.latencyMs.p99);
-    state.max.push(p.latencyMs.max);
+    // A second without responses has no latency (null): a gap in the chart, not 0 ms.
+    var l = p.latencyMs || { p50: null, p90: null, p99: null, max: null };
+    state.p50.push(l.p50);
+    state.p90.push(l.p90);
+    state.p99.push(l.p99);
+    state.max.push(l.max);
     state.vus.push(p.vus);
     state.lag.push(p.scheduleLagMs.p99);
     if (state.t.length > MAX_POINTS) ['t', 'rps', 'errors', 'intended', 'p50', 'p90', 'p99', 'max', 'vus', 'lag'].forEach(function (k) { state[k].shift(); });
@@ -50,7 +52,7 @@
     var p = state.last;
     text('kpi-requests', C.fmtNum(state.totalRequests, 0));
     text('kpi-rps', p ? C.fmtNum(p.requests, 0) + '/s' : '–');
-    text('kpi-p99', p && p.requests > 0 ? C.fmtMs(p.latencyMs.p99) : '–');
+    text('kpi-p99', p && p.latencyMs ? C.fmtMs(p.latencyMs.p99) : '–');
     text('kpi-errors', state.totalRequests > 0 ? C.fmtPct(state.totalErrors / state.totalRequests) : '–');
     text('kpi-vus', p ? C.fmtNum(p.vus, 0) : '–');
     text('kpi-elapsed', C.fmtT(state.elapsedMs / 1000) + ' / ' + C.fmtT(state.plannedMs / 1000));

@@ -1,4 +1,5 @@
 import type { LatencyHistogram } from '@redline/core';
+import { hdrBuckets } from './hdr-buckets.js';
 
 /** Prometheus native-histogram schema used here: 2^3 buckets per power of two (about 9 % wide). */
 export const NATIVE_SCHEMA = 3;
@@ -53,7 +54,12 @@ export class NativeHistogram {
   /** Folds in one second's HDR histogram (milliseconds; bucket representatives). */
   addHdr(h: LatencyHistogram): void {
     if (h.count === 0) return;
-    for (const [ms, n] of h.buckets()) if (n > 0) this.add(ms / 1000, n);
+    this.addBuckets(hdrBuckets(h));
+  }
+
+  /** Folds in [ms, count] buckets (see `hdrBuckets`). */
+  addBuckets(buckets: ReadonlyArray<readonly [number, number]>): void {
+    for (const [ms, n] of buckets) if (n > 0) this.add(ms / 1000, n);
   }
 
   /** Buckets in index order as spans (gaps of up to two empty buckets are filled) and absolute counts. */

@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import type { RunResult } from '@redline/core';
 import { REDLINE_VERSION } from '@redline/load';
-import { outputUrl, postBody } from './http-post.js';
+import { outputUrl, postBody, releaseConnections } from './http-post.js';
 import { NativeHistogram } from './native-histogram.js';
 import type { Output, OutputFactory, OutputSecond, OutputStart } from './types.js';
 
@@ -36,7 +36,7 @@ class OtlpOutput implements Output {
   /** The ExportMetricsServiceRequest of one second, as OTLP/JSON. */
   body(s: OutputSecond): Record<string, unknown> {
     if (this.#startMs === 0) this.#startMs = s.atMs - 1000;
-    if (s.latency) this.#hist.addHdr(s.latency);
+    this.#hist.addBuckets(s.latencyBuckets());
     const start = nanos(this.#startMs);
     const time = nanos(s.atMs);
     const sum = (name: string, unit: string, v: number): Record<string, unknown> => ({
@@ -96,6 +96,7 @@ class OtlpOutput implements Output {
   }
   async close(): Promise<void> {
     await this.#chain;
+    releaseConnections();
   }
 }
 

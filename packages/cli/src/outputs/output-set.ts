@@ -1,6 +1,25 @@
 import { LatencyHistogram, type RunResult } from '@redline/core';
 import type { LiveStatus } from '@redline/load';
-import type { Output, OutputStart } from './types.js';
+import { hdrBuckets } from './hdr-buckets.js';
+import type { Output, OutputSecond, OutputStart } from './types.js';
+
+/** One second for every output: the histogram is decoded, and its buckets listed, only if one asks. */
+function lazySecond(status: LiveStatus, atMs: number): OutputSecond {
+  let latency: LatencyHistogram | null | undefined;
+  let buckets: Array<[number, number]> | undefined;
+  const decoded = (): LatencyHistogram | null => (latency ??= status.latencyHistogram ? LatencyHistogram.decode(status.latencyHistogram) : null);
+  return {
+    status,
+    atMs,
+    get latency() {
+      return decoded();
+    },
+    latencyBuckets() {
+      const h = decoded();
+      return (buckets ??= h ? hdrBuckets(h) : []);
+    },
+  };
+}
 
 /** At most this many writes of one output in flight; a second beyond it is skipped and counted. */
 const MAX_PENDING = 4;
@@ -72,14 +91,14 @@ export class OutputSet {
   second(status: LiveStatus, atMs = Date.now()): void {
     if (this.#closed || this.#slots.length === 0) return;
     if (!this.#started) this.start({ name: 'run', runId: String(atMs), plannedMs: status.plannedMs });
-    const latency = status.latencyHistogram ? LatencyHistogram.decode(status.latencyHistogram) : null;
+    const sec = lazySecond(status, atMs);
     for (const s of this.#slots) {
       if (s.pending.size >= MAX_PENDING) {
         s.stats.skipped++;
         continue;
       }
       s.stats.writes++;
-      this.#guard(s, () => s.output.second({ status, atMs, latency }));
+      this.#guard(s, () => s.output.second(sec));
     }
   }
 

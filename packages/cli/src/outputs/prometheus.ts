@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
-import type { LatencyHistogram, RunResult } from '@redline/core';
+import type { RunResult } from '@redline/core';
 import { REDLINE_VERSION } from '@redline/load';
-import { HttpWriteError, outputUrl, postBody } from './http-post.js';
+import { HttpWriteError, outputUrl, postBody, releaseConnections } from './http-post.js';
 import { NativeHistogram } from './native-histogram.js';
 import { ProtoWriter } from './protobuf.js';
 import { snappyCompress } from './snappy.js';
@@ -115,10 +115,9 @@ class PrometheusOutput implements Output {
     ];
   }
 
-  #addLatency(h: LatencyHistogram | null): void {
-    if (!h || h.count === 0) return;
-    this.#native.addHdr(h);
-    for (const [ms, n] of h.buckets()) {
+  #addLatency(buckets: ReadonlyArray<readonly [number, number]>): void {
+    this.#native.addBuckets(buckets);
+    for (const [ms, n] of buckets) {
       const s = ms / 1000;
       this.#classicSum += s * n;
       let i = CLASSIC_BOUNDS_S.findIndex((b) => s <= b);
@@ -155,7 +154,7 @@ class PrometheusOutput implements Output {
   }
 
   second(s: OutputSecond): Promise<void> {
-    this.#addLatency(s.latency);
+    this.#addLatency(s.latencyBuckets());
     this.#dropped += s.status.point.iterationsDropped;
     // Remote-write samples of one series must move forward in time, so writes go one after another.
     const at = Math.max(s.atMs, this.#lastAt + 1);
@@ -189,6 +188,7 @@ class PrometheusOutput implements Output {
   }
   async close(): Promise<void> {
     await this.#chain;
+    releaseConnections();
   }
 }
 

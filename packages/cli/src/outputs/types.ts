@@ -16,8 +16,10 @@ export interface OutputSecond {
   status: LiveStatus;
   /** Epoch ms at which this second was merged (the sample timestamp). */
   atMs: number;
-  /** This second's corrected-latency histogram, decoded once for all outputs; null before the first response. */
-  latency: LatencyHistogram | null;
+  /** This second's corrected-latency histogram, decoded on first use and shared by all outputs; null without samples. */
+  readonly latency: LatencyHistogram | null;
+  /** Its non-empty buckets as [ms, count] pairs, computed on first use and shared. */
+  latencyBuckets(): ReadonlyArray<readonly [number, number]>;
 }
 
 /**
