@@ -129,6 +129,18 @@ function arbitrate(found: Finding[], ctx: RuleContext): void {
     queueing.severity = lowerThan(queueing.severity === 'high' ? 'medium' : queueing.severity);
     queueing.title = `${queueing.title} (the event loop was busy: see ${busyLoop.category})`;
   }
+  // The function that issues the N+1 queries (or the slow query) is where the driver's per-query
+  // work runs: when the busy loop or CPU is blamed on that same function, the queries are the cause.
+  for (const q of [by('n-plus-one'), by('slow-query')]) {
+    const caller = q?.frames[0];
+    if (q === undefined || caller === undefined) continue;
+    for (const busy of [loop, cpu]) {
+      const top = busy?.frames[0];
+      if (busy !== undefined && top !== undefined && top.functionName === caller.functionName && top.file === caller.file) {
+        rankBelow(busy, q, `${caller.functionName} is busy issuing the queries of ${q.category} above`);
+      }
+    }
+  }
   const traced = found.filter((f) => TRACE_CAUSES.includes(f.category) && f.severity === 'high');
   if (traced.length > 0) demote(by('waiting-external'), `explained by ${traced[0]!.category} below`);
   const causes = found.filter((f) => CAUSES.includes(f.category) && (f.severity === 'high' || f.severity === 'medium'));
