@@ -141,6 +141,14 @@ function arbitrate(found: Finding[], ctx: RuleContext): void {
       }
     }
   }
+  // A pool whose clients are held for the N+1 queries themselves waits because of them: batching the
+  // queries shortens the hold; a bigger pool would only move the queue to the database.
+  const nPlusOne = by('n-plus-one');
+  const holdMs = pool?.evidence.find((e) => e.metric === 'pool.hold_ms.mean')?.value;
+  const queriesMs = nPlusOne?.evidence.find((e) => e.metric === 'trace.statement_ms_per_request')?.value;
+  if (pool !== undefined && nPlusOne !== undefined && holdMs !== undefined && queriesMs !== undefined && holdMs > 0 && queriesMs >= holdMs / 2) {
+    rankBelow(pool, nPlusOne, 'the clients are held for the N+1 queries above');
+  }
   const traced = found.filter((f) => TRACE_CAUSES.includes(f.category) && f.severity === 'high');
   if (traced.length > 0) demote(by('waiting-external'), `explained by ${traced[0]!.category} below`);
   const causes = found.filter((f) => CAUSES.includes(f.category) && (f.severity === 'high' || f.severity === 'medium'));
