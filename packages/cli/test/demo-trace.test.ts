@@ -48,11 +48,11 @@ async function demo(bottleneck: string, rate: number): Promise<RunResult> {
 
 const describe = (fs: Finding[]): string => fs.map((f) => `${f.severity} ${f.category}: ${f.title}`).join('\n');
 
-test('demo n-plus-one --trace: the top finding is n-plus-one, naming the per-order statement, k = 10 and the calling function', async () => {
+test('demo n-plus-one --trace: the top finding is n-plus-one, naming the per-order statement, k = 20 and the calling function', async () => {
   const result = await demo('n-plus-one', 4);
   const top = result.findings[0];
   assert.equal(top?.category, 'n-plus-one', describe(result.findings));
-  assert.match(top.title, /"SELECT … FROM order_items WHERE order_id = \$1" 10× per request/);
+  assert.match(top.title, /"SELECT … FROM order_items WHERE order_id = \$1" 20× per request/);
   assert.match(top.title, /loadOrdersWithItems \(src\/bottlenecks\/n-plus-one\.ts:\d+\)/, top.title);
   assert.equal(top.frames[0]?.functionName, 'loadOrdersWithItems');
   assert.match(top.recommendation, /WHERE order_id = ANY\(\$1\)/);

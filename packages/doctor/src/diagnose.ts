@@ -129,6 +129,26 @@ function arbitrate(found: Finding[], ctx: RuleContext): void {
     queueing.severity = lowerThan(queueing.severity === 'high' ? 'medium' : queueing.severity);
     queueing.title = `${queueing.title} (the event loop was busy: see ${busyLoop.category})`;
   }
+  // The function that issues the N+1 queries (or the slow query) is where the driver's per-query
+  // work runs: when the busy loop or CPU is blamed on that same function, the queries are the cause.
+  for (const q of [by('n-plus-one'), by('slow-query')]) {
+    const caller = q?.frames[0];
+    if (q === undefined || caller === undefined) continue;
+    for (const busy of [loop, cpu]) {
+      const top = busy?.frames[0];
+      if (busy !== undefined && top !== undefined && top.functionName === caller.functionName && top.file === caller.file) {
+        rankBelow(busy, q, `${caller.functionName} is busy issuing the queries of ${q.category} above`);
+      }
+    }
+  }
+  // A pool whose clients are held for the N+1 queries themselves waits because of them: batching the
+  // queries shortens the hold; a bigger pool would only move the queue to the database.
+  const nPlusOne = by('n-plus-one');
+  const holdMs = pool?.evidence.find((e) => e.metric === 'pool.hold_ms.mean')?.value;
+  const queriesMs = nPlusOne?.evidence.find((e) => e.metric === 'trace.statement_ms_per_request')?.value;
+  if (pool !== undefined && nPlusOne !== undefined && holdMs !== undefined && queriesMs !== undefined && holdMs > 0 && queriesMs >= holdMs / 2) {
+    rankBelow(pool, nPlusOne, 'the clients are held for the N+1 queries above');
+  }
   const traced = found.filter((f) => TRACE_CAUSES.includes(f.category) && f.severity === 'high');
   if (traced.length > 0) demote(by('waiting-external'), `explained by ${traced[0]!.category} below`);
   const causes = found.filter((f) => CAUSES.includes(f.category) && (f.severity === 'high' || f.severity === 'medium'));

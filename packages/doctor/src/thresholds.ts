@@ -37,6 +37,12 @@ export const Thresholds = {
   /** Minimum total heap growth over the fitted span for a leak finding, in MB. */
   LEAK_MIN_GROWTH_MB: 4,
   /**
+   * Growth of heap used (no major GC in the window) below which a leak is at most of medium
+   * severity, in MB: the young generation alone holds up to 16 MB of garbage (two 8 MB semi-spaces
+   * on 64-bit Node 20), and old space rises between major GCs in every allocating service.
+   */
+  LEAK_HEAP_USED_HIGH_GROWTH_MB: 16,
+  /**
    * Spread of requests in flight (max − min over the heap points) above which the leak fit first takes
    * out the heap they hold: requests in flight hold memory, so a backlog that builds up is no leak.
    */

@@ -44,7 +44,7 @@ export function callerProcessor(skipDirs: readonly string[]): { onStart(span: St
       if (a['db.system'] === undefined && a['db.system.name'] === undefined) return;
       const holder: { stack?: string } = {};
       const limit = Error.stackTraceLimit;
-      Error.stackTraceLimit = 40;
+      Error.stackTraceLimit = 20;
       Error.captureStackTrace(holder);
       Error.stackTraceLimit = limit;
       const f = applicationFrame(holder.stack ?? '', skipDirs);

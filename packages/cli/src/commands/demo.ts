@@ -41,10 +41,10 @@ export const DEMO_LOAD: Record<(typeof DEMO_BOTTLENECKS)[number], DemoLoad> = {
   'slow-downstream': { rate: 100, maxVUs: 64, timeoutMs: 5000 },
   // pg.Pool of 4 against PGlite, each request holding a client ~40 ms: capacity ~100/s.
   'pool-starvation': { rate: 150, maxVUs: 64, timeoutMs: 5000 },
-  // 11 queries one after another per request; PGlite answers one query at a time.
-  'n-plus-one': { rate: 15, maxVUs: 16, timeoutMs: 5000 },
+  // 21 queries one after another per request; PGlite answers one query at a time.
+  'n-plus-one': { rate: 3, maxVUs: 16, timeoutMs: 5000 },
   // One unindexed LIKE scan per request (tens of ms on PGlite, which runs one query at a time).
-  'slow-query': { rate: 8, maxVUs: 16, timeoutMs: 5000 },
+  'slow-query': { rate: 4, maxVUs: 16, timeoutMs: 5000 },
   // 50 ms of PBKDF2 per request on 4 libuv threads: at most 80/s, fewer on a 2-core machine.
   threadpool: { rate: 100, maxVUs: 64, timeoutMs: 5000 },
   healthy: { rate: 100, maxVUs: 32, timeoutMs: 5000 },

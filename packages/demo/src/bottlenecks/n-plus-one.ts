@@ -4,7 +4,7 @@ import { openDemoDatabase } from '../database.js';
 
 /** Customers, and orders per customer: each request loads one customer's ORDERS_PER_CUSTOMER orders. */
 const CUSTOMERS = 100;
-const ORDERS_PER_CUSTOMER = 10;
+const ORDERS_PER_CUSTOMER = 20;
 const ITEMS_PER_ORDER = 3;
 
 /** One customer's orders with their items. */
@@ -47,7 +47,7 @@ async function seed(pool: pg.Pool): Promise<void> {
   await pool.query('ANALYZE customer_orders; ANALYZE order_items');
 }
 
-/** N+1 queries: a `pg.Pool` against PGlite (or REDLINE_DEMO_PG_URL), 1 + 10 sequential queries per request. */
+/** N+1 queries: a `pg.Pool` against PGlite (or REDLINE_DEMO_PG_URL), 1 + 20 sequential queries per request. */
 export async function createNPlusOne(): Promise<Bottleneck> {
   const db = await openDemoDatabase();
   const pool = new pg.Pool({ connectionString: db.url, max: 8 });

@@ -7,7 +7,7 @@ import { openDemoDatabase } from '../database.js';
  * PGlite (PostgreSQL in WASM, in a child process) scans about two orders of magnitude slower than a
  * real server.
  */
-const ROWS = { pglite: 4000, postgres: 150_000 } as const;
+const ROWS = { pglite: 20_000, postgres: 150_000 } as const;
 const ORDERS = 1000;
 
 /**

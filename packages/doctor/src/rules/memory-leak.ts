@@ -75,9 +75,9 @@ export function memoryLeakRule(ctx: RuleContext): Finding | null {
   const source = fromGc ? 'heap after GC' : 'heap used (too few GC points)';
   return {
     category: 'memory-leak',
-    // Without major GCs, heap used counts garbage not collected yet: every allocating service's heap
-    // rises between them, so that trend alone is never high.
-    severity: fromGc && slopePerMin >= Thresholds.LEAK_HIGH_SLOPE_MB_PER_MIN && fit.r2 >= 0.8 ? 'high' : 'medium',
+    // Without major GCs, heap used counts garbage not collected yet: a few MB of growth is what any
+    // allocating service shows between them.
+    severity: slopePerMin >= Thresholds.LEAK_HIGH_SLOPE_MB_PER_MIN && fit.r2 >= 0.8 && (fromGc || growthMb >= Thresholds.LEAK_HEAP_USED_HIGH_GROWTH_MB) ? 'high' : 'medium',
     confidence: round(confidence),
     title: `Memory leak: ${source} grows ${round(slopePerMin, 1)} MB/min (R² ${round(fit.r2)}, +${round(growthMb, 1)} MB over ${Math.round(last.t - first.t)} s)${allocationNote(ctx)}`,
     window,
