@@ -31,6 +31,8 @@ export type TrafficSummary = z.infer<typeof S.TrafficSummarySchema>;
 
 /** Whole-run summary. */
 export type RunSummary = z.infer<typeof S.RunSummarySchema>;
+/** Cache verdicts of a run (`summary.cache`). */
+export type CacheSummary = z.infer<typeof S.CacheSummarySchema>;
 
 /** One second of the run's time series. */
 export type TimeseriesPoint = z.infer<typeof S.TimeseriesPointSchema>;

@@ -6,6 +6,7 @@ import {
   type TimeseriesPoint,
   type TrafficSummary,
 } from '@redline/core';
+import { CacheAggregate } from './cache-summary.js';
 import type { IntervalSnapshot, SliceSnapshot } from './recorder.js';
 import type { MetricSource } from './thresholds.js';
 
@@ -71,6 +72,8 @@ export class RunAggregate implements MetricSource {
   readonly timings = new Map<string, LatencyHistogram>();
   /** Latest cumulative HTTP/2 counters by worker. */
   readonly http2ByWorker = new Map<number, NonNullable<IntervalSnapshot['http2']>>();
+  /** Cache verdicts per second, per verdict and per request name. */
+  readonly cache = new CacheAggregate();
   readonly #vusMaxByWorker = new Map<number, number>();
   #elapsedMs = 0;
 
@@ -155,6 +158,7 @@ export class RunAggregate implements MetricSource {
       scheduleLagMs: lagQ,
     };
     this.timeseries.push(point);
+    this.cache.addSecond(point, snaps.map((snap) => snap.cache));
     this.generatorSeconds.push({
       t: index,
       intendedRate: open ? intended : null,

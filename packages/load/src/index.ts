@@ -19,3 +19,4 @@ export type { Transport, Connection, Exchange, ExchangeOptions, Origin, NetworkE
 export { engineNow } from './engine-clock.js';
 export { REDLINE_VERSION } from './version.js';
 export { TraceStamper, type TraceSettings, type TraceRecord, type StampablePayload } from './trace-context.js';
+export { CACHE_VERDICTS, CACHE_PROBLEMS, CacheScan, cacheBitsOfHeaders, parseCacheStatus, parseCfCacheStatus, parseXCache, parseXVarnish, verdictOf, type CacheVerdictName, type CacheProblemName } from './cache-verdict.js';

@@ -1,4 +1,5 @@
 import { LatencyHistogram } from '@redline/core';
+import type { CacheSnapshot } from './cache-recorder.js';
 import type { Exchange } from './transports/transport.js';
 
 /** Counters and histograms for one slice of traffic within one interval. */
@@ -114,6 +115,8 @@ export interface IntervalSnapshot {
   timings?: Record<string, string>;
   /** This worker's HTTP/2 counters since the run started (cumulative), when it used HTTP/2. */
   http2?: { goaways: number; streamLimitWaits: number; refusedStreams: number; sessions: number };
+  /** Cache verdicts of the interval, when any response carried a cache header (cache-recorder.ts). */
+  cache?: CacheSnapshot;
 }
 
 const STATUS_KEYS = ['status:error', 'status:1xx', 'status:2xx', 'status:3xx', 'status:4xx', 'status:5xx'] as const;

@@ -424,6 +424,8 @@ function buildResult(
     }
     summary.http2 = h2;
   }
+  const cache = agg.cache.summary();
+  if (cache) summary.cache = cache;
   if (agg.timings.size) summary.timings = Object.fromEntries([...agg.timings].map(([phase, h]) => [phase, h.summary()]));
   const generator = generatorVerdict(agg);
   const dirName = defaultRunDir(plan.config.name, r.startedAt, '/').split('/').pop()!;

@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import type { EventLoopUtilization } from 'node:perf_hooks';
 import type { ResolvedRunConfig } from '@redline/core';
+import { CacheRecorder } from './cache-recorder.js';
 import { DataFeed, type LoadedData } from './data-feed.js';
 import { engineNow } from './engine-clock.js';
 import { executors, isOpenModel, type ExecutorName } from './executors/index.js';
@@ -57,6 +58,7 @@ export class WorkerEngine {
   readonly #transports: TransportSelector;
   readonly #recorder = new IntervalRecorder();
   readonly #timings = new TimingRecorder();
+  readonly #cache = new CacheRecorder();
   readonly #connections = new Set<Connection>();
   readonly #vus = new Set<Vu>();
   readonly #feeds = new Map<string, DataFeed>();
@@ -196,6 +198,7 @@ export class WorkerEngine {
     const recorder = this.#recorder;
     const tracer = this.#tracer;
     const timings = this.#timings;
+    const cache = this.#cache;
     return () => {
       const id = this.#nextVuId();
       const conns: Array<Connection | undefined> = new Array(prepared.length);
@@ -228,6 +231,7 @@ export class WorkerEngine {
         this.#inFlight--;
         recorder.recordExchange(nameSlices[current]!, scenarioSlice, ex, currentConn!.startedAt, currentDelayMs);
         timings.record(ex);
+        if (ex.cache) cache.record(prepared[current]!.name, ex, currentConn!.startedAt);
         if (tracer) tracer.complete(prepared[current]!.name, currentSeq, ex, currentConn!.startedAt, currentDelayMs);
         // Requests interrupted by the end of the run are counted, but start nothing new.
         if (this.#finished) return;
@@ -285,6 +289,7 @@ export class WorkerEngine {
           this.#inFlight--;
           recorder.recordExchange(recorder.slice(`name:${name}`), scenarioSlice, ex, startedAt, startDelayMs);
           this.#timings.record(ex);
+          if (ex.cache) this.#cache.record(name, ex, startedAt);
           if (this.#tracer && traceSeq !== undefined) this.#tracer.complete(name, traceSeq, ex, startedAt, startDelayMs);
         },
         ...(this.#tracer ? { traceparent: this.#tracer.header.bind(this.#tracer) } : {}),
@@ -399,6 +404,8 @@ export class WorkerEngine {
     });
     const timings = this.#timings.snapshot();
     if (timings) snapshot.timings = timings;
+    const cache = this.#cache.snapshot();
+    if (cache) snapshot.cache = cache;
     const h2 = this.#transports.http2Counters();
     if (h2.sessions > 0) snapshot.http2 = h2;
     this.#inFlightSum = 0;

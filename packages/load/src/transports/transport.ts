@@ -60,6 +60,11 @@ export interface Exchange {
   rawHeaders: string | null;
   /** Body, only when the caller asked for full responses. */
   body: Buffer | null;
+  /**
+   * Cache verdict and header-problem bits of the response (`cache-verdict.ts`): 0 when it named
+   * no cache verdict and had no cache-header problem; absent from transports that do not read them.
+   */
+  cache?: number;
 }
 
 /** A request already turned into bytes once, so the hot path never re-serialises it. */
