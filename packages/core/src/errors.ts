@@ -57,6 +57,10 @@ export const ErrorCodes = {
   WRITE_FAILED: 'REDLINE_ERR_WRITE_FAILED',
   /** A load-generator worker thread failed (crashed, ran out of memory, threw). */
   WORKER_FAILED: 'REDLINE_ERR_WORKER_FAILED',
+  /** An edge cache (Varnish, a CDN) refused or did not answer a tag invalidation (`@redline/cache` `invalidateTags`). */
+  EDGE_INVALIDATION_FAILED: 'REDLINE_ERR_EDGE_INVALIDATION_FAILED',
+  /** The HTTP proxy refused the CONNECT tunnel or could not be reached (`--proxy`). */
+  PROXY_FAILED: 'REDLINE_ERR_PROXY_FAILED',
 } as const;
 
 /** One of the stable `REDLINE_ERR_*` codes. */

@@ -20,3 +20,4 @@ export { engineNow } from './engine-clock.js';
 export { REDLINE_VERSION } from './version.js';
 export { TraceStamper, type TraceSettings, type TraceRecord, type StampablePayload } from './trace-context.js';
 export { CACHE_VERDICTS, CACHE_PROBLEMS, CacheScan, cacheBitsOfHeaders, parseCacheStatus, parseCfCacheStatus, parseXCache, parseXVarnish, verdictOf, type CacheVerdictName, type CacheProblemName } from './cache-verdict.js';
+export { parseProxyUrl, type ProxyTarget } from './transports/proxy.js';

@@ -97,6 +97,8 @@ export interface ScenarioDefinition extends ScenarioSpec {
   connections?: number;
   /** HTTP/2: most concurrent streams per connection (default 100; the server's limit applies when lower). */
   maxStreams?: number;
+  /** HTTP proxy (`http://[user:password@]host:port`) every HTTP/1.1 connection tunnels through with CONNECT. */
+  proxy?: string;
   thresholds?: Record<string, ThresholdInput[]>;
   data?: Record<string, DataSource>;
   scenarios?: Record<string, ScenarioSpec>;
@@ -176,6 +178,7 @@ const definitionSchema = z.strictObject({
   protocol: z.enum(['h1', 'h2'], { message: 'expected "h1" or "h2"' }).optional(),
   connections: positiveInt.optional(),
   maxStreams: positiveInt.optional(),
+  proxy: z.string().min(1).optional(),
   thresholds: z.record(z.string(), z.array(thresholdSchema)).optional(),
   data: z
     .record(z.string(), z.strictObject({ file: z.string(), order: z.enum(['sequential', 'random']).optional(), format: z.enum(['csv', 'jsonl']).optional() }))
@@ -214,7 +217,7 @@ export interface PlanOverrides {
   /** The script environment handed to iterations as `ctx.env`. */
   env?: Readonly<Record<string, string>>;
   /** Transport choices from the command line; each replaces the scenario's own field. */
-  transport?: Pick<ScenarioDefinition, 'insecure' | 'tls' | 'protocol' | 'connections' | 'maxStreams'>;
+  transport?: Pick<ScenarioDefinition, 'insecure' | 'tls' | 'protocol' | 'connections' | 'maxStreams' | 'proxy'>;
 }
 
 /**
@@ -224,7 +227,7 @@ export interface PlanOverrides {
  */
 export const MAX_RATE_PER_ENGINE = 500_000;
 
-const TOP_LEVEL_ONLY = new Set(['name', 'baseUrl', 'headers', 'timeout', 'insecure', 'tls', 'protocol', 'connections', 'maxStreams', 'thresholds', 'data', 'scenarios']);
+const TOP_LEVEL_ONLY = new Set(['name', 'baseUrl', 'headers', 'timeout', 'insecure', 'tls', 'protocol', 'connections', 'maxStreams', 'proxy', 'thresholds', 'data', 'scenarios']);
 
 /**
  * Validates a scenario definition and resolves it into a plan: defaults applied, profiles
@@ -307,6 +310,7 @@ function applyTransportOverrides(def: ScenarioDefinition, t: PlanOverrides['tran
   if (t.protocol !== undefined) out.protocol = t.protocol;
   if (t.connections !== undefined) out.connections = t.connections;
   if (t.maxStreams !== undefined) out.maxStreams = t.maxStreams;
+  if (t.proxy !== undefined) out.proxy = t.proxy;
   return out;
 }
 

@@ -338,7 +338,7 @@ export class WorkerEngine {
 
   #originOptions(): OriginOptions {
     const t = this.#transports.config;
-    return { insecure: t.insecure, tls: t.tls, version: t.version };
+    return { insecure: t.insecure, tls: t.tls, version: t.version, proxy: t.proxy ?? null };
   }
 
   #nextVuId(): number {

@@ -1,4 +1,5 @@
 import { formatDuration, formatThresholdActual, type RunResult } from '@redline/core';
+import { cacheLines } from './cache-lines.js';
 import { bytes, dotted, ms, pct, table } from './format.js';
 
 type Paint = { red(s: string): string; green(s: string): string; yellow(s: string): string; dim(s: string): string; bold(s: string): string };
@@ -57,6 +58,7 @@ export function renderSummary(r: RunResult, paint: Paint = plain): string {
     const h = s.http2;
     lines.push(`  ${dotted('http2')} ${h.connections} connection${h.connections === 1 ? '' : 's'}, GOAWAY ${h.goaways}, stream-limit waits ${h.streamLimitWaits}, refused streams ${h.refusedStreams}`);
   }
+  if (s.cache) lines.push(...cacheLines(s.cache, paint));
   const g = r.generator;
   lines.push(`  ${dotted('generator')} event loop ${pct(g.eluMean)} busy (max ${pct(g.eluMax)}), CPU ${g.cpuCoresMean.toFixed(2)} cores${open ? `, schedule lag p99 ${ms(g.scheduleLagMs.p99)}` : ''}`);
 

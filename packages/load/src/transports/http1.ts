@@ -11,6 +11,7 @@ import {
 } from './http1-framing.js';
 import { CacheScan, cacheHeaderId } from '../cache-verdict.js';
 import { watchConnectPhases, type ConnectPhases } from './phases.js';
+import { awaitTunnel, connectRequest, refusedMessage, type ProxyTarget } from './proxy.js';
 import { connectTls, isTlsErrorCode } from './tls.js';
 import type { Connection, Exchange, ExchangeOptions, NetworkErrorKind, Origin, Transport } from './transport.js';
 
@@ -161,6 +162,10 @@ class Http1Connection implements Connection {
 
   #open(): void {
     const o = this.#origin;
+    if (o.proxy) {
+      this.#openViaProxy(o.proxy);
+      return;
+    }
     this.#connectStartedAt = engineNow();
     const socket =
       o.protocol === 'https:'
@@ -183,23 +188,71 @@ class Http1Connection implements Connection {
     this.#socket = socket;
     this.#connected = false;
     this.#phases = watchConnectPhases(socket, this.#connectStartedAt, engineNow, o.protocol === 'https:');
-    socket.once(o.protocol === 'https:' ? 'secureConnect' : 'connect', () => {
-      if (this.#socket !== socket) return;
-      this.#connected = true;
-      const now = engineNow();
-      this.#connectMs = now - this.#connectStartedAt;
-      const payload = this.#pendingPayload;
-      this.#pendingPayload = null;
-      if (payload) {
-        this.#sentAt = now;
-        socket.write(payload);
-      }
-    });
-    if (o.protocol === 'https:') {
-      socket.on('data', (chunk: Buffer) => {
-        if (this.#socket === socket) this.#onData(chunk);
-      });
+    socket.once(o.protocol === 'https:' ? 'secureConnect' : 'connect', () => this.#onConnected(socket));
+    if (o.protocol === 'https:') this.#readByEvents(socket);
+    this.#watch(socket);
+  }
+
+  /** The connection is up (TCP, TLS, or a tunnel): send what waited for it. */
+  #onConnected(socket: net.Socket): void {
+    if (this.#socket !== socket) return;
+    this.#connected = true;
+    const now = engineNow();
+    this.#connectMs = now - this.#connectStartedAt;
+    const payload = this.#pendingPayload;
+    this.#pendingPayload = null;
+    if (payload) {
+      this.#sentAt = now;
+      socket.write(payload);
     }
+  }
+
+  #readByEvents(socket: net.Socket): void {
+    socket.on('data', (chunk: Buffer) => {
+      if (this.#socket === socket) this.#onData(chunk);
+    });
+  }
+
+  /**
+   * Opens a CONNECT tunnel through the proxy, then speaks HTTP/1.1 (over TLS for https) inside
+   * it. The connect phases time the proxy's TCP connection; `connectMs` runs until the tunnel (and
+   * its TLS handshake) is up. A refused CONNECT fails the exchange as `proxy`.
+   */
+  #openViaProxy(proxy: ProxyTarget): void {
+    const o = this.#origin;
+    this.#connectStartedAt = engineNow();
+    const raw = net.connect({ host: proxy.host, port: proxy.port });
+    raw.setNoDelay(true);
+    this.#socket = raw;
+    this.#connected = false;
+    this.#phases = watchConnectPhases(raw, this.#connectStartedAt, engineNow, false);
+    raw.once('connect', () => raw.write(connectRequest(proxy, o)));
+    this.#watch(raw);
+    awaitTunnel(
+      raw,
+      () => {
+        if (this.#socket !== raw) return;
+        if (o.protocol === 'https:') {
+          const secure = connectTls(o, ['http/1.1'], raw);
+          this.#socket = secure;
+          secure.once('secureConnect', () => this.#onConnected(secure));
+          this.#readByEvents(secure);
+          this.#watch(secure);
+        } else {
+          this.#readByEvents(raw);
+          this.#onConnected(raw);
+        }
+      },
+      (status, line) => {
+        if (this.#socket !== raw) return;
+        this.#teardown();
+        this.#fail('proxy', refusedMessage(proxy, o, status, line));
+      },
+    );
+  }
+
+  /** Error and close handling of the connection's current socket. */
+  #watch(socket: net.Socket): void {
     socket.on('error', (err: NodeJS.ErrnoException) => {
       if (this.#socket !== socket) return;
       this.#teardown();
