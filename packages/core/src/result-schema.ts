@@ -176,6 +176,11 @@ export const RunSummarySchema = z.strictObject({
       refusedStreams: count,
     })
     .optional(),
+  /**
+   * Scripted responses whose Content-Encoding (gzip, br, deflate) was decoded: how many, their body
+   * bytes on the wire and decoded. Absent when none was.
+   */
+  compression: z.strictObject({ responses: count, wireBytes: count, decodedBytes: count }).optional(),
   /** Cache verdicts and header problems, in runs where a response carried cache headers ([protocols](../../docs/protocols.md)). */
   cache: CacheSummarySchema.optional(),
 });

@@ -72,6 +72,8 @@ export class RunAggregate implements MetricSource {
   readonly timings = new Map<string, LatencyHistogram>();
   /** Latest cumulative HTTP/2 counters by worker. */
   readonly http2ByWorker = new Map<number, NonNullable<IntervalSnapshot['http2']>>();
+  /** Scripted responses whose Content-Encoding was decoded, with body bytes on the wire and decoded (null when none). */
+  compression: { responses: number; wireBytes: number; decodedBytes: number } | null = null;
   /** Cache verdicts per second, per verdict and per request name. */
   readonly cache = new CacheAggregate();
   readonly #vusMaxByWorker = new Map<number, number>();
@@ -131,6 +133,12 @@ export class RunAggregate implements MetricSource {
       this.#vusMaxByWorker.set(snap.worker, Math.max(this.#vusMaxByWorker.get(snap.worker) ?? 0, snap.vusMax));
       this.firstIterationError ??= snap.firstIterationError;
       if (snap.http2) this.http2ByWorker.set(snap.worker, snap.http2);
+      if (snap.compression) {
+        const c = (this.compression ??= { responses: 0, wireBytes: 0, decodedBytes: 0 });
+        c.responses += snap.compression.responses;
+        c.wireBytes += snap.compression.wireBytes;
+        c.decodedBytes += snap.compression.decodedBytes;
+      }
       if (snap.timings) {
         for (const [phase, encoded] of Object.entries(snap.timings)) {
           let h = this.timings.get(phase);

@@ -115,6 +115,8 @@ export interface IntervalSnapshot {
   timings?: Record<string, string>;
   /** This worker's HTTP/2 counters since the run started (cumulative), when it used HTTP/2. */
   http2?: { goaways: number; streamLimitWaits: number; refusedStreams: number; sessions: number };
+  /** Scripted responses whose Content-Encoding was decoded in the interval: count, body bytes on the wire and decoded. */
+  compression?: { responses: number; wireBytes: number; decodedBytes: number };
   /** Cache verdicts of the interval, when any response carried a cache header (cache-recorder.ts). */
   cache?: CacheSnapshot;
 }

@@ -444,6 +444,7 @@ function buildResult(
     }
     summary.http2 = h2;
   }
+  if (agg.compression) summary.compression = { ...agg.compression };
   const cache = agg.cache.summary();
   if (cache) summary.cache = cache;
   if (agg.timings.size) summary.timings = Object.fromEntries([...agg.timings].map(([phase, h]) => [phase, h.summary()]));

@@ -59,6 +59,8 @@ export class WorkerEngine {
   readonly #recorder = new IntervalRecorder();
   readonly #timings = new TimingRecorder();
   readonly #cache = new CacheRecorder();
+  /** Decoded (Content-Encoding) scripted responses of the current interval. */
+  #compression: { responses: number; wireBytes: number; decodedBytes: number } | null = null;
   readonly #connections = new Set<Connection>();
   readonly #vus = new Set<Vu>();
   readonly #feeds = new Map<string, DataFeed>();
@@ -298,6 +300,12 @@ export class WorkerEngine {
         sleep: (ms) => this.#sleep(ms),
         ...(typeof options.maxBodyBytes === 'number' ? { maxBodyBytes: options.maxBodyBytes } : {}),
         ...(typeof options.discardResponseBodies === 'boolean' ? { discardResponseBodies: options.discardResponseBodies } : {}),
+        onDecoded: (wire, decoded) => {
+          const c = (this.#compression ??= { responses: 0, wireBytes: 0, decodedBytes: 0 });
+          c.responses++;
+          c.wireBytes += wire;
+          c.decodedBytes += decoded;
+        },
       };
       const { ctx, http } = createIterationContext(host, id, scenario, init.env ?? {});
       let sinceYield = 0;
@@ -406,6 +414,8 @@ export class WorkerEngine {
     if (timings) snapshot.timings = timings;
     const cache = this.#cache.snapshot();
     if (cache) snapshot.cache = cache;
+    if (this.#compression) snapshot.compression = this.#compression;
+    this.#compression = null;
     const h2 = this.#transports.http2Counters();
     if (h2.sessions > 0) snapshot.http2 = h2;
     this.#inFlightSum = 0;

@@ -54,6 +54,10 @@ export function renderSummary(r: RunResult, paint: Paint = plain): string {
   if (checkTotal) lines.push(`  ${dotted('checks')} ${(s.checks.fails ? paint.red : paint.green)(pct(s.checks.passes / checkTotal))}  ✓ ${s.checks.passes} ✗ ${s.checks.fails}`);
   lines.push(`  ${dotted('vus')} max ${s.vusMax}`);
   lines.push(`  ${dotted('data')} ${bytes(s.dataSentBytes)} sent, ${bytes(s.dataReceivedBytes)} received`);
+  if (s.compression) {
+    const c = s.compression;
+    lines.push(`  ${dotted('data.compressed')} ${c.responses} responses: ${bytes(c.wireBytes)} of bodies on the wire, ${bytes(c.decodedBytes)} decoded (${c.wireBytes ? (c.decodedBytes / c.wireBytes).toFixed(1) : '-'}×)`);
+  }
   if (s.http2) {
     const h = s.http2;
     lines.push(`  ${dotted('http2')} ${h.connections} connection${h.connections === 1 ? '' : 's'}, GOAWAY ${h.goaways}, stream-limit waits ${h.streamLimitWaits}, refused streams ${h.refusedStreams}`);
