@@ -365,6 +365,10 @@ export const FindingCategorySchema = z.enum([
   'slow-query',
   'slow-downstream',
   'server-queueing',
+  'connection-churn',
+  'edge-cache',
+  'cache-headers',
+  'http2-stream-limit',
   'no-problem',
 ]);
 
