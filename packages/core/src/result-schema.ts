@@ -369,6 +369,7 @@ export const FindingCategorySchema = z.enum([
   'edge-cache',
   'cache-headers',
   'http2-stream-limit',
+  'compression-cpu',
   'no-problem',
 ]);
 

@@ -22,6 +22,7 @@ import { serverQueueingRule } from './rules/server-queueing.js';
 import { connectionChurnRule } from './rules/connection-churn.js';
 import { cacheHeadersRule, edgeExpirySpikeRule } from './rules/edge-cache.js';
 import { http2StreamLimitRule } from './rules/http2-stream-limit.js';
+import { compressionCpuRule } from './rules/compression-cpu.js';
 import type { TracesFile } from '@redline/trace';
 
 /** Options of {@link diagnose}. */
@@ -60,6 +61,7 @@ export const RULES: readonly Rule[] = [
   edgeExpirySpikeRule,
   cacheHeadersRule,
   http2StreamLimitRule,
+  compressionCpuRule,
 ];
 
 const SEVERITY_RANK: Record<Severity, number> = { high: 0, medium: 1, low: 2, info: 3 };
