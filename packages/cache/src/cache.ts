@@ -4,6 +4,7 @@ import { ErrorCodes, RedlineError } from '@redline/core';
 import type { BusMessage } from './bus/bus.js';
 import { CircuitBreaker, type CircuitState } from './circuit-breaker.js';
 import { cacheChannels } from './diagnostics.js';
+import { edgeTagPattern, invalidateAtEdge, surrogateKeyValue, type EdgeInvalidation } from './edge.js';
 import { decodeEnvelope, encodeEnvelope } from './envelope.js';
 import type { CacheEntry } from './eviction/entry.js';
 import { L1Store, type EvictionReason } from './l1-store.js';
@@ -64,6 +65,14 @@ export interface Cache<V = unknown> {
   delete(key: string | readonly string[]): Promise<void>;
   /** Deletes every key carrying one of the tags, in every tier and on other instances. */
   deleteByTag(tag: string | readonly string[]): Promise<void>;
+  /**
+   * Invalidates tags everywhere at once: this instance's L1, L2, every other instance's L1 (bus),
+   * and the HTTP cache in front of the service (the `edge` option: one request per endpoint).
+   * Never rejects for a tier's failure: the report says which tier failed (and stats count it).
+   */
+  invalidateTags(tag: string | readonly string[]): Promise<InvalidationReport>;
+  /** The `Surrogate-Key` response-header value for tags (namespaced like `set`'s tags), so the edge can ban by them. */
+  surrogateKey(tag: string | readonly string[]): string;
   /** Deletes every key of this namespace (the whole cache at the root) in every tier and on other instances. */
   clear(): Promise<void>;
   /** A view whose keys and tags live under `<prefix><name>:`, sharing tiers, metrics and single-flight. */
@@ -76,6 +85,22 @@ export interface Cache<V = unknown> {
   ready(): Promise<void>;
   /** Stops timers and closes the bus and the L2 store given to `createCache`. Idempotent. */
   close(): Promise<void>;
+}
+
+/** What `invalidateTags` reached. */
+export interface InvalidationReport {
+  /** The tags as stored (namespaced). */
+  tags: string[];
+  /** Entries this instance dropped from L1. */
+  l1Deleted: number;
+  /** L2's outcome: `none` without L2, `skipped` while its circuit is open. */
+  l2: 'ok' | 'failed' | 'skipped' | 'none';
+  /** Whether other instances were told (publishing is asynchronous; failures count in `stats().bus.errors`). */
+  bus: 'published' | 'none';
+  /** One entry per edge endpoint (empty without `edge`). */
+  edge: EdgeInvalidation[];
+  /** True when L2 (if any) and every edge endpoint succeeded. */
+  ok: boolean;
 }
 
 type L2Read =
@@ -373,6 +398,7 @@ class CacheCore {
           : { entries: this.l1.size, sizeBytes: this.l1.sizeBytes, maxEntries: o.l1!.maxEntries, maxSizeBytes: o.l1!.maxSizeBytes, policy: o.l1!.policy },
       l2: o.l2 === undefined ? undefined : { errors: c.l2Errors, skipped: c.l2Skipped, corrupt: c.l2Corrupt, circuit: this.breaker.state, latencyMs: c.l2Ms.summary() },
       bus: o.bus === undefined ? undefined : { published: c.busPublished, received: c.busReceived, errors: c.busErrors, reconnects: c.busReconnects, lagMs: c.busLagMs.summary() },
+      ...(o.edge === undefined ? {} : { edge: { requests: c.edgeRequests, errors: c.edgeErrors } }),
     };
   }
 }
@@ -766,6 +792,55 @@ class NamespacedCache<V> implements Cache<V> {
     const l2 = c.o.l2;
     if (l2 !== undefined) await c.l2Call('deleteByTags', () => l2.deleteByTags(tags));
     c.publish({ tags });
+  }
+
+  async invalidateTags(tag: string | readonly string[]): Promise<InvalidationReport> {
+    const c = this.#c;
+    const tags = toList(tag, 'invalidateTags(tag)').map((t) => this.prefix + t);
+    const edge = c.o.edge;
+    // Checked before anything is deleted, so a bad tag changes nothing.
+    const pattern = edge === undefined ? '' : edgeTagPattern(tags);
+    const l1Deleted = c.l1?.deleteByTags(tags, 'deleted') ?? 0;
+    c.counters.deletes += l1Deleted;
+    if (cacheChannels.delete.hasSubscribers) cacheChannels.delete.publish({ cache: c.o.name, tags });
+    const l2 = c.o.l2;
+    let l2Outcome: InvalidationReport['l2'] = 'none';
+    const l2Done =
+      l2 === undefined
+        ? Promise.resolve()
+        : (async () => {
+            const skippedBefore = c.counters.l2Skipped;
+            let ok = false;
+            await c.l2Call('deleteByTags', async () => {
+              await l2.deleteByTags(tags);
+              ok = true;
+            });
+            l2Outcome = ok ? 'ok' : c.counters.l2Skipped > skippedBefore ? 'skipped' : 'failed';
+          })();
+    c.publish({ tags });
+    const edgeDone = edge === undefined ? Promise.resolve([]) : invalidateAtEdge(edge, pattern);
+    const [, edgeResults] = await Promise.all([l2Done, edgeDone]);
+    for (const r of edgeResults) {
+      c.counters.edgeRequests++;
+      if (!r.ok) {
+        c.counters.edgeErrors++;
+        c.emitError('edge.invalidate', new RedlineError(ErrorCodes.EDGE_INVALIDATION_FAILED, `edge invalidation at ${r.endpoint} failed: ${r.error ?? 'unknown'}`));
+      }
+    }
+    // Assigned inside l2Done, which the await above finished.
+    const outcome = l2Outcome as InvalidationReport['l2'];
+    return {
+      tags,
+      l1Deleted,
+      l2: outcome,
+      bus: c.o.bus === undefined ? 'none' : 'published',
+      edge: edgeResults,
+      ok: (outcome === 'ok' || outcome === 'none') && edgeResults.every((r) => r.ok),
+    };
+  }
+
+  surrogateKey(tag: string | readonly string[]): string {
+    return surrogateKeyValue(toList(tag, 'surrogateKey(tag)').map((t) => this.prefix + t));
   }
 
   async clear(): Promise<void> {

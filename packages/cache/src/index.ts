@@ -1,4 +1,5 @@
-export { createCache, type Cache, type Factory, type FactoryContext } from './cache.js';
+export { createCache, type Cache, type Factory, type FactoryContext, type InvalidationReport } from './cache.js';
+export type { EdgeOptions, EdgeInvalidation } from './edge.js';
 export type {
   CacheOptions,
   CircuitBreakerInput,

@@ -91,6 +91,9 @@ export class CacheCounters {
   busReceived = 0;
   busErrors = 0;
   busReconnects = 0;
+  /** Edge (L3) invalidation requests sent, and those that failed. */
+  edgeRequests = 0;
+  edgeErrors = 0;
   readonly evictions: Record<EvictionReason, number> = { capacity: 0, expired: 0, deleted: 0, invalidated: 0, cleared: 0 };
   readonly factoryMs = new BucketHistogram();
   readonly l2Ms = new BucketHistogram();
@@ -115,6 +118,8 @@ export interface CacheStats {
   l1: { entries: number; sizeBytes: number; maxEntries: number; maxSizeBytes: number; policy: string } | undefined;
   l2: { errors: number; skipped: number; corrupt: number; circuit: CircuitState; latencyMs: HistogramSummary } | undefined;
   bus: { published: number; received: number; errors: number; reconnects: number; lagMs: HistogramSummary } | undefined;
+  /** Edge (L3) invalidations: requests sent to the endpoints and how many failed; absent without `edge`. */
+  edge?: { requests: number; errors: number };
 }
 
 /** Renders stats (plus the raw histograms) in the Prometheus text exposition format. */

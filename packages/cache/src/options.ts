@@ -1,6 +1,7 @@
 import { ErrorCodes, RedlineError, parseDuration, parseSize, type Clock } from '@redline/core';
 import type { EvictionPolicyName } from './eviction/entry.js';
 import { isInvalidationBus, type InvalidationBus } from './bus/bus.js';
+import { resolveEdge, type EdgeOptions, type ResolvedEdge } from './edge.js';
 import { jsonSerializer, type Serializer } from './serializer.js';
 import { isL2Store, type L2Store } from './stores/store.js';
 import { systemTimerClock, type TimerClock } from './timers.js';
@@ -70,6 +71,8 @@ export interface CacheOptions {
   l2?: L2Store;
   /** Cross-instance invalidation bus. Default none. */
   bus?: InvalidationBus;
+  /** The HTTP cache in front of the service (Varnish, a CDN) that `invalidateTags` also purges (L3). Default none. */
+  edge?: EdgeOptions;
   /** Value serializer for L2 and byte accounting. Default strict JSON. */
   serializer?: Serializer;
   /** Distributed single-flight through the L2 store's lease lock (`true` for defaults). Default `false`. */
@@ -125,6 +128,7 @@ export interface ResolvedOptions {
   l1: { maxEntries: number; maxSizeBytes: number; policy: EvictionPolicyName; ttlMs: number; sizeOf: ((value: unknown) => number) | undefined } | undefined;
   l2: L2Store | undefined;
   bus: InvalidationBus | undefined;
+  edge: ResolvedEdge | undefined;
   serializer: Serializer;
   lock: { leaseMs: number; waitTimeoutMs: number } | undefined;
   breaker: { failureThreshold: number; openMs: number; maxOpenMs: number };
@@ -235,6 +239,7 @@ export function resolveOptions(options: CacheOptions): ResolvedOptions {
     l1,
     l2: options.l2,
     bus: options.bus,
+    edge: resolveEdge(options.edge),
     serializer,
     lock,
     breaker,

@@ -63,6 +63,10 @@ export const ErrorCodes = {
   BAD_PROTO: 'REDLINE_ERR_BAD_PROTO',
   /** A gRPC service or method named by a run is not in its `.proto` file. */
   UNKNOWN_RPC: 'REDLINE_ERR_UNKNOWN_RPC',
+  /** An edge cache (Varnish, a CDN) refused or did not answer a tag invalidation (`@redline/cache` `invalidateTags`). */
+  EDGE_INVALIDATION_FAILED: 'REDLINE_ERR_EDGE_INVALIDATION_FAILED',
+  /** The HTTP proxy refused the CONNECT tunnel or could not be reached (`--proxy`). */
+  PROXY_FAILED: 'REDLINE_ERR_PROXY_FAILED',
 } as const;
 
 /** One of the stable `REDLINE_ERR_*` codes. */

@@ -119,6 +119,44 @@ export const GroupSummarySchema = z.strictObject({
   /** How long the group's function took, per call, in ms. Absent when it never finished. */
   duration: LatencySummarySchema.optional(),
 });
+const verdictCounts = { hit: count, miss: count, stale: count, bypass: count, unknown: count };
+
+/**
+ * Cache verdicts of the responses (from `Cache-Status`, `CF-Cache-Status`, `X-Cache`, `X-Varnish`,
+ * `Age`, `Via`), in runs where any response named one or had a cache-header problem.
+ */
+export const CacheSummarySchema = z
+  .strictObject({
+    /** Responses (requests that got a status), and how many got each verdict. */
+    responses: count,
+    ...verdictCounts,
+    /** (hit + stale) / (hit + stale + miss): the share of cache lookups served from the cache; null without lookups. */
+    hitRatio: z.number().min(0).max(1).nullable(),
+    /** (hit + stale) / responses: the share of all responses the origin did not have to produce. */
+    offload: z.number().min(0).max(1),
+    /** Service time by verdict, for verdicts that occurred. */
+    latency: z.record(z.string(), LatencySummarySchema),
+    /** One entry per second of the run (`t` as in `timeseries`). */
+    perSecond: z.array(z.strictObject({ t: z.number(), ...verdictCounts })),
+    /** Seconds with a burst of misses (a TTL running out or a purge: a stampede at the edge); `cold` when nothing had been a hit before. */
+    expirySpikes: z.array(z.strictObject({ t: z.number(), misses: count, baselineMisses: nonNegative, hitRatio: z.number().min(0).max(1), cold: z.boolean() })),
+    /** Verdicts and header problems per request name. */
+    byName: z.record(
+      z.string(),
+      z.strictObject({
+        ...verdictCounts,
+        /** GET/HEAD 200 responses marked no-store, private, no-cache or max-age=0. */
+        uncacheable: count,
+        /** Responses with `Vary: *`. */
+        varyStar: count,
+        /** Responses a shared cache may store (or served) that set a cookie. */
+        setCookieOnCacheable: count,
+        /** Cacheable GET 200 responses without ETag or Last-Modified. */
+        noValidators: count,
+      }),
+    ),
+  })
+  .register(jsonSchemaMeta, { id: 'cache' });
 
 /** Whole-run summary. */
 export const RunSummarySchema = z.strictObject({
@@ -186,6 +224,13 @@ export const RunSummarySchema = z.strictObject({
       closeCodes: counts,
     })
     .optional(),
+  /**
+   * Scripted responses whose Content-Encoding (gzip, br, deflate) was decoded: how many, their body
+   * bytes on the wire and decoded. Absent when none was.
+   */
+  compression: z.strictObject({ responses: count, wireBytes: count, decodedBytes: count }).optional(),
+  /** Cache verdicts and header problems, in runs where a response carried cache headers ([protocols](../../docs/protocols.md)). */
+  cache: CacheSummarySchema.optional(),
 });
 
 const percentiles = z.strictObject({ p50: nonNegative, p90: nonNegative, p99: nonNegative, max: nonNegative });
@@ -373,6 +418,11 @@ export const FindingCategorySchema = z.enum([
   'slow-query',
   'slow-downstream',
   'server-queueing',
+  'connection-churn',
+  'edge-cache',
+  'cache-headers',
+  'http2-stream-limit',
+  'compression-cpu',
   'no-problem',
 ]);
 

@@ -37,6 +37,8 @@ export type GroupSummary = z.infer<typeof S.GroupSummarySchema>;
 
 /** Whole-run summary. */
 export type RunSummary = z.infer<typeof S.RunSummarySchema>;
+/** Cache verdicts of a run (`summary.cache`). */
+export type CacheSummary = z.infer<typeof S.CacheSummarySchema>;
 
 /** One second of the run's time series. */
 export type TimeseriesPoint = z.infer<typeof S.TimeseriesPointSchema>;

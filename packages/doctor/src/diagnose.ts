@@ -19,6 +19,10 @@ import { nPlusOneRule } from './rules/n-plus-one.js';
 import { slowQueryRule } from './rules/slow-query.js';
 import { slowDownstreamRule } from './rules/slow-downstream.js';
 import { serverQueueingRule } from './rules/server-queueing.js';
+import { connectionChurnRule } from './rules/connection-churn.js';
+import { cacheHeadersRule, edgeExpirySpikeRule } from './rules/edge-cache.js';
+import { http2StreamLimitRule } from './rules/http2-stream-limit.js';
+import { compressionCpuRule } from './rules/compression-cpu.js';
 import type { TracesFile } from '@redline/trace';
 
 /** Options of {@link diagnose}. */
@@ -53,6 +57,11 @@ export const RULES: readonly Rule[] = [
   slowQueryRule,
   slowDownstreamRule,
   serverQueueingRule,
+  connectionChurnRule,
+  edgeExpirySpikeRule,
+  cacheHeadersRule,
+  http2StreamLimitRule,
+  compressionCpuRule,
 ];
 
 const SEVERITY_RANK: Record<Severity, number> = { high: 0, medium: 1, low: 2, info: 3 };

@@ -8,6 +8,7 @@ import {
 } from '@redline/core';
 import { mergeCustomMetric, type CustomMetricTotal } from './custom-metrics.js';
 import { ProtocolTotalsBuilder } from './protocol-counters.js';
+import { CacheAggregate } from './cache-summary.js';
 import type { IntervalSnapshot, SliceSnapshot } from './recorder.js';
 import type { MetricSource } from './thresholds.js';
 
@@ -80,6 +81,10 @@ export class RunAggregate implements MetricSource {
   readonly custom = new Map<string, CustomMetricTotal>();
   /** gRPC statuses and WebSocket events summed over workers and seconds. */
   readonly protocols = new ProtocolTotalsBuilder();
+  /** Scripted responses whose Content-Encoding was decoded, with body bytes on the wire and decoded (null when none). */
+  compression: { responses: number; wireBytes: number; decodedBytes: number } | null = null;
+  /** Cache verdicts per second, per verdict and per request name. */
+  readonly cache = new CacheAggregate();
   readonly #vusMaxByWorker = new Map<number, number>();
   #elapsedMs = 0;
 
@@ -146,6 +151,12 @@ export class RunAggregate implements MetricSource {
       }
       if (snap.custom) for (const [name, m] of Object.entries(snap.custom)) mergeCustomMetric(this.custom, name, m);
       this.protocols.add(snap);
+      if (snap.compression) {
+        const c = (this.compression ??= { responses: 0, wireBytes: 0, decodedBytes: 0 });
+        c.responses += snap.compression.responses;
+        c.wireBytes += snap.compression.wireBytes;
+        c.decodedBytes += snap.compression.decodedBytes;
+      }
       if (snap.timings) {
         for (const [phase, encoded] of Object.entries(snap.timings)) {
           let h = this.timings.get(phase);
@@ -173,6 +184,7 @@ export class RunAggregate implements MetricSource {
       scheduleLagMs: lagQ,
     };
     this.timeseries.push(point);
+    this.cache.addSecond(point, snaps.map((snap) => snap.cache));
     this.generatorSeconds.push({
       t: index,
       intendedRate: open ? intended : null,

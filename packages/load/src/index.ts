@@ -26,3 +26,5 @@ export { grpcQuickPlan, type GrpcQuickOptions } from './grpc-plan.js';
 export type { GrpcApi, GrpcClient, GrpcClientOptions, GrpcCallOptions, GrpcStreamOptions, GrpcResponse } from './script-grpc.js';
 export type { WsApi, WsSocket, WsConnectOptions, WsMessage, WsRateOptions, WsCloseInfo, WsResult, WsCounters } from './script-ws.js';
 export { loadProto, findMethod, type GrpcMethod, type LoadedProto } from './transports/grpc-proto.js';
+export { CACHE_VERDICTS, CACHE_PROBLEMS, CacheScan, cacheBitsOfHeaders, parseCacheStatus, parseCfCacheStatus, parseXCache, parseXVarnish, verdictOf, type CacheVerdictName, type CacheProblemName } from './cache-verdict.js';
+export { parseProxyUrl, type ProxyTarget } from './transports/proxy.js';

@@ -2,6 +2,7 @@ import { LatencyHistogram } from '@redline/core';
 import type { CustomMetricSnapshot } from './custom-metrics.js';
 import { grpcErrorKind } from './transports/grpc-status.js';
 import type { WsCounters } from './script-ws.js';
+import type { CacheSnapshot } from './cache-recorder.js';
 import type { Exchange } from './transports/transport.js';
 
 /** Counters and histograms for one slice of traffic within one interval. */
@@ -130,6 +131,10 @@ export interface IntervalSnapshot {
   grpc?: Record<string, number>;
   /** WebSocket events of this interval, when any happened. */
   ws?: WsCounters;
+  /** Scripted responses whose Content-Encoding was decoded in the interval: count, body bytes on the wire and decoded. */
+  compression?: { responses: number; wireBytes: number; decodedBytes: number };
+  /** Cache verdicts of the interval, when any response carried a cache header (cache-recorder.ts). */
+  cache?: CacheSnapshot;
 }
 
 const STATUS_KEYS = ['status:error', 'status:1xx', 'status:2xx', 'status:3xx', 'status:4xx', 'status:5xx'] as const;

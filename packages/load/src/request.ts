@@ -1,5 +1,6 @@
 import { ErrorCodes, RedlineError } from '@redline/core';
 import { headerProblem } from './header-validation.js';
+import type { ProxyTarget } from './transports/proxy.js';
 import type { TlsMaterial } from './transports/tls.js';
 import type { WireProtocol, Origin, PreparedRequest } from './transports/transport.js';
 
@@ -8,6 +9,7 @@ export interface OriginOptions {
   insecure?: boolean;
   tls?: TlsMaterial | null;
   version?: WireProtocol;
+  proxy?: ProxyTarget | null;
 }
 
 const USER_AGENT = 'redline/0.1';
@@ -37,7 +39,7 @@ export function originOf(url: URL, options: OriginOptions | boolean = {}): Origi
   const port = url.port ? Number(url.port) : protocol === 'https:' ? 443 : 80;
   // URL keeps IPv6 literals bracketed; sockets want them bare.
   const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
-  return { protocol, host, port, authority: url.host, insecure: o.insecure ?? false, tls: o.tls ?? null, version: o.version ?? 'h1' };
+  return { protocol, host, port, authority: url.host, insecure: o.insecure ?? false, tls: o.tls ?? null, version: o.version ?? 'h1', proxy: o.proxy ?? null };
 }
 
 /** A request as a user describes it. */

@@ -20,6 +20,8 @@ import { summarizeCustomMetric } from './custom-metrics.js';
 import { engineNow } from './engine-clock.js';
 import type { IntervalSnapshot } from './recorder.js';
 import { scenarioEndMs, type LoadPlan } from './scenario.js';
+import { originOf, parseTargetUrl } from './request.js';
+import { checkProxy } from './transports/proxy.js';
 import { transportConfigOf } from './transports/select.js';
 import { evaluateThresholds, parseThresholds, type Threshold } from './thresholds.js';
 import type { TraceRecord, TraceSettings } from './trace-context.js';
@@ -67,6 +69,23 @@ export interface LoadRun {
 }
 
 export { defaultWorkerCount } from './worker-count.js';
+
+/** Most distinct origins the proxy pre-flight opens a tunnel to. */
+const PROXY_PREFLIGHT_ORIGINS = 8;
+
+/**
+ * With a proxy, checks before any worker starts that it tunnels to the static requests' origins
+ * (or the base URL): a refusing proxy is one REDLINE_ERR_PROXY_FAILED, not a run of failures.
+ */
+async function preflightProxy(init: Omit<EngineInit, 'workerIndex'>): Promise<void> {
+  const t = init.transport;
+  if (!t?.proxy) return;
+  if (t.version === 'h2') throw new RedlineError(ErrorCodes.INVALID_ARGUMENT, 'proxy: HTTP/2 through a proxy is not supported; use HTTP/1.1 (drop --http2 or protocol: "h2") with --proxy');
+  const urls = new Set<string>();
+  for (const specs of Object.values(init.requests)) for (const r of specs) urls.add(parseTargetUrl(r.url, init.baseUrl).origin);
+  if (urls.size === 0 && init.baseUrl) urls.add(parseTargetUrl(init.baseUrl).origin);
+  for (const u of [...urls].slice(0, PROXY_PREFLIGHT_ORIGINS)) await checkProxy(t.proxy, originOf(new URL(u)), Math.min(init.config.timeoutMs, 10_000));
+}
 
 /** A worker thread's failure as the error users see (not an "unexpected error"). */
 function workerFailed(message: string, cause?: unknown): RedlineError {
@@ -159,6 +178,7 @@ export function startLoad(plan: LoadPlan, options: RunLoadOptions = {}): LoadRun
       env: plan.env ?? {},
       ...(setupData !== undefined ? { setupData } : {}),
     };
+    await preflightProxy(baseInit);
 
     const agg = new RunAggregate();
     const pending = new Map<number, IntervalSnapshot[]>();
@@ -451,6 +471,9 @@ function buildResult(
   if (grpc) summary.grpc = grpc;
   const ws = agg.protocols.wsSummary();
   if (ws) summary.ws = ws;
+  if (agg.compression) summary.compression = { ...agg.compression };
+  const cache = agg.cache.summary();
+  if (cache) summary.cache = cache;
   if (agg.timings.size) summary.timings = Object.fromEntries([...agg.timings].map(([phase, h]) => [phase, h.summary()]));
   const byGroup = groupSummaries(agg, seconds);
   if (byGroup) summary.byGroup = byGroup;

@@ -102,6 +102,8 @@ export interface ScenarioDefinition extends ScenarioSpec {
   connections?: number;
   /** HTTP/2: most concurrent streams per connection (default 100; the server's limit applies when lower). */
   maxStreams?: number;
+  /** HTTP proxy (`http://[user:password@]host:port`) every HTTP/1.1 connection tunnels through with CONNECT. */
+  proxy?: string;
   thresholds?: Record<string, ThresholdInput[]>;
   data?: Record<string, DataSource>;
   scenarios?: Record<string, ScenarioSpec>;
@@ -193,6 +195,7 @@ const definitionSchema = z.strictObject({
   protocol: z.enum(['h1', 'h2', 'grpc'], { message: 'expected "h1", "h2" or "grpc"' }).optional(),
   connections: positiveInt.optional(),
   maxStreams: positiveInt.optional(),
+  proxy: z.string().min(1).optional(),
   thresholds: z.record(z.string(), z.array(thresholdSchema)).optional(),
   data: z
     .record(z.string(), z.strictObject({ file: z.string(), order: z.enum(['sequential', 'random']).optional(), format: z.enum(['csv', 'jsonl']).optional() }))
@@ -235,7 +238,7 @@ export interface PlanOverrides {
   /** The script environment handed to iterations as `ctx.env`. */
   env?: Readonly<Record<string, string>>;
   /** Transport choices from the command line; each replaces the scenario's own field. */
-  transport?: Pick<ScenarioDefinition, 'insecure' | 'tls' | 'protocol' | 'connections' | 'maxStreams'>;
+  transport?: Pick<ScenarioDefinition, 'insecure' | 'tls' | 'protocol' | 'connections' | 'maxStreams' | 'proxy'>;
 }
 
 /**
@@ -257,6 +260,7 @@ const TOP_LEVEL_ONLY = new Set([
   'maxStreams',
   'thresholds',
   'data',
+  'proxy',
   'scenarios',
   'setup',
   'teardown',
@@ -348,6 +352,7 @@ function applyTransportOverrides(def: ScenarioDefinition, t: PlanOverrides['tran
   if (t.protocol !== undefined) out.protocol = t.protocol;
   if (t.connections !== undefined) out.connections = t.connections;
   if (t.maxStreams !== undefined) out.maxStreams = t.maxStreams;
+  if (t.proxy !== undefined) out.proxy = t.proxy;
   return out;
 }
 

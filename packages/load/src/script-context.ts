@@ -153,6 +153,8 @@ export interface ScriptHost {
   wsCounters?: WsCounters;
   /** A finished WebSocket handshake or answered message, sent `lagMs` after its scheduled time. */
   onLaggedExchange?(name: string, exchange: Exchange, startedAt: number, lagMs: number): void;
+  /** Called for each response whose Content-Encoding was decoded: body bytes on the wire and decoded. */
+  onDecoded?(wireBytes: number, decodedBytes: number): void;
 }
 
 const EMPTY_BODY = Buffer.alloc(0);
@@ -163,6 +165,8 @@ const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
 /** Redirects followed by default, as in k6. */
 const DEFAULT_REDIRECTS = 10;
 const CONTENT_ENCODING = /\r\ncontent-encoding:/i;
+/** Sent by scripted requests that set no Accept-Encoding of their own. */
+export const DEFAULT_ACCEPT_ENCODING = 'gzip, br, deflate';
 
 /**
  * Decodes a body by its Content-Encoding list (applied in order, so decoded last-first); null
@@ -242,6 +246,8 @@ class ScriptResponse implements HttpResponse {
   readonly bodyBytes: number;
   /** Why decoding the Content-Encoding failed (the body is then left as received), or null. */
   decodeError: string | null = null;
+  /** True when a Content-Encoding was decoded. */
+  decoded = false;
 
   constructor(ex: Exchange, url: string, startedAt: number, parsed: ReturnType<typeof parseHeaders> | null) {
     this.status = ex.status;
@@ -267,7 +273,10 @@ class ScriptResponse implements HttpResponse {
       this.#parsed ??= parseHeaders(raw);
       try {
         const decoded = decodeBody(this.#body, this.#parsed.headers['content-encoding'] ?? '');
-        if (decoded) this.#body = decoded;
+        if (decoded) {
+          this.#body = decoded;
+          this.decoded = true;
+        }
       } catch (err) {
         // A corrupt encoded body stays as received; the script sees it (and decodedBytes === bodyBytes).
         this.decodeError = (err as Error).message;
@@ -368,9 +377,11 @@ export class VuHttpClient implements HttpClient {
     } else {
       const headers: Record<string, string> = { ...host.defaultHeaders, ...(options.headers ?? {}) };
       if (cookie && !Object.keys(headers).some((h) => h.toLowerCase() === 'cookie')) headers.cookie = cookie;
+      // As browsers and k6 do: ask for compression by default (the response is decoded below).
+      if (!Object.keys(headers).some((h) => h.toLowerCase() === 'accept-encoding')) headers['accept-encoding'] = DEFAULT_ACCEPT_ENCODING;
       const body = encodeBody(options.body, headers);
       payload = serializeRequest(m, url, headers, body);
-      origin = originOf(url, { insecure: host.insecure, tls, version });
+      origin = originOf(url, { insecure: host.insecure, tls, version, proxy: host.originOptions?.proxy ?? null });
       key = originKey(origin);
       defaultName = `${m} ${url.pathname}`;
       if (!entry && cookie === null && options.headers === undefined && body === null) {
@@ -412,7 +423,9 @@ export class VuHttpClient implements HttpClient {
         }
         host.onExchange(name, ex, startedAt, trace?.seq, group);
         if (next === null) {
-          resolve(new ScriptResponse(ex, url.href, startedAt, parsed));
+          const response = new ScriptResponse(ex, url.href, startedAt, parsed);
+          if (response.decoded) host.onDecoded?.(response.bodyBytes, response.decodedBytes);
+          resolve(response);
           return;
         }
         // 303, and 301/302 after a POST, turn into a GET without a body (what browsers and k6 do).

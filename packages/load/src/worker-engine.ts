@@ -3,6 +3,7 @@ import { performance } from 'node:perf_hooks';
 import type { EventLoopUtilization } from 'node:perf_hooks';
 import type { ResolvedRunConfig } from '@redline/core';
 import { CustomMetricRecorder, attachMetricSink } from './custom-metrics.js';
+import { CacheRecorder } from './cache-recorder.js';
 import { DataFeed, type LoadedData } from './data-feed.js';
 import { engineNow } from './engine-clock.js';
 import { executors, isOpenModel, type ExecutorName } from './executors/index.js';
@@ -67,6 +68,9 @@ export class WorkerEngine {
   #detachMetrics: (() => void) | null = null;
   /** gRPC statuses and WebSocket counters of the current interval. */
   readonly #protocols = new ProtocolCounters();
+  readonly #cache = new CacheRecorder();
+  /** Decoded (Content-Encoding) scripted responses of the current interval. */
+  #compression: { responses: number; wireBytes: number; decodedBytes: number } | null = null;
   readonly #connections = new Set<Connection>();
   readonly #vus = new Set<Vu>();
   readonly #feeds = new Map<string, DataFeed>();
@@ -208,6 +212,7 @@ export class WorkerEngine {
     const tracer = this.#tracer;
     const timings = this.#timings;
     const protocols = this.#protocols;
+    const cache = this.#cache;
     return () => {
       const id = this.#nextVuId();
       const conns: Array<Connection | undefined> = new Array(prepared.length);
@@ -241,6 +246,7 @@ export class WorkerEngine {
         recorder.recordExchange(nameSlices[current]!, scenarioSlice, ex, currentConn!.startedAt, currentDelayMs);
         timings.record(ex);
         if (ex.grpcStatus !== undefined) protocols.countGrpcCode(ex.grpcStatus);
+        if (ex.cache) cache.record(prepared[current]!.name, ex, currentConn!.startedAt);
         if (tracer) tracer.complete(prepared[current]!.name, currentSeq, ex, currentConn!.startedAt, currentDelayMs);
         // Requests interrupted by the end of the run are counted, but start nothing new.
         if (this.#finished) return;
@@ -298,6 +304,7 @@ export class WorkerEngine {
           this.#inFlight--;
           recorder.recordExchange(recorder.slice(`name:${name}`), scenarioSlice, ex, startedAt, startDelayMs, group ? recorder.slice(`group:${group}`) : null);
           this.#timings.record(ex);
+          if (ex.cache) this.#cache.record(name, ex, startedAt);
           if (this.#tracer && traceSeq !== undefined) this.#tracer.complete(name, traceSeq, ex, startedAt, startDelayMs);
         },
         onLaggedExchange: (name, ex, startedAt, lagMs) => {
@@ -316,10 +323,16 @@ export class WorkerEngine {
         sleep: (ms) => this.#sleep(ms),
         ...(typeof options.maxBodyBytes === 'number' ? { maxBodyBytes: options.maxBodyBytes } : {}),
         ...(typeof options.discardResponseBodies === 'boolean' ? { discardResponseBodies: options.discardResponseBodies } : {}),
+        onDecoded: (wire, decoded) => {
+          const c = (this.#compression ??= { responses: 0, wireBytes: 0, decodedBytes: 0 });
+          c.responses++;
+          c.wireBytes += wire;
+          c.decodedBytes += decoded;
+        },
       };
       // A copy per VU, as in k6: one VU changing its data cannot change another's.
       const data = init.setupData === undefined ? undefined : structuredClone(init.setupData);
-      const { ctx, http, close: closeVu } = createIterationContext(host, id, scenario, init.env ?? {}, data);
+      const { ctx, close: closeVu } = createIterationContext(host, id, scenario, init.env ?? {}, data);
       let sinceYield = 0;
       let closed = false;
       return {
@@ -358,7 +371,7 @@ export class WorkerEngine {
 
   #originOptions(): OriginOptions {
     const t = this.#transports.config;
-    return { insecure: t.insecure, tls: t.tls, version: t.version };
+    return { insecure: t.insecure, tls: t.tls, version: t.version, proxy: t.proxy ?? null };
   }
 
   #nextVuId(): number {
@@ -426,6 +439,10 @@ export class WorkerEngine {
     if (timings) snapshot.timings = timings;
     const custom = this.#custom.snapshot();
     if (custom) snapshot.custom = custom;
+    const cache = this.#cache.snapshot();
+    if (cache) snapshot.cache = cache;
+    if (this.#compression) snapshot.compression = this.#compression;
+    this.#compression = null;
     const h2 = this.#transports.http2Counters();
     if (h2.sessions > 0) snapshot.http2 = h2;
     this.#protocols.drainInto(snapshot);

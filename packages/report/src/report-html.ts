@@ -5,6 +5,7 @@ import { loadAssets, scriptText } from './assets.js';
 import { encodeFlameTree, type EncodedFlame, type FlamePruneOptions } from './flame-data.js';
 import { escapeHtml as h, fmtBytes, fmtDuration, fmtMs, fmtNum, fmtPct, jsonForScript } from './format.js';
 import { chartData, type ReportChartData } from './report-data.js';
+import { cacheSectionHtml } from './cache-html.js';
 import { tracesSectionHtml, type SlowestTrace } from './trace-html.js';
 import type { TracesFile } from '@redline/trace';
 import { settingsHtml } from './report-settings.js';
@@ -342,6 +343,7 @@ export function renderReportHtml(result: RunResult, extras: ReportExtras = {}): 
 ${loadSectionHtml(charts)}
 ${distributionHtml(result)}
 ${requestsHtml(result)}
+${cacheSectionHtml(result)}
 ${targetHtml(result)}
 ${findingsHtml(result, flame !== null)}
 ${tracesSectionHtml(extras.traces?.file, extras.traces?.slowest)}

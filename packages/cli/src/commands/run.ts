@@ -1,7 +1,7 @@
 import { relative, resolve } from 'node:path';
 import { ErrorCodes, ExitCodes, RedlineError, checkTimerMs, parseDuration, parseRate, type RunResult } from '@redline/core';
 import { formatFindings } from '@redline/doctor';
-import { grpcQuickPlan, noResponseError, planFromFile, quickPlan, PROFILE_NAMES, type GrpcQuickOptions, type LoadFlags, type PlanOverrides, type QuickOptions } from '@redline/load';
+import { grpcQuickPlan, noResponseError, parseProxyUrl, planFromFile, quickPlan, PROFILE_NAMES, type GrpcQuickOptions, type LoadFlags, type PlanOverrides, type QuickOptions } from '@redline/load';
 import { intFlag, parseCommandArgs, parseEnvFlags, parseHeaders } from '../args.js';
 import { colours, err, out, type CliIo } from '../io.js';
 import { runSessionInTerminal } from '../live.js';
@@ -50,6 +50,7 @@ Protocol and TLS:
   --insecure             skip TLS certificate verification
   --ca FILE              trust this CA (PEM) instead of the system store
   --cert FILE --key FILE client certificate and key (PEM) for mTLS
+  --proxy URL            tunnel HTTP/1.1 connections through this HTTP proxy (CONNECT); http://[user:pass@]host:port
 
 Target:
   --target "CMD"         start the target with the probe (profiles it under the load)
@@ -92,6 +93,7 @@ const RUN_OPTIONS = {
   proto: { type: 'string' },
   'import-path': { type: 'string', multiple: true },
   message: { type: 'string' },
+  proxy: { type: 'string' },
   connections: { type: 'string' },
   'max-streams': { type: 'string' },
   insecure: { type: 'boolean' },
@@ -127,7 +129,7 @@ function thresholdFlags(list: unknown): Record<string, string[]> | undefined {
   return out;
 }
 
-/** Transport flags (`--http2`, `--connections`, `--max-streams`, `--insecure`, `--ca`, `--cert`, `--key`) as plan overrides. */
+/** Transport flags (`--http2`, `--connections`, `--max-streams`, `--insecure`, `--ca`, `--cert`, `--key`, `--proxy`) as plan overrides. */
 function transportFlags(v: Record<string, unknown>, cwd: string): PlanOverrides['transport'] | undefined {
   const t: NonNullable<PlanOverrides['transport']> = {};
   if (v.http2) t.protocol = 'h2';
@@ -139,6 +141,11 @@ function transportFlags(v: Record<string, unknown>, cwd: string): PlanOverrides[
   const tls: { ca?: string; cert?: string; key?: string } = {};
   for (const k of ['ca', 'cert', 'key'] as const) if (v[k] !== undefined) tls[k] = resolve(cwd, String(v[k]));
   if (Object.keys(tls).length) t.tls = tls;
+  if (v.proxy !== undefined) {
+    // Checked here, before a target starts.
+    parseProxyUrl(String(v.proxy));
+    t.proxy = String(v.proxy);
+  }
   return Object.keys(t).length ? t : undefined;
 }
 

@@ -1,4 +1,5 @@
 import { formatDuration, formatThresholdActual, type RunResult } from '@redline/core';
+import { cacheLines } from './cache-lines.js';
 import { bytes, dotted, ms, pct, table } from './format.js';
 
 type Paint = { red(s: string): string; green(s: string): string; yellow(s: string): string; dim(s: string): string; bold(s: string): string };
@@ -53,6 +54,10 @@ export function renderSummary(r: RunResult, paint: Paint = plain): string {
   if (checkTotal) lines.push(`  ${dotted('checks')} ${(s.checks.fails ? paint.red : paint.green)(pct(s.checks.passes / checkTotal))}  ✓ ${s.checks.passes} ✗ ${s.checks.fails}`);
   lines.push(`  ${dotted('vus')} max ${s.vusMax}`);
   lines.push(`  ${dotted('data')} ${bytes(s.dataSentBytes)} sent, ${bytes(s.dataReceivedBytes)} received`);
+  if (s.compression) {
+    const c = s.compression;
+    lines.push(`  ${dotted('data.compressed')} ${c.responses} responses: ${bytes(c.wireBytes)} of bodies on the wire, ${bytes(c.decodedBytes)} decoded (${c.wireBytes ? (c.decodedBytes / c.wireBytes).toFixed(1) : '-'}×)`);
+  }
   if (s.http2) {
     const h = s.http2;
     lines.push(`  ${dotted('http2')} ${h.connections} connection${h.connections === 1 ? '' : 's'}, GOAWAY ${h.goaways}, stream-limit waits ${h.streamLimitWaits}, refused streams ${h.refusedStreams}`);
@@ -66,6 +71,7 @@ export function renderSummary(r: RunResult, paint: Paint = plain): string {
     const codes = Object.entries(w.closeCodes).map(([k, n]) => `${k}×${n}`).join(', ') || 'none';
     lines.push(`  ${dotted('websocket')} ${w.connections} connection${w.connections === 1 ? '' : 's'}${w.failedHandshakes ? ` (${w.failedHandshakes} failed handshakes)` : ''}, ${w.messagesSent} sent, ${w.messagesReceived} received, ${w.unanswered} unanswered, close codes ${codes}`);
   }
+  if (s.cache) lines.push(...cacheLines(s.cache, paint));
   const g = r.generator;
   lines.push(`  ${dotted('generator')} event loop ${pct(g.eluMean)} busy (max ${pct(g.eluMax)}), CPU ${g.cpuCoresMean.toFixed(2)} cores${open ? `, schedule lag p99 ${ms(g.scheduleLagMs.p99)}` : ''}`);
 

@@ -9,7 +9,9 @@ import {
   parseStatusCode,
   transferFraming,
 } from './http1-framing.js';
+import { CacheScan, cacheHeaderId } from '../cache-verdict.js';
 import { watchConnectPhases, type ConnectPhases } from './phases.js';
+import { awaitTunnel, connectRequest, refusedMessage, type ProxyTarget } from './proxy.js';
 import { connectTls, isTlsErrorCode } from './tls.js';
 import type { Connection, Exchange, ExchangeOptions, NetworkErrorKind, Origin, Transport } from './transport.js';
 
@@ -82,6 +84,11 @@ class Http1Connection implements Connection {
 
   #callback: ((result: Exchange) => void) | null = null;
   #isHead = false;
+  /** GET or HEAD: what the cache-problem rules count as a cacheable-looking request. */
+  #isGet = false;
+  /** Cache headers of the response being parsed (see cache-verdict.ts). */
+  readonly #cacheScan = new CacheScan();
+  #cache = 0;
   startedAt = 0;
   #sentAt = 0;
   #firstByteAt = 0;
@@ -122,7 +129,7 @@ class Http1Connection implements Connection {
     this.#keepResponse = keepResponse;
     this.#reused = keepResponse
       ? null
-      : { status: 0, error: null, errorDetail: null, sentAt: 0, firstByteAt: 0, endedAt: 0, connectMs: 0, bytesSent: 0, bytesReceived: 0, rawHeaders: null, body: null };
+      : { status: 0, error: null, errorDetail: null, sentAt: 0, firstByteAt: 0, endedAt: 0, connectMs: 0, bytesSent: 0, bytesReceived: 0, rawHeaders: null, body: null, cache: 0 };
   }
 
   get busy(): boolean {
@@ -133,6 +140,7 @@ class Http1Connection implements Connection {
     if (this.#callback) throw new Error('Http1Connection: exchange while busy');
     this.#callback = callback;
     this.#isHead = method === 'HEAD';
+    this.#isGet = this.#isHead || method === 'GET';
     this.startedAt = engineNow();
     this.#resetParser();
     this.#interim = 0;
@@ -154,6 +162,10 @@ class Http1Connection implements Connection {
 
   #open(): void {
     const o = this.#origin;
+    if (o.proxy) {
+      this.#openViaProxy(o.proxy);
+      return;
+    }
     this.#connectStartedAt = engineNow();
     const socket =
       o.protocol === 'https:'
@@ -176,23 +188,71 @@ class Http1Connection implements Connection {
     this.#socket = socket;
     this.#connected = false;
     this.#phases = watchConnectPhases(socket, this.#connectStartedAt, engineNow, o.protocol === 'https:');
-    socket.once(o.protocol === 'https:' ? 'secureConnect' : 'connect', () => {
-      if (this.#socket !== socket) return;
-      this.#connected = true;
-      const now = engineNow();
-      this.#connectMs = now - this.#connectStartedAt;
-      const payload = this.#pendingPayload;
-      this.#pendingPayload = null;
-      if (payload) {
-        this.#sentAt = now;
-        socket.write(payload);
-      }
-    });
-    if (o.protocol === 'https:') {
-      socket.on('data', (chunk: Buffer) => {
-        if (this.#socket === socket) this.#onData(chunk);
-      });
+    socket.once(o.protocol === 'https:' ? 'secureConnect' : 'connect', () => this.#onConnected(socket));
+    if (o.protocol === 'https:') this.#readByEvents(socket);
+    this.#watch(socket);
+  }
+
+  /** The connection is up (TCP, TLS, or a tunnel): send what waited for it. */
+  #onConnected(socket: net.Socket): void {
+    if (this.#socket !== socket) return;
+    this.#connected = true;
+    const now = engineNow();
+    this.#connectMs = now - this.#connectStartedAt;
+    const payload = this.#pendingPayload;
+    this.#pendingPayload = null;
+    if (payload) {
+      this.#sentAt = now;
+      socket.write(payload);
     }
+  }
+
+  #readByEvents(socket: net.Socket): void {
+    socket.on('data', (chunk: Buffer) => {
+      if (this.#socket === socket) this.#onData(chunk);
+    });
+  }
+
+  /**
+   * Opens a CONNECT tunnel through the proxy, then speaks HTTP/1.1 (over TLS for https) inside
+   * it. The connect phases time the proxy's TCP connection; `connectMs` runs until the tunnel (and
+   * its TLS handshake) is up. A refused CONNECT fails the exchange as `proxy`.
+   */
+  #openViaProxy(proxy: ProxyTarget): void {
+    const o = this.#origin;
+    this.#connectStartedAt = engineNow();
+    const raw = net.connect({ host: proxy.host, port: proxy.port });
+    raw.setNoDelay(true);
+    this.#socket = raw;
+    this.#connected = false;
+    this.#phases = watchConnectPhases(raw, this.#connectStartedAt, engineNow, false);
+    raw.once('connect', () => raw.write(connectRequest(proxy, o)));
+    this.#watch(raw);
+    awaitTunnel(
+      raw,
+      () => {
+        if (this.#socket !== raw) return;
+        if (o.protocol === 'https:') {
+          const secure = connectTls(o, ['http/1.1'], raw);
+          this.#socket = secure;
+          secure.once('secureConnect', () => this.#onConnected(secure));
+          this.#readByEvents(secure);
+          this.#watch(secure);
+        } else {
+          this.#readByEvents(raw);
+          this.#onConnected(raw);
+        }
+      },
+      (status, line) => {
+        if (this.#socket !== raw) return;
+        this.#teardown();
+        this.#fail('proxy', refusedMessage(proxy, o, status, line));
+      },
+    );
+  }
+
+  /** Error and close handling of the connection's current socket. */
+  #watch(socket: net.Socket): void {
     socket.on('error', (err: NodeJS.ErrnoException) => {
       if (this.#socket !== socket) return;
       this.#teardown();
@@ -232,6 +292,7 @@ class Http1Connection implements Connection {
     this.#closeAfter = false;
     this.#bodyBytes = 0;
     this.#trailerBytes = 0;
+    this.#cache = 0;
   }
 
   #onData(chunk: Buffer): void {
@@ -306,6 +367,7 @@ class Http1Connection implements Connection {
     let contentLength = -1;
     let transferEncoding: string | null = null;
     let close = head.charCodeAt(7) === 48; // HTTP/1.0 defaults to close
+    let cacheSeen = false;
     let lineStart = head.indexOf('\r\n') + 2;
     while (lineStart > 1 && lineStart < head.length) {
       let lineEnd = head.indexOf('\r\n', lineStart);
@@ -314,13 +376,20 @@ class Http1Connection implements Connection {
       // Obsolete line folding (RFC 9112 §5.2) could hide a framing header from us.
       if (first === 32 || first === 9) return this.#protocolError('obsolete line folding in a response header');
       const c = first | 0x20;
-      if (c === 0x63 /* c */ || c === 0x74 /* t */) {
-        // Match the framing header names by length and case-insensitive compare, with no
-        // substring or lower-case allocations for the headers we skip.
+      if (c === 0x63 /* c */ || c === 0x74 /* t */ || CACHE_FIRST_LETTERS[c] === 1) {
+        // Match the framing (and cache) header names by length and case-insensitive compare,
+        // with no substring or lower-case allocations for the headers we skip.
         const colon = head.indexOf(':', lineStart);
         if (colon > 0 && colon < lineEnd) {
           const nameLength = colon - lineStart;
-          if (nameLength === 14 && equalsLower(head, lineStart, 'content-length')) {
+          const cacheId = c === 0x74 ? -1 : cacheHeaderId(head, lineStart, nameLength);
+          if (cacheId >= 0) {
+            if (!cacheSeen) {
+              cacheSeen = true;
+              this.#cacheScan.reset();
+            }
+            this.#cacheScan.add(cacheId, head.slice(colon + 1, lineEnd));
+          } else if (nameLength === 14 && equalsLower(head, lineStart, 'content-length')) {
             const n = parseContentLength(head, colon + 1, lineEnd);
             if (n < 0) return this.#protocolError(`invalid Content-Length ${JSON.stringify(head.slice(colon + 1, Math.min(lineEnd, colon + 41)).trim())}`);
             if (contentLength >= 0 && n !== contentLength) return this.#protocolError(`conflicting Content-Length headers (${contentLength} and ${n})`);
@@ -337,6 +406,7 @@ class Http1Connection implements Connection {
       }
       lineStart = lineEnd + 2;
     }
+    if (cacheSeen) this.#cache = this.#cacheScan.result(this.#isGet, status);
     let chunked = false;
     let untilClose = false;
     if (transferEncoding !== null) {
@@ -529,6 +599,7 @@ class Http1Connection implements Connection {
       reused.phases = this.#connectMs > 0 ? this.#phases : null;
       reused.bytesSent = this.#bytesSent;
       reused.bytesReceived = this.#bytesReceived;
+      reused.cache = this.#cache;
       result = reused;
     } else {
       result = {
@@ -544,6 +615,7 @@ class Http1Connection implements Connection {
         bytesReceived: this.#bytesReceived,
         rawHeaders: this.#rawHeaders,
         body: this.#bodyBuf ?? (parts ? (parts.length === 1 ? parts[0]! : Buffer.concat(parts)) : null),
+        cache: this.#cache,
       };
     }
     if (this.#closeAfter) this.#teardown();
@@ -581,6 +653,10 @@ class Http1Connection implements Connection {
     this.#teardown();
   }
 }
+
+/** Lower-cased first letters of the cache headers other than c (a, e, l, p, s, v, x): 1 where a name may be one. */
+const CACHE_FIRST_LETTERS = new Uint8Array(128);
+for (const ch of 'aelpsvx') CACHE_FIRST_LETTERS[ch.charCodeAt(0)] = 1;
 
 /** True when `s` at `at` holds `lower` case-insensitively (ASCII; `lower` is lower-case). */
 function equalsLower(s: string, at: number, lower: string): boolean {

@@ -1,3 +1,4 @@
+import { cacheBitsOfHeaders } from '../cache-verdict.js';
 import type * as Http2 from 'node:http2';
 import * as net from 'node:net';
 import { engineNow } from '../engine-clock.js';
@@ -156,6 +157,7 @@ class NodeH2Handle implements Connection {
     let firstByteAt = 0;
     let status = 0;
     let rawHeaders = '';
+    let cache = 0;
     const parts: Buffer[] = [];
     let bodyBytes = 0;
     let settled = false;
@@ -178,6 +180,7 @@ class NodeH2Handle implements Connection {
         else lines.push(`${name}: ${String(value)}`);
       }
       rawHeaders = lines.join('\r\n');
+      cache = cacheBitsOfHeaders(h, req.method === 'GET' || req.method === 'HEAD', status);
     });
     stream.on('data', (chunk: Buffer) => {
       bodyBytes += chunk.length;
@@ -210,6 +213,7 @@ class NodeH2Handle implements Connection {
         bytesReceived: rawHeaders.length + bodyBytes,
         rawHeaders,
         body: discardBody ? null : parts.length === 1 ? parts[0]! : Buffer.concat(parts),
+        cache,
       });
     });
     stream.on('error', (err: NodeJS.ErrnoException) => {

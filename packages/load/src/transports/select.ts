@@ -3,6 +3,7 @@ import { dirname, resolve } from 'node:path';
 import { ErrorCodes, RedlineError } from '@redline/core';
 import { http1Transport } from './http1.js';
 import { createHttp2Transport, type Http2Transport } from './http2.js';
+import { parseProxyUrl, type ProxyTarget } from './proxy.js';
 import type { TlsMaterial } from './tls.js';
 import { createGrpcFastTransport, type GrpcFastTransport } from './grpc-fast.js';
 import type { Origin, Transport, WireProtocol } from './transport.js';
@@ -17,6 +18,8 @@ export interface TransportConfig {
   connections: number;
   /** HTTP/2: most concurrent streams per connection (the server's own limit applies when lower). */
   maxStreams: number;
+  /** HTTP proxy every HTTP/1.1 connection tunnels through (CONNECT), or null. */
+  proxy?: ProxyTarget | null;
 }
 
 /** TLS files as a scenario or the command line names them (paths). */
@@ -66,7 +69,7 @@ export async function loadTlsMaterial(files: TlsFiles | undefined, scenarioFile:
 
 /** The transport configuration of a scenario definition (TLS files read here, once, on the runner thread). */
 export async function transportConfigOf(
-  def: { insecure?: boolean; tls?: TlsFiles; protocol?: WireProtocol; connections?: number; maxStreams?: number },
+  def: { insecure?: boolean; tls?: TlsFiles; protocol?: WireProtocol; connections?: number; maxStreams?: number; proxy?: string },
   scenarioFile: string | null,
 ): Promise<TransportConfig> {
   return {
@@ -75,6 +78,7 @@ export async function transportConfigOf(
     tls: await loadTlsMaterial(def.tls, scenarioFile),
     connections: def.connections ?? DEFAULT_H2_CONNECTIONS,
     maxStreams: def.maxStreams ?? DEFAULT_H2_MAX_STREAMS,
+    proxy: def.proxy === undefined ? null : parseProxyUrl(def.proxy),
   };
 }
 

@@ -26,9 +26,10 @@ function sessionKey(o: Origin, alpn: readonly string[]): string {
 
 /**
  * Opens a TLS connection to `o` offering `alpn`, with the origin's CA, client certificate and
- * verification choice, resuming the latest session of the same origin when there is one.
+ * verification choice, resuming the latest session of the same origin when there is one. With
+ * `over`, the handshake runs on that socket (a CONNECT tunnel) instead of a new connection.
  */
-export function connectTls(o: Origin, alpn: readonly string[]): tls.TLSSocket {
+export function connectTls(o: Origin, alpn: readonly string[], over?: net.Socket): tls.TLSSocket {
   const key = sessionKey(o, alpn);
   const options: tls.ConnectionOptions = {
     host: o.host,
@@ -37,6 +38,8 @@ export function connectTls(o: Origin, alpn: readonly string[]): tls.TLSSocket {
     ...(net.isIP(o.host) ? {} : { servername: o.host }),
     rejectUnauthorized: !o.insecure,
     ALPNProtocols: [...alpn],
+    // Over an open tunnel (a proxy's CONNECT) instead of a new TCP connection.
+    ...(over ? { socket: over } : {}),
   };
   const material = o.tls;
   if (material?.ca) options.ca = material.ca;

@@ -4,6 +4,7 @@
  * touching executors or metrics, because those only see `Exchange` results.
  */
 import type { ConnectPhases } from './phases.js';
+import type { ProxyTarget } from './proxy.js';
 import type { TlsMaterial } from './tls.js';
 
 /**
@@ -13,6 +14,7 @@ import type { TlsMaterial } from './tls.js';
  * - `body_too_large`: a scripted response body exceeded the request's body limit;
  * - `generator`: the generator itself could not make the request (out of file descriptors,
  *   EMFILE/ENFILE). Not the target's error: it marks the run generator-limited;
+ * - `proxy`: the HTTP proxy refused the CONNECT tunnel (or answered it with something else);
  * - `redirect_loop`: a scripted request was still redirected after its redirect limit.
  */
 export type NetworkErrorKind =
@@ -26,7 +28,8 @@ export type NetworkErrorKind =
   | 'interrupted'
   | 'body_too_large'
   | 'generator'
-  | 'redirect_loop';
+  | 'redirect_loop'
+  | 'proxy';
 
 /** Per-exchange options of connections that keep full responses (scripted requests). */
 export interface ExchangeOptions {
@@ -65,6 +68,11 @@ export interface Exchange {
    * status counts as an error of kind `grpc_<name>` (e.g. `grpc_not_found`) with its latency.
    */
   grpcStatus?: number;
+  /**
+   * Cache verdict and header-problem bits of the response (`cache-verdict.ts`): 0 when it named
+   * no cache verdict and had no cache-header problem; absent from transports that do not read them.
+   */
+  cache?: number;
 }
 
 /** A request already turned into bytes once, so the hot path never re-serialises it. */
@@ -92,6 +100,8 @@ export interface Origin {
    * knowledge; `grpc` sends each request as a gRPC call over HTTP/2 (quick mode's `--grpc`).
    */
   version?: WireProtocol;
+  /** Tunnel through this HTTP proxy with CONNECT (HTTP/1.1 only), or connect directly (null/absent). */
+  proxy?: ProxyTarget | null;
 }
 
 /** HTTP versions a transport can speak. */
