@@ -57,6 +57,12 @@ export const ErrorCodes = {
   WRITE_FAILED: 'REDLINE_ERR_WRITE_FAILED',
   /** A load-generator worker thread failed (crashed, ran out of memory, threw). */
   WORKER_FAILED: 'REDLINE_ERR_WORKER_FAILED',
+  /** An `--execution-segment` or `--execution-segment-sequence` string is malformed; the message names the position. */
+  BAD_SEGMENT: 'REDLINE_ERR_BAD_SEGMENT',
+  /** The Redis coordinator of a distributed run cannot be reached (at the start) or was lost. */
+  COORDINATOR_UNREACHABLE: 'REDLINE_ERR_COORDINATOR_UNREACHABLE',
+  /** Instances of one distributed run disagree (different scenario files, instance counts or segments). */
+  INSTANCE_MISMATCH: 'REDLINE_ERR_INSTANCE_MISMATCH',
 } as const;
 
 /** One of the stable `REDLINE_ERR_*` codes. */
@@ -94,6 +100,9 @@ const USAGE_CODES: ReadonlySet<string> = new Set<ErrorCode>([
   ErrorCodes.ATTACH_FAILED,
   ErrorCodes.INCOMPATIBLE_RUNS,
   ErrorCodes.MISSING_DEPENDENCY,
+  ErrorCodes.BAD_SEGMENT,
+  ErrorCodes.COORDINATOR_UNREACHABLE,
+  ErrorCodes.INSTANCE_MISMATCH,
 ]);
 
 /**

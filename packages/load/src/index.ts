@@ -19,3 +19,7 @@ export type { Transport, Connection, Exchange, ExchangeOptions, Origin, NetworkE
 export { engineNow } from './engine-clock.js';
 export { REDLINE_VERSION } from './version.js';
 export { TraceStamper, type TraceSettings, type TraceRecord, type StampablePayload } from './trace-context.js';
+export { executionShare, equalSegments, parseExecutionSegment, parseExecutionSegmentSequence, FULL_SHARE, type ExecutionShare, type ExecutionSegment, type SegmentSpec } from './segments.js';
+export { buildResult } from './runner.js';
+export { RunAggregate } from './aggregate.js';
+export type { IntervalSnapshot, SliceSnapshot } from './recorder.js';

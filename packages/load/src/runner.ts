@@ -21,6 +21,7 @@ import { scenarioEndMs, type LoadPlan } from './scenario.js';
 import { transportConfigOf } from './transports/select.js';
 import { evaluateThresholds, parseThresholds, type Threshold } from './thresholds.js';
 import type { TraceRecord, TraceSettings } from './trace-context.js';
+import { executionShare, type SegmentSpec } from './segments.js';
 import { REDLINE_VERSION } from './version.js';
 import { WorkerEngine, type EngineInit, type EngineMessage } from './worker-engine.js';
 import type { RunnerMessage, WorkerData } from './worker.js';
@@ -48,12 +49,25 @@ export interface RunLoadOptions {
   trace?: TraceSettings;
   /** Receives the kept requests' records as the engines report them (about once per second). */
   onTraceRecords?: (records: TraceRecord[]) => void;
+  /** This instance's execution segment (`--execution-segment`); absent: the whole run. Checked before anything starts. */
+  segment?: SegmentSpec;
+  /**
+   * Called once every worker is ready; resolves to the engine-clock instant (epoch ms) to start at,
+   * e.g. the instant a distributed run's instances agreed on. A rejection ends the run with that
+   * error before any request is sent. Default: 50 ms from now.
+   */
+  startAt?: () => Promise<number>;
+  /** Receives each second's interval snapshots (every worker's, before they are merged); see `coordinate`. */
+  onIntervals?: (index: number, snapshots: readonly IntervalSnapshot[]) => void;
 }
 
 /** A running load test. */
 export interface LoadRun {
-  /** Graceful stop: no new iterations, in-flight ones drain for the grace period. Marks the run `interrupted`. */
-  stop(): void;
+  /**
+   * Graceful stop: no new iterations, in-flight ones drain for the grace period. Marks the run
+   * `interrupted`, or `aborted` when the reason is `thresholds` (a distributed run's coordinator).
+   */
+  stop(reason?: 'thresholds'): void;
   /** Immediate stop: in-flight work is abandoned; the partial result is still produced. */
   abort(): void;
   /** Engine-clock ms at which the load started (after workers are ready). */
@@ -85,6 +99,7 @@ interface EngineHandle {
  */
 export function startLoad(plan: LoadPlan, options: RunLoadOptions = {}): LoadRun {
   const thresholds = parseThresholds(plan.definition.thresholds);
+  executionShare(options.segment);
   let stopRequested = false;
   let abortRequested = false;
   let status: RunStatus = 'completed';
@@ -97,10 +112,10 @@ export function startLoad(plan: LoadPlan, options: RunLoadOptions = {}): LoadRun
   });
   started.catch(() => undefined);
 
-  const stop = (): void => {
+  const stop = (reason?: 'thresholds'): void => {
     if (stopRequested) return;
     stopRequested = true;
-    if (status === 'completed') status = 'interrupted';
+    if (status === 'completed') status = reason === 'thresholds' ? 'aborted' : 'interrupted';
     for (const h of handles) h.send({ type: 'stop' });
   };
   const abort = (): void => {
@@ -111,7 +126,7 @@ export function startLoad(plan: LoadPlan, options: RunLoadOptions = {}): LoadRun
   };
   if (options.signal) {
     if (options.signal.aborted) stop();
-    else options.signal.addEventListener('abort', stop, { once: true });
+    else options.signal.addEventListener('abort', () => stop(), { once: true });
   }
 
   const result = (async (): Promise<RunResult> => {
@@ -136,6 +151,7 @@ export function startLoad(plan: LoadPlan, options: RunLoadOptions = {}): LoadRun
       iterationCounters: plan.config.scenarios.map(() => new SharedArrayBuffer(4)),
       ...(options.trace ? { trace: options.trace } : {}),
       env: plan.env ?? {},
+      ...(options.segment ? { segment: options.segment } : {}),
     };
 
     const agg = new RunAggregate();
@@ -168,6 +184,7 @@ export function startLoad(plan: LoadPlan, options: RunLoadOptions = {}): LoadRun
         const cpuCores = (cpu.user + cpu.system) / 1000 / Math.max(1, now - cpuPrevAt);
         cpuPrev = process.cpuUsage();
         cpuPrevAt = now;
+        options.onIntervals?.(idx, snaps);
         const point = agg.addSecond(idx, snaps, cpuCores, Math.min(now - runStart, idx * 1000));
         options.onSecond?.({
           elapsedMs: now - runStart,
@@ -267,7 +284,15 @@ export function startLoad(plan: LoadPlan, options: RunLoadOptions = {}): LoadRun
     }
 
     // Start slightly in the future so every worker begins on the same instant.
-    runStart = engineNow() + 50;
+    if (options.startAt) {
+      try {
+        runStart = await options.startAt();
+      } catch (err) {
+        for (const h of handles) h.terminate();
+        startReject(err);
+        throw err;
+      }
+    } else runStart = engineNow() + 50;
     startResolve(runStart);
     for (const h of handles) h.send({ type: 'start', startAt: runStart });
     if (stopRequested) for (const h of handles) h.send({ type: 'stop' });
@@ -294,6 +319,7 @@ export function startLoad(plan: LoadPlan, options: RunLoadOptions = {}): LoadRun
     for (const h of handles) h.terminate();
     // Whatever arrived but did not make a complete second still counts.
     for (const [idx, snaps] of [...pending.entries()].sort((a, b) => a[0] - b[0])) {
+      options.onIntervals?.(idx, snaps);
       agg.addSecond(idx, snaps, 0, endedAt - runStart);
     }
     if (died.length) {
@@ -380,8 +406,12 @@ export function generatorVerdict(agg: RunAggregate): GeneratorReport {
   };
 }
 
-function buildResult(
-  plan: LoadPlan,
+/**
+ * Builds a RunResult from merged intervals: the local runner's last step, and the coordinator's for
+ * a distributed run (whose aggregate holds every instance's snapshots).
+ */
+export function buildResult(
+  plan: Pick<LoadPlan, 'config'>,
   r: { agg: RunAggregate; status: RunStatus; startedAt: Date; durationMs: number; thresholds: ThresholdResult[]; workers: number; warnings: string[] },
 ): RunResult {
   const { agg } = r;
