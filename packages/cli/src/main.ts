@@ -1,6 +1,9 @@
 import { ErrorCodes, RedlineError, exitCodeFor, isRedlineError } from '@redline/core';
 import { REDLINE_VERSION } from '@redline/load';
 import { cacheCommand } from './commands/cache.js';
+import { coordinateCommand } from './commands/coordinate.js';
+import { k8sCommand } from './commands/k8s.js';
+import { mergeCommand } from './commands/merge.js';
 import { capacityCommand } from './commands/capacity.js';
 import { compareCommand } from './commands/compare.js';
 import { overloadCommand } from './commands/overload.js';
@@ -24,6 +27,9 @@ Commands:
   cache       simulate cache policies on a key trace
   overload    step load past the redline and back: goodput, latency, metastable failure
   tune        find the batch size × concurrency of a pipeline stage under an SLO
+  coordinate  merge a distributed run's instances live over Redis (see run --coordinator)
+  merge       merge finished run directories of one distributed run into one, exactly
+  k8s         write a Kubernetes Indexed Job + ConfigMap for a distributed run
 
 Run "redline <command> --help" for a command's options.
 Docs: ${docsPath('cli.md')}`;
@@ -37,6 +43,9 @@ const COMMANDS: Record<string, (io: CliIo, args: string[]) => Promise<number>> =
   cache: cacheCommand,
   overload: overloadCommand,
   tune: tuneCommand,
+  coordinate: coordinateCommand,
+  merge: mergeCommand,
+  k8s: k8sCommand,
 };
 
 /**

@@ -2,7 +2,7 @@ import { join, resolve } from 'node:path';
 import { writeFile } from 'node:fs/promises';
 import { ErrorCodes, RedlineError, isRedlineError, writeJsonAtomic, RESULT_FILE, type RunResult, type TargetReport } from '@redline/core';
 import { diagnoseRunDir, createProfileModel, writeProfileExports, type CpuProfile } from '@redline/doctor';
-import { plannedDurationMs, startLoad, writeRunDir, type LiveStatus, type LoadPlan } from '@redline/load';
+import { plannedDurationMs, startLoad, writeRunDir, type LiveStatus, type LoadPlan, type LoadRun, type RunLoadOptions } from '@redline/load';
 import { aggregateSamples, attachInspector, launchTarget, profilesForAggregation, type AttachedTarget, type TargetHandle } from '@redline/probe/host';
 import { REPORT_FILE, writeReport } from '@redline/report';
 import { channelFields } from './pool-fields.js';
@@ -44,6 +44,10 @@ export interface SessionOptions {
   poolLeakMs?: number;
   /** The command line to record in `config.commandLine` (already redacted). */
   commandLine?: string[];
+  /** Load options of a distributed run's instance: its segment, the agreed start, the per-second stream. */
+  load?: Pick<RunLoadOptions, 'segment' | 'startAt' | 'onIntervals'>;
+  /** Receives the running load (a distributed run's instance watches for the coordinator's abort). */
+  onLoad?: (run: LoadRun) => void;
 }
 
 /** What a session produced. */
@@ -141,8 +145,9 @@ async function runTracedSession(o: SessionOptions, tracing: RunTracing | null, c
   let stopping = false;
   try {
     const plan: LoadPlan = await o.plan({ url, port });
-    const run = startLoad(plan, { ...(o.workers !== undefined ? { workers: o.workers } : {}), ...(o.onSecond ? { onSecond: o.onSecond } : {}), ...(tracing ? tracing.load : {}) });
+    const run = startLoad(plan, { ...(o.workers !== undefined ? { workers: o.workers } : {}), ...(o.onSecond ? { onSecond: o.onSecond } : {}), ...(tracing ? tracing.load : {}), ...(o.load ?? {}) });
     o.controls?.(run);
+    o.onLoad?.(run);
     const plannedMs = plannedDurationMs(plan);
     let runStart = 0;
     let profiling: Promise<void> | null = null;

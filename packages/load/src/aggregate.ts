@@ -59,6 +59,8 @@ export class RunAggregate implements MetricSource {
   readonly timeseries: TimeseriesPoint[] = [];
   readonly generatorSeconds: GeneratorSecond[] = [];
   readonly intervalHistograms: string[] = [];
+  /** Encoded per-second service-time histograms, index i ↔ timeseries[i]. */
+  readonly serviceIntervalHistograms: string[] = [];
   readonly iterations: Record<string, number> = {};
   readonly dropped: Record<string, number> = {};
   readonly iterationErrors: Record<string, number> = {};
@@ -139,6 +141,7 @@ export class RunAggregate implements MetricSource {
     this.vusMax = [...this.#vusMaxByWorker.values()].reduce((a, b) => a + b, 0);
     this.lag.merge(secLag);
     this.intervalHistograms.push(secLatency.encode());
+    this.serviceIntervalHistograms.push(secService.encode());
     const lagQ = { p50: secLag.percentileMs(50), p99: secLag.percentileMs(99), max: secLag.maxMs };
     const point: TimeseriesPoint = {
       t: index,

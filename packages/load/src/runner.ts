@@ -335,7 +335,7 @@ export function startLoad(plan: LoadPlan, options: RunLoadOptions = {}): LoadRun
     // A run stopped before its start instant (Ctrl-C while workers were starting) lasted 0 ms, not less.
     const durationMs = Math.max(0, endedAt - runStart);
     const thresholdResults = evaluateThresholds(thresholds, agg);
-    return buildResult(plan, {
+    const built = buildResult(plan, {
       agg,
       status,
       startedAt: new Date(startedAtDate.getTime()),
@@ -344,6 +344,11 @@ export function startLoad(plan: LoadPlan, options: RunLoadOptions = {}): LoadRun
       workers: workerCount,
       warnings: fatal,
     });
+    if (options.segment) {
+      const share = executionShare(options.segment);
+      built.executionSegment = { segment: share.label, sequence: options.segment.sequence ?? null };
+    }
+    return built;
   })();
   // A run that fails before it starts (data files, workers) must not leave `started` pending forever.
   result.catch((err: unknown) => startReject(err));
@@ -487,6 +492,11 @@ export function buildResult(
       serviceTime: all.service.encode(),
       byName: Object.fromEntries([...agg.slices].filter(([k]) => k.startsWith('name:')).map(([k, s]) => [k.slice(5), { latency: s.latency.encode(), serviceTime: s.service.encode() }])),
       intervals: agg.intervalHistograms,
+      serviceIntervals: agg.serviceIntervalHistograms,
+      byScenario: slicesWith(agg, 'scenario:'),
+      byStatusClass: slicesWith(agg, 'status:'),
+      scheduleLag: agg.lag.encode(),
+      ...(agg.timings.size ? { timings: Object.fromEntries([...agg.timings].map(([phase, h]) => [phase, h.encode()])) } : {}),
     },
     target: null,
     findings: [],
@@ -497,6 +507,13 @@ export function buildResult(
   if (nothing) warnings.push(nothing.message);
   if (warnings.length) result.warnings = warnings;
   return result;
+}
+
+/** Encoded whole-run histograms of the slices whose key starts with `prefix`, keyed without it. */
+function slicesWith(agg: RunAggregate, prefix: string): Record<string, { latency: string; serviceTime: string }> {
+  const out: Record<string, { latency: string; serviceTime: string }> = {};
+  for (const [k, s] of agg.slices) if (k.startsWith(prefix)) out[k.slice(prefix.length)] = { latency: s.latency.encode(), serviceTime: s.service.encode() };
+  return out;
 }
 
 /** Error kinds that are not an HTTP response: the request got no status at all. */
