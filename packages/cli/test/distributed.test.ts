@@ -106,8 +106,9 @@ describe('coordinated runs over Redis (real redis-server, real CLI processes)', 
     const file = await scenario('rate.mjs', { executor: 'constant-arrival-rate', rate: 60, duration: '5s', preAllocatedVUs: 4, maxVUs: 20 });
     const procs = [0, 1, 2].map((i) => redline(instanceArgs(file, 'kill', 3, i), dir));
     await waitFor(procs[2]!, 'starting at');
-    // Let it stream a second or two of its share, then kill it without a chance to say goodbye.
-    await new Promise((r) => setTimeout(r, 3500));
+    // The agreed start is 3 s after the meeting: let it stream a second or two of its share, then
+    // kill it without a chance to say goodbye.
+    await new Promise((r) => setTimeout(r, 5500));
     procs[2]!.child.kill('SIGKILL');
     const codes = await Promise.all(procs.map((p) => p.exited));
     assert.equal(codes[1], 0, procs[1]!.stderr());
@@ -175,7 +176,7 @@ describe('coordinated runs over Redis (real redis-server, real CLI processes)', 
     const file = await scenario('lost.mjs', { executor: 'constant-arrival-rate', rate: 40, duration: '5s', preAllocatedVUs: 4, maxVUs: 20 });
     const procs = [0, 1].map((i) => redline(instanceArgs(file, 'lost', 2, i), dir));
     await waitFor(procs[1]!, 'starting at');
-    await new Promise((r) => setTimeout(r, 2500));
+    await new Promise((r) => setTimeout(r, 5000));
     await redis.kill();
     const codes = await Promise.all(procs.map((p) => p.exited));
     await redis.start();

@@ -184,7 +184,7 @@ export class RunInstance {
       }
       await new Promise((r) => setTimeout(r, 100));
     }
-    await redis.set(k.start, String(Math.round(engineNow() + (this.#o.startLeadMs ?? 1500))), 'EX', KEY_TTL_S, 'NX');
+    await redis.set(k.start, String(Math.round(engineNow() + (this.#o.startLeadMs ?? 3000))), 'EX', KEY_TTL_S, 'NX');
     const at = Number(await redis.get(k.start));
     this.#o.onEvent?.(`all ${instances} instances joined; starting at ${new Date(at).toISOString()}`);
     return at;
