@@ -1,6 +1,9 @@
 import { ErrorCodes, RedlineError, exitCodeFor, isRedlineError } from '@redline/core';
 import { REDLINE_VERSION } from '@redline/load';
 import { cacheCommand } from './commands/cache.js';
+import { coordinateCommand } from './commands/coordinate.js';
+import { k8sCommand } from './commands/k8s.js';
+import { mergeCommand } from './commands/merge.js';
 import { capacityCommand } from './commands/capacity.js';
 import { compareCommand } from './commands/compare.js';
 import { convertCommand } from './commands/convert.js';
@@ -26,6 +29,9 @@ Commands:
   overload    step load past the redline and back: goodput, latency, metastable failure
   tune        find the batch size × concurrency of a pipeline stage under an SLO
   convert     turn a browser recording (HAR) into a scenario file
+  coordinate  merge a distributed run's instances live over Redis (see run --coordinator)
+  merge       merge finished run directories of one distributed run into one, exactly
+  k8s         write a Kubernetes Indexed Job + ConfigMap for a distributed run
 
 Run "redline <command> --help" for a command's options.
 Docs: ${docsPath('cli.md')}`;
@@ -40,6 +46,9 @@ const COMMANDS: Record<string, (io: CliIo, args: string[]) => Promise<number>> =
   overload: overloadCommand,
   tune: tuneCommand,
   convert: convertCommand,
+  coordinate: coordinateCommand,
+  merge: mergeCommand,
+  k8s: k8sCommand,
 };
 
 /**

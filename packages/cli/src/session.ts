@@ -2,7 +2,7 @@ import { join, resolve } from 'node:path';
 import { writeFile } from 'node:fs/promises';
 import { ErrorCodes, RedlineError, isRedlineError, writeJsonAtomic, RESULT_FILE, type RunResult, type TargetReport } from '@redline/core';
 import { diagnoseRunDir, createProfileModel, writeProfileExports, type CpuProfile } from '@redline/doctor';
-import { plannedDurationMs, startLoad, writeRunDir, type LiveStatus, type LoadPlan } from '@redline/load';
+import { plannedDurationMs, startLoad, writeRunDir, type LiveStatus, type LoadPlan, type LoadRun, type RunLoadOptions } from '@redline/load';
 import { aggregateSamples, attachInspector, launchTarget, profilesForAggregation, type AttachedTarget, type TargetHandle } from '@redline/probe/host';
 import { REPORT_FILE, writeReport } from '@redline/report';
 import { channelFields } from './pool-fields.js';
@@ -50,6 +50,10 @@ export interface SessionOptions {
    * second and the final result; failed writes end up in `result.warnings`, never fail the run.
    */
   outputs?: OutputSet;
+  /** Load options of a distributed run's instance: its segment, the agreed start, the per-second stream. */
+  load?: Pick<RunLoadOptions, 'segment' | 'startAt' | 'onIntervals'>;
+  /** Receives the running load (a distributed run's instance watches for the coordinator's abort). */
+  onLoad?: (run: LoadRun) => void;
 }
 
 /** What a session produced. */
@@ -155,8 +159,9 @@ async function runTracedSession(o: SessionOptions, tracing: RunTracing | null, c
           outputs.second(s);
         }
       : o.onSecond;
-    const run = startLoad(plan, { ...(o.workers !== undefined ? { workers: o.workers } : {}), ...(onSecond ? { onSecond } : {}), ...(tracing ? tracing.load : {}) });
+    const run = startLoad(plan, { ...(o.workers !== undefined ? { workers: o.workers } : {}), ...(onSecond ? { onSecond } : {}), ...(tracing ? tracing.load : {}), ...(o.load ?? {}) });
     o.controls?.(run);
+    o.onLoad?.(run);
     const plannedMs = plannedDurationMs(plan);
     let runStart = 0;
     let profiling: Promise<void> | null = null;

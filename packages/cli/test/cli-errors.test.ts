@@ -62,7 +62,7 @@ test('an invalid threshold is rejected before the run, naming metric, expression
 });
 
 test('unknown commands and flags exit 2 with a pointer to help', async () => {
-  assertUsage(await runCli(['explode']), 'unknown command "explode": expected one of run, demo, report, compare, capacity, cache, overload, tune, convert (see redline --help)');
+  assertUsage(await runCli(['explode']), 'unknown command "explode": expected one of run, demo, report, compare, capacity, cache, overload, tune, convert, coordinate, merge, k8s (see redline --help)');
   const r = await runCli(['run', '--frobnicate']);
   assert.equal(r.code, 2);
   assert.match(r.stderr, /^redline run: Unknown option '--frobnicate' \(see redline run --help\)\n$/);

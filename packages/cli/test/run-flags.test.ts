@@ -135,7 +135,7 @@ test('Object.prototype names are unknown commands, and command errors carry one 
   for (const name of ['constructor', 'toString', '__proto__', 'hasOwnProperty']) {
     const r = await run([name]);
     assert.equal(r.code, 2, r.stderr);
-    assert.equal(r.stderr, `redline: unknown command "${name}": expected one of run, demo, report, compare, capacity, cache, overload, tune, convert (see redline --help)\n`);
+    assert.equal(r.stderr, `redline: unknown command "${name}": expected one of run, demo, report, compare, capacity, cache, overload, tune, convert, coordinate, merge, k8s (see redline --help)\n`);
   }
   const r = await run(['run', 'a.mjs', 'b.mjs']);
   assert.equal(r.stderr, 'redline run: expected at most one scenario file, got 2\n');

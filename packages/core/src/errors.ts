@@ -67,6 +67,12 @@ export const ErrorCodes = {
   EDGE_INVALIDATION_FAILED: 'REDLINE_ERR_EDGE_INVALIDATION_FAILED',
   /** The HTTP proxy refused the CONNECT tunnel or could not be reached (`--proxy`). */
   PROXY_FAILED: 'REDLINE_ERR_PROXY_FAILED',
+  /** An `--execution-segment` or `--execution-segment-sequence` string is malformed; the message names the position. */
+  BAD_SEGMENT: 'REDLINE_ERR_BAD_SEGMENT',
+  /** The Redis coordinator of a distributed run cannot be reached (at the start) or was lost. */
+  COORDINATOR_UNREACHABLE: 'REDLINE_ERR_COORDINATOR_UNREACHABLE',
+  /** Instances of one distributed run disagree (different scenario files, instance counts or segments). */
+  INSTANCE_MISMATCH: 'REDLINE_ERR_INSTANCE_MISMATCH',
 } as const;
 
 /** One of the stable `REDLINE_ERR_*` codes. */
@@ -106,6 +112,9 @@ const USAGE_CODES: ReadonlySet<string> = new Set<ErrorCode>([
   ErrorCodes.MISSING_DEPENDENCY,
   ErrorCodes.BAD_PROTO,
   ErrorCodes.UNKNOWN_RPC,
+  ErrorCodes.BAD_SEGMENT,
+  ErrorCodes.COORDINATOR_UNREACHABLE,
+  ErrorCodes.INSTANCE_MISMATCH,
 ]);
 
 /**

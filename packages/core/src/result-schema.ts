@@ -276,6 +276,15 @@ export const RunHistogramsSchema = z.strictObject({
   groups: z.record(z.string(), z.string()).optional(),
   /** Trend metrics by name (values × 1000, so a Trend in ms decodes as µs like the latency histograms). */
   metrics: z.record(z.string(), z.string()).optional(),
+  /** Per-second service-time histograms, index i ↔ timeseries[i] (runs since distributed runs; lets `merge` be exact). */
+  serviceIntervals: z.array(z.string()).optional(),
+  /** Whole-run histograms per scenario and per status class (`2xx`, `error`, …), keyed as in `summary.byScenario` / `byStatusClass`. */
+  byScenario: z.record(z.string(), z.strictObject({ latency: z.string(), serviceTime: z.string() })).optional(),
+  byStatusClass: z.record(z.string(), z.strictObject({ latency: z.string(), serviceTime: z.string() })).optional(),
+  /** Whole-run schedule lag of open-model iterations (µs). */
+  scheduleLag: z.string().optional(),
+  /** Whole-run request phases (`dns`, `connect`, `tls`, `waiting`, `receiving`), as in `summary.timings`. */
+  timings: z.record(z.string(), z.string()).optional(),
 });
 
 /** A stage of a ramping load model, as resolved. */
@@ -484,6 +493,33 @@ export const TracesSummarySchema = z.strictObject({
   tracesKept: z.number().int().min(0),
 });
 
+/** One instance (or merged run directory) that a distributed or merged result is made of. */
+export const DistributedSourceSchema = z.strictObject({
+  /** Instance index (0-based) in a coordinated run; position of the directory in `redline merge`. */
+  instance: z.number().int().min(0),
+  /** Its execution segment (`from:to`). */
+  segment: z.string(),
+  host: z.string().nullable(),
+  /** `complete`: every second arrived; `lost`: it stopped reporting (died, or Redis was lost) after `lastSecond`; `missing`: nothing arrived. */
+  state: z.enum(['complete', 'lost', 'missing']),
+  /** Last second (1-based) merged from it; 0 when none. */
+  lastSecond: z.number().int().min(0),
+  requests: z.number().int().min(0),
+  /** Its own run directory, when known. */
+  runDir: z.string().nullable(),
+});
+
+/** How a result was assembled from several instances (coordinated runs and `redline merge`). */
+export const DistributedReportSchema = z.strictObject({
+  /** `coordinated`: merged live over Redis; `offline`: `redline merge` of finished run directories. */
+  mode: z.enum(['coordinated', 'offline']),
+  runId: z.string().nullable(),
+  instances: z.number().int().min(1),
+  sources: z.array(DistributedSourceSchema),
+  /** One line per share that is not fully in this result (dead or lagging instances, a lost coordinator); empty when complete. */
+  missing: z.array(z.string()),
+});
+
 /** The content of `result.json`. */
 export const RunResultSchema = z
   .strictObject({
@@ -508,6 +544,10 @@ export const RunResultSchema = z
     warnings: z.array(z.string()).optional(),
     /** Set when the run was traced (`--trace`): where the analysis and the kept spans are. */
     traces: TracesSummarySchema.optional(),
+    /** The execution segment (`from:to` within `sequence`) this run's instance ran (`--execution-segment`); absent: the whole load. */
+    executionSegment: z.strictObject({ segment: z.string(), sequence: z.string().nullable() }).optional(),
+    /** Set for a result merged from several instances (`--coordinator`, `redline merge`). */
+    distributed: DistributedReportSchema.optional(),
   })
   .register(jsonSchemaMeta, {
     title: 'Redline run result (result.json)',

@@ -93,3 +93,9 @@ export type Finding = z.infer<typeof S.FindingSchema>;
 
 /** The content of `result.json`. */
 export type RunResult = z.infer<typeof S.RunResultSchema>;
+
+/** How a result was assembled from several instances (`distributed` in result.json). */
+export type DistributedReport = z.infer<typeof S.DistributedReportSchema>;
+
+/** One instance of a distributed result. */
+export type DistributedSource = z.infer<typeof S.DistributedSourceSchema>;

@@ -20,15 +20,13 @@ class TotalSlice {
   errors = 0;
   errorsByKind: ErrorCounts = {};
 
-  add(s: SliceSnapshot): { latency: LatencyHistogram; service: LatencyHistogram } {
-    const latency = LatencyHistogram.decode(s.latency);
-    const service = LatencyHistogram.decode(s.service);
-    this.latency.merge(latency);
-    this.service.merge(service);
+  /** Adds one snapshot of this slice (its histograms merged straight from their encoding). */
+  add(s: SliceSnapshot): void {
+    this.latency.mergeEncoded(s.latency);
+    this.service.mergeEncoded(s.service);
     this.requests += s.requests;
     this.errors += s.errors;
     addCounts(this.errorsByKind, s.errorsByKind);
-    return { latency, service };
   }
 
   summary(seconds: number): TrafficSummary {
@@ -63,6 +61,8 @@ export class RunAggregate implements MetricSource {
   readonly timeseries: TimeseriesPoint[] = [];
   readonly generatorSeconds: GeneratorSecond[] = [];
   readonly intervalHistograms: string[] = [];
+  /** Encoded per-second service-time histograms, index i ↔ timeseries[i]. */
+  readonly serviceIntervalHistograms: string[] = [];
   readonly iterations: Record<string, number> = {};
   readonly dropped: Record<string, number> = {};
   readonly iterationErrors: Record<string, number> = {};
@@ -112,10 +112,10 @@ export class RunAggregate implements MetricSource {
     let open = false;
     for (const snap of snaps) {
       for (const [key, s] of Object.entries(snap.slices)) {
-        const decoded = this.slice(key).add(s);
+        this.slice(key).add(s);
         if (key === 'all') {
-          secLatency.merge(decoded.latency);
-          secService.merge(decoded.service);
+          secLatency.mergeEncoded(s.latency);
+          secService.mergeEncoded(s.service);
           requests += s.requests;
           errors += s.errors;
           addCounts(errorsByKind, s.errorsByKind);
@@ -138,7 +138,7 @@ export class RunAggregate implements MetricSource {
       open ||= snap.hasOpenModel;
       this.bytesSent += snap.bytesSent;
       this.bytesReceived += snap.bytesReceived;
-      if (snap.lag) secLag.merge(LatencyHistogram.decode(snap.lag));
+      if (snap.lag) secLag.mergeEncoded(snap.lag);
       this.#vusMaxByWorker.set(snap.worker, Math.max(this.#vusMaxByWorker.get(snap.worker) ?? 0, snap.vusMax));
       this.firstIterationError ??= snap.firstIterationError;
       if (snap.http2) this.http2ByWorker.set(snap.worker, snap.http2);
@@ -161,13 +161,14 @@ export class RunAggregate implements MetricSource {
         for (const [phase, encoded] of Object.entries(snap.timings)) {
           let h = this.timings.get(phase);
           if (!h) this.timings.set(phase, (h = new LatencyHistogram()));
-          h.merge(LatencyHistogram.decode(encoded));
+          h.mergeEncoded(encoded);
         }
       }
     }
     this.vusMax = [...this.#vusMaxByWorker.values()].reduce((a, b) => a + b, 0);
     this.lag.merge(secLag);
     this.intervalHistograms.push(secLatency.encode());
+    this.serviceIntervalHistograms.push(secService.encode());
     const lagQ = { p50: secLag.percentileMs(50), p99: secLag.percentileMs(99), max: secLag.maxMs };
     const point: TimeseriesPoint = {
       t: index,

@@ -28,3 +28,7 @@ export type { WsApi, WsSocket, WsConnectOptions, WsMessage, WsRateOptions, WsClo
 export { loadProto, findMethod, type GrpcMethod, type LoadedProto } from './transports/grpc-proto.js';
 export { CACHE_VERDICTS, CACHE_PROBLEMS, CacheScan, cacheBitsOfHeaders, parseCacheStatus, parseCfCacheStatus, parseXCache, parseXVarnish, verdictOf, type CacheVerdictName, type CacheProblemName } from './cache-verdict.js';
 export { parseProxyUrl, type ProxyTarget } from './transports/proxy.js';
+export { executionShare, equalSegments, parseExecutionSegment, parseExecutionSegmentSequence, FULL_SHARE, type ExecutionShare, type ExecutionSegment, type SegmentSpec } from './segments.js';
+export { buildResult } from './runner.js';
+export { RunAggregate } from './aggregate.js';
+export type { IntervalSnapshot, SliceSnapshot } from './recorder.js';

@@ -25,6 +25,7 @@ import { checkProxy } from './transports/proxy.js';
 import { transportConfigOf } from './transports/select.js';
 import { evaluateThresholds, parseThresholds, type Threshold } from './thresholds.js';
 import type { TraceRecord, TraceSettings } from './trace-context.js';
+import { executionShare, type SegmentSpec } from './segments.js';
 import { REDLINE_VERSION } from './version.js';
 import { WorkerEngine, type EngineInit, type EngineMessage } from './worker-engine.js';
 import type { RunnerMessage, WorkerData } from './worker.js';
@@ -54,12 +55,25 @@ export interface RunLoadOptions {
   trace?: TraceSettings;
   /** Receives the kept requests' records as the engines report them (about once per second). */
   onTraceRecords?: (records: TraceRecord[]) => void;
+  /** This instance's execution segment (`--execution-segment`); absent: the whole run. Checked before anything starts. */
+  segment?: SegmentSpec;
+  /**
+   * Called once every worker is ready; resolves to the engine-clock instant (epoch ms) to start at,
+   * e.g. the instant a distributed run's instances agreed on. A rejection ends the run with that
+   * error before any request is sent. Default: 50 ms from now.
+   */
+  startAt?: () => Promise<number>;
+  /** Receives each second's interval snapshots (every worker's, before they are merged); see `coordinate`. */
+  onIntervals?: (index: number, snapshots: readonly IntervalSnapshot[]) => void;
 }
 
 /** A running load test. */
 export interface LoadRun {
-  /** Graceful stop: no new iterations, in-flight ones drain for the grace period. Marks the run `interrupted`. */
-  stop(): void;
+  /**
+   * Graceful stop: no new iterations, in-flight ones drain for the grace period. Marks the run
+   * `interrupted`, or `aborted` when the reason is `thresholds` (a distributed run's coordinator).
+   */
+  stop(reason?: 'thresholds'): void;
   /** Immediate stop: in-flight work is abandoned; the partial result is still produced. */
   abort(): void;
   /** Engine-clock ms at which the load started (after workers are ready). */
@@ -108,6 +122,7 @@ interface EngineHandle {
  */
 export function startLoad(plan: LoadPlan, options: RunLoadOptions = {}): LoadRun {
   const thresholds = parseThresholds(plan.definition.thresholds);
+  executionShare(options.segment);
   let stopRequested = false;
   let abortRequested = false;
   let status: RunStatus = 'completed';
@@ -120,10 +135,10 @@ export function startLoad(plan: LoadPlan, options: RunLoadOptions = {}): LoadRun
   });
   started.catch(() => undefined);
 
-  const stop = (): void => {
+  const stop = (reason?: 'thresholds'): void => {
     if (stopRequested) return;
     stopRequested = true;
-    if (status === 'completed') status = 'interrupted';
+    if (status === 'completed') status = reason === 'thresholds' ? 'aborted' : 'interrupted';
     for (const h of handles) h.send({ type: 'stop' });
   };
   const abort = (): void => {
@@ -134,7 +149,7 @@ export function startLoad(plan: LoadPlan, options: RunLoadOptions = {}): LoadRun
   };
   if (options.signal) {
     if (options.signal.aborted) stop();
-    else options.signal.addEventListener('abort', stop, { once: true });
+    else options.signal.addEventListener('abort', () => stop(), { once: true });
   }
 
   // setup() before any engine starts, teardown() after the run however it ended (not after a failed setup).
@@ -177,6 +192,7 @@ export function startLoad(plan: LoadPlan, options: RunLoadOptions = {}): LoadRun
       ...(options.trace ? { trace: options.trace } : {}),
       env: plan.env ?? {},
       ...(setupData !== undefined ? { setupData } : {}),
+      ...(options.segment ? { segment: options.segment } : {}),
     };
     await preflightProxy(baseInit);
 
@@ -210,6 +226,7 @@ export function startLoad(plan: LoadPlan, options: RunLoadOptions = {}): LoadRun
         const cpuCores = (cpu.user + cpu.system) / 1000 / Math.max(1, now - cpuPrevAt);
         cpuPrev = process.cpuUsage();
         cpuPrevAt = now;
+        options.onIntervals?.(idx, snaps);
         const point = agg.addSecond(idx, snaps, cpuCores, Math.min(now - runStart, idx * 1000));
         options.onSecond?.({
           elapsedMs: now - runStart,
@@ -310,7 +327,15 @@ export function startLoad(plan: LoadPlan, options: RunLoadOptions = {}): LoadRun
     }
 
     // Start slightly in the future so every worker begins on the same instant.
-    runStart = engineNow() + 50;
+    if (options.startAt) {
+      try {
+        runStart = await options.startAt();
+      } catch (err) {
+        for (const h of handles) h.terminate();
+        startReject(err);
+        throw err;
+      }
+    } else runStart = engineNow() + 50;
     startResolve(runStart);
     for (const h of handles) h.send({ type: 'start', startAt: runStart });
     if (stopRequested) for (const h of handles) h.send({ type: 'stop' });
@@ -337,6 +362,7 @@ export function startLoad(plan: LoadPlan, options: RunLoadOptions = {}): LoadRun
     for (const h of handles) h.terminate();
     // Whatever arrived but did not make a complete second still counts.
     for (const [idx, snaps] of [...pending.entries()].sort((a, b) => a[0] - b[0])) {
+      options.onIntervals?.(idx, snaps);
       agg.addSecond(idx, snaps, 0, endedAt - runStart);
     }
     if (died.length) {
@@ -352,7 +378,7 @@ export function startLoad(plan: LoadPlan, options: RunLoadOptions = {}): LoadRun
     // A run stopped before its start instant (Ctrl-C while workers were starting) lasted 0 ms, not less.
     const durationMs = Math.max(0, endedAt - runStart);
     const thresholdResults = evaluateThresholds(thresholds, agg);
-    return buildResult(plan, {
+    const built = buildResult(plan, {
       agg,
       status,
       startedAt: new Date(startedAtDate.getTime()),
@@ -361,6 +387,11 @@ export function startLoad(plan: LoadPlan, options: RunLoadOptions = {}): LoadRun
       workers: workerCount,
       warnings: fatal,
     });
+    if (options.segment) {
+      const share = executionShare(options.segment);
+      built.executionSegment = { segment: share.label, sequence: options.segment.sequence ?? null };
+    }
+    return built;
   }
   // A run that fails before it starts (data files, workers) must not leave `started` pending forever.
   result.catch((err: unknown) => startReject(err));
@@ -423,8 +454,12 @@ export function generatorVerdict(agg: RunAggregate): GeneratorReport {
   };
 }
 
-function buildResult(
-  plan: LoadPlan,
+/**
+ * Builds a RunResult from merged intervals: the local runner's last step, and the coordinator's for
+ * a distributed run (whose aggregate holds every instance's snapshots).
+ */
+export function buildResult(
+  plan: Pick<LoadPlan, 'config'>,
   r: { agg: RunAggregate; status: RunStatus; startedAt: Date; durationMs: number; thresholds: ThresholdResult[]; workers: number; warnings: string[] },
 ): RunResult {
   const { agg } = r;
@@ -512,6 +547,11 @@ function buildResult(
       intervals: agg.intervalHistograms,
       ...(agg.groupDurations.size ? { groups: Object.fromEntries([...agg.groupDurations].map(([path, h]) => [path, h.encode()])) } : {}),
       ...(trendHistograms(agg) ?? {}),
+      serviceIntervals: agg.serviceIntervalHistograms,
+      byScenario: slicesWith(agg, 'scenario:'),
+      byStatusClass: slicesWith(agg, 'status:'),
+      scheduleLag: agg.lag.encode(),
+      ...(agg.timings.size ? { timings: Object.fromEntries([...agg.timings].map(([phase, h]) => [phase, h.encode()])) } : {}),
     },
     target: null,
     findings: [],
@@ -542,6 +582,13 @@ function trendHistograms(agg: RunAggregate): { metrics: Record<string, string> }
   const trends = [...agg.custom].filter(([, t]) => t.type === 'trend');
   if (trends.length === 0) return null;
   return { metrics: Object.fromEntries(trends.map(([name, t]) => [name, (t as { histogram: { encode(): string } }).histogram.encode()])) };
+}
+
+/** Encoded whole-run histograms of the slices whose key starts with `prefix`, keyed without it. */
+function slicesWith(agg: RunAggregate, prefix: string): Record<string, { latency: string; serviceTime: string }> {
+  const out: Record<string, { latency: string; serviceTime: string }> = {};
+  for (const [k, s] of agg.slices) if (k.startsWith(prefix)) out[k.slice(prefix.length)] = { latency: s.latency.encode(), serviceTime: s.service.encode() };
+  return out;
 }
 
 /** Error kinds that are not an HTTP response: the request got no status at all. */

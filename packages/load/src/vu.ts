@@ -1,4 +1,5 @@
 import type { Slice } from './recorder.js';
+import type { ExecutionShare } from './segments.js';
 
 /** A virtual user: runs one iteration at a time. */
 export interface Vu {
@@ -20,6 +21,8 @@ export interface ExecutorEnv {
   /** This worker's position among `workerCount` workers. */
   readonly workerIndex: number;
   readonly workerCount: number;
+  /** This instance's execution segment (`--execution-segment`): which global iterations and VUs are its own. */
+  readonly share: ExecutionShare;
   /** Creates a new VU for this scenario. */
   newVu(): Vu;
   /** True once a stop was requested (Ctrl-C, abortOnFail): start no new iterations. */

@@ -17,6 +17,7 @@ import { TraceStamper, type StampablePayload, type TraceRecord, type TraceSettin
 import { TransportSelector, defaultTransportConfig, type TransportConfig } from './transports/select.js';
 import type { Connection, Exchange, PreparedRequest } from './transports/transport.js';
 import type { ExecutorEnv, Vu } from './vu.js';
+import { executionShare, type ExecutionShare, type SegmentSpec } from './segments.js';
 
 /** Everything a worker needs, all structured-clonable (functions travel as the scenario file path). */
 export interface EngineInit {
@@ -41,6 +42,8 @@ export interface EngineInit {
   env?: Readonly<Record<string, string>>;
   /** What `setup()` returned (structured-cloneable); each scripted VU gets its own copy as `ctx.data`. */
   setupData?: unknown;
+  /** This instance's execution segment; absent: the whole run. */
+  segment?: SegmentSpec;
 }
 
 /** Messages from the engine to the runner. */
@@ -92,10 +95,12 @@ export class WorkerEngine {
   #inFlightSamples = 0;
   #inFlightTimer: NodeJS.Timeout | null = null;
   readonly #tracer: TraceStamper | null;
+  readonly #share: ExecutionShare;
 
   constructor(init: EngineInit, exec: Map<string, IterationFn>, post: (msg: EngineMessage) => void) {
     this.#init = init;
     this.#tracer = init.trace ? new TraceStamper(init.trace, init.workerIndex) : null;
+    this.#share = executionShare(init.segment);
     this.#exec = exec;
     this.#post = post;
     this.#transports = new TransportSelector(init.transport ?? { ...defaultTransportConfig(), insecure: init.insecure });
@@ -149,6 +154,7 @@ export class WorkerEngine {
       scenarioStartAt,
       workerIndex: init.workerIndex,
       workerCount: init.workerCount,
+      share: this.#share,
       newVu: () => {
         const vu = newVu();
         this.#vus.add(vu);

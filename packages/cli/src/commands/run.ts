@@ -1,7 +1,7 @@
 import { relative, resolve } from 'node:path';
 import { ErrorCodes, ExitCodes, RedlineError, checkTimerMs, parseDuration, parseRate, type RunResult } from '@redline/core';
 import { formatFindings } from '@redline/doctor';
-import { grpcQuickPlan, noResponseError, parseProxyUrl, planFromFile, quickPlan, PROFILE_NAMES, type GrpcQuickOptions, type LoadFlags, type PlanOverrides, type QuickOptions } from '@redline/load';
+import { grpcQuickPlan, noResponseError, parseProxyUrl, planFromFile, quickPlan, PROFILE_NAMES, type GrpcQuickOptions, type LoadFlags, type PlanOverrides, type QuickOptions, type SegmentSpec } from '@redline/load';
 import { intFlag, parseCommandArgs, parseEnvFlags, parseHeaders } from '../args.js';
 import { colours, err, out, type CliIo } from '../io.js';
 import { runSessionInTerminal } from '../live.js';
@@ -10,6 +10,7 @@ import { renderSummary } from '../output/summary.js';
 import { OUTPUT_HELP, OUTPUT_OPTIONS, openOutputs, outputPlanFrom, writeCiFiles } from '../outputs/flags.js';
 import { terminalSafe } from '../output/terminal-safe.js';
 import { targetSpecFrom, type SessionOutcome, type TargetSpec } from '../session.js';
+import { DISTRIBUTED_HELP, DISTRIBUTED_OPTIONS, distributedFlags, startDistributed, type DistributedRun } from '../coordinate/run-flags.js';
 
 export const RUN_HELP = `Usage:
   redline run --url URL (--rate R | --vus N) [--duration 30s] [options]   quick mode
@@ -63,6 +64,8 @@ Target:
 
 ${TRACE_HELP}
 
+${DISTRIBUTED_HELP}
+
 Output:
   --out DIR              run directory (default .redline/runs/<time>-<name>)
   --name NAME            run name
@@ -113,6 +116,7 @@ const RUN_OPTIONS = {
   strict: { type: 'boolean' },
   ...TRACE_OPTIONS,
   ...OUTPUT_OPTIONS,
+  ...DISTRIBUTED_OPTIONS,
   env: { type: 'string', short: 'e', multiple: true },
 } as const;
 
@@ -178,7 +182,10 @@ export function runExitCode(r: RunResult, strict: boolean): number {
   if (r.status === 'interrupted') return ExitCodes.INTERRUPTED;
   // A run in which nothing got a response measured nothing: never a pass (REDLINE_ERR_NO_RESPONSES).
   if (noResponseError(r)) return ExitCodes.FAILURE;
-  if (r.thresholds.some((t) => !t.ok)) return ExitCodes.THRESHOLDS_FAILED;
+  // `aborted` is an abortOnFail threshold failing, here or (distributed) across the instances.
+  if (r.status === 'aborted' || r.thresholds.some((t) => !t.ok)) return ExitCodes.THRESHOLDS_FAILED;
+  // A merged result without some instance's share did not run the planned load: never a pass.
+  if (r.distributed?.missing.length) return ExitCodes.FAILURE;
   if (strict && r.generator.limited) return ExitCodes.FAILURE;
   return ExitCodes.OK;
 }
@@ -263,6 +270,7 @@ export async function runCommand(io: CliIo, args: string[]): Promise<number> {
   if (poolLeakMs !== undefined && target?.kind !== 'launch') throw new RedlineError(ErrorCodes.USAGE, 'redline run: --pool-leak-ms needs --target (the probe watches the pools of a target it starts)');
   const transport = transportFlags(v, io.cwd);
   const outputPlan = await outputPlanFrom(v, io);
+  const distributed = distributedFlags(v);
   const overrides = { ...(transport ? { transport } : {}), ...(v.name !== undefined ? { name: String(v.name) } : {}), ...(workers !== undefined ? { workers } : {}), ...(timeoutMs !== undefined ? { timeoutMs } : {}) };
   const environment = (): Record<string, string> => {
     const env: Record<string, string> = {};
@@ -329,31 +337,67 @@ export async function runCommand(io: CliIo, args: string[]): Promise<number> {
   }
 
   const trace = traceOptionsFrom(v);
+  const plan = async ({ url }: { url: string | null }): Promise<Awaited<ReturnType<typeof planFromFile>>> => {
+    const env = environment();
+    if (file) return planFromFile(file, { ...overrides, env }, io.cwd, flags);
+    if (grpcQuick) return grpcQuickPlan(grpcQuickOptions(), { ...overrides, env }, io.cwd);
+    return quickPlan(quick(url), { ...overrides, env });
+  };
+  // Redis is checked before a target starts: an unreachable coordinator is a bad address (exit 2).
+  const dist: DistributedRun | null = distributed.coordinator
+    ? await startDistributed(distributed.coordinator, distributed.segment, file ?? `--url ${String(v.url)}`, io.cwd, (m) => err(io, `redline: ${m}`))
+    : null;
+  try {
+    return await runWithSession(io, v, { plan, dist, segment: distributed.segment, target, trace, workers, cpuIntervalUs, poolLeakMs, outputPlan });
+  } finally {
+    dist?.close();
+  }
+}
+
+/** The session of `redline run`, and for a distributed run its merged result. */
+async function runWithSession(
+  io: CliIo,
+  v: Record<string, unknown>,
+  s: {
+    plan: (t: { url: string | null }) => ReturnType<typeof planFromFile>;
+    dist: DistributedRun | null;
+    segment: SegmentSpec | undefined;
+    target: TargetSpec | undefined;
+    trace: ReturnType<typeof traceOptionsFrom>;
+    workers: number | undefined;
+    cpuIntervalUs: number | undefined;
+    poolLeakMs: number | undefined;
+    outputPlan: Awaited<ReturnType<typeof outputPlanFrom>>;
+  },
+): Promise<number> {
+  const { target, trace, workers, cpuIntervalUs, poolLeakMs, outputPlan } = s;
   await openOutputs(io, outputPlan);
   let outcome: SessionOutcome;
   try {
     outcome = await runSessionInTerminal(io, Boolean(v.json), {
-      ...summaryFirst(io, Boolean(v.json)),
-      ...(target ? { target } : {}),
-      ...(trace ? { trace } : {}),
-      ...(workers !== undefined ? { workers } : {}),
-      ...(v.out !== undefined ? { outDir: String(v.out) } : {}),
-      ...(cpuIntervalUs !== undefined ? { cpuIntervalUs } : {}),
-      heapProfile: Boolean(v['heap-profile']),
-      ...(poolLeakMs !== undefined ? { poolLeakMs } : {}),
-      report: !v['no-report'],
-      ...(outputPlan.set.size ? { outputs: outputPlan.set } : {}),
-      plan: async ({ url }) => {
-        const env = environment();
-        if (file) return planFromFile(file, { ...overrides, env }, io.cwd, flags);
-        if (grpcQuick) return grpcQuickPlan(grpcQuickOptions(), { ...overrides, env }, io.cwd);
-        return quickPlan(quick(url), { ...overrides, env });
-      },
+    ...summaryFirst(io, Boolean(v.json)),
+    ...(target ? { target } : {}),
+    ...(trace ? { trace } : {}),
+    ...(workers !== undefined ? { workers } : {}),
+    ...(v.out !== undefined ? { outDir: String(v.out) } : {}),
+    ...(cpuIntervalUs !== undefined ? { cpuIntervalUs } : {}),
+    heapProfile: Boolean(v['heap-profile']),
+    ...(poolLeakMs !== undefined ? { poolLeakMs } : {}),
+    report: !v['no-report'],
+    ...(outputPlan.set.size ? { outputs: outputPlan.set } : {}),
+    ...(s.dist ? s.dist.session(s.plan) : { plan: s.plan, ...(s.segment ? { load: { segment: s.segment } } : {}) }),
     });
   } finally {
     await outputPlan.set.close();
   }
   await writeCiFiles(io, outputPlan, outcome.result, outcome.reportPath);
   finishOutcome(io, outcome, Boolean(v.json));
+  const merged = s.dist ? await s.dist.finish(outcome) : null;
+  if (merged) {
+    out(io);
+    out(io, `  merged result of ${merged.result.distributed?.instances ?? 0} instances: ${relative(io.cwd, merged.runDir) || '.'}/result.json`);
+    for (const m of merged.result.distributed?.missing ?? []) err(io, `redline: missing from the merged result: ${m}`);
+    return runExitCode(merged.result, Boolean(v.strict));
+  }
   return runExitCode(outcome.result, Boolean(v.strict));
 }

@@ -64,8 +64,11 @@ const MAX_BACKLOG = 100_000;
  * as dropped, never silently skipped.
  */
 export async function runArrivals(env: ExecutorEnv, schedule: ArrivalSchedule, preAllocatedVUs: number, maxVUs: number): Promise<void> {
-  const pre = splitInt(preAllocatedVUs, env.workerCount, env.workerIndex);
-  const max = Math.max(1, splitInt(maxVUs, env.workerCount, env.workerIndex), pre);
+  const share = env.share;
+  const pre = splitInt(share.scale(preAllocatedVUs), env.workerCount, env.workerIndex);
+  const max = Math.max(1, splitInt(share.scale(maxVUs), env.workerCount, env.workerIndex), pre);
+  // This worker's j-th iteration is the instance's, whose global index the segment's stripe gives.
+  const scheduleOf: ArrivalSchedule = share.full ? schedule : (j) => schedule(share.globalIndex(j));
   const idle: Vu[] = Array.from({ length: pre }, () => env.newVu());
   let allocated = pre;
   let busy = 0;
@@ -76,7 +79,7 @@ export async function runArrivals(env: ExecutorEnv, schedule: ArrivalSchedule, p
   await env.waitUntil(start);
   env.setVus(0, allocated);
   let k = env.workerIndex;
-  let due = schedule(k);
+  let due = scheduleOf(k);
 
   // Intended start times (engine ms) of iterations waiting for a VU; `head` is the next to start.
   let backlog: number[] = [];
@@ -136,7 +139,7 @@ export async function runArrivals(env: ExecutorEnv, schedule: ArrivalSchedule, p
       } else if (backlog.length - head < MAX_BACKLOG) backlog.push(intendedAt);
       else env.countDropped();
       k += env.workerCount;
-      due = schedule(k);
+      due = scheduleOf(k);
     }
     env.setVus(busy, allocated);
     if (due === null) {

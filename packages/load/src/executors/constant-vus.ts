@@ -6,7 +6,7 @@ import { loopVu, type ExecutorEnv } from '../vu.js';
 /** `constant-vus`: a fixed number of VUs loop iterations back to back for a duration. */
 export async function runConstantVus(env: ExecutorEnv, scenario: ResolvedScenarioConfig): Promise<void> {
   const { vus, durationMs } = scenario.options as { vus: number; durationMs: number };
-  const mine = splitInt(vus, env.workerCount, env.workerIndex);
+  const mine = splitInt(env.share.scale(vus), env.workerCount, env.workerIndex);
   const endAt = env.scenarioStartAt + durationMs;
   await env.waitUntil(env.scenarioStartAt);
   if (env.stopping()) return;

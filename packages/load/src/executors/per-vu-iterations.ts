@@ -6,7 +6,7 @@ import { loopVu, type ExecutorEnv } from '../vu.js';
 /** `per-vu-iterations`: each VU runs exactly `iterations` iterations (bounded by `maxDuration`). */
 export async function runPerVuIterations(env: ExecutorEnv, scenario: ResolvedScenarioConfig): Promise<void> {
   const { vus, iterations, maxDurationMs } = scenario.options as { vus: number; iterations: number; maxDurationMs: number };
-  const mine = splitInt(vus, env.workerCount, env.workerIndex);
+  const mine = splitInt(env.share.scale(vus), env.workerCount, env.workerIndex);
   const endAt = env.scenarioStartAt + maxDurationMs;
   await env.waitUntil(env.scenarioStartAt);
   if (env.stopping()) return;

@@ -34,7 +34,7 @@ export async function runRampingVus(env: ExecutorEnv, scenario: ResolvedScenario
     const now = engineNow();
     if (now >= endAt) break;
     const total = Math.round(stageTarget(startVUs, stages, now - env.scenarioStartAt));
-    const want = splitInt(total, env.workerCount, env.workerIndex);
+    const want = splitInt(env.share.scale(total), env.workerCount, env.workerIndex);
     const live = running.filter((r) => !r.retire);
     for (let i = live.length; i < want; i++) {
       let vu = idle.pop();

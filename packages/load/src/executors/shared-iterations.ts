@@ -9,13 +9,14 @@ import { loopVu, type ExecutorEnv } from '../vu.js';
  */
 export async function runSharedIterations(env: ExecutorEnv, scenario: ResolvedScenarioConfig): Promise<void> {
   const { vus, iterations, maxDurationMs } = scenario.options as { vus: number; iterations: number; maxDurationMs: number };
-  const mine = splitInt(vus, env.workerCount, env.workerIndex);
+  const mine = splitInt(env.share.scale(vus), env.workerCount, env.workerIndex);
   const endAt = env.scenarioStartAt + maxDurationMs;
   const counter = env.sharedCounter;
+  const pool = env.share.scale(iterations);
   await env.waitUntil(env.scenarioStartAt);
   if (env.stopping()) return;
   env.setVus(mine, mine);
-  const take = (): boolean => !env.stopping() && engineNow() < endAt && Atomics.add(counter, 0, 1) < iterations;
+  const take = (): boolean => !env.stopping() && engineNow() < endAt && Atomics.add(counter, 0, 1) < pool;
   await Promise.all(Array.from({ length: mine }, () => loopVu(env.newVu(), take)));
   env.setVus(0, mine);
 }
