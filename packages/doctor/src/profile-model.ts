@@ -355,6 +355,40 @@ export class ProfileModel {
   }
 
   /**
+   * For each native frame (V8 or C++ code without a script, such as `run` under `pbkdf2Sync`) with self
+   * time in `window`: the nearest JavaScript frame below it on the stack that most of its self samples
+   * sit under. Users do not recognise `run`; they recognise the JS call it runs inside.
+   */
+  nativeCallers(window?: EpochWindow): Map<number, ResolvedFrame> {
+    const { counts } = this.#selfCounts(window);
+    const { stacks } = this.#ensurePaths();
+    const byNative = new Map<number, Map<number, number>>();
+    for (let i = 0; i < counts.length; i++) {
+      const c = counts[i]!;
+      if (c === 0) continue;
+      const stack = stacks[i]!;
+      const top = this.frames[stack[stack.length - 1] ?? -1];
+      if (top === undefined || !isNative(top)) continue;
+      for (let d = stack.length - 2; d >= 0; d--) {
+        const f = this.frames[stack[d]!]!;
+        if (f.kind !== 'function' || f.file === '') continue;
+        const callers = byNative.get(top.index) ?? new Map<number, number>();
+        callers.set(f.index, (callers.get(f.index) ?? 0) + c);
+        byNative.set(top.index, callers);
+        break;
+      }
+    }
+    const out = new Map<number, ResolvedFrame>();
+    for (const [native, callers] of byNative) {
+      let best = -1;
+      let bestCount = 0;
+      for (const [f, c] of callers) if (c > bestCount) [best, bestCount] = [f, c];
+      if (best >= 0) out.set(native, this.frames[best]!);
+    }
+    return out;
+  }
+
+  /**
    * Lengths in ms of the uninterrupted stretches of samples in `window` during which frame
    * `frameIndex` stayed on the stack: an estimate of how long one synchronous call of it runs without
    * giving the event loop back. Accuracy is one sampling interval.
@@ -445,6 +479,11 @@ export class ProfileModel {
  */
 export function createProfileModel(profile: CpuProfile, options: ProfileModelOptions = {}): ProfileModel {
   return new ProfileModel(profile, options);
+}
+
+/** Native code: a real function V8 reports without a script (`run`, `writev`), not a synthetic entry. */
+export function isNative(frame: { kind: FrameKind; file: string }): boolean {
+  return frame.kind === 'function' && frame.file === '';
 }
 
 /** A resolved frame with its shares of the samples in a window. */
