@@ -30,7 +30,8 @@ export interface AttachedTarget {
   onSample(listener: (sample: RawProbeSample) => void): () => void;
   /** V8 heap usage now (`Runtime.getHeapUsage`), in bytes. */
   heapUsage(): Promise<{ usedBytes: number; totalBytes: number }>;
-  startCpuProfile(): Promise<void>;
+  /** Starts CPU profiling at `samplingIntervalUs` (default: the attach option `cpuSamplingIntervalUs`). */
+  startCpuProfile(opts?: { samplingIntervalUs?: number }): Promise<void>;
   /** Stops CPU profiling; the profile carries `$redline.startEpochMs` (target's clock). */
   stopCpuProfile(): Promise<{ profile: Record<string, unknown>; startEpochMs: number; endEpochMs: number }>;
   startHeapProfile(): Promise<void>;
@@ -152,6 +153,7 @@ export async function attachInspector(hostPort: string, opts: AttachOptions = {}
       Object.defineProperty(globalThis, key, { configurable: true, enumerable: false, value: createSampler({
         performance: ph.performance, monitorEventLoopDelay: ph.monitorEventLoopDelay,
         PerformanceObserver: ph.PerformanceObserver, getHeapStatistics: v8.getHeapStatistics, process,
+        readProcIo: () => (process.platform === 'linux' ? require('node:fs').readFileSync('/proc/self/io', 'latin1') : null),
         isMainThread: true, thread: 'main', ownResources: {} }) });
       return true;
     })()`);
@@ -204,10 +206,12 @@ export async function attachInspector(hostPort: string, opts: AttachOptions = {}
       const r = await client.send<{ usedSize: number; totalSize: number }>('Runtime.getHeapUsage').catch(wrap('Runtime.getHeapUsage'));
       return { usedBytes: r.usedSize, totalBytes: r.totalSize };
     },
-    async startCpuProfile() {
+    async startCpuProfile(startOpts) {
+      checkRange('samplingIntervalUs', startOpts?.samplingIntervalUs, 10, 1_000_000);
+      const interval = startOpts?.samplingIntervalUs ?? cpuSamplingIntervalUs;
       await (async () => {
         await client.send('Profiler.enable');
-        await client.send('Profiler.setSamplingInterval', { interval: cpuSamplingIntervalUs });
+        await client.send('Profiler.setSamplingInterval', { interval });
         cpuStart = await nowInTarget();
         await client.send('Profiler.start');
       })().catch(wrap('starting the CPU profile'));
