@@ -355,6 +355,34 @@ export class ProfileModel {
   }
 
   /**
+   * Synchronous file-system calls in `window`: samples whose stack holds a `node:fs` function named
+   * `…Sync` (the outermost one, the API the caller used, e.g. `readFileSync` rather than the internal
+   * `tryReadSync`), grouped by that function and the nearest application frame below it. Shares are of
+   * all samples in the window, most first. Empty when there are none.
+   */
+  syncFsCalls(window?: EpochWindow): { call: string; caller: ResolvedFrame | null; share: number }[] {
+    const { counts, total } = this.#selfCounts(window);
+    if (total === 0) return [];
+    const { stacks } = this.#ensurePaths();
+    const byKey = new Map<string, { call: string; caller: ResolvedFrame | null; samples: number }>();
+    for (let i = 0; i < counts.length; i++) {
+      const c = counts[i]!;
+      if (c === 0) continue;
+      const stack = stacks[i]!;
+      const at = stack.findIndex((f) => isSyncFsFrame(this.frames[f]!));
+      if (at < 0) continue;
+      const fs = this.frames[stack[at]!]!;
+      let caller: ResolvedFrame | null = null;
+      for (let d = at - 1; d >= 0 && caller === null; d--) if (this.frames[stack[d]!]!.area === 'app') caller = this.frames[stack[d]!]!;
+      const key = `${fs.functionName}\u0000${caller?.index ?? -1}`;
+      const entry = byKey.get(key) ?? { call: fs.functionName, caller, samples: 0 };
+      entry.samples += c;
+      byKey.set(key, entry);
+    }
+    return [...byKey.values()].map((e) => ({ call: e.call, caller: e.caller, share: e.samples / total })).sort((a, b) => b.share - a.share);
+  }
+
+  /**
    * For each native frame (V8 or C++ code without a script, such as `run` under `pbkdf2Sync`) with self
    * time in `window`: the nearest JavaScript frame below it on the stack that most of its self samples
    * sit under. Users do not recognise `run`; they recognise the JS call it runs inside.
@@ -479,6 +507,11 @@ export class ProfileModel {
  */
 export function createProfileModel(profile: CpuProfile, options: ProfileModelOptions = {}): ProfileModel {
   return new ProfileModel(profile, options);
+}
+
+/** A synchronous file-system API function (`readFileSync`, `statSync`, …) of Node's `fs` module. */
+export function isSyncFsFrame(frame: { kind: FrameKind; file: string; functionName: string }): boolean {
+  return frame.kind === 'function' && /^node:(?:internal\/)?fs(?:[/:]|$)/.test(frame.file) && /Sync$/.test(frame.functionName);
 }
 
 /** Native code: a real function V8 reports without a script (`run`, `writev`), not a synthetic entry. */

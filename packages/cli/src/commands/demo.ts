@@ -40,7 +40,7 @@ export const DEMO_LOAD: Record<(typeof DEMO_BOTTLENECKS)[number], DemoLoad> = {
   // ~8 MB kept live across requests in the young generation: the A/B for --max-semi-space-size.
   'gc-young': { rate: 100, maxVUs: 32, timeoutMs: 5000 },
   // 300 readFileSync calls per request (~5 ms of syscalls on the loop): blocked, not out of CPU.
-  'sync-fs': { rate: 60, maxVUs: 32, timeoutMs: 5000 },
+  'sync-fs': { rate: 50, maxVUs: 32, timeoutMs: 5000 },
   'memory-leak': { rate: 150, maxVUs: 32, timeoutMs: 5000 },
   'slow-downstream': { rate: 100, maxVUs: 64, timeoutMs: 5000 },
   // pg.Pool of 4 against PGlite, each request holding a client ~40 ms: capacity ~100/s.
