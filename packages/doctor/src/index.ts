@@ -12,3 +12,4 @@ export * from './format.js';
 export * from './heap-profile.js';
 export { mapStackTrace } from './stack-map.js';
 export * from './gc-tuning.js';
+export { mergeThreadProfiles } from './thread-merge.js';

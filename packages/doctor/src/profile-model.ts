@@ -132,6 +132,8 @@ export class ProfileModel {
   readonly #root: number;
   readonly #sampleNode: Int32Array;
   readonly #sampleTimeMs: Float64Array;
+  /** Thread index of each sample in a profile merged from several threads; null for one thread. */
+  readonly #sampleThread: Int32Array | null;
   /** Per node: the distinct frames on its path, used for total (inclusive) counts. */
   #pathFrames: (readonly number[])[] | null = null;
   #stacks: (readonly number[])[] | null = null;
@@ -177,6 +179,8 @@ export class ProfileModel {
     const count = profile.samples.length;
     this.#sampleNode = new Int32Array(count);
     this.#sampleTimeMs = new Float64Array(count);
+    const threadOf = profile.$redline?.sampleThreads;
+    this.#sampleThread = Array.isArray(threadOf) && threadOf.length === count ? Int32Array.from(threadOf) : null;
     let tUs = 0;
     for (let i = 0; i < count; i++) {
       tUs += profile.timeDeltas[i]!;
@@ -433,8 +437,14 @@ export class ProfileModel {
       spans.push(Math.max(0, end - this.#sampleTimeMs[runStart]!));
       runStart = -1;
     };
+    // In a merged profile only the samples of the thread running the frame tell whether it held that
+    // thread; the other threads' samples interleave and must not cut its stretches short.
+    let thread = -1;
+    const threads = this.#sampleThread;
     for (let i = a; i < b; i++) {
+      if (threads !== null && thread >= 0 && threads[i] !== thread) continue;
       const on = pathFrames[this.#sampleNode[i]!]!.includes(frameIndex);
+      if (on && threads !== null && thread < 0) thread = threads[i]!;
       if (on && runStart < 0) runStart = i;
       else if (!on && runStart >= 0) close(i);
     }

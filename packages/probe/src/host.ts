@@ -430,6 +430,15 @@ export async function launchTarget(opts: LaunchTargetOptions): Promise<TargetHan
   };
   let profiled: ProbeConnection[] = [];
   let profilingIntervalUs = cpuSamplingIntervalUs;
+  let profilingActive = false;
+  // A worker thread that starts while the CPU profile runs is profiled from its first message on.
+  channel.onHello((c) => {
+    if (!profilingActive || c.hello === null || c.hello.thread === 'main' || c.hello.pid !== probePid()) return;
+    profiled.push(c);
+    channel.request(c, { cmd: 'cpu-start', samplingIntervalUs: profilingIntervalUs }, 10_000).catch(() => {
+      profiled = profiled.filter((x) => x !== c);
+    });
+  });
 
   const handle: TargetHandle = {
     pid: child.pid ?? -1,
@@ -471,11 +480,13 @@ export async function launchTarget(opts: LaunchTargetOptions): Promise<TargetHan
       mainConnection('start the CPU profile');
       profilingIntervalUs = startOpts?.samplingIntervalUs ?? cpuSamplingIntervalUs;
       profiled = probeConnections();
+      profilingActive = true;
       await Promise.all(
         profiled.map((c) => channel.request(c, { cmd: 'cpu-start', samplingIntervalUs: profilingIntervalUs }, 10_000)),
       ).catch(wrapProbeError('starting the CPU profile'));
     },
     async stopCpuProfile() {
+      profilingActive = false;
       const targets = profiled.filter((c) => !c.closed);
       profiled = [];
       const results = await Promise.all(
