@@ -1,5 +1,5 @@
 import { join, resolve } from 'node:path';
-import { ErrorCodes, readRunResult, RedlineError, resolveRunFile, writeFileAtomic, type RunResult } from '@redline/core';
+import { ErrorCodes, readRunResult, RedlineError, writeFileAtomic, type RunResult } from '@redline/core';
 import { loadRunProfile, type FlameNode } from '@redline/doctor';
 import type { FlamePruneOptions } from './flame-data.js';
 import { renderReportHtml } from './report-html.js';
