@@ -37,6 +37,11 @@ export function median(values: readonly number[]): number {
   return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 }
 
+/** A latency percentile of each second that had responses (seconds without any have no latency). */
+export function secondLatencies(points: readonly TimeseriesPoint[], key: 'p50' | 'p90' | 'p99' | 'max'): number[] {
+  return points.flatMap((p) => (p.latency === null ? [] : [p.latency[key]]));
+}
+
 /** Mean of a list; 0 when empty (rules compare it with thresholds, where 0 never triggers). */
 export function meanOf(values: readonly number[]): number {
   return values.length === 0 ? 0 : values.reduce((s, v) => s + v, 0) / values.length;
@@ -182,7 +187,7 @@ export function where(f: HotFrame): string {
 export function latencyQuote(ctx: RuleContext, w: SecondsWindow): string {
   const run = ctx.result.summary.latency;
   if (run !== undefined && run.count > 0) return `, the run's p99 latency ${Math.round(run.p99)} ms`;
-  const perSecond = ctx.timeseries.filter((p) => p.t > w.startS && p.t <= w.endS).map((p) => p.latency.p99);
+  const perSecond = secondLatencies(ctx.timeseries.filter((p) => p.t > w.startS && p.t <= w.endS), 'p99');
   return perSecond.length > 0 ? `, median per-second p99 latency ${Math.round(median(perSecond))} ms` : '';
 }
 
