@@ -48,7 +48,7 @@ async function runGcYoung(cwd: string, name: string, nodeOptions: string | null)
   const dir = join(cwd, name);
   const io = fakeIo(
     [
-      'run', '--url', '/', '--rate', '25', '--duration', '8s', '--max-vus', '32', '--timeout', '5s',
+      'run', '--url', '/', '--rate', '40', '--duration', '12s', '--max-vus', '32', '--timeout', '5s',
       '--target', `"${process.execPath}" "${demoServerPath()}" --bottleneck gc-young`,
       ...(nodeOptions === null ? [] : ['--target-node-options', nodeOptions]),
       '--out', dir, '--no-report', '--workers', '0',
@@ -71,9 +71,11 @@ test('A/B on the gc-young demo: --max-semi-space-size=64 cuts scavenges, and com
   const effect = gcTuningEffect([base.result], [candidate.result]);
   assert.ok(effect !== null, 'the options differ, so there is an A/B');
   assert.ok(effect.base.scavengesPer1kRequests > 0, 'the base run scavenged');
-  // Per request served (the two runs may serve different rates on a busy machine). A side check of the
-  // same work measured 97 → 26 scavenges; half is a wide margin.
-  assert.ok(effect.candidate.scavengesPer1kRequests < 0.5 * effect.base.scavengesPer1kRequests, effect.summary);
+  // Per request served (the two runs may serve different rates on a busy machine), over the second
+  // half of the load. A side check of the same work measured 97 → 26 scavenges, the CLI A/B in
+  // docs/doctor.md −57 %; a drop of 30 % is a margin that a busy machine cannot fake.
+  assert.ok(effect.candidate.scavengesPer1kRequests < 0.7 * effect.base.scavengesPer1kRequests, effect.summary);
+  assert.ok(effect.candidate.gcShare < effect.base.gcShare, effect.summary);
   const cmp = fakeIo(['compare', base.dir, candidate.dir, '--out', join(cwd, 'compare.html')], cwd);
   assert.equal(await main(cmp), 0, cmp.stderrText());
   assert.match(cmp.stdoutText(), /GC tuning A\/B \(target node options differ\)\n {2}measured: \(no flags\) → --max-semi-space-size=64: scavenges [\d.]+ → [\d.]+ per 1000 requests \(−\d+%\) \([\d.]+\/s → [\d.]+\/s\), GC share [\d.]+% → [\d.]+%, p99 \d+ → \d+ ms/);

@@ -86,15 +86,15 @@ export interface GcTuningEffect {
 }
 
 /**
- * Samples of the steady state: the seconds of load without their first quarter, because V8 grows the
- * young generation towards `--max-semi-space-size` over its first scavenges under load, and a short
- * run would otherwise mostly measure the growing.
+ * Samples of the steady state: the second half of the seconds of load, because V8 grows the young
+ * generation towards `--max-semi-space-size` over its first scavenges under load, and a short run
+ * would otherwise mostly measure the growing.
  */
 function loadedSamples(r: RunResult): TargetSample[] {
   const loaded = r.timeseries.filter((p) => p.requests > 0);
   const first = loaded[0]?.t ?? 0;
   const last = loaded.at(-1)?.t ?? Infinity;
-  const from = first + Math.max(1, Math.floor((last - first) / 4));
+  const from = first + Math.max(1, Math.floor((last - first) / 2));
   return (r.target?.samples ?? []).filter((s) => s.t > from && s.t <= last);
 }
 

@@ -149,11 +149,12 @@ export async function attachInspector(hostPort: string, opts: AttachOptions = {}
       if (globalThis[key]) return true;
       const ph = require('node:perf_hooks');
       const v8 = require('node:v8');
+      const fs = require('node:fs');
       const createSampler = (${createSampler.toString()});
       Object.defineProperty(globalThis, key, { configurable: true, enumerable: false, value: createSampler({
         performance: ph.performance, monitorEventLoopDelay: ph.monitorEventLoopDelay,
         PerformanceObserver: ph.PerformanceObserver, getHeapStatistics: v8.getHeapStatistics, process,
-        readProcIo: () => (process.platform === 'linux' ? require('node:fs').readFileSync('/proc/self/io', 'latin1') : null),
+        readProcIo: () => (process.platform === 'linux' ? fs.readFileSync('/proc/self/io', 'latin1') : null),
         isMainThread: true, thread: 'main', ownResources: {} }) });
       return true;
     })()`);
