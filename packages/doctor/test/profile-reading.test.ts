@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createProfileModel, diagnose, type CpuProfile } from '../src/index.ts';
+import { createProfileModel, diagnose, mergeThreadProfiles, type CpuProfile } from '../src/index.ts';
 import { makeRunResult, point, sample, seconds } from './helpers/run-result.ts';
 
 const N = 10;
@@ -81,4 +81,56 @@ test('without a run summary latency the per-second median is labelled as such', 
   const model = createProfileModel(pbkdf2Profile(), { sourceMaps: false });
   const loop = diagnose(busyRun(null), { profile: model }).find((f) => f.category === 'event-loop-blocked');
   assert.match(loop?.title ?? '', /, median per-second p99 latency 20 ms$/);
+});
+
+test('syncFsCalls groups samples under a node:fs …Sync function by the API called and its app caller', () => {
+  const frame = (functionName: string, url: string, lineNumber = 0) => ({ functionName, scriptId: '0', url, lineNumber, columnNumber: 0 });
+  const p: CpuProfile = {
+    nodes: [
+      { id: 1, callFrame: frame('(root)', '', -1), children: [2] },
+      { id: 2, callFrame: frame('renderPage', 'file:///app/src/page.js', 9), children: [3] },
+      { id: 3, callFrame: frame('readFileSync', 'node:fs', 440), children: [4] },
+      { id: 4, callFrame: frame('tryReadSync', 'node:fs', 420), children: [5] },
+      { id: 5, callFrame: frame('read', ''), children: [] },
+    ],
+    startTime: 0,
+    endTime: 1_000_000,
+    samples: Array.from({ length: 1000 }, (_, i) => (i % 4 === 0 ? 2 : 5)),
+    timeDeltas: Array.from({ length: 1000 }, () => 1000),
+  };
+  const model = createProfileModel(p, { sourceMaps: false });
+  const calls = model.syncFsCalls();
+  assert.equal(calls.length, 1);
+  assert.equal(calls[0]?.call, 'readFileSync');
+  assert.equal(calls[0]?.caller?.functionName, 'renderPage');
+  assert.equal(calls[0]?.share, 0.75);
+});
+
+test('mergeThreadProfiles puts each thread under its label on the main clock and keeps stretches per thread', () => {
+  const frame = (functionName: string, url: string) => ({ functionName, scriptId: '0', url, lineNumber: 0, columnNumber: 0 });
+  const one = (fn: string, startEpochMs: number, thread: string): CpuProfile => ({
+    nodes: [
+      { id: 1, callFrame: frame('(root)', ''), children: [2] },
+      { id: 2, callFrame: frame(fn, `file:///app/${fn}.js`), children: [] },
+    ],
+    startTime: 5_000_000,
+    endTime: 5_100_000,
+    samples: Array.from({ length: 100 }, () => 2),
+    timeDeltas: Array.from({ length: 100 }, () => 1000),
+    $redline: { startEpochMs, thread },
+  });
+  const merged = mergeThreadProfiles(one('mainWork', START_EPOCH_MS, 'main'), { 'worker-1': one('workerWork', START_EPOCH_MS + 0.5, 'worker-1') });
+  const model = createProfileModel(merged, { sourceMaps: false });
+  assert.equal(model.sampleCount(), 200);
+  const tree = model.flameTree();
+  assert.deepEqual(tree.children.map((c) => c.name).sort(), ['thread main', 'thread worker-1']);
+  const worker = tree.children.find((c) => c.name === 'thread worker-1');
+  assert.equal(worker?.children[0]?.name, 'workerWork');
+  assert.equal(worker?.children[0]?.totalSamples, 100);
+  // The main thread's function holds its thread for the whole 100 ms, though worker samples interleave.
+  const mainFrame = model.frames.find((f) => f.functionName === 'mainWork')!;
+  const spans = model.syncSpansMs(mainFrame.index);
+  assert.equal(spans.length, 1);
+  assert.ok(spans[0]! >= 99, String(spans));
+  assert.equal(mergeThreadProfiles(one('x', START_EPOCH_MS, 'main'), {}).nodes.length, 2, 'one thread: unchanged');
 });
