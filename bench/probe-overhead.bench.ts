@@ -13,7 +13,10 @@ import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { launchTarget } from '@redline/probe/host';
+import { defaultCpuSamplingIntervalUs, launchTarget } from '@redline/probe/host';
+
+/** The interval `redline run`/`redline demo` use by default for a 12 s run (profiled for about 10 s). */
+const DEFAULT_US = defaultCpuSamplingIntervalUs(10_200);
 
 interface AutocannonResult {
   requests: { average: number; total: number };
@@ -122,9 +125,9 @@ const median = (xs: number[]): number => {
 };
 
 const pairs = [
+  { name: `probe at defaults (profile @${DEFAULT_US / 1000}ms)`, start: () => startOn(DEFAULT_US), rpsRatio: [] as number[], cpuRatio: [] as number[] },
   { name: 'probe on, CPU profile @1ms', start: () => startOn(1000), rpsRatio: [] as number[], cpuRatio: [] as number[] },
   { name: 'probe on, no CPU profile', start: () => startOn(null), rpsRatio: [] as number[], cpuRatio: [] as number[] },
-  { name: 'probe on, CPU profile @10ms', start: () => startOn(10_000), rpsRatio: [] as number[], cpuRatio: [] as number[] },
 ];
 for (let i = 0; i < rounds; i++) {
   for (const p of pairs) {

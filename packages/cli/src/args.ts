@@ -21,6 +21,23 @@ export function parseCommandArgs<O extends Options>(command: string, args: strin
   }
 }
 
+/**
+ * Joins `--flag VALUE` into `--flag=VALUE` for options whose values start with `--` themselves
+ * (`--target-node-options "--max-semi-space-size=64"`), which `parseArgs` would otherwise call ambiguous.
+ */
+export function joinDashValues(args: readonly string[], names: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    const next = args[i + 1];
+    if (names.includes(a.replace(/^--/, '')) && a.startsWith('--') && next !== undefined) {
+      out.push(`${a}=${next}`);
+      i++;
+    } else out.push(a);
+  }
+  return out;
+}
+
 /** Parses repeated `Name: value` header flags. */
 export function parseHeaders(list: unknown): Record<string, string> {
   const headers: Record<string, string> = {};

@@ -3,7 +3,7 @@ import { writeFile } from 'node:fs/promises';
 import { ErrorCodes, RedlineError, isRedlineError, writeJsonAtomic, RESULT_FILE, type RunResult, type TargetReport } from '@redline/core';
 import { diagnoseRunDir, createProfileModel, writeProfileExports, type CpuProfile } from '@redline/doctor';
 import { plannedDurationMs, startLoad, writeRunDir, type LiveStatus, type LoadPlan, type LoadRun, type RunLoadOptions } from '@redline/load';
-import { aggregateSamples, attachInspector, launchTarget, profilesForAggregation, type AttachedTarget, type TargetHandle } from '@redline/probe/host';
+import { aggregateSamples, attachInspector, defaultCpuSamplingIntervalUs, launchTarget, parseTargetNodeOptions, profilesForAggregation, type AttachedTarget, type TargetHandle } from '@redline/probe/host';
 import { REPORT_FILE, writeReport } from '@redline/report';
 import { channelFields } from './pool-fields.js';
 import { prepareOutDir } from './out-dir.js';
@@ -12,7 +12,7 @@ import { startRunTracing, TRACES_FILE, TRACES_OTLP_FILE, type RunTracing, type R
 
 /** How to reach the target process, if at all. */
 export type TargetSpec =
-  | { kind: 'launch'; command: string; waitForUrl?: string; startTimeoutMs?: number; cwd?: string }
+  | { kind: 'launch'; command: string; waitForUrl?: string; startTimeoutMs?: number; cwd?: string; /** V8/Node flags for the target (`--target-node-options`). */ nodeOptions?: string[] }
   | { kind: 'attach'; hostPort: string };
 
 /** Options of a full run: load, optional target probing, diagnosis, report. */
@@ -24,7 +24,11 @@ export interface SessionOptions {
   /** Run directory; default `.redline/runs/<stamp>-<name>` under `cwd`. */
   outDir?: string;
   cwd: string;
-  /** CPU sampling interval in µs (default 1000). */
+  /**
+   * CPU sampling interval in µs. Default: {@link defaultCpuSamplingIntervalUs} of the profile window
+   * (10 ms for runs of 12 s and more, finer for shorter runs, never under 1 ms), so the profiler costs
+   * the target little while the window still gets about a thousand samples.
+   */
   cpuIntervalUs?: number;
   heapProfile?: boolean;
   report?: boolean;
@@ -100,18 +104,17 @@ export function profileWindowMs(plannedMs: number): { startMs: number; endMs: nu
  * it and writes the HTML report. The target's data and the load share one epoch-ms clock.
  */
 export async function runSession(o: SessionOptions): Promise<SessionOutcome> {
-  const cpuIntervalUs = o.cpuIntervalUs ?? 1000;
   const tracing: RunTracing | null = o.trace
     ? await startRunTracing({ ...o.trace, mode: o.target?.kind === 'launch' ? 'launch' : 'attach', cwd: o.target?.kind === 'launch' ? (o.target.cwd ?? o.cwd) : o.cwd, ...(o.onEvent ? { onEvent: o.onEvent } : {}) })
     : null;
   try {
-    return await runTracedSession(o, tracing, cpuIntervalUs);
+    return await runTracedSession(o, tracing);
   } finally {
     await tracing?.close();
   }
 }
 
-async function runTracedSession(o: SessionOptions, tracing: RunTracing | null, cpuIntervalUs: number): Promise<SessionOutcome> {
+async function runTracedSession(o: SessionOptions, tracing: RunTracing | null): Promise<SessionOutcome> {
   let launched: TargetHandle | null = null;
   let attached: AttachedTarget | null = null;
   let exit: TargetReport['exit'] = null;
@@ -129,16 +132,16 @@ async function runTracedSession(o: SessionOptions, tracing: RunTracing | null, c
       cwd: o.target.cwd ?? o.cwd,
       env: { ...targetEnv, ...(tracing?.targetEnv ?? {}) },
       signal: starting.signal,
-      cpuSamplingIntervalUs: cpuIntervalUs,
       heapProfile: o.heapProfile ?? false,
       ...(o.target.waitForUrl ? { waitForUrl: o.target.waitForUrl } : {}),
       ...(o.target.startTimeoutMs ? { startTimeoutMs: o.target.startTimeoutMs } : {}),
       ...(o.poolLeakMs !== undefined ? { poolLeakMs: o.poolLeakMs } : {}),
+      ...(o.target.nodeOptions?.length ? { nodeOptions: o.target.nodeOptions.join(' ') } : {}),
     });
     o.onEvent?.(`target ready (pid ${launched.probePid ?? launched.pid}${launched.port ? `, port ${launched.port}` : ''})`);
     await tracing?.checkTarget();
   } else if (o.target?.kind === 'attach') {
-    attached = await attachInspector(o.target.hostPort, { cpuSamplingIntervalUs: cpuIntervalUs });
+    attached = await attachInspector(o.target.hostPort);
     o.onEvent?.(`attached to pid ${attached.pid} via ${o.target.hostPort}`);
   }
   const port = launched?.port ?? null;
@@ -193,9 +196,10 @@ async function runTracedSession(o: SessionOptions, tracing: RunTracing | null, c
       runStart = t;
       if (!probed) return;
       const w = profileWindowMs(plannedMs);
+      const samplingIntervalUs = o.cpuIntervalUs ?? defaultCpuSamplingIntervalUs(w.endMs - w.startMs);
       timers.push(
         setTimeout(() => {
-          profiling = probed.startCpuProfile().then(() => (o.heapProfile ? probed.startHeapProfile() : undefined));
+          profiling = probed.startCpuProfile({ samplingIntervalUs }).then(() => (o.heapProfile ? probed.startHeapProfile() : undefined));
           profiling.catch(() => undefined);
         }, Math.max(0, t + w.startMs - Date.now())),
         setTimeout(() => void stopProfiles(), Math.max(0, t + w.endMs - Date.now())),
@@ -286,6 +290,7 @@ async function writeOutputs(o: SessionOptions, result: RunResult, c: Collected):
         profiles,
         profileWindow,
         ...(launched ? channelFields(launched, runStart) : {}),
+        ...(o.target?.kind === 'launch' && o.target.nodeOptions?.length ? { nodeOptions: o.target.nodeOptions } : {}),
       };
     }
     await writeJsonAtomic(join(runDir, RESULT_FILE), result);
@@ -317,12 +322,17 @@ function appRootOf(o: SessionOptions): string {
 }
 
 /** Guards the `--target` / `--attach` combination. */
-export function targetSpecFrom(values: { target?: unknown; attach?: unknown; 'wait-for'?: unknown; 'start-timeout'?: unknown }, parseMs: (v: string) => number): TargetSpec | undefined {
+export function targetSpecFrom(values: { target?: unknown; attach?: unknown; 'wait-for'?: unknown; 'start-timeout'?: unknown; 'target-node-options'?: unknown }, parseMs: (v: string) => number): TargetSpec | undefined {
   if (values.target !== undefined && values.attach !== undefined) throw new RedlineError(ErrorCodes.USAGE, 'give either --target (start the target) or --attach (connect to a running one), not both');
+  if (values['target-node-options'] !== undefined && values.target === undefined) {
+    throw new RedlineError(ErrorCodes.USAGE, '--target-node-options needs --target (the flags go to a target Redline starts)');
+  }
   if (values.target !== undefined) {
+    const nodeOptions = values['target-node-options'] === undefined ? [] : parseTargetNodeOptions(String(values['target-node-options']));
     return {
       kind: 'launch',
       command: String(values.target),
+      ...(nodeOptions.length ? { nodeOptions } : {}),
       ...(values['wait-for'] !== undefined ? { waitForUrl: String(values['wait-for']) } : {}),
       ...(values['start-timeout'] !== undefined ? { startTimeoutMs: parseMs(String(values['start-timeout'])) } : {}),
     };

@@ -352,6 +352,16 @@ export const TargetSampleSchema = z
      * minus its unloaded latency. Absent when the probe did not measure it (e.g. `--attach`).
      */
     threadpoolDelayMs: z.strictObject({ mean: nonNegative, max: nonNegative }).optional(),
+    /**
+     * The process's I/O in this second from `/proc/self/io` (Linux; absent elsewhere): bytes that
+     * reached storage (`readBytes`, `writeBytes`; page-cache hits read 0), bytes through read/write
+     * calls of any kind (`rchar`, `wchar`: files, sockets, pipes) and the number of those calls.
+     */
+    io: z
+      .strictObject({ readBytes: nonNegative, writeBytes: nonNegative, syscr: nonNegative, syscw: nonNegative, rchar: nonNegative, wchar: nonNegative })
+      .optional(),
+    /** V8's heap size limit (`heap_size_limit`; `--max-old-space-size` sets it), bytes. Absent from older runs. */
+    heapLimitBytes: nonNegative.optional(),
   })
   .register(jsonSchemaMeta, { id: 'targetSample' });
 
@@ -408,6 +418,8 @@ export const TargetReportSchema = z.strictObject({
   flows: z.array(StatsSeriesSchema).optional(),
   /** Pool clients held longer than `--pool-leak-ms`. */
   poolLeaks: z.array(PoolLeakSchema).optional(),
+  /** V8/Node flags the target was started with (`--target-node-options`), when any; an A/B in `compare` quotes them. */
+  nodeOptions: z.array(z.string()).optional(),
 });
 
 /** Categories the doctor can name. */

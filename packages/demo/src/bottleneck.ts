@@ -19,6 +19,8 @@ export const BOTTLENECKS = [
   'event-loop-block',
   'cpu-saturation',
   'gc-churn',
+  'gc-young',
+  'sync-fs',
   'memory-leak',
   'slow-downstream',
   'pool-starvation',

@@ -5,6 +5,8 @@ import { BOTTLENECKS, type Bottleneck, type BottleneckName } from './bottleneck.
 import { createCpuSaturation } from './bottlenecks/cpu-saturation.js';
 import { createEventLoopBlock } from './bottlenecks/event-loop-block.js';
 import { createGcChurn } from './bottlenecks/gc-churn.js';
+import { createGcYoung } from './bottlenecks/gc-young.js';
+import { createSyncFs } from './bottlenecks/sync-fs.js';
 import { createHealthy } from './bottlenecks/healthy.js';
 import { createMemoryLeak } from './bottlenecks/memory-leak.js';
 import { createPoolStarvation } from './bottlenecks/pool-starvation.js';
@@ -20,6 +22,8 @@ const FACTORIES: Record<BottleneckName, () => Bottleneck | Promise<Bottleneck>> 
   'event-loop-block': createEventLoopBlock,
   'cpu-saturation': createCpuSaturation,
   'gc-churn': createGcChurn,
+  'gc-young': createGcYoung,
+  'sync-fs': createSyncFs,
   'memory-leak': createMemoryLeak,
   'slow-downstream': createSlowDownstream,
   'pool-starvation': createPoolStarvation,

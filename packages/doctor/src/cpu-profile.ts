@@ -33,7 +33,16 @@ export interface CpuProfile {
   samples: number[];
   timeDeltas: number[];
   /** Added by @redline/probe: the epoch clock of the profile and the thread it came from. */
-  $redline?: { startEpochMs?: number; endEpochMs?: number; thread?: string; pid?: number };
+  $redline?: {
+    startEpochMs?: number;
+    endEpochMs?: number;
+    thread?: string;
+    pid?: number;
+    /** In a profile merged from several threads (`mergeThreadProfiles`): the thread labels. */
+    threads?: string[];
+    /** In a merged profile: each sample's thread, an index into `threads`. */
+    sampleThreads?: number[];
+  };
 }
 
 function isNumberArray(v: unknown): v is number[] {

@@ -11,3 +11,5 @@ export * from './run-dir.js';
 export * from './format.js';
 export * from './heap-profile.js';
 export { mapStackTrace } from './stack-map.js';
+export * from './gc-tuning.js';
+export { mergeThreadProfiles } from './thread-merge.js';

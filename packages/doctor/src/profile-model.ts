@@ -132,6 +132,8 @@ export class ProfileModel {
   readonly #root: number;
   readonly #sampleNode: Int32Array;
   readonly #sampleTimeMs: Float64Array;
+  /** Thread index of each sample in a profile merged from several threads; null for one thread. */
+  readonly #sampleThread: Int32Array | null;
   /** Per node: the distinct frames on its path, used for total (inclusive) counts. */
   #pathFrames: (readonly number[])[] | null = null;
   #stacks: (readonly number[])[] | null = null;
@@ -177,6 +179,8 @@ export class ProfileModel {
     const count = profile.samples.length;
     this.#sampleNode = new Int32Array(count);
     this.#sampleTimeMs = new Float64Array(count);
+    const threadOf = profile.$redline?.sampleThreads;
+    this.#sampleThread = Array.isArray(threadOf) && threadOf.length === count ? Int32Array.from(threadOf) : null;
     let tUs = 0;
     for (let i = 0; i < count; i++) {
       tUs += profile.timeDeltas[i]!;
@@ -355,6 +359,68 @@ export class ProfileModel {
   }
 
   /**
+   * Synchronous file-system calls in `window`: samples whose stack holds a `node:fs` function named
+   * `…Sync` (the outermost one, the API the caller used, e.g. `readFileSync` rather than the internal
+   * `tryReadSync`), grouped by that function and the nearest application frame below it. Shares are of
+   * all samples in the window, most first. Empty when there are none.
+   */
+  syncFsCalls(window?: EpochWindow): { call: string; caller: ResolvedFrame | null; share: number }[] {
+    const { counts, total } = this.#selfCounts(window);
+    if (total === 0) return [];
+    const { stacks } = this.#ensurePaths();
+    const byKey = new Map<string, { call: string; caller: ResolvedFrame | null; samples: number }>();
+    for (let i = 0; i < counts.length; i++) {
+      const c = counts[i]!;
+      if (c === 0) continue;
+      const stack = stacks[i]!;
+      const at = stack.findIndex((f) => isSyncFsFrame(this.frames[f]!));
+      if (at < 0) continue;
+      const fs = this.frames[stack[at]!]!;
+      let caller: ResolvedFrame | null = null;
+      for (let d = at - 1; d >= 0 && caller === null; d--) if (this.frames[stack[d]!]!.area === 'app') caller = this.frames[stack[d]!]!;
+      const key = `${fs.functionName}\u0000${caller?.index ?? -1}`;
+      const entry = byKey.get(key) ?? { call: fs.functionName, caller, samples: 0 };
+      entry.samples += c;
+      byKey.set(key, entry);
+    }
+    return [...byKey.values()].map((e) => ({ call: e.call, caller: e.caller, share: e.samples / total })).sort((a, b) => b.share - a.share);
+  }
+
+  /**
+   * For each native frame (V8 or C++ code without a script, such as `run` under `pbkdf2Sync`) with self
+   * time in `window`: the nearest JavaScript frame below it on the stack that most of its self samples
+   * sit under. Users do not recognise `run`; they recognise the JS call it runs inside.
+   */
+  nativeCallers(window?: EpochWindow): Map<number, ResolvedFrame> {
+    const { counts } = this.#selfCounts(window);
+    const { stacks } = this.#ensurePaths();
+    const byNative = new Map<number, Map<number, number>>();
+    for (let i = 0; i < counts.length; i++) {
+      const c = counts[i]!;
+      if (c === 0) continue;
+      const stack = stacks[i]!;
+      const top = this.frames[stack[stack.length - 1] ?? -1];
+      if (top === undefined || !isNative(top)) continue;
+      for (let d = stack.length - 2; d >= 0; d--) {
+        const f = this.frames[stack[d]!]!;
+        if (f.kind !== 'function' || f.file === '') continue;
+        const callers = byNative.get(top.index) ?? new Map<number, number>();
+        callers.set(f.index, (callers.get(f.index) ?? 0) + c);
+        byNative.set(top.index, callers);
+        break;
+      }
+    }
+    const out = new Map<number, ResolvedFrame>();
+    for (const [native, callers] of byNative) {
+      let best = -1;
+      let bestCount = 0;
+      for (const [f, c] of callers) if (c > bestCount) [best, bestCount] = [f, c];
+      if (best >= 0) out.set(native, this.frames[best]!);
+    }
+    return out;
+  }
+
+  /**
    * Lengths in ms of the uninterrupted stretches of samples in `window` during which frame
    * `frameIndex` stayed on the stack: an estimate of how long one synchronous call of it runs without
    * giving the event loop back. Accuracy is one sampling interval.
@@ -371,8 +437,14 @@ export class ProfileModel {
       spans.push(Math.max(0, end - this.#sampleTimeMs[runStart]!));
       runStart = -1;
     };
+    // In a merged profile only the samples of the thread running the frame tell whether it held that
+    // thread; the other threads' samples interleave and must not cut its stretches short.
+    let thread = -1;
+    const threads = this.#sampleThread;
     for (let i = a; i < b; i++) {
+      if (threads !== null && thread >= 0 && threads[i] !== thread) continue;
       const on = pathFrames[this.#sampleNode[i]!]!.includes(frameIndex);
+      if (on && threads !== null && thread < 0) thread = threads[i]!;
       if (on && runStart < 0) runStart = i;
       else if (!on && runStart >= 0) close(i);
     }
@@ -445,6 +517,16 @@ export class ProfileModel {
  */
 export function createProfileModel(profile: CpuProfile, options: ProfileModelOptions = {}): ProfileModel {
   return new ProfileModel(profile, options);
+}
+
+/** A synchronous file-system API function (`readFileSync`, `statSync`, …) of Node's `fs` module. */
+export function isSyncFsFrame(frame: { kind: FrameKind; file: string; functionName: string }): boolean {
+  return frame.kind === 'function' && /^node:(?:internal\/)?fs(?:[/:]|$)/.test(frame.file) && /Sync$/.test(frame.functionName);
+}
+
+/** Native code: a real function V8 reports without a script (`run`, `writev`), not a synthetic entry. */
+export function isNative(frame: { kind: FrameKind; file: string }): boolean {
+  return frame.kind === 'function' && frame.file === '';
 }
 
 /** A resolved frame with its shares of the samples in a window. */

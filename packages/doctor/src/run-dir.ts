@@ -1,5 +1,6 @@
 import { readRunResult, resolveRunFile, type Finding, type RunResult } from '@redline/core';
-import { loadCpuProfile } from './cpu-profile.js';
+import { loadCpuProfile, type CpuProfile } from './cpu-profile.js';
+import { mergeThreadProfiles } from './thread-merge.js';
 import { diagnose } from './diagnose.js';
 import { loadHeapProfile } from './heap-profile.js';
 import { createProfileModel, type ProfileModel } from './profile-model.js';
@@ -30,7 +31,14 @@ export async function loadRunProfile(runDir: string, result: RunResult, opts: Ru
     const started = Date.parse(result.startedAt);
     if (Number.isFinite(started)) startEpochMs = started + window.startS * 1000;
   }
-  return createProfileModel(profile, {
+  // Worker threads' profiles join the main one, each under a `thread <label>` node.
+  const threadFiles = result.target?.profiles.threads ?? {};
+  const threads: Record<string, CpuProfile> = {};
+  for (const [label, f] of Object.entries(threadFiles)) {
+    threads[label] = await loadCpuProfile(await resolveRunFile(runDir, f, `target.profiles.threads.${label}`));
+  }
+  if (startEpochMs !== undefined && profile.$redline?.startEpochMs === undefined) profile.$redline = { ...profile.$redline, startEpochMs };
+  return createProfileModel(mergeThreadProfiles(profile, threads), {
     ...(startEpochMs === undefined ? {} : { startEpochMs }),
     ...(opts.sourceMaps === undefined ? {} : { sourceMaps: opts.sourceMaps }),
     ...(opts.appRoot === undefined ? {} : { appRoot: opts.appRoot }),

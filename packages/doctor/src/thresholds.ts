@@ -18,6 +18,8 @@ export const Thresholds = {
   LOOP_DELAY_P99_MS: 50,
   /** Time-weighted median uninterrupted synchronous stretch of the responsible function above which it blocks the loop, in ms. */
   SYNC_SPAN_BLOCKING_MS: 5,
+  /** Share of the profiled window's samples inside synchronous `fs` calls from which the event-loop finding names them (0–1). */
+  SYNC_FS_MIN_SHARE: 0.05,
   /** Mean count of pending immediates under load from which the hot code counts as chunked (it yields with setImmediate). */
   CHUNKED_MIN_IMMEDIATES: 5,
   /** Share of failed requests that were timeouts from which errors count as a symptom of a slow target (0–1). */

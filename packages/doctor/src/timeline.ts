@@ -1,6 +1,6 @@
 import type { TracesFile } from '@redline/trace';
 import type { HotFrame, RunResult, TargetSample, TimeseriesPoint } from '@redline/core';
-import type { EpochWindow, ProfileModel } from './profile-model.js';
+import { isNative, type EpochWindow, type ProfileModel, type ResolvedFrame } from './profile-model.js';
 import { Thresholds } from './thresholds.js';
 
 /** A window in seconds since run start. */
@@ -148,10 +148,11 @@ export function responsibleCode(ctx: RuleContext, w: SecondsWindow): Responsible
   const app = p.attributedFrames(ew, 3).filter((a) => a.selfShare >= 0.02);
   const frames: HotFrame[] = app.map(asHot);
   const seen = new Set(frames.map(keyOf));
+  const callers = p.nativeCallers(ew);
   for (const h of hot) {
     if (frames.length >= Thresholds.FRAMES_PER_FINDING + app.length) break;
     if (seen.has(keyOf(h))) continue;
-    frames.push(h);
+    frames.push(nativeInside(h, p, callers));
     seen.add(keyOf(h));
   }
   const topApp = app[0];
@@ -165,9 +166,32 @@ export function responsibleCode(ctx: RuleContext, w: SecondsWindow): Responsible
   };
 }
 
+/**
+ * A native frame (`run`, file '') renamed for what it is: "native code inside pbkdf2Sync", after the
+ * nearest JavaScript caller that holds most of its self time. Other frames come back unchanged.
+ */
+export function nativeInside(h: HotFrame, p: ProfileModel, callers: Map<number, ResolvedFrame>): HotFrame {
+  if (h.file !== '' || h.functionName === '(garbage collector)') return h;
+  const frame = p.frames.find((f) => isNative(f) && f.functionName === h.functionName && f.line === h.line && f.column === h.column);
+  const caller = frame === undefined ? undefined : callers.get(frame.index);
+  return caller === undefined ? h : { ...h, functionName: `native code inside ${caller.functionName}` };
+}
+
 /** `file:line` of a frame, or its name alone for native code. */
 export function where(f: HotFrame): string {
   return f.file === '' ? f.functionName : `${f.functionName} (${f.file}:${f.line})`;
+}
+
+/**
+ * ", the run's p99 latency 165 ms": the percentile of the whole run from its summary histogram, which
+ * is what a user compares with an SLO. Without one (no latency recorded), the median of the per-second
+ * p99s in `w`, labelled as such: the two differ by an order of magnitude when latency swings.
+ */
+export function latencyQuote(ctx: RuleContext, w: SecondsWindow): string {
+  const run = ctx.result.summary.latency;
+  if (run !== undefined && run.count > 0) return `, the run's p99 latency ${Math.round(run.p99)} ms`;
+  const perSecond = secondLatencies(ctx.timeseries.filter((p) => p.t > w.startS && p.t <= w.endS), 'p99');
+  return perSecond.length > 0 ? `, median per-second p99 latency ${Math.round(median(perSecond))} ms` : '';
 }
 
 /** Rounds for display in titles and evidence. */

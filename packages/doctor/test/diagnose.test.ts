@@ -64,7 +64,7 @@ test('event loop blocked: long loop delay and a busy loop; the profile names the
   const f = top(withProfile);
   assert.equal(f.category, 'event-loop-blocked');
   assert.equal(f.severity, 'high');
-  assert.match(f.title, /^Event loop blocked by synchronous work in burnCpuHot \(.*hot\.mjs:2\): p99 loop delay 380 ms in 10 of 10 s, p99 latency 600 ms$/);
+  assert.match(f.title, /^Event loop blocked by synchronous work in burnCpuHot \(.*hot\.mjs:2\): p99 loop delay 380 ms in 10 of 10 s, median per-second p99 latency 600 ms$/);
   assert.equal(f.frames[0]?.functionName, 'burnCpuHot');
   assert.ok((f.frames[0]?.selfShare ?? 0) > 0.3);
   assert.equal(evidence(f, 'target.loop_delay.p99'), 380);
@@ -250,7 +250,7 @@ test('waiting on something outside: low CPU, high latency, timers and sockets pi
   assert.equal(evidence(f, 'target.active_resources.Timeout'), 60);
   assert.equal(evidence(f, 'target.active_resources.TCPSocketWrap'), 64);
   assert.ok(evidence(f, 'target.wait_share') > 0.99);
-  assert.match(f.title, /^Waiting on something outside: p50 latency 425 ms and rising \(from 250 ms\) while CPU and ELU stay low; 64 sockets \(TCPSocketWrap\), 60 timers \(Timeout\)$/);
+  assert.match(f.title, /^Waiting on something outside: median per-second p50 latency 425 ms and rising \(from 250 ms\) while CPU and ELU stay low; 64 sockets \(TCPSocketWrap\), 60 timers \(Timeout\)$/);
   assert.match(f.recommendation, /pool/);
 });
 

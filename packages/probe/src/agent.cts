@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { createConnection, type Socket } from 'node:net';
 import { performance, monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { getHeapStatistics } from 'node:v8';
@@ -227,6 +228,7 @@ function startProbeUnsafe(options: StartProbeOptions): ProbeInstance | null {
     process,
     isMainThread,
     thread,
+    readProcIo: () => (process.platform === 'linux' ? readFileSync('/proc/self/io', 'latin1') : null),
     // Our timer and socket are unref'd, and getActiveResourcesInfo() lists only ref'd handles and timers.
     ownResources: {},
   };

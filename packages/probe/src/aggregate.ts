@@ -87,6 +87,9 @@ interface Bucket {
   threadpoolSum: number;
   threadpoolMax: number;
   threadpoolSeen: boolean;
+  /** Sum of the /proc/self/io deltas of windows closing in this second; null when none carried them. */
+  io: NonNullable<TargetSample['io']> | null;
+  heapLimitBytes: number | null;
 }
 
 function emptyBucket(): Bucket {
@@ -109,6 +112,8 @@ function emptyBucket(): Bucket {
     threadpoolSum: 0,
     threadpoolMax: 0,
     threadpoolSeen: false,
+    io: null,
+    heapLimitBytes: null,
   };
 }
 
@@ -216,6 +221,11 @@ function bucketise(raw: RawProbeSample[], runStartEpochMs: number, profile: Time
       b.threadpoolSum += s.threadpool.meanMs * s.threadpool.count;
       b.threadpoolMax = Math.max(b.threadpoolMax, s.threadpool.maxMs);
     }
+    if (s.io) {
+      const io = b.io ?? (b.io = { readBytes: 0, writeBytes: 0, syscr: 0, syscw: 0, rchar: 0, wchar: 0 });
+      for (const k of Object.keys(io) as (keyof typeof io)[]) io[k] += Math.max(0, s.io[k]);
+    }
+    if (typeof s.heapLimitBytes === 'number') b.heapLimitBytes = s.heapLimitBytes;
     if (s.activeResources) {
       for (const [type, n] of Object.entries(s.activeResources)) {
         b.activeResources[type] = Math.max(b.activeResources[type] ?? 0, n);
@@ -301,6 +311,8 @@ export function aggregateSamples(raw: RawProbeSample[], runStartEpochMs: number,
       const mean = b.threadpoolCount > 0 ? b.threadpoolSum / b.threadpoolCount : b.threadpoolMax;
       sample.threadpoolDelayMs = { mean: round(Math.max(0, mean - threadpoolBaseline), 3), max: round(Math.max(0, b.threadpoolMax - threadpoolBaseline), 3) };
     }
+    if (b.io) sample.io = b.io;
+    if (b.heapLimitBytes !== null) sample.heapLimitBytes = b.heapLimitBytes;
     out.push(sample);
   }
   return out;

@@ -30,9 +30,14 @@ export interface AttachedTarget {
   onSample(listener: (sample: RawProbeSample) => void): () => void;
   /** V8 heap usage now (`Runtime.getHeapUsage`), in bytes. */
   heapUsage(): Promise<{ usedBytes: number; totalBytes: number }>;
-  startCpuProfile(): Promise<void>;
-  /** Stops CPU profiling; the profile carries `$redline.startEpochMs` (target's clock). */
-  stopCpuProfile(): Promise<{ profile: Record<string, unknown>; startEpochMs: number; endEpochMs: number }>;
+  /** Starts CPU profiling at `samplingIntervalUs` (default: the attach option `cpuSamplingIntervalUs`). */
+  startCpuProfile(opts?: { samplingIntervalUs?: number }): Promise<void>;
+  /**
+   * Stops CPU profiling; the profile carries `$redline.startEpochMs` (target's clock). Worker threads
+   * (seen through the inspector's `NodeWorker` domain, also those started while profiling ran) come
+   * back in `threads`, keyed `worker-<threadId>`.
+   */
+  stopCpuProfile(): Promise<{ profile: Record<string, unknown>; startEpochMs: number; endEpochMs: number; threads?: Record<string, { profile: Record<string, unknown>; startEpochMs: number; endEpochMs: number }> }>;
   startHeapProfile(): Promise<void>;
   stopHeapProfile(): Promise<{ profile: Record<string, unknown>; startEpochMs: number; endEpochMs: number }>;
   /** Resolves when the inspector connection closes (target exited or detached); never rejects. */
@@ -148,10 +153,12 @@ export async function attachInspector(hostPort: string, opts: AttachOptions = {}
       if (globalThis[key]) return true;
       const ph = require('node:perf_hooks');
       const v8 = require('node:v8');
+      const fs = require('node:fs');
       const createSampler = (${createSampler.toString()});
       Object.defineProperty(globalThis, key, { configurable: true, enumerable: false, value: createSampler({
         performance: ph.performance, monitorEventLoopDelay: ph.monitorEventLoopDelay,
         PerformanceObserver: ph.PerformanceObserver, getHeapStatistics: v8.getHeapStatistics, process,
+        readProcIo: () => (process.platform === 'linux' ? fs.readFileSync('/proc/self/io', 'latin1') : null),
         isMainThread: true, thread: 'main', ownResources: {} }) });
       return true;
     })()`);
@@ -159,6 +166,70 @@ export async function attachInspector(hostPort: string, opts: AttachOptions = {}
     client.close();
     throw attachError(`attached to ${hostPort} but could not install the sampler: ${err instanceof Error ? err.message : String(err)}`, err);
   }
+
+  // Worker threads: the inspector's NodeWorker domain attaches a session per worker, spoken to through
+  // NodeWorker.sendMessageToWorker / receivedMessageFromWorker.
+  interface WorkerSession {
+    label: string;
+    nextId: number;
+    pending: Map<number, { resolve(v: unknown): void; reject(e: Error): void }>;
+    profiling: boolean;
+  }
+  const workers = new Map<string, WorkerSession>();
+  let cpuProfiling = false;
+  let profilingInterval = cpuSamplingIntervalUs;
+  const workerSend = <T>(sessionId: string, method: string, params: object = {}): Promise<T> => {
+    const w = workers.get(sessionId);
+    if (!w) return Promise.reject(new Error('worker is gone'));
+    const id = w.nextId++;
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        w.pending.delete(id);
+        reject(new Error(`worker did not answer ${method}`));
+      }, 60_000);
+      timer.unref();
+      w.pending.set(id, { resolve: (v) => (clearTimeout(timer), resolve(v as T)), reject: (e) => (clearTimeout(timer), reject(e)) });
+      client.send('NodeWorker.sendMessageToWorker', { sessionId, message: JSON.stringify({ id, method, params }) }).catch((e: Error) => w.pending.get(id)?.reject(e));
+    });
+  };
+  const startWorkerProfile = async (sessionId: string): Promise<void> => {
+    const w = workers.get(sessionId);
+    if (!w) return;
+    try {
+      await workerSend(sessionId, 'Profiler.enable');
+      await workerSend(sessionId, 'Profiler.setSamplingInterval', { interval: profilingInterval });
+      await workerSend(sessionId, 'Profiler.start');
+      w.profiling = true;
+    } catch {
+      // a worker that ends meanwhile has nothing to profile
+    }
+  };
+  client.onEvent((method, params) => {
+    if (method === 'NodeWorker.attachedToWorker') {
+      const sessionId = String(params.sessionId);
+      const info = (params.workerInfo ?? {}) as { workerId?: unknown };
+      workers.set(sessionId, { label: `worker-${String(info.workerId)}`, nextId: 1, pending: new Map(), profiling: false });
+      if (cpuProfiling) void startWorkerProfile(sessionId);
+    } else if (method === 'NodeWorker.receivedMessageFromWorker') {
+      const w = workers.get(String(params.sessionId));
+      let m: { id?: number; result?: unknown; error?: { message?: string } };
+      try {
+        m = JSON.parse(String(params.message)) as typeof m;
+      } catch {
+        return;
+      }
+      const p = typeof m.id === 'number' ? w?.pending.get(m.id) : undefined;
+      if (!w || !p || typeof m.id !== 'number') return;
+      w.pending.delete(m.id);
+      if (m.error) p.reject(new Error(m.error.message ?? 'inspector error'));
+      else p.resolve(m.result);
+    } else if (method === 'NodeWorker.detachedFromWorker') {
+      const sessionId = String(params.sessionId);
+      for (const p of workers.get(sessionId)?.pending.values() ?? []) p.reject(new Error('worker detached'));
+      workers.delete(sessionId);
+    }
+  });
+  await client.send('NodeWorker.enable', { waitForDebuggerOnStart: false }).catch(() => undefined);
 
   const raw: RawProbeSample[] = [];
   const listeners = new Set<(s: RawProbeSample) => void>();
@@ -204,12 +275,17 @@ export async function attachInspector(hostPort: string, opts: AttachOptions = {}
       const r = await client.send<{ usedSize: number; totalSize: number }>('Runtime.getHeapUsage').catch(wrap('Runtime.getHeapUsage'));
       return { usedBytes: r.usedSize, totalBytes: r.totalSize };
     },
-    async startCpuProfile() {
+    async startCpuProfile(startOpts) {
+      checkRange('samplingIntervalUs', startOpts?.samplingIntervalUs, 10, 1_000_000);
+      const interval = startOpts?.samplingIntervalUs ?? cpuSamplingIntervalUs;
       await (async () => {
         await client.send('Profiler.enable');
-        await client.send('Profiler.setSamplingInterval', { interval: cpuSamplingIntervalUs });
+        await client.send('Profiler.setSamplingInterval', { interval });
         cpuStart = await nowInTarget();
         await client.send('Profiler.start');
+        profilingInterval = interval;
+        cpuProfiling = true;
+        await Promise.all([...workers.keys()].map((id) => startWorkerProfile(id)));
       })().catch(wrap('starting the CPU profile'));
     },
     async stopCpuProfile() {
@@ -223,7 +299,19 @@ export async function attachInspector(hostPort: string, opts: AttachOptions = {}
           if (Math.abs(mapped - cpuStart) < 1000) startEpochMs = mapped;
         }
         profile.$redline = { startEpochMs, endEpochMs: epochMs, thread: 'main', pid };
-        return { profile, startEpochMs, endEpochMs: epochMs };
+        cpuProfiling = false;
+        const threads: Record<string, { profile: Record<string, unknown>; startEpochMs: number; endEpochMs: number }> = {};
+        for (const [sessionId, w] of workers) {
+          if (!w.profiling) continue;
+          w.profiling = false;
+          const r = await workerSend<{ profile: Record<string, unknown> & { startTime?: number } }>(sessionId, 'Profiler.stop').catch(() => null);
+          if (r === null) continue;
+          // Worker profiles share the process's monotonic clock.
+          const start = typeof r.profile.startTime === 'number' ? r.profile.startTime / 1000 - hrMs + epochMs : startEpochMs;
+          r.profile.$redline = { startEpochMs: start, endEpochMs: epochMs, thread: w.label, pid };
+          threads[w.label] = { profile: r.profile, startEpochMs: start, endEpochMs: epochMs };
+        }
+        return { profile, startEpochMs, endEpochMs: epochMs, ...(Object.keys(threads).length > 0 ? { threads } : {}) };
       })().catch(wrap('stopping the CPU profile'));
     },
     async startHeapProfile() {

@@ -100,6 +100,14 @@ export class ProbeChannel {
     return () => this.listeners.delete(listener);
   }
 
+  private readonly helloListeners = new Set<(connection: ProbeConnection) => void>();
+
+  /** Calls `listener` for every connection that introduces itself from now on (a new process or worker thread). */
+  onHello(listener: (connection: ProbeConnection) => void): () => void {
+    this.helloListeners.add(listener);
+    return () => this.helloListeners.delete(listener);
+  }
+
   /** Calls `listener` with the first listen report (now if one already arrived). */
   onFirstListen(listener: (message: ListenMessage) => void): () => void {
     const first = this.listens[0];
@@ -174,6 +182,7 @@ export class ProbeChannel {
     switch (message.type) {
       case 'hello':
         connection.hello = message;
+        for (const l of this.helloListeners) l(connection);
         break;
       case 'listen': {
         const entry = { ...message, pid: connection.hello?.pid ?? 0, thread: connection.hello?.thread ?? 'main' };

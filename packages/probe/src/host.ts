@@ -5,10 +5,13 @@ import { ErrorCodes, RedlineError } from '@redline/core';
 import { ProbeChannel, type ProbeConnection } from './channel.js';
 import { PROBE_INTERVAL_ENV, PROBE_POOL_LEAK_ENV, PROBE_POOLS_ENV, PROBE_SOCKET_ENV, type PoolInfoMessage, type PoolLeakChannelMessage, type ProfileResult, type RawProbeSample, type StatsChannelMessage } from './protocol.cjs';
 import { startWatchdog } from './watchdog.js';
+import { parseTargetNodeOptions } from './node-options.js';
 
 export { aggregateSamples, eluWindowsFromProfile, profilesForAggregation, type AggregateOptions, type TimedCpuProfile } from './aggregate.js';
 export { attachInspector, type AttachOptions, type AttachedTarget } from './attach.js';
 export { aggregateStats, collectLeaks } from './aggregate-stats.js';
+export { parseTargetNodeOptions } from './node-options.js';
+export { defaultCpuSamplingIntervalUs, MAX_DEFAULT_CPU_INTERVAL_US, MIN_PROFILE_SAMPLES } from './cpu-interval.js';
 export type { RawProbeSample, RawLoopDelay, RawThreadpoolDelay, ProfileResult, StatsChannelMessage, PoolLeakChannelMessage, PoolInfoMessage } from './protocol.cjs';
 
 /** Absolute path of the CommonJS preload the runner injects (`--require`); runs in worker threads too. */
@@ -47,6 +50,12 @@ export interface LaunchTargetOptions {
   poolLeakMs?: number;
   /** Watch the pg and tarn pools the target creates (default true). */
   watchPools?: boolean;
+  /**
+   * V8/Node flags for the target (`--max-semi-space-size=64`), appended to NODE_OPTIONS before the
+   * probe's preload; checked by {@link parseTargetNodeOptions} (REDLINE_ERR_INVALID_ARGUMENT otherwise).
+   * Node refuses some V8 flags in NODE_OPTIONS: the target then fails to start, quoting Node's message.
+   */
+  nodeOptions?: string;
   /**
    * Aborting it while the target is starting kills the target and rejects with
    * `REDLINE_ERR_INTERRUPTED` at once (Ctrl-C need not wait out `startTimeoutMs`).
@@ -105,8 +114,11 @@ export interface TargetHandle {
   poolInfos(): PoolInfoMessage[];
   /** Subscribes to samples of the probed process as they arrive; returns the unsubscribe function. */
   onSample(listener: (sample: RawProbeSample) => void): () => void;
-  /** Starts CPU profiling in the main thread and all connected worker threads. */
-  startCpuProfile(): Promise<void>;
+  /**
+   * Starts CPU profiling in the main thread and all connected worker threads (and in workers that
+   * connect while it runs), at `samplingIntervalUs` (default: the launch option `cpuSamplingIntervalUs`).
+   */
+  startCpuProfile(opts?: { samplingIntervalUs?: number }): Promise<void>;
   /** Stops CPU profiling and returns the profiles. */
   stopCpuProfile(): Promise<CpuProfileResult>;
   /** Starts sampling heap profiling in the main thread. */
@@ -257,7 +269,9 @@ export async function launchTarget(opts: LaunchTargetOptions): Promise<TargetHan
   const channel = new ProbeChannel(opts.maxSamples ?? 100_000);
   await channel.open();
 
+  const nodeOptions = opts.nodeOptions === undefined ? [] : parseTargetNodeOptions(opts.nodeOptions);
   const baseEnv: Record<string, string | undefined> = { ...process.env, ...opts.env };
+  if (nodeOptions.length > 0) baseEnv.NODE_OPTIONS = `${baseEnv.NODE_OPTIONS?.trim() ?? ''} ${nodeOptions.join(' ')}`.trim();
   const userNodeOptions = baseEnv.NODE_OPTIONS?.trim() ?? '';
   const env: Record<string, string | undefined> =
     opts.probe === false
@@ -415,6 +429,16 @@ export async function launchTarget(opts: LaunchTargetOptions): Promise<TargetHan
     throw new RedlineError(ErrorCodes.INTERNAL, `${what} failed in the target: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
   };
   let profiled: ProbeConnection[] = [];
+  let profilingIntervalUs = cpuSamplingIntervalUs;
+  let profilingActive = false;
+  // A worker thread that starts while the CPU profile runs is profiled from its first message on.
+  channel.onHello((c) => {
+    if (!profilingActive || c.hello === null || c.hello.thread === 'main' || c.hello.pid !== probePid()) return;
+    profiled.push(c);
+    channel.request(c, { cmd: 'cpu-start', samplingIntervalUs: profilingIntervalUs }, 10_000).catch(() => {
+      profiled = profiled.filter((x) => x !== c);
+    });
+  });
 
   const handle: TargetHandle = {
     pid: child.pid ?? -1,
@@ -451,14 +475,18 @@ export async function launchTarget(opts: LaunchTargetOptions): Promise<TargetHan
         if (pid === null || s.pid === pid) listener(s);
       });
     },
-    async startCpuProfile() {
+    async startCpuProfile(startOpts) {
+      checkRange('samplingIntervalUs', startOpts?.samplingIntervalUs, 10, 1_000_000, 'µs');
       mainConnection('start the CPU profile');
+      profilingIntervalUs = startOpts?.samplingIntervalUs ?? cpuSamplingIntervalUs;
       profiled = probeConnections();
+      profilingActive = true;
       await Promise.all(
-        profiled.map((c) => channel.request(c, { cmd: 'cpu-start', samplingIntervalUs: cpuSamplingIntervalUs }, 10_000)),
+        profiled.map((c) => channel.request(c, { cmd: 'cpu-start', samplingIntervalUs: profilingIntervalUs }, 10_000)),
       ).catch(wrapProbeError('starting the CPU profile'));
     },
     async stopCpuProfile() {
+      profilingActive = false;
       const targets = profiled.filter((c) => !c.closed);
       profiled = [];
       const results = await Promise.all(

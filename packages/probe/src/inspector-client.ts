@@ -100,6 +100,14 @@ export class InspectorClient {
     });
   }
 
+  private readonly eventListeners = new Set<(method: string, params: Record<string, unknown>) => void>();
+
+  /** Subscribes to CDP events (messages without an id); returns the unsubscribe function. */
+  onEvent(listener: (method: string, params: Record<string, unknown>) => void): () => void {
+    this.eventListeners.add(listener);
+    return () => this.eventListeners.delete(listener);
+  }
+
   /** Closes the connection. */
   close(): void {
     if (this.closedFlag) return;
@@ -196,7 +204,11 @@ export class InspectorClient {
     } catch {
       return;
     }
-    if (typeof message.id !== 'number') return; // events are not used
+    if (typeof message.id !== 'number') {
+      const event = message as { method?: unknown; params?: unknown };
+      if (typeof event.method === 'string') for (const l of this.eventListeners) l(event.method, (event.params ?? {}) as Record<string, unknown>);
+      return;
+    }
     const p = this.pending.get(message.id);
     if (!p) return;
     this.pending.delete(message.id);

@@ -27,6 +27,20 @@ export interface RawThreadpoolDelay {
   baselineMs: number;
 }
 
+/**
+ * The process's I/O in one window, from `/proc/self/io` (Linux): bytes and system calls, as deltas.
+ * `readBytes`/`writeBytes` are what reached the storage layer (page-cache hits read 0); `rchar`/`wchar`
+ * count every byte through read/write-like calls (files, sockets, pipes); `syscr`/`syscw` the calls.
+ */
+export interface RawProcIo {
+  readBytes: number;
+  writeBytes: number;
+  syscr: number;
+  syscw: number;
+  rchar: number;
+  wchar: number;
+}
+
 /** Loop-delay statistics of one probe window, in milliseconds, with the timer resolution already subtracted. */
 export interface RawLoopDelay {
   /** Number of delay observations in the window. */
@@ -71,6 +85,10 @@ export interface RawProbeSample {
   dropped: number;
   /** Thread-pool queue probe of this window (main thread only; absent from older probes and via --attach). */
   threadpool?: RawThreadpoolDelay | null;
+  /** Process I/O in this window (main thread only; absent where `/proc/self/io` cannot be read). */
+  io?: RawProcIo;
+  /** V8's heap size limit (`heap_size_limit`, what `--max-old-space-size` sets), in bytes. */
+  heapLimitBytes?: number;
 }
 
 /** First message of every probe connection. */

@@ -1,4 +1,4 @@
-import type { RawProbeSample } from './protocol.cjs';
+import type { RawProbeSample, RawProcIo } from './protocol.cjs';
 
 /** What the sampler needs from the runtime; passed in so the same code runs in the probe and via the inspector. */
 export interface SamplerDeps {
@@ -21,7 +21,9 @@ export interface SamplerDeps {
     observe(opts: { entryTypes: string[] }): void;
     disconnect(): void;
   };
-  getHeapStatistics(): { used_heap_size: number; total_heap_size: number };
+  getHeapStatistics(): { used_heap_size: number; total_heap_size: number; heap_size_limit?: number };
+  /** Text of `/proc/self/io`, or null where it cannot be read (not Linux, no permission). Optional. */
+  readProcIo?: () => string | null;
   process: {
     pid: number;
     memoryUsage(): { heapUsed: number; heapTotal: number; external: number; rss: number };
@@ -78,6 +80,27 @@ export function createSampler(deps: SamplerDeps): Sampler {
   } catch {
     observer = null;
   }
+  // Cumulative /proc/self/io counters; each window reports the difference to the previous read.
+  const ioFields: Record<string, keyof RawProcIo> = { read_bytes: 'readBytes', write_bytes: 'writeBytes', syscr: 'syscr', syscw: 'syscw', rchar: 'rchar', wchar: 'wchar' };
+  const readIo = (): RawProcIo | null => {
+    try {
+      const text = deps.isMainThread && deps.readProcIo ? deps.readProcIo() : null;
+      if (text === null) return null;
+      const io: RawProcIo = { readBytes: 0, writeBytes: 0, syscr: 0, syscw: 0, rchar: 0, wchar: 0 };
+      let seen = 0;
+      for (const line of text.split('\n')) {
+        const colon = line.indexOf(':');
+        const key = ioFields[line.slice(0, colon).trim()];
+        if (colon < 0 || key === undefined) continue;
+        io[key] = Number(line.slice(colon + 1).trim()) || 0;
+        seen += 1;
+      }
+      return seen > 0 ? io : null;
+    } catch {
+      return null;
+    }
+  };
+  let prevIo = readIo();
   let prevElu = perf.eventLoopUtilization();
   let prevCpu = deps.process.cpuUsage();
   let windowStart = nowEpoch();
@@ -137,8 +160,17 @@ export function createSampler(deps: SamplerDeps): Sampler {
           if (left > 0) resources[type] = left;
           else delete resources[type];
         }
+        const io = readIo();
+        const ioDelta: RawProcIo | null =
+          io && prevIo
+            ? { readBytes: io.readBytes - prevIo.readBytes, writeBytes: io.writeBytes - prevIo.writeBytes, syscr: io.syscr - prevIo.syscr, syscw: io.syscw - prevIo.syscw, rchar: io.rchar - prevIo.rchar, wchar: io.wchar - prevIo.wchar }
+            : null;
+        if (io) prevIo = io;
+        const limit = deps.getHeapStatistics().heap_size_limit;
         sample = {
           ...common,
+          ...(ioDelta ? { io: ioDelta } : {}),
+          ...(typeof limit === 'number' ? { heapLimitBytes: limit } : {}),
           heapUsedBytes: mem.heapUsed,
           heapTotalBytes: mem.heapTotal,
           externalBytes: mem.external,

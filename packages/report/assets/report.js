@@ -80,6 +80,14 @@
         { label: 'RSS', values: tg.rssMiB, color: '#64748b', width: 1 },
       ], Object.assign({ title: 'Memory', kind: 'mib' }, tcommon));
     });
+    if (tg.io) draw('io', function (n) {
+      C.timeChart(n, tg.t, [
+        { label: 'read calls (rchar)', values: tg.io.rcharMiB, color: '#0d9488' },
+        { label: 'write calls (wchar)', values: tg.io.wcharMiB, color: '#db2777' },
+        { label: 'storage read', values: tg.io.readMiB, color: '#115e59', dash: [5, 3] },
+        { label: 'storage write', values: tg.io.writeMiB, color: '#9d174d', dash: [5, 3] },
+      ], Object.assign({ title: 'Disk and socket I/O per second (/proc/self/io)', kind: 'mib' }, tcommon));
+    });
     draw('cpu', function (n) {
       C.timeChart(n, tg.t, [{ label: 'CPU (user + system)', values: tg.cpuCores, color: '#0891b2', fill: 'rgba(8,145,178,0.08)' }], Object.assign({ title: 'CPU', kind: 'cores' }, tcommon));
     });

@@ -72,6 +72,12 @@ export function renderCompareTable(cmp: CompareResult, opts: CompareTableOptions
       lines.push(`  ${pad(paint(d > 0 ? '31' : '32', `${d > 0 ? '+' : ''}${d.toFixed(2)} pp`), 11, true)}  ${m.name}${where}  (${fmtPct(m.baseSelfShare)} → ${fmtPct(m.candidateSelfShare)})`);
     }
   }
+  if (cmp.gcTuning !== undefined) {
+    lines.push('');
+    lines.push(paint('1', 'GC tuning A/B (target node options differ)'));
+    lines.push(`  measured: ${cmp.gcTuning.summary}`);
+    if (cmp.gcTuning.finding !== null) lines.push(`  answers the base's finding: ${cmp.gcTuning.finding}`);
+  }
   for (const w of cmp.warnings) lines.push(paint('33', `warning: ${w}`));
   return lines.join('\n') + '\n';
 }

@@ -4,7 +4,7 @@ import { COMPARED_PERCENTILES, drawHierarchical, indexUnits, loadUnits, maxDrawL
 import { mergeFlameTrees, topMovers, type FunctionMover } from './flame-data.js';
 import { spectrumOf } from './report-data.js';
 import { loadRunFlame } from './write-report.js';
-import type { FlameNode } from '@redline/doctor';
+import { gcTuningEffect, type FlameNode, type GcTuningEffect } from '@redline/doctor';
 
 /** Metrics `compare` reports, with stable names (used by `--fail-on`). */
 export const COMPARE_METRICS = ['throughput', 'p50', 'p90', 'p99', 'p99.9', 'errorRate', 'cpu', 'elu', 'gc', 'heap'] as const;
@@ -87,6 +87,11 @@ export interface CompareResult {
   notCompared: { metric: CompareMetric; reason: string }[];
   /** CPU-profile comparison when every run on both sides has a CPU profile; null otherwise. */
   profile: { baseSamples: number; candidateSamples: number; movers: FunctionMover[] } | null;
+  /**
+   * When the two sides ran the target with different V8/Node flags (`--target-node-options`): the
+   * measured GC effect, and the base's gc-pressure finding it answers (its title), if it had one.
+   */
+  gcTuning?: GcTuningEffect & { finding: string | null };
 }
 
 /** Options of {@link compareRuns}. */
@@ -531,6 +536,11 @@ export async function compareRuns(base: string[], candidate: string[], opts: Com
     series: { base: sideSeries(sb.results[0]!), candidate: sideSeries(sc.results[0]!) },
     profile,
   };
+  const gc = gcTuningEffect(sb.results, sc.results);
+  if (gc !== null) {
+    const finding = sb.results.flatMap((r) => r.findings).find((f) => f.category === 'gc-pressure');
+    out.gcTuning = { ...gc, finding: finding?.title ?? null };
+  }
   if (flames !== null) compareFlames.set(out, flames);
   return out;
 }

@@ -28,6 +28,11 @@ export interface TargetSeries {
   heapTotalMiB: number[];
   rssMiB: number[];
   cpuCores: number[];
+  /**
+   * Process I/O per second from /proc/self/io, MiB: through read/write calls (`rcharMiB`, `wcharMiB`)
+   * and to or from storage (`readMiB`, `writeMiB`); null where the probe could not read it.
+   */
+  io: { rcharMiB: (number | null)[]; wcharMiB: (number | null)[]; readMiB: (number | null)[]; writeMiB: (number | null)[] } | null;
 }
 
 /** What the report page's charts draw; everything is per second since run start. */
@@ -130,6 +135,14 @@ export function chartData(result: RunResult): ReportChartData {
           heapTotalMiB: samples.map((s) => round(s.heapTotalBytes / MIB, 2)),
           rssMiB: samples.map((s) => round(s.rssBytes / MIB, 2)),
           cpuCores: samples.map((s) => round(s.cpuUser + s.cpuSystem, 3)),
+          io: samples.some((s) => s.io !== undefined)
+            ? {
+                rcharMiB: samples.map((s) => (s.io === undefined ? null : round(s.io.rchar / MIB, 3))),
+                wcharMiB: samples.map((s) => (s.io === undefined ? null : round(s.io.wchar / MIB, 3))),
+                readMiB: samples.map((s) => (s.io === undefined ? null : round(s.io.readBytes / MIB, 3))),
+                writeMiB: samples.map((s) => (s.io === undefined ? null : round(s.io.writeBytes / MIB, 3))),
+              }
+            : null,
         };
   const pw = result.target?.profileWindow ?? null;
   // A second without responses has no latency: a gap in the chart, not a drop to 0 ms.

@@ -236,6 +236,7 @@ function targetHtml(result: RunResult): string {
 <div class="cols"><div class="chart" data-chart="elu"></div><div class="chart" data-chart="loop-delay"></div></div>
 <div class="cols"><div class="chart" data-chart="cpu"></div><div class="chart" data-chart="gc"></div></div>
 <div class="chart" data-chart="heap"></div>
+${t.samples.some((x) => x.io !== undefined) ? '<div class="chart" data-chart="io"></div>' : ''}
 </section>`;
 }
 

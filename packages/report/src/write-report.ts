@@ -1,6 +1,6 @@
 import { join, resolve } from 'node:path';
-import { ErrorCodes, readRunResult, RedlineError, resolveRunFile, writeFileAtomic, type RunResult } from '@redline/core';
-import { createProfileModel, loadCpuProfile, type FlameNode } from '@redline/doctor';
+import { ErrorCodes, readRunResult, RedlineError, writeFileAtomic, type RunResult } from '@redline/core';
+import { loadRunProfile, type FlameNode } from '@redline/doctor';
 import type { FlamePruneOptions } from './flame-data.js';
 import { renderReportHtml } from './report-html.js';
 import { readFile } from 'node:fs/promises';
@@ -57,11 +57,12 @@ export async function loadRunFlame(runDir: string, result: RunResult, opts: { ap
   if (rel === undefined || rel === '') return {};
   try {
     // A profile path that leaves the run directory, or names a FIFO or device, is a bad run directory.
-    const path = await resolveRunFile(runDir, rel, 'target.profiles.cpuprofile');
-    const profile = await loadCpuProfile(path);
-    const model = createProfileModel(profile, { sourceMaps: opts.sourceMaps ?? true, ...(opts.appRoot !== undefined ? { appRoot: opts.appRoot } : {}) });
+    // Worker threads' profiles join the main one, each under its `thread <label>` node (loadRunProfile).
+    const model = await loadRunProfile(runDir, result, { sourceMaps: opts.sourceMaps ?? true, ...(opts.appRoot !== undefined ? { appRoot: opts.appRoot } : {}) });
+    if (model === null) return {};
+    const threads = Math.max(1, model.profile.$redline?.threads?.length ?? 1);
     const samples = model.sampleCount();
-    return { flame: model.flameTree(), ...(samples > 0 ? { sampleMs: model.durationMs / samples } : {}) };
+    return { flame: model.flameTree(), ...(samples > 0 ? { sampleMs: (model.durationMs * threads) / samples } : {}) };
   } catch (err) {
     if (err instanceof RedlineError && err.code === ErrorCodes.BAD_RUN_DIR) throw err;
     return { note: `The CPU profile ${rel} could not be used: ${err instanceof Error ? err.message : String(err)}` };

@@ -10,7 +10,7 @@ import { TRACE_HELP, TRACE_OPTIONS, traceOptionsFrom } from '../trace-flags.js';
 import { finishOutcome, runExitCode, summaryFirst } from './run.js';
 
 /** The planted bottlenecks of the demo service (`@redline/demo`). */
-export const DEMO_BOTTLENECKS = ['event-loop-block', 'cpu-saturation', 'gc-churn', 'memory-leak', 'slow-downstream', 'pool-starvation', 'n-plus-one', 'slow-query', 'threadpool', 'healthy'] as const;
+export const DEMO_BOTTLENECKS = ['event-loop-block', 'cpu-saturation', 'gc-churn', 'gc-young', 'sync-fs', 'memory-leak', 'slow-downstream', 'pool-starvation', 'n-plus-one', 'slow-query', 'threadpool', 'healthy'] as const;
 
 /** Bottlenecks backed by PGlite (see @redline/demo's pglite.ts). */
 const USES_DATABASE: ReadonlySet<string> = new Set(['pool-starvation', 'n-plus-one', 'slow-query']);
@@ -37,6 +37,10 @@ export const DEMO_LOAD: Record<(typeof DEMO_BOTTLENECKS)[number], DemoLoad> = {
   // Few requests in flight: the sliced work keeps the loop turning, so the CPU, not the loop, is the limit.
   'cpu-saturation': { rate: 150, maxVUs: 16, timeoutMs: 5000 },
   'gc-churn': { rate: 200, maxVUs: 32, timeoutMs: 5000 },
+  // ~8 MB kept live across requests in the young generation: the A/B for --max-semi-space-size.
+  'gc-young': { rate: 100, maxVUs: 32, timeoutMs: 5000 },
+  // 300 readFileSync calls per request (~5 ms of syscalls on the loop): blocked, not out of CPU.
+  'sync-fs': { rate: 50, maxVUs: 32, timeoutMs: 5000 },
   'memory-leak': { rate: 150, maxVUs: 32, timeoutMs: 5000 },
   'slow-downstream': { rate: 100, maxVUs: 64, timeoutMs: 5000 },
   // pg.Pool of 4 against PGlite, each request holding a client ~40 ms: capacity ~100/s.

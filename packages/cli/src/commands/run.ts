@@ -2,7 +2,7 @@ import { relative, resolve } from 'node:path';
 import { ErrorCodes, ExitCodes, RedlineError, checkTimerMs, parseDuration, parseRate, type RunResult } from '@redline/core';
 import { formatFindings } from '@redline/doctor';
 import { grpcQuickPlan, noResponseError, parseProxyUrl, planFromFile, quickPlan, PROFILE_NAMES, type GrpcQuickOptions, type LoadFlags, type PlanOverrides, type QuickOptions, type SegmentSpec } from '@redline/load';
-import { intFlag, parseCommandArgs, parseEnvFlags, parseHeaders } from '../args.js';
+import { intFlag, joinDashValues, parseCommandArgs, parseEnvFlags, parseHeaders } from '../args.js';
 import { colours, err, out, type CliIo } from '../io.js';
 import { runSessionInTerminal } from '../live.js';
 import { TRACE_HELP, TRACE_OPTIONS, traceOptionsFrom } from '../trace-flags.js';
@@ -60,7 +60,9 @@ Target:
   --attach HOST:PORT     attach to a process started with --inspect instead
   --heap-profile         also take a sampling heap profile
   --pool-leak-ms MS      report pool clients held longer than MS, with the stack that took them (--target)
-  --cpu-interval US      CPU sampling interval in microseconds (default 1000)
+  --target-node-options "--FLAG=V ..."  V8/Node flags for the --target (e.g. "--max-semi-space-size=64"), via NODE_OPTIONS
+  --cpu-interval US      CPU sampling interval in microseconds (default: 10000 for runs of 12 s and
+                         more, finer for shorter runs so the profile gets ~1000 samples; at least 1000)
 
 ${TRACE_HELP}
 
@@ -110,6 +112,7 @@ const RUN_OPTIONS = {
   'heap-profile': { type: 'boolean' },
   'pool-leak-ms': { type: 'string' },
   'cpu-interval': { type: 'string' },
+  'target-node-options': { type: 'string' },
   out: { type: 'string', short: 'o' },
   name: { type: 'string' },
   'no-report': { type: 'boolean' },
@@ -243,7 +246,7 @@ const STAND_IN_TARGET = { url: 'http://127.0.0.1:1', port: 1 };
 
 /** `redline run`. */
 export async function runCommand(io: CliIo, args: string[]): Promise<number> {
-  const { values: v, positionals } = parseCommandArgs('run', args, RUN_OPTIONS);
+  const { values: v, positionals } = parseCommandArgs('run', joinDashValues(args, ['target-node-options']), RUN_OPTIONS);
   if (v.help) {
     out(io, RUN_HELP);
     return 0;

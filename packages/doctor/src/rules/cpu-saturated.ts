@@ -20,7 +20,9 @@ export function cpuSaturatedRule(ctx: RuleContext): Finding | null {
   const cores = median(busy.matched.map(cpuCores));
   const elu = median(busy.matched.map((s) => s.elu));
   const code = responsibleCode(ctx, busy.window);
-  const hot = code.top === null ? '' : `; most time goes to ${where(code.top)}`;
+  // Without app code in the profile, the hottest frame (native code named after its JS caller) is the lead.
+  const lead = code.top ?? code.frames.find((f) => f.functionName !== '(garbage collector)') ?? null;
+  const hot = lead === null ? '' : `; most time goes to ${where(lead)}`;
   const starved = cores < Thresholds.CPU_SATURATED_CORES ? ' (the main thread never idled; the machine gave it less than a core)' : '';
   return {
     category: 'cpu-saturated',

@@ -1,6 +1,20 @@
 import type { Evidence, Finding } from '@redline/core';
 import { Thresholds } from '../thresholds.js';
-import { cpuCores, median, meanOf, responsibleCode, round, secondLatencies, sustained, where, type RuleContext } from '../timeline.js';
+import { cpuCores, latencyQuote, median, meanOf, profileWindow, responsibleCode, round, sustained, where, type RuleContext, type SecondsWindow } from '../timeline.js';
+
+/**
+ * The synchronous `fs` call that takes the largest share of the window's samples, when it takes at least
+ * SYNC_FS_MIN_SHARE of them and a good part (a third) of the responsible code's: "readFileSync called
+ * from renderWithTemplates (src/app.ts:14)".
+ */
+function syncFsCall(ctx: RuleContext, w: SecondsWindow, responsibleShare: number): { text: string; share: number } | null {
+  const p = ctx.profile;
+  if (p === undefined || p.sampleCount() === 0) return null;
+  const top = p.syncFsCalls(profileWindow(ctx, w))[0];
+  if (top === undefined || top.share < Thresholds.SYNC_FS_MIN_SHARE || top.share < responsibleShare / 3) return null;
+  const caller = top.caller === null ? '' : ` called from ${top.caller.functionName} (${top.caller.file}:${top.caller.line})`;
+  return { text: `${top.call}${caller}`, share: top.share };
+}
 
 /**
  * Event loop blocked: the per-second p99 event-loop delay stays above LOOP_DELAY_P99_MS (or, at most
@@ -60,16 +74,26 @@ export function eventLoopBlockedRule(ctx: RuleContext): Finding | null {
   if (msPerRequest !== null) {
     evidence.push({ metric: 'profile.responsible.ms_per_request', value: round(msPerRequest), threshold: Thresholds.SYNC_SPAN_BLOCKING_MS, comparison: '>=', unit: 'ms' });
   }
-  const latencies = secondLatencies(ctx.timeseries.filter((p) => p.t > window.startS && p.t <= window.endS), 'p99');
-  const latencyNote = latencies.length > 0 ? `, p99 latency ${Math.round(median(latencies))} ms` : '';
-  const blocker = !shortSync && code.top !== null ? ` by synchronous work in ${where(code.top)}` : '';
+  const latencyNote = latencyQuote(ctx, window);
+  const fsCall = syncFsCall(ctx, window, code.topAttributedShare);
+  if (fsCall !== null) {
+    evidence.push({ metric: 'profile.sync_fs.share', value: round(fsCall.share, 3), threshold: Thresholds.SYNC_FS_MIN_SHARE, comparison: '>=', unit: 'ratio' });
+  }
+  const blocker =
+    fsCall !== null
+      ? ` by synchronous file-system calls: ${fsCall.text}`
+      : !shortSync && code.top !== null
+        ? ` by synchronous work in ${where(code.top)}`
+        : '';
   // Below LOOP_DELAY_P99_MS the loop still turns often enough: a real finding, not the top emergency.
   const belowEmergency = delayThresholdMs < Thresholds.LOOP_DELAY_P99_MS;
   const severity = !isSustained ? 'low' : shortSync || belowEmergency ? 'medium' : 'high';
   let confidence = 0.5 + 0.25 * delayed.fraction + (elu >= Thresholds.ELU_BUSY ? 0.1 : 0) + (longSync ? 0.15 : 0);
   if (shortSync) confidence -= 0.2;
   const recommendation =
-    !shortSync && code.top !== null
+    fsCall !== null
+      ? `Replace ${fsCall.text} with the asynchronous API (fs.promises, e.g. await readFile) or read the files once and keep them in memory: a synchronous file-system call holds the event loop for the whole system call (${Math.round(fsCall.share * 100)}% of the profiled time here).`
+      : !shortSync && code.top !== null
       ? `Take the synchronous work in ${code.top.functionName} (${code.top.file}:${code.top.line}) off the event loop: use the async API (e.g. crypto.pbkdf2 instead of pbkdf2Sync, streaming JSON), move it to a worker thread pool, or cache its result${msPerRequest !== null ? `; it costs about ${round(msPerRequest, 1)} ms of main-thread time per request` : ''}.`
       : 'Find the long synchronous tasks (the frames below) and move them off the event loop: async APIs, a worker thread pool, or splitting the work into chunks that yield with setImmediate.';
   return {

@@ -1,6 +1,15 @@
 import type { Evidence, Finding } from '@redline/core';
 import { Thresholds } from '../thresholds.js';
 import { allocationNote, meanOf, responsibleCode, round, sustained, type RuleContext } from '../timeline.js';
+import { gcFlagAdvice } from '../gc-tuning.js';
+
+/** The V8 flag to try, and how to prove it: an A/B with `--target-node-options` and `redline compare`. */
+function flagAdvice(ctx: RuleContext): string {
+  const a = gcFlagAdvice(ctx.samples);
+  const already = ctx.result.target?.nodeOptions?.some((o) => o.startsWith(`${a.flag}=`)) ?? false;
+  if (already) return `The target already ran with ${ctx.result.target?.nodeOptions?.join(' ') ?? ''}; ${a.because}.`;
+  return `As a stopgap, ${a.because}: try ${a.option} and prove it with an A/B — the same run again with --target-node-options "${a.option}", then redline compare BASE CANDIDATE (it quotes scavenges, GC share and p99 before and after).`;
+}
 
 /**
  * GC pressure: the share of wall time spent in GC pauses, averaged over the active seconds, is at
@@ -40,6 +49,6 @@ export function gcPressureRule(ctx: RuleContext): Finding | null {
     window: high.window,
     evidence,
     frames: code.frames,
-    recommendation: `Allocate less per request: reuse buffers and objects, avoid large temporary arrays and strings, stream instead of buffering whole payloads, and do not keep short-lived objects around long enough to be promoted.${allocator}`,
+    recommendation: `Allocate less per request: reuse buffers and objects, avoid large temporary arrays and strings, stream instead of buffering whole payloads, and do not keep short-lived objects around long enough to be promoted.${allocator} ${flagAdvice(ctx)}`,
   };
 }

@@ -105,7 +105,7 @@ export function waitingExternalRule(ctx: RuleContext): Finding | null {
     category: 'waiting-external',
     severity: rising || latencyP50 >= 5 * Thresholds.WAIT_MIN_LATENCY_MS ? 'high' : 'medium',
     confidence: round(Math.min(0.95, 0.45 + 0.35 * waitShare + (piles.length > 0 ? 0.1 : 0) + (rising ? 0.05 : 0))),
-    title: `Waiting on something outside: p50 latency ${Math.round(latencyP50)} ms${rising ? ` and rising (from ${Math.round(earlyP50)} ms)` : ''} while CPU and ELU stay low; ${pileText}`,
+    title: `Waiting on something outside: median per-second p50 latency ${Math.round(latencyP50)} ms${rising ? ` and rising (from ${Math.round(earlyP50)} ms)` : ''} while CPU and ELU stay low; ${pileText}`,
     window: ctx.active,
     evidence: [
       { metric: 'http.latency.p50', value: round(latencyP50), threshold: Thresholds.WAIT_MIN_LATENCY_MS, comparison: '>=', unit: 'ms' },
