@@ -7,6 +7,7 @@ import { aggregateSamples, attachInspector, launchTarget, profilesForAggregation
 import { REPORT_FILE, writeReport } from '@redline/report';
 import { channelFields } from './pool-fields.js';
 import { prepareOutDir } from './out-dir.js';
+import { LeakEvidence, type LeakEvidenceOptions } from './leak-evidence.js';
 import { startRunTracing, TRACES_FILE, TRACES_OTLP_FILE, type RunTracing, type RunTracingOptions } from '@redline/trace';
 
 /** How to reach the target process, if at all. */
@@ -44,6 +45,8 @@ export interface SessionOptions {
   poolLeakMs?: number;
   /** The command line to record in `config.commandLine` (already redacted). */
   commandLine?: string[];
+  /** Forced full GCs and heap snapshots for the leak rule (launched targets; defaults: on, `auto`). */
+  leak?: LeakEvidenceOptions;
 }
 
 /** What a session produced. */
@@ -139,11 +142,13 @@ async function runTracedSession(o: SessionOptions, tracing: RunTracing | null, c
   }
   const probed = launched ?? attached;
   let stopping = false;
+  let evidence: LeakEvidence | null = null;
   try {
     const plan: LoadPlan = await o.plan({ url, port });
     const run = startLoad(plan, { ...(o.workers !== undefined ? { workers: o.workers } : {}), ...(o.onSecond ? { onSecond: o.onSecond } : {}), ...(tracing ? tracing.load : {}) });
     o.controls?.(run);
     const plannedMs = plannedDurationMs(plan);
+    evidence = launched ? new LeakEvidence(launched, plannedMs, o.leak, (m) => o.onEvent?.(m)) : null;
     let runStart = 0;
     let profiling: Promise<void> | null = null;
     const timers: NodeJS.Timeout[] = [];
@@ -172,6 +177,7 @@ async function runTracedSession(o: SessionOptions, tracing: RunTracing | null, c
     }
     void run.started.then((t) => {
       runStart = t;
+      evidence?.start(t);
       if (!probed) return;
       const w = profileWindowMs(plannedMs);
       timers.push(
@@ -188,10 +194,13 @@ async function runTracedSession(o: SessionOptions, tracing: RunTracing | null, c
     } finally {
       for (const t of timers) clearTimeout(t);
     }
+    await evidence?.finish(runStart);
     await stopProfiles();
-    return await writeOutputs(o, result, { probed, launched, attached, cpu, heap, runStart, exit, tracing });
+    return await writeOutputs(o, result, { probed, launched, attached, cpu, heap, runStart, exit, tracing, evidence });
   } finally {
     stopping = true;
+    await evidence?.stop();
+    await evidence?.dispose();
     if (launched) await launched.stop().catch(() => undefined);
     if (attached) await attached.detach().catch(() => undefined);
   }
@@ -207,6 +216,7 @@ interface Collected {
   runStart: number;
   exit: TargetReport['exit'];
   tracing: RunTracing | null;
+  evidence: LeakEvidence | null;
 }
 
 /**
@@ -214,7 +224,7 @@ interface Collected {
  * be written ends the writing, not the session: the outcome carries the error and the full result.
  */
 async function writeOutputs(o: SessionOptions, result: RunResult, c: Collected): Promise<SessionOutcome> {
-  const { probed, launched, attached, cpu, heap, runStart, exit, tracing } = c;
+  const { probed, launched, attached, cpu, heap, runStart, exit, tracing, evidence } = c;
   let runDir = o.outDir ?? join(o.cwd, '.redline', 'runs');
   if (o.commandLine !== undefined) result.config.commandLine = o.commandLine;
   try {
@@ -264,7 +274,10 @@ async function writeOutputs(o: SessionOptions, result: RunResult, c: Collected):
         profiles,
         profileWindow,
         ...(launched ? channelFields(launched, runStart) : {}),
+        ...(evidence ? await evidence.report(runDir, runStart) : {}),
       };
+      const skipped = result.target.heapSnapshots?.skipped;
+      if (skipped?.code) result.warnings = [...(result.warnings ?? []), skipped.message];
     }
     await writeJsonAtomic(join(runDir, RESULT_FILE), result);
     const { findings } = await diagnoseRunDir(runDir, { appRoot: appRootOf(o) });

@@ -57,6 +57,8 @@ export const ErrorCodes = {
   WRITE_FAILED: 'REDLINE_ERR_WRITE_FAILED',
   /** A load-generator worker thread failed (crashed, ran out of memory, threw). */
   WORKER_FAILED: 'REDLINE_ERR_WORKER_FAILED',
+  /** A heap snapshot was not taken: the heap is too large against free memory (a snapshot needs about twice the heap). */
+  SNAPSHOT_REFUSED: 'REDLINE_ERR_SNAPSHOT_REFUSED',
 } as const;
 
 /** One of the stable `REDLINE_ERR_*` codes. */

@@ -24,6 +24,10 @@ export const BOTTLENECKS = [
   'pool-starvation',
   'threadpool',
   'overload',
+  'leak-map',
+  'leak-closures',
+  'leak-listeners',
+  'leak-cache',
 ] as const;
 
 /** One of {@link BOTTLENECKS}. */

@@ -11,3 +11,6 @@ export * from './run-dir.js';
 export * from './format.js';
 export * from './heap-profile.js';
 export { mapStackTrace } from './stack-map.js';
+export * from './heap-snapshot.js';
+export * from './heap-graph.js';
+export * from './heap-diff.js';

@@ -6,6 +6,7 @@ import { intFlag, parseCommandArgs, parseEnvFlags, parseHeaders } from '../args.
 import { colours, err, out, type CliIo } from '../io.js';
 import { runSessionInTerminal } from '../live.js';
 import { TRACE_HELP, TRACE_OPTIONS, traceOptionsFrom } from '../trace-flags.js';
+import { LEAK_HELP, LEAK_OPTIONS, leakOptionsFrom } from '../leak-flags.js';
 import { renderSummary } from '../output/summary.js';
 import { terminalSafe } from '../output/terminal-safe.js';
 import { targetSpecFrom, type SessionOutcome, type TargetSpec } from '../session.js';
@@ -51,6 +52,8 @@ Target:
 
 ${TRACE_HELP}
 
+${LEAK_HELP}
+
 Output:
   --out DIR              run directory (default .redline/runs/<time>-<name>)
   --name NAME            run name
@@ -93,6 +96,7 @@ const RUN_OPTIONS = {
   'no-report': { type: 'boolean' },
   strict: { type: 'boolean' },
   ...TRACE_OPTIONS,
+  ...LEAK_OPTIONS,
   env: { type: 'string', short: 'e', multiple: true },
 } as const;
 
@@ -208,6 +212,7 @@ export async function runCommand(io: CliIo, args: string[]): Promise<number> {
   const cpuIntervalUs = intFlag('cpu-interval', v['cpu-interval'], 10);
   const poolLeakMs = intFlag('pool-leak-ms', v['pool-leak-ms'], 1);
   if (poolLeakMs !== undefined && target?.kind !== 'launch') throw new RedlineError(ErrorCodes.USAGE, 'redline run: --pool-leak-ms needs --target (the probe watches the pools of a target it starts)');
+  const leak = leakOptionsFrom(v, target?.kind === 'launch');
   const transport = transportFlags(v, io.cwd);
   const overrides = { ...(transport ? { transport } : {}), ...(v.name !== undefined ? { name: String(v.name) } : {}), ...(workers !== undefined ? { workers } : {}), ...(timeoutMs !== undefined ? { timeoutMs } : {}) };
   const environment = (): Record<string, string> => {
@@ -263,6 +268,7 @@ export async function runCommand(io: CliIo, args: string[]): Promise<number> {
     ...(cpuIntervalUs !== undefined ? { cpuIntervalUs } : {}),
     heapProfile: Boolean(v['heap-profile']),
     ...(poolLeakMs !== undefined ? { poolLeakMs } : {}),
+    leak,
     report: !v['no-report'],
     plan: async ({ url }) => {
       const env = environment();
