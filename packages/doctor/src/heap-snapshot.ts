@@ -215,14 +215,14 @@ function bad(path: string, why: string): RedlineError {
 }
 
 /**
- * Reads a `.heapsnapshot` file. Throws REDLINE_ERR_BAD_DATA_FILE when the file is not a heap snapshot
+ * Reads a `.heapsnapshot` file in chunks of `chunkBytes` (default 1 MiB). Throws REDLINE_ERR_BAD_DATA_FILE when the file is not a heap snapshot
  * (no `snapshot.meta`, arrays whose lengths do not match the header, edges pointing outside `nodes`).
  */
-export async function readHeapSnapshot(path: string): Promise<HeapSnapshot> {
+export async function readHeapSnapshot(path: string, opts: { chunkBytes?: number } = {}): Promise<HeapSnapshot> {
   const tok = new SnapshotTokenizer();
   const decoder = new StringDecoder('utf8');
   try {
-    for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) tok.feed(decoder.write(chunk as Buffer));
+    for await (const chunk of createReadStream(path, { highWaterMark: opts.chunkBytes ?? 1 << 20 })) tok.feed(decoder.write(chunk as Buffer));
   } catch (err) {
     throw new RedlineError(ErrorCodes.BAD_DATA_FILE, `cannot read heap snapshot ${path}: ${(err as Error).message}`, { cause: err });
   }
