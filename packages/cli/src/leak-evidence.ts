@@ -100,7 +100,7 @@ export class LeakEvidence {
       for (let ms = every / 2, n = 0; ms < this.#plannedMs - 300 && n < MAX_FORCED_GCS; ms += every, n++) {
         const due = runStartEpochMs + ms;
         // A moment that passed while a snapshot paused the target is dropped, not made up in a burst.
-        at(ms, () => (Date.now() - due > every / 2 ? Promise.resolve() : this.#maybeCollect(every)));
+        at(ms, () => (Date.now() - due > every ? Promise.resolve() : this.#maybeCollect(every)));
       }
     }
     if (this.#opts.snapshots !== 'off') {
@@ -163,6 +163,8 @@ export class LeakEvidence {
     this.#dir ??= await mkdtemp(join(tmpdir(), 'redline-heap-'));
     const snap = await this.#target.writeHeapSnapshot(join(this.#dir, `heap-${k + 1}.heapsnapshot`));
     this.#snapshots.push(snap);
+    // The snapshot began with a full GC: its heap after is a point of the leak fit like a forced GC's.
+    if (this.#opts.fullGc) this.#forced.push({ atEpochMs: snap.atEpochMs, heapUsedBytes: snap.heapAfterBytes, pauseMs: snap.pauseMs });
     this.#onEvent(`heap snapshot ${k + 1} at t=${((snap.atEpochMs - runStartEpochMs) / 1000).toFixed(1)}s: ${(snap.fileBytes / MB).toFixed(1)} MB, paused the target ${Math.round(snap.pauseMs)} ms`);
   }
 
@@ -173,8 +175,10 @@ export class LeakEvidence {
   async finish(runStartEpochMs: number): Promise<void> {
     if (this.#stopped) return;
     for (const t of this.#timers) clearTimeout(t);
-    const k = this.#snapshots.length;
-    if (k > 0 && this.#skipped === null) this.#enqueue(() => this.#snapshot(k, runStartEpochMs));
+    // Decided when its turn comes: the snapshot under load may still be being written.
+    this.#enqueue(async () => {
+      if (this.#snapshots.length > 0 && this.#skipped === null) await this.#snapshot(this.#snapshots.length, runStartEpochMs);
+    });
     this.#stopped = true;
     await this.#queue;
   }

@@ -246,7 +246,7 @@ function startProbeUnsafe(options: StartProbeOptions): ProbeInstance | null {
         const t0 = performance.now();
         const path = writeHeapSnapshot(command.path);
         markForced(t0, performance.now());
-        const out: HeapSnapshotResult = { path, atEpochMs: nowEpochMs(), heapUsedBytes, pauseMs: performance.now() - t0, fileBytes: statSync(path).size };
+        const out: HeapSnapshotResult = { path, atEpochMs: nowEpochMs(), heapUsedBytes, heapAfterBytes: getHeapStatistics().used_heap_size, pauseMs: performance.now() - t0, fileBytes: statSync(path).size };
         return out;
       }
       default:

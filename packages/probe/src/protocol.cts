@@ -172,6 +172,8 @@ export interface HeapSnapshotResult {
   atEpochMs: number;
   /** Heap used just before the snapshot, bytes. */
   heapUsedBytes: number;
+  /** Heap used right after it, bytes: V8 runs a full GC before it walks the heap, so this is heap after full GC. */
+  heapAfterBytes: number;
   /** How long the main thread was paused writing it, ms. */
   pauseMs: number;
   /** Size of the written file, bytes. */
