@@ -231,7 +231,7 @@ function startProbeUnsafe(options: StartProbeOptions): ProbeInstance | null {
       }
       case 'full-gc': {
         const t0 = performance.now();
-        const gc = fullGcFunction();
+        const gc = command.via === 'inspector' ? null : fullGcFunction();
         if (gc) gc();
         else await post(s, 'HeapProfiler.collectGarbage');
         const pauseMs = performance.now() - t0;

@@ -114,8 +114,11 @@ export interface TargetHandle {
   startHeapProfile(): Promise<void>;
   /** Stops sampling heap profiling and returns the profile. */
   stopHeapProfile(): Promise<HeapProfileResult>;
-  /** Forces a full garbage collection in the main thread and returns the heap used after it and the pause. */
-  collectGarbage(): Promise<FullGcResult>;
+  /**
+   * Forces a full garbage collection in the main thread and returns the heap used after it and the
+   * pause: one mark-compact through V8's `gc()` (default), or the inspector's `HeapProfiler.collectGarbage`.
+   */
+  collectGarbage(via?: 'gc' | 'inspector'): Promise<FullGcResult>;
   /**
    * Writes a heap snapshot of the main thread to `path` (absolute, ending in `.heapsnapshot`); the
    * target is paused meanwhile. Callers check memory first: a snapshot needs about twice the heap.
@@ -499,9 +502,9 @@ export async function launchTarget(opts: LaunchTargetOptions): Promise<TargetHan
       const r = (await channel.request(main, { cmd: 'heap-stop' }, 60_000).catch(wrapProbeError('stopping the heap profile'))) as ProfileResult;
       return { profile: r.profile, startEpochMs: r.startEpochMs, endEpochMs: r.endEpochMs };
     },
-    async collectGarbage() {
+    async collectGarbage(via = 'gc') {
       const main = mainConnection('force a garbage collection');
-      return (await channel.request(main, { cmd: 'full-gc' }, 60_000).catch(wrapProbeError('forcing a garbage collection'))) as FullGcResult;
+      return (await channel.request(main, { cmd: 'full-gc', via }, 60_000).catch(wrapProbeError('forcing a garbage collection'))) as FullGcResult;
     },
     async writeHeapSnapshot(path) {
       const main = mainConnection('take a heap snapshot');

@@ -153,7 +153,7 @@ export type HostCommand =
   | { id: number; cmd: 'cpu-stop' }
   | { id: number; cmd: 'heap-start'; samplingIntervalBytes: number }
   | { id: number; cmd: 'heap-stop' }
-  | { id: number; cmd: 'full-gc' }
+  | { id: number; cmd: 'full-gc'; via?: 'gc' | 'inspector' }
   | { id: number; cmd: 'heap-snapshot'; path: string };
 
 /** Result of `full-gc`: a full collection forced through the inspector (`HeapProfiler.collectGarbage`). */
