@@ -12,8 +12,8 @@ export interface OverloadSecond {
   goodput: number;
   requests: number;
   errors: number;
-  /** p99 latency of all responses in that second, ms. */
-  p99Ms: number;
+  /** p99 latency of all responses in that second, ms; null in a second without responses. */
+  p99Ms: number | null;
 }
 
 /** One held load level of the experiment. */
@@ -115,7 +115,7 @@ export function goodputSeconds(result: RunResult, slo: Slo, offsetS: number, fal
       goodput: Math.max(0, within - fastErrors),
       requests: p.requests,
       errors: p.errors,
-      p99Ms: p.latency.p99,
+      p99Ms: p.latency?.p99 ?? null,
     };
   });
 }

@@ -1,8 +1,11 @@
 // `redline demo` end to end through main(): the real demo service with the probe, a short real load,
 // the CPU profile and the doctor. For every planted bottleneck the top finding must name it (and, for
 // the two CPU ones, the responsible TypeScript function); `healthy` must have no high-severity finding.
+// These are the doctor's end-to-end tests: the rules read what the real probe measures.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -77,6 +80,7 @@ test('gc-churn: the top finding is gc-pressure', async () => {
   const f = top(result, 'gc-pressure');
   const share = f.evidence.find((e) => e.metric === 'target.gc_share');
   assert.ok(share && share.value >= share.threshold, JSON.stringify(f.evidence));
+  assert.ok(f.frames.some((fr) => fr.functionName === 'buildRowsForResponse'), describe(result.findings));
 });
 
 test('memory-leak: the top finding is memory-leak with a positive slope', async () => {
@@ -120,4 +124,16 @@ test('healthy: no finding of high severity', async () => {
   const { result } = await runDemo('healthy');
   assert.ok(!result.findings.some((f) => f.severity === 'high'), describe(result.findings));
   assert.ok(result.summary.requests > 0);
+});
+
+test('an unknown bottleneck is refused by the CLI (exit 2) and by the demo service itself', async () => {
+  const io = fakeIo(['demo', '--bottleneck', 'nope', '--no-report'], tmpdir());
+  assert.equal(await main(io), 2);
+  assert.match(io.stderrText(), /^redline: unknown bottleneck "nope": expected one of event-loop-block, cpu-saturation, gc-churn, .*healthy\n$/);
+  const child = spawn(process.execPath, [demoServerPath(), '--bottleneck', 'nope'], { env: { ...process.env, PORT: '0' }, stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const [code] = (await once(child, 'exit')) as [number];
+  assert.equal(code, 2);
+  assert.match(stderr, /unknown bottleneck "nope"; choose one of: healthy, event-loop-block/);
 });

@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -100,6 +100,22 @@ test('bad load flags are reported before the target is started', async () => {
     assert.match(io.stderrText(), message);
     assert.doesNotMatch(io.stderrText(), /starting target/);
     await assert.rejects(stat(pidFile), { code: 'ENOENT' }, `the target was started for ${flags.join(' ')}`);
+  }
+  // With a scenario file, flags its load model refuses are also caught before the target starts.
+  const stages = join(cwd, 'stages.mjs');
+  await writeFile(stages, `export default { executor: 'ramping-vus', stages: [{ duration: '1s', target: 2 }], requests: [{ url: process.env.REDLINE_TARGET_URL ?? 'http://127.0.0.1:1' }] };\n`);
+  const closed = join(cwd, 'closed.mjs');
+  await writeFile(closed, `export default (env) => ({ executor: 'constant-vus', vus: 2, duration: '1s', requests: [{ url: env.REDLINE_TARGET_URL + '/' }] });\n`);
+  const fileCases: Array<[string, string[], RegExp]> = [
+    [stages, ['--duration', '5s'], /^redline: --duration cannot be applied to .*stages\.mjs: its length comes from its "stages"/m],
+    [closed, ['--max-vus', '4'], /^redline: --max-vus cannot be applied to .*closed\.mjs: /m],
+  ];
+  for (const [file, flags, message] of fileCases) {
+    const io = fakeIo(['run', file, ...flags, '--target', target, '--no-report', '--workers', '0'], cwd, { PID_FILE: pidFile });
+    assert.equal(await main(io), 2, io.stderrText());
+    assert.match(io.stderrText(), message);
+    assert.doesNotMatch(io.stderrText(), /starting target/);
+    await assert.rejects(stat(pidFile), { code: 'ENOENT' }, `the target was started for ${file} ${flags.join(' ')}`);
   }
 });
 

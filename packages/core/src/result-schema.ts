@@ -148,8 +148,9 @@ export const TimeseriesPointSchema = z.strictObject({
   requests: count,
   errors: count,
   errorsByKind: ErrorCountsSchema,
-  latency: percentiles,
-  serviceTime: percentiles,
+  /** Latency percentiles of this second's responses; null in a second without any (a hang is no 0 ms). */
+  latency: percentiles.nullable(),
+  serviceTime: percentiles.nullable(),
   iterations: count,
   iterationsDropped: count,
   vus: count,

@@ -39,6 +39,11 @@ export function median(values: readonly number[]): number {
   return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 }
 
+/** A latency percentile of each second that had responses (seconds without any have no latency). */
+export function secondLatencies(points: readonly TimeseriesPoint[], key: 'p50' | 'p90' | 'p99' | 'max'): number[] {
+  return points.flatMap((p) => (p.latency === null ? [] : [p.latency[key]]));
+}
+
 /** Mean of a list; 0 when empty (rules compare it with thresholds, where 0 never triggers). */
 export function meanOf(values: readonly number[]): number {
   return values.length === 0 ? 0 : values.reduce((s, v) => s + v, 0) / values.length;

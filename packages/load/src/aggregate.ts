@@ -44,7 +44,8 @@ function addCounts(into: Record<string, number>, from: Record<string, number>): 
   for (const [k, v] of Object.entries(from)) into[k] = (into[k] ?? 0) + v;
 }
 
-function quad(h: LatencyHistogram): { p50: number; p90: number; p99: number; max: number } {
+function quad(h: LatencyHistogram): { p50: number; p90: number; p99: number; max: number } | null {
+  if (h.count === 0) return null;
   return { p50: h.percentileMs(50), p90: h.percentileMs(90), p99: h.percentileMs(99), max: h.maxMs };
 }
 

@@ -29,13 +29,15 @@ describe('coordinated omission', () => {
     assert.ok(r.summary.iterations >= 950, `iterations ${r.summary.iterations}`);
     assert.equal(r.summary.errors, 0);
     assert.ok(r.summary.latency!.p99 >= 500, `corrected p99 ${r.summary.latency!.p99} ms`);
-    assert.ok(r.summary.serviceTime!.p99 < 200, `service-time p99 ${r.summary.serviceTime!.p99} ms`);
+    // Service time hides the stall: far below the corrected p99 (on a quiet machine < 200 ms against
+    // ~1 s; a machine busy with other work raised it to 219–403 ms).
+    assert.ok(r.summary.serviceTime!.p99 < r.summary.latency!.p99 / 2, `service-time p99 ${r.summary.serviceTime!.p99} ms, corrected p99 ${r.summary.latency!.p99} ms`);
     // The requests sent when the stall began did wait ~1 s: the max shows it in both.
     assert.ok(r.summary.serviceTime!.max >= 900, `service max ${r.summary.serviceTime!.max}`);
     assert.ok(r.summary.latency!.max >= r.summary.serviceTime!.max);
     assert.equal(r.summary.latency!.count, r.summary.serviceTime!.count);
     // The stalled second (t = 3 holds requests intended in [2 s, 3 s)) has the tail.
-    const worst = r.timeseries.reduce((a, p) => (p.latency.p99 > a.latency.p99 ? p : a));
+    const worst = r.timeseries.reduce((a, p) => ((p.latency?.p99 ?? 0) > (a.latency?.p99 ?? 0) ? p : a));
     assert.ok(worst.t === 3 || worst.t === 4, `worst second t=${worst.t}`);
     // The late iterations were queued for a VU, not scheduled late: most arrivals were on time.
     assert.ok(r.generator.scheduleLagMs.p50 < 20, `schedule lag p50 ${r.generator.scheduleLagMs.p50}`);

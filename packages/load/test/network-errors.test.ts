@@ -27,6 +27,9 @@ describe('errors are counted by kind and never crash the run', () => {
     assert.deepEqual(r.summary.errorsByKind, { connect_refused: 20 });
     assert.equal(r.summary.byStatusClass.error!.requests, 20);
     assert.deepEqual(r.timeseries[0]!.errorsByKind, { connect_refused: 20 });
+    // No response in the second: it has no latency (a chart gap), not 0 ms.
+    assert.equal(r.timeseries[0]!.latency, null);
+    assert.equal(r.timeseries[0]!.serviceTime, null);
   });
 
   it('timeouts, with the configured timeout', async () => {

@@ -62,7 +62,8 @@ export interface CompareRunInfo {
 export interface SideSeries {
   t: number[];
   throughput: number[];
-  p99Ms: number[];
+  /** null in a second without responses. */
+  p99Ms: (number | null)[];
 }
 
 /** The outcome of `compare`: plain data, safe to `JSON.stringify`. */
@@ -446,7 +447,7 @@ function missingMetrics(metrics: readonly MetricComparison[], b: Side, c: Side):
 }
 
 function sideSeries(r: RunResult): SideSeries {
-  return { t: r.timeseries.map((p) => p.t), throughput: r.timeseries.map((p) => p.requests), p99Ms: r.timeseries.map((p) => p.latency.p99) };
+  return { t: r.timeseries.map((p) => p.t), throughput: r.timeseries.map((p) => p.requests), p99Ms: r.timeseries.map((p) => p.latency?.p99 ?? null) };
 }
 
 /**

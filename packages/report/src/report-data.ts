@@ -36,8 +36,9 @@ export interface ReportChartData {
   requestsPerSec: number[];
   errorsPerSec: number[];
   intendedRate: (number | null)[];
-  latency: { p50: number[]; p90: number[]; p99: number[]; max: number[] };
-  serviceTime: { p50: number[]; p90: number[]; p99: number[]; max: number[] };
+  /** Per-second latency percentiles; null in a second without responses. */
+  latency: { p50: (number | null)[]; p90: (number | null)[]; p99: (number | null)[]; max: (number | null)[] };
+  serviceTime: { p50: (number | null)[]; p90: (number | null)[]; p99: (number | null)[]; max: (number | null)[] };
   errorsByKind: Record<string, number[]>;
   vus: number[];
   scheduleLagP99Ms: number[];
@@ -131,8 +132,9 @@ export function chartData(result: RunResult): ReportChartData {
           cpuCores: samples.map((s) => round(s.cpuUser + s.cpuSystem, 3)),
         };
   const pw = result.target?.profileWindow ?? null;
-  const lat = (k: 'p50' | 'p90' | 'p99' | 'max'): number[] => ts.map((p) => round(p.latency[k], 3));
-  const svc = (k: 'p50' | 'p90' | 'p99' | 'max'): number[] => ts.map((p) => round(p.serviceTime[k], 3));
+  // A second without responses has no latency: a gap in the chart, not a drop to 0 ms.
+  const lat = (k: 'p50' | 'p90' | 'p99' | 'max'): (number | null)[] => ts.map((p) => (p.latency === null ? null : round(p.latency[k], 3)));
+  const svc = (k: 'p50' | 'p90' | 'p99' | 'max'): (number | null)[] => ts.map((p) => (p.serviceTime === null ? null : round(p.serviceTime[k], 3)));
   return {
     t: ts.map((p) => p.t),
     requestsPerSec: ts.map((p, i) => perSec(p, p.requests, i)),

@@ -340,8 +340,8 @@ ${js.map((s) => `<script>${s}</script>`).join('\n')}
 export function renderReportHtml(result: RunResult, extras: ReportExtras = {}): string {
   const charts = chartData(result);
   const flame = extras.flame && extras.flame.totalSamples > 0 ? encodeFlameTree(extras.flame, extras.flameSampleMs ?? null, extras.flamePrune) : null;
-  const maxP99 = Math.max(0, ...charts.latency.p99);
-  const minP50 = Math.min(...charts.latency.p50.filter((v) => v > 0));
+  const maxP99 = Math.max(0, ...charts.latency.p99.filter((v) => v !== null));
+  const minP50 = Math.min(...charts.latency.p50.filter((v): v is number => v !== null && v > 0));
   const data: ReportPageData = {
     charts,
     flame,

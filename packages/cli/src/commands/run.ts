@@ -186,6 +186,9 @@ export function finishOutcome(io: CliIo, outcome: SessionOutcome, json: boolean)
   if (outcome.reportError) throw outcome.reportError;
 }
 
+/** Where a plan is checked before `--target` is up and its port known. */
+const STAND_IN_TARGET = { url: 'http://127.0.0.1:1', port: 1 };
+
 /** `redline run`. */
 export async function runCommand(io: CliIo, args: string[]): Promise<number> {
   const { values: v, positionals } = parseCommandArgs('run', args, RUN_OPTIONS);
@@ -253,9 +256,16 @@ export async function runCommand(io: CliIo, args: string[]): Promise<number> {
       ...(Object.keys(headers).length ? { headers } : {}),
       ...(thresholds ? { thresholds } : {}),
     };
-  } else {
+  }
+  const standIn = target?.kind === 'launch' ? STAND_IN_TARGET : null;
+  if (file && standIn) {
+    // The file's plan with the flags applied, against a stand-in address, so a flag its load model
+    // refuses (--duration on stages, --max-vus on a closed model) is reported before the target starts.
+    // A scenario exported as a function of the environment is called once more, with the real address.
+    await planFromFile(file, { ...overrides, env: { ...environment(), REDLINE_TARGET_URL: standIn.url, REDLINE_TARGET_PORT: String(standIn.port) } }, io.cwd, flags);
+  } else if (!file) {
     // The whole quick plan, against a stand-in address when the target's port is not known yet.
-    await quickPlan(quick(target?.kind === 'launch' ? 'http://127.0.0.1:1' : null), overrides);
+    await quickPlan(quick(standIn?.url ?? null), overrides);
   }
 
   const trace = traceOptionsFrom(v);

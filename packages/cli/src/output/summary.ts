@@ -92,8 +92,6 @@ export function renderLiveLine(status: { elapsedMs: number; plannedMs: number; p
   const p = status.point;
   const errRate = status.totalRequests ? status.totalErrors / status.totalRequests : 0;
   // A second in which nothing was timed (every request refused, say) has no p99, not a p99 of 0.
-  let untimed = 0;
-  for (const [kind, n] of Object.entries(p.errorsByKind)) if (!kind.startsWith('http_') && kind !== 'timeout') untimed += n;
-  const p99 = untimed === p.requests ? '-' : ms(p.latency.p99);
+  const p99 = p.latency === null ? '-' : ms(p.latency.p99);
   return `${formatDuration(Math.round(status.elapsedMs / 1000) * 1000)}/${formatDuration(status.plannedMs)}  ${p.requests}/s  p99 ${p99}  errors ${pct(errRate)}  VUs ${p.vus}${p.iterationsDropped ? `  dropped ${p.iterationsDropped}` : ''}`;
 }

@@ -1,6 +1,6 @@
 import type { Evidence, Finding } from '@redline/core';
 import { Thresholds } from '../thresholds.js';
-import { cpuCores, median, meanOf, responsibleCode, round, sustained, where, type RuleContext } from '../timeline.js';
+import { cpuCores, median, meanOf, responsibleCode, round, secondLatencies, sustained, where, type RuleContext } from '../timeline.js';
 
 /**
  * Event loop blocked: the per-second p99 event-loop delay stays above LOOP_DELAY_P99_MS (or, at most
@@ -60,7 +60,7 @@ export function eventLoopBlockedRule(ctx: RuleContext): Finding | null {
   if (msPerRequest !== null) {
     evidence.push({ metric: 'profile.responsible.ms_per_request', value: round(msPerRequest), threshold: Thresholds.SYNC_SPAN_BLOCKING_MS, comparison: '>=', unit: 'ms' });
   }
-  const latencies = ctx.timeseries.filter((p) => p.t > window.startS && p.t <= window.endS).map((p) => p.latency.p99);
+  const latencies = secondLatencies(ctx.timeseries.filter((p) => p.t > window.startS && p.t <= window.endS), 'p99');
   const latencyNote = latencies.length > 0 ? `, p99 latency ${Math.round(median(latencies))} ms` : '';
   const blocker = !shortSync && code.top !== null ? ` by synchronous work in ${where(code.top)}` : '';
   // Below LOOP_DELAY_P99_MS the loop still turns often enough: a real finding, not the top emergency.

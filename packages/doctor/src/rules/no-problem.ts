@@ -1,6 +1,6 @@
 import type { Evidence, Finding } from '@redline/core';
 import { Thresholds } from '../thresholds.js';
-import { cpuCores, meanOf, median, round, type RuleContext } from '../timeline.js';
+import { cpuCores, meanOf, median, round, secondLatencies, type RuleContext } from '../timeline.js';
 
 /** No problem found: the answer when no other rule reached medium severity, with the numbers that show it. */
 export function noProblemFinding(ctx: RuleContext): Finding {
@@ -20,7 +20,7 @@ export function noProblemFinding(ctx: RuleContext): Finding {
   const errorRate = sum.requests - generatorErrors > 0 ? (sum.errors - generatorErrors) / (sum.requests - generatorErrors) : 0;
   evidence.push({ metric: 'http.errors.rate', value: round(errorRate, 4), threshold: Thresholds.ERROR_RATE_MEDIUM, comparison: '<', unit: 'ratio' });
   if (ctx.timeseries.length > 0) {
-    evidence.push({ metric: 'http.latency.p50', value: round(median(ctx.timeseries.map((p) => p.latency.p50))), threshold: Thresholds.WAIT_MIN_LATENCY_MS, comparison: '<', unit: 'ms' });
+    evidence.push({ metric: 'http.latency.p50', value: round(median(secondLatencies(ctx.timeseries, 'p50'))), threshold: Thresholds.WAIT_MIN_LATENCY_MS, comparison: '<', unit: 'ms' });
   }
   const probed = s.length > 0;
   const holds = (e: Evidence): boolean =>

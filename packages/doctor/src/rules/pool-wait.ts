@@ -1,6 +1,6 @@
 import type { Evidence, Finding, HotFrame, StatsSeries } from '@redline/core';
 import { Thresholds } from '../thresholds.js';
-import { meanOf, median, round, type RuleContext } from '../timeline.js';
+import { meanOf, median, round, secondLatencies, type RuleContext } from '../timeline.js';
 
 /** What one watched pool did over the loaded window, from its per-second stats. */
 export interface PoolPressure {
@@ -169,7 +169,7 @@ export function firstAppFrame(stack: string): HotFrame | null {
 export function poolWaitRule(ctx: RuleContext): Finding | null {
   const p = waitingPools(ctx)[0];
   if (p === undefined) return null;
-  const latencyP50 = median(ctx.timeseries.map((x) => x.latency.p50));
+  const latencyP50 = median(secondLatencies(ctx.timeseries, 'p50'));
   const waitShare = latencyP50 > 0 ? Math.min(1, p.waitMeanMs / latencyP50) : 0;
   if (waitShare < Thresholds.POOL_WAIT_MIN_SHARE) return null;
   const rps = meanOf(ctx.timeseries.map((x) => x.requests));

@@ -1,6 +1,6 @@
 import type { Finding, HotFrame } from '@redline/core';
 import { Thresholds } from '../thresholds.js';
-import { meanOf, median, profileWindow, round, sustained, type RuleContext, type SecondsWindow } from '../timeline.js';
+import { meanOf, median, profileWindow, round, secondLatencies, sustained, type RuleContext, type SecondsWindow } from '../timeline.js';
 
 /** Node modules whose async functions queue work on the libuv thread pool, by operation type. */
 const THREADPOOL_MODULES: Array<[RegExp, string]> = [
@@ -78,7 +78,7 @@ export function threadpoolSaturatedRule(ctx: RuleContext): Finding | null {
   if (queued.window === null || queued.fraction < Thresholds.SUSTAINED_FRACTION) return null;
   const delay = median(queued.matched.map((s) => s.threadpoolDelayMs?.mean ?? 0));
   const elu = meanOf(queued.matched.map((s) => s.elu));
-  const latencyP50 = median(ctx.timeseries.map((p) => p.latency.p50));
+  const latencyP50 = median(secondLatencies(ctx.timeseries, 'p50'));
   const submitters = threadpoolSubmitters(ctx, queued.window);
   const top = submitters[0];
   // The JS side of submitting thread-pool work takes microseconds, so a sampled profile may catch only

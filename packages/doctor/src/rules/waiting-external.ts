@@ -1,6 +1,6 @@
 import type { Finding } from '@redline/core';
 import { Thresholds } from '../thresholds.js';
-import { cpuCores, meanOf, median, responsibleCode, round, sustained, type RuleContext } from '../timeline.js';
+import { cpuCores, meanOf, median, responsibleCode, round, secondLatencies, sustained, type RuleContext } from '../timeline.js';
 import { describePool, idleHoldNote, waitingPools } from './pool-wait.js';
 
 /** Plain names for the resource types `process.getActiveResourcesInfo()` reports. */
@@ -81,15 +81,15 @@ export function waitingExternalRule(ctx: RuleContext): Finding | null {
   const eluCeiling = ctx.profile !== undefined ? Thresholds.ELU_BUSY : Thresholds.WAIT_MAX_ELU;
   const idle = sustained(ctx.samples, (s) => s.elu < eluCeiling && cpuCores(s) < Thresholds.WAIT_MAX_CPU_CORES);
   if (idle.window === null || idle.fraction < Thresholds.SUSTAINED_FRACTION) return null;
-  const latencyP50 = median(ctx.timeseries.map((p) => p.latency.p50));
+  const latencyP50 = median(secondLatencies(ctx.timeseries, 'p50'));
   if (!(latencyP50 >= Thresholds.WAIT_MIN_LATENCY_MS)) return null;
   const rps = meanOf(ctx.timeseries.map((p) => p.requests));
   const cpuMsPerRequest = rps > 0 ? (meanOf(ctx.samples.map(cpuCores)) * 1000) / rps : 0;
   const waitShare = Math.max(0, 1 - cpuMsPerRequest / latencyP50);
   if (waitShare < Thresholds.WAIT_MIN_WAIT_SHARE) return null;
   const third = Math.max(1, Math.floor(ctx.timeseries.length / 3));
-  const earlyP50 = median(ctx.timeseries.slice(0, third).map((p) => p.latency.p50));
-  const lateP50 = median(ctx.timeseries.slice(-third).map((p) => p.latency.p50));
+  const earlyP50 = median(secondLatencies(ctx.timeseries.slice(0, third), 'p50'));
+  const lateP50 = median(secondLatencies(ctx.timeseries.slice(-third), 'p50'));
   const rising = lateP50 >= 2 * earlyP50;
   const piles = resourcePiles(ctx);
   // Measured facts first: callers queued on a watched pool, work queued on the libuv thread pool.
