@@ -61,7 +61,8 @@ export function checkSnapshotMemory(heapUsedBytes: number, freeBytes: number): v
  * after the load ends (`finish`), so only one or two pauses fall inside the measured run.
  */
 export function snapshotMoments(plannedMs: number): number[] {
-  return plannedMs < 20_000 ? [0.45] : [0.3, 0.6];
+  // Early, so that most of the run still follows the pause (a snapshot can stop the target for seconds).
+  return plannedMs < 20_000 ? [0.3] : [0.25, 0.55];
 }
 
 /**
@@ -96,7 +97,7 @@ export class LeakEvidence {
       this.#timers.push(setTimeout(() => this.#enqueue(fn), Math.max(0, runStartEpochMs + ms - Date.now())));
     };
     if (this.#opts.fullGc) {
-      const every = Math.min(10_000, Math.max(1000, this.#plannedMs / 10));
+      const every = Math.min(10_000, Math.max(500, this.#plannedMs / 12));
       for (let ms = every / 2, n = 0; ms < this.#plannedMs - 300 && n < MAX_FORCED_GCS; ms += every, n++) {
         const due = runStartEpochMs + ms;
         // A moment that passed while a snapshot paused the target is dropped, not made up in a burst.
@@ -134,7 +135,8 @@ export class LeakEvidence {
 
   /** In auto mode: why not to take snapshots (no growth yet), or null to take them. */
   #autoVeto(): string | null {
-    const points = this.#afterGcSoFar();
+    // The first point is the warm-up (JIT, first caches): growth is judged from the second on.
+    const points = this.#afterGcSoFar().slice(1);
     if (points.length < 3) return `auto mode saw only ${points.length} full GC${points.length === 1 ? '' : 's'} before the first snapshot moment`;
     const fit = linearRegression(points.map((p) => p[0] / 60_000), points.map((p) => p[1] / MB));
     const growthMb = (points[points.length - 1]![1] - points[0]![1]) / MB;

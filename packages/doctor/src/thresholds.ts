@@ -44,7 +44,7 @@ export const Thresholds = {
   /** Growth of heap after full GC, in MB, that auto mode needs before the first snapshot moment to take heap snapshots. */
   LEAK_SNAPSHOT_TRIGGER_MB: 1,
   /** Slope of heap after full GC, in MB per minute, that auto mode needs to take heap snapshots. */
-  LEAK_SNAPSHOT_TRIGGER_MB_PER_MIN: 10,
+  LEAK_SNAPSHOT_TRIGGER_MB_PER_MIN: 20,
   /** A heap snapshot needs about this many times the heap in free memory; with less, none is taken. */
   SNAPSHOT_MEMORY_FACTOR: 2,
   /** Fewest new bytes an object must hold across snapshots to be named as keeping a leak. */

@@ -45,7 +45,7 @@ export const DEMO_LOAD: Record<(typeof DEMO_BOTTLENECKS)[number], DemoLoad> = {
   // 50 ms of PBKDF2 per request on 4 libuv threads: at most 80/s, fewer on a 2-core machine.
   threadpool: { rate: 100, maxVUs: 64, timeoutMs: 5000 },
   healthy: { rate: 100, maxVUs: 32, timeoutMs: 5000 },
-  // The leak shapes keep 6–7 KB per request: about 60 MB/min at 150/s.
+  // The leak shapes keep 7–13 KB per request: 60–110 MB/min at 150/s.
   'leak-map': { rate: 150, maxVUs: 32, timeoutMs: 5000 },
   'leak-closures': { rate: 150, maxVUs: 32, timeoutMs: 5000 },
   'leak-listeners': { rate: 150, maxVUs: 32, timeoutMs: 5000 },

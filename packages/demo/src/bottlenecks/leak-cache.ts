@@ -29,7 +29,8 @@ export function createLeakCache(): Bottleneck {
       const key = `${url.pathname}${url.search}#${String(req.headers['x-request-id'] ?? requestId++)}`;
       let page = cache.get(key);
       if (page === undefined) {
-        page = { body: `<ul>${'<li>product</li>'.repeat(400)}</ul><!-- ${key} -->`, headers: { 'content-type': 'text/html' }, createdAt: Date.now() };
+        // join, not repeat: V8 builds a repeated string from shared halves, which would keep almost nothing.
+        page = { body: `<ul>${Array.from({ length: 600 }, (_, i) => `<li>product ${i}</li>`).join('')}</ul><!-- ${key} -->`, headers: { 'content-type': 'text/html' }, createdAt: Date.now() };
         cache.set(key, page);
       }
       return { cached: key, bytes: page.body.length };
