@@ -26,6 +26,8 @@ export interface LeakEvidenceOptions {
 type Target = Pick<TargetHandle, 'collectGarbage' | 'writeHeapSnapshot' | 'samples'>;
 
 const MB = 1024 * 1024;
+/** Shortest planned run on which `auto` takes heap snapshots, ms. */
+const AUTO_MIN_RUN_MS = 20_000;
 /** Most full GCs forced in one run. */
 const MAX_FORCED_GCS = 12;
 
@@ -135,6 +137,9 @@ export class LeakEvidence {
 
   /** In auto mode: why not to take snapshots (no growth yet), or null to take them. */
   #autoVeto(): string | null {
+    // On a loaded machine one snapshot can pause the target for most of a short run and take the
+    // leak's own evidence with it; short runs get snapshots only when asked for (`on`).
+    if (this.#plannedMs < AUTO_MIN_RUN_MS) return `auto mode takes heap snapshots only on runs of ${AUTO_MIN_RUN_MS / 1000} s or more (a snapshot pauses the target); use --leak-snapshots on`;
     // The first point is the warm-up (JIT, first caches): growth is judged from the second on.
     const points = this.#afterGcSoFar().slice(1);
     if (points.length < 3) return `auto mode saw only ${points.length} full GC${points.length === 1 ? '' : 's'} before the first snapshot moment`;

@@ -9,9 +9,9 @@ export const LEAK_OPTIONS = {
 
 /** Help lines for the leak-evidence flags. */
 export const LEAK_HELP = `Leaks (--target only):
-  --leak-snapshots M     heap snapshots under load to name what leaks: auto (default: only when heap
-                         after full GC grows early in the run), on, off; refused when the heap is
-                         over half the free memory
+  --leak-snapshots M     heap snapshots under load to name what leaks: auto (default: runs of 20 s or
+                         more whose heap after full GC grows early), on, off; refused when the heap
+                         is over half the free memory
   --no-full-gc           do not force full GCs (the leak rule then needs V8's own major GCs)`;
 
 const MODES: readonly LeakSnapshotMode[] = ['auto', 'on', 'off'];
