@@ -8,6 +8,7 @@ import { REPORT_FILE, writeReport } from '@redline/report';
 import { channelFields } from './pool-fields.js';
 import { prepareOutDir } from './out-dir.js';
 import type { OutputSet } from './outputs/output-set.js';
+import { LeakEvidence, type LeakEvidenceOptions } from './leak-evidence.js';
 import { startRunTracing, TRACES_FILE, TRACES_OTLP_FILE, type RunTracing, type RunTracingOptions } from '@redline/trace';
 
 /** How to reach the target process, if at all. */
@@ -58,6 +59,8 @@ export interface SessionOptions {
   load?: Pick<RunLoadOptions, 'segment' | 'startAt' | 'onIntervals'>;
   /** Receives the running load (a distributed run's instance watches for the coordinator's abort). */
   onLoad?: (run: LoadRun) => void;
+  /** Forced full GCs and heap snapshots for the leak rule (launched targets; defaults: on, `auto`). */
+  leak?: LeakEvidenceOptions;
 }
 
 /** What a session produced. */
@@ -152,6 +155,7 @@ async function runTracedSession(o: SessionOptions, tracing: RunTracing | null): 
   }
   const probed = launched ?? attached;
   let stopping = false;
+  let evidence: LeakEvidence | null = null;
   try {
     const plan: LoadPlan = await o.plan({ url, port });
     const outputs = o.outputs;
@@ -166,6 +170,7 @@ async function runTracedSession(o: SessionOptions, tracing: RunTracing | null): 
     o.controls?.(run);
     o.onLoad?.(run);
     const plannedMs = plannedDurationMs(plan);
+    evidence = launched ? new LeakEvidence(launched, plannedMs, o.leak, (m) => o.onEvent?.(m)) : null;
     let runStart = 0;
     let profiling: Promise<void> | null = null;
     const timers: NodeJS.Timeout[] = [];
@@ -194,6 +199,7 @@ async function runTracedSession(o: SessionOptions, tracing: RunTracing | null): 
     }
     void run.started.then((t) => {
       runStart = t;
+      evidence?.start(t);
       if (!probed) return;
       const w = profileWindowMs(plannedMs);
       const samplingIntervalUs = o.cpuIntervalUs ?? defaultCpuSamplingIntervalUs(w.endMs - w.startMs);
@@ -211,10 +217,13 @@ async function runTracedSession(o: SessionOptions, tracing: RunTracing | null): 
     } finally {
       for (const t of timers) clearTimeout(t);
     }
+    await evidence?.finish(runStart);
     await stopProfiles();
-    return await writeOutputs(o, result, { probed, launched, attached, cpu, heap, runStart, exit, tracing });
+    return await writeOutputs(o, result, { probed, launched, attached, cpu, heap, runStart, exit, tracing, evidence });
   } finally {
     stopping = true;
+    await evidence?.stop();
+    await evidence?.dispose();
     if (launched) await launched.stop().catch(() => undefined);
     if (attached) await attached.detach().catch(() => undefined);
   }
@@ -230,6 +239,7 @@ interface Collected {
   runStart: number;
   exit: TargetReport['exit'];
   tracing: RunTracing | null;
+  evidence: LeakEvidence | null;
 }
 
 /**
@@ -237,7 +247,7 @@ interface Collected {
  * be written ends the writing, not the session: the outcome carries the error and the full result.
  */
 async function writeOutputs(o: SessionOptions, result: RunResult, c: Collected): Promise<SessionOutcome> {
-  const { probed, launched, attached, cpu, heap, runStart, exit, tracing } = c;
+  const { probed, launched, attached, cpu, heap, runStart, exit, tracing, evidence } = c;
   let runDir = o.outDir ?? join(o.cwd, '.redline', 'runs');
   if (o.commandLine !== undefined) result.config.commandLine = o.commandLine;
   await o.outputs?.settle();
@@ -291,7 +301,10 @@ async function writeOutputs(o: SessionOptions, result: RunResult, c: Collected):
         profileWindow,
         ...(launched ? channelFields(launched, runStart) : {}),
         ...(o.target?.kind === 'launch' && o.target.nodeOptions?.length ? { nodeOptions: o.target.nodeOptions } : {}),
+        ...(evidence ? await evidence.report(runDir, runStart) : {}),
       };
+      const skipped = result.target.heapSnapshots?.skipped;
+      if (skipped?.code) result.warnings = [...(result.warnings ?? []), skipped.message];
     }
     await writeJsonAtomic(join(runDir, RESULT_FILE), result);
     const { findings } = await diagnoseRunDir(runDir, { appRoot: appRootOf(o) });

@@ -73,6 +73,8 @@ export const ErrorCodes = {
   COORDINATOR_UNREACHABLE: 'REDLINE_ERR_COORDINATOR_UNREACHABLE',
   /** Instances of one distributed run disagree (different scenario files, instance counts or segments). */
   INSTANCE_MISMATCH: 'REDLINE_ERR_INSTANCE_MISMATCH',
+  /** A heap snapshot was not taken: the heap is too large against free memory (a snapshot needs about twice the heap). */
+  SNAPSHOT_REFUSED: 'REDLINE_ERR_SNAPSHOT_REFUSED',
 } as const;
 
 /** One of the stable `REDLINE_ERR_*` codes. */

@@ -401,6 +401,36 @@ export const ProfileFilesSchema = z.strictObject({
   threads: strings.optional(),
 });
 
+/** A full garbage collection the probe forced (V8 ran too few of its own to show the heap's trend). */
+export const FullGcSchema = z.strictObject({
+  /** Seconds since run start at which it ended. */
+  t: z.number(),
+  /** Heap used right after it, bytes. */
+  heapUsedBytes: nonNegative,
+  /** How long it paused the target, ms. */
+  pauseMs: nonNegative,
+});
+
+/** Heap snapshots taken under load to name what leaks (`--leak-snapshots`). */
+export const HeapSnapshotsSchema = z.strictObject({
+  /** `auto`: taken only when heap after full GC grew early in the run; `on`: always; `off`: never. */
+  mode: z.enum(['auto', 'on', 'off']),
+  /** Snapshots written next to result.json, in the order taken. */
+  taken: z.array(
+    z.strictObject({
+      /** Run-directory file (`heap-1.heapsnapshot`, …); opens in Chrome DevTools' Memory tab. */
+      file: z.string(),
+      t: z.number(),
+      heapUsedBytes: nonNegative,
+      /** How long writing it paused the target, ms. */
+      pauseMs: nonNegative,
+      fileBytes: nonNegative,
+    }),
+  ),
+  /** Why snapshots were not taken (auto mode saw no growth, or the memory guard refused), else null. */
+  skipped: z.strictObject({ code: z.string().nullable(), message: z.string() }).nullable(),
+});
+
 /** What is known of the target process of a run. */
 export const TargetReportSchema = z.strictObject({
   command: z.string().nullable(),
@@ -420,6 +450,10 @@ export const TargetReportSchema = z.strictObject({
   poolLeaks: z.array(PoolLeakSchema).optional(),
   /** V8/Node flags the target was started with (`--target-node-options`), when any; an A/B in `compare` quotes them. */
   nodeOptions: z.array(z.string()).optional(),
+  /** Full collections the probe forced for the leak rule's evidence (launched targets; absent with `--no-full-gc`). */
+  fullGcs: z.array(FullGcSchema).optional(),
+  /** Heap snapshots under load (launched targets). */
+  heapSnapshots: HeapSnapshotsSchema.optional(),
 });
 
 /** Categories the doctor can name. */
@@ -476,6 +510,41 @@ export const HotFrameSchema = z.strictObject({
   totalShare: nonNegative,
 });
 
+/** One step of a leak's retainer path, holder side first. */
+export const RetainerStepSchema = z.strictObject({
+  /** `SessionStore.sessions`, `variable store`, `closure handle`, `Array[3]`. */
+  label: z.string(),
+  /** Source-mapped position of a closure on the path, relative to the app root. */
+  file: z.string().optional(),
+  line: count.optional(),
+  column: count.optional(),
+  area: CodeAreaSchema.optional(),
+  /** npm package of a dependency on the path. */
+  package: z.string().optional(),
+  /** For a variable: the closure that keeps its scope alive. */
+  inFunction: z.string().optional(),
+});
+
+/** What a leak finding names from heap snapshots: an object that keeps gaining objects, and who holds it. */
+export const LeakSuspectSchema = z.strictObject({
+  /** The holder's type: `Map`, `Array`, `Object`, … */
+  holder: z.string(),
+  /** V8 object id in the last snapshot (find it in DevTools with `@id`). */
+  holderId: count,
+  /** Retained size of the holder in each snapshot, bytes. */
+  retainedSeries: z.array(nonNegative),
+  retainedFirstBytes: nonNegative,
+  retainedLastBytes: nonNegative,
+  /** Objects created after the first snapshot that it holds in the last: count and own bytes. */
+  addedCount: count,
+  addedBytes: nonNegative,
+  /** The classes of those objects, most bytes first. */
+  classes: z.array(z.strictObject({ name: z.string(), countFirst: count, countLast: count, added: count, addedBytes: nonNegative })),
+  path: z.array(RetainerStepSchema),
+  /** The path on one line: `Map in SessionStore.sessions ← variable store (kept by closure handle at src/app.ts:12) ← …`. */
+  pathText: z.string(),
+});
+
 /** A diagnosis with its evidence. */
 export const FindingSchema = z
   .strictObject({
@@ -489,6 +558,8 @@ export const FindingSchema = z
     evidence: z.array(EvidenceSchema),
     frames: z.array(HotFrameSchema),
     recommendation: z.string(),
+    /** memory-leak findings with heap snapshots: what grows and what holds it. */
+    leaks: z.array(LeakSuspectSchema).optional(),
   })
   .register(jsonSchemaMeta, { id: 'finding' });
 

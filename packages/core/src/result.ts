@@ -73,6 +73,18 @@ export type StatsSeries = z.infer<typeof S.StatsSeriesSchema>;
 /** A pool client held longer than `--pool-leak-ms`. */
 export type PoolLeak = z.infer<typeof S.PoolLeakSchema>;
 
+/** A full garbage collection the probe forced for the leak rule's evidence. */
+export type FullGc = z.infer<typeof S.FullGcSchema>;
+
+/** Heap snapshots taken under load (`target.heapSnapshots`). */
+export type HeapSnapshots = z.infer<typeof S.HeapSnapshotsSchema>;
+
+/** One step of a leak's retainer path. */
+export type RetainerStep = z.infer<typeof S.RetainerStepSchema>;
+
+/** An object that keeps gaining objects across heap snapshots, and its retainer path. */
+export type LeakSuspect = z.infer<typeof S.LeakSuspectSchema>;
+
 /** Categories the doctor can name. */
 export type FindingCategory = z.infer<typeof S.FindingCategorySchema>;
 

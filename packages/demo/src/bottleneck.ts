@@ -28,6 +28,10 @@ export const BOTTLENECKS = [
   'slow-query',
   'threadpool',
   'overload',
+  'leak-map',
+  'leak-closures',
+  'leak-listeners',
+  'leak-cache',
 ] as const;
 
 /** One of {@link BOTTLENECKS}. */

@@ -15,6 +15,10 @@ import { createSlowQuery } from './bottlenecks/slow-query.js';
 import { createSlowDownstream } from './bottlenecks/slow-downstream.js';
 import { createThreadpool } from './bottlenecks/threadpool.js';
 import { createOverload } from './bottlenecks/overload.js';
+import { createLeakCache } from './bottlenecks/leak-cache.js';
+import { createLeakClosures } from './bottlenecks/leak-closures.js';
+import { createLeakListeners } from './bottlenecks/leak-listeners.js';
+import { createLeakMap } from './bottlenecks/leak-map.js';
 import { demoLimiter, pickLimiter } from './limiter.js';
 
 const FACTORIES: Record<BottleneckName, () => Bottleneck | Promise<Bottleneck>> = {
@@ -31,6 +35,10 @@ const FACTORIES: Record<BottleneckName, () => Bottleneck | Promise<Bottleneck>> 
   'slow-query': createSlowQuery,
   threadpool: createThreadpool,
   overload: createOverload,
+  'leak-map': createLeakMap,
+  'leak-closures': createLeakClosures,
+  'leak-listeners': createLeakListeners,
+  'leak-cache': createLeakCache,
 };
 
 /** The value of `--flag NAME` / `--flag=NAME` in argv, if present. */

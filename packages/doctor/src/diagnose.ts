@@ -1,4 +1,4 @@
-import { ErrorCodes, RedlineError, type Finding, type RunResult, type Severity } from '@redline/core';
+import { ErrorCodes, RedlineError, type Finding, type LeakSuspect, type RunResult, type Severity } from '@redline/core';
 import { topAllocationFrames, type HeapProfile } from './heap-profile.js';
 import { ProfileModel } from './profile-model.js';
 import { buildContext, cpuCores, median, type RuleContext } from './timeline.js';
@@ -35,6 +35,8 @@ export interface DiagnoseOptions {
   appRoot?: string;
   /** The run's trace analysis (`traces.json`); enables the trace-based rules. */
   traces?: TracesFile;
+  /** What grew between the run's heap snapshots (`diffHeapSnapshots`); names the leak's holder. */
+  leakSuspects?: LeakSuspect[];
 }
 
 /** A diagnosis rule: reads the context, returns a finding or null. */
@@ -193,7 +195,7 @@ export function diagnose(result: RunResult, opts: DiagnoseOptions = {}): Finding
     throw new RedlineError(ErrorCodes.INVALID_ARGUMENT, 'diagnose: profile must be a ProfileModel from createProfileModel()');
   }
   const allocations = opts.heapProfile === undefined ? [] : topAllocationFrames(opts.heapProfile, { limit: 5, ...(opts.appRoot === undefined ? {} : { appRoot: opts.appRoot }) });
-  const ctx = buildContext(result, opts.profile, allocations, opts.traces, opts.appRoot);
+  const ctx = buildContext(result, opts.profile, allocations, opts.traces, opts.appRoot, opts.leakSuspects);
   const found: Finding[] = [];
   for (const rule of RULES) {
     const f = rule(ctx);

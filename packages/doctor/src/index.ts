@@ -13,3 +13,6 @@ export * from './heap-profile.js';
 export { mapStackTrace } from './stack-map.js';
 export * from './gc-tuning.js';
 export { mergeThreadProfiles } from './thread-merge.js';
+export * from './heap-snapshot.js';
+export * from './heap-graph.js';
+export * from './heap-diff.js';

@@ -1,4 +1,7 @@
-import { readRunResult, resolveRunFile, type Finding, type RunResult } from '@redline/core';
+import { readRunResult, resolveRunFile, type Finding, type LeakSuspect, type RunResult } from '@redline/core';
+import { diffHeapSnapshots } from './heap-diff.js';
+import { readHeapSnapshot } from './heap-snapshot.js';
+import { Thresholds } from './thresholds.js';
 import { loadCpuProfile, type CpuProfile } from './cpu-profile.js';
 import { mergeThreadProfiles } from './thread-merge.js';
 import { diagnose } from './diagnose.js';
@@ -57,11 +60,30 @@ export async function diagnoseRunDir(runDir: string, opts: RunProfileOptions = {
   const heapFile = result.target?.profiles.heapprofile;
   const heapProfile = heapFile === undefined ? undefined : await loadHeapProfile(await resolveRunFile(runDir, heapFile, 'target.profiles.heapprofile'));
   const traces = await readTracesFile(runDir);
+  const leakSuspects = await loadLeakSuspects(runDir, result, opts);
   const findings = diagnose(result, {
+    ...(leakSuspects === null ? {} : { leakSuspects }),
     ...(traces === null ? {} : { traces }),
     ...(profile === null ? {} : { profile }),
     ...(heapProfile === undefined ? {} : { heapProfile }),
     ...(opts.appRoot === undefined ? {} : { appRoot: opts.appRoot }),
   });
   return { result, findings, profile };
+}
+
+/**
+ * Diffs the heap snapshots a run took (`target.heapSnapshots.taken`, two or more), or null when it
+ * has fewer. Snapshots are read one at a time and only their graphs kept. Throws
+ * REDLINE_ERR_BAD_RUN_DIR / REDLINE_ERR_BAD_DATA_FILE for a named file that is not a snapshot.
+ */
+export async function loadLeakSuspects(runDir: string, result: RunResult, opts: RunProfileOptions = {}): Promise<LeakSuspect[] | null> {
+  const taken = result.target?.heapSnapshots?.taken ?? [];
+  if (taken.length < 2) return null;
+  const snapshots = [];
+  for (const [k, snap] of taken.entries()) snapshots.push(await readHeapSnapshot(await resolveRunFile(runDir, snap.file, `target.heapSnapshots.taken[${k}].file`)));
+  return diffHeapSnapshots(snapshots, {
+    minAddedBytes: Thresholds.LEAK_SUSPECT_MIN_BYTES,
+    ...(opts.sourceMaps === undefined ? {} : { sourceMaps: opts.sourceMaps }),
+    ...(opts.appRoot === undefined ? {} : { appRoot: opts.appRoot }),
+  });
 }

@@ -49,6 +49,14 @@ export const Thresholds = {
    * out the heap they hold: requests in flight hold memory, so a backlog that builds up is no leak.
    */
   LEAK_INFLIGHT_MIN_SPREAD: 3,
+  /** Growth of heap after full GC, in MB, that auto mode needs before the first snapshot moment to take heap snapshots. */
+  LEAK_SNAPSHOT_TRIGGER_MB: 1,
+  /** Slope of heap after full GC, in MB per minute, that auto mode needs to take heap snapshots. */
+  LEAK_SNAPSHOT_TRIGGER_MB_PER_MIN: 20,
+  /** A heap snapshot needs about this many times the heap in free memory; with less, none is taken. */
+  SNAPSHOT_MEMORY_FACTOR: 2,
+  /** Fewest new bytes an object must hold across snapshots to be named as keeping a leak. */
+  LEAK_SUSPECT_MIN_BYTES: 256 * 1024,
   /** ELU below which the main thread counts as mostly waiting (0–1). */
   WAIT_MAX_ELU: 0.5,
   /** Process CPU below which the process counts as mostly waiting, in cores. */

@@ -1,5 +1,5 @@
 import type { TracesFile } from '@redline/trace';
-import type { HotFrame, RunResult, TargetSample, TimeseriesPoint } from '@redline/core';
+import type { HotFrame, LeakSuspect, RunResult, TargetSample, TimeseriesPoint } from '@redline/core';
 import { isNative, type EpochWindow, type ProfileModel, type ResolvedFrame } from './profile-model.js';
 import { Thresholds } from './thresholds.js';
 
@@ -29,6 +29,8 @@ export interface RuleContext {
   traces?: TracesFile;
   /** The target's directory: code locations inside it are shown relative to it. */
   appRoot?: string;
+  /** What grew between the run's heap snapshots (see `diffHeapSnapshots`), when it has two or more. */
+  leakSuspects?: LeakSuspect[];
 }
 
 /** Median of a list; NaN when empty. */
@@ -69,9 +71,17 @@ export function sustained<T extends { t: number }>(samples: readonly T[], holds:
   };
 }
 
-/** Builds the rule context: finds the active window and cuts the per-second data to it. */
-export function buildContext(result: RunResult, profile: ProfileModel | undefined, allocations: HotFrame[] = [], traces?: TracesFile, appRoot?: string): RuleContext {
-  const allSamples = [...(result.target?.samples ?? [])].sort((a, b) => a.t - b.t);
+/**
+ * True when second `t` (it closes at `t`) overlaps a pause of the probe's own making: a heap snapshot
+ * stops the target for its whole length, which would otherwise read as a blocked loop and a busy CPU.
+ */
+export function inProbePause(result: RunResult, t: number): boolean {
+  return (result.target?.heapSnapshots?.taken ?? []).some((s) => t > s.t - s.pauseMs / 1000 - 0.5 && t - 1 < s.t + 0.5);
+}
+
+/** Builds the rule context: finds the active window and cuts the per-second data to it (seconds of probe pauses left out). */
+export function buildContext(result: RunResult, profile: ProfileModel | undefined, allocations: HotFrame[] = [], traces?: TracesFile, appRoot?: string, leakSuspects?: LeakSuspect[]): RuleContext {
+  const allSamples = [...(result.target?.samples ?? [])].filter((s) => !inProbePause(result, s.t)).sort((a, b) => a.t - b.t);
   const loaded = result.timeseries.filter((p) => p.requests > 0 || p.errors > 0);
   const lastT = Math.max(result.timeseries.at(-1)?.t ?? 0, allSamples.at(-1)?.t ?? 0, result.summary.durationMs / 1000);
   const active: SecondsWindow =
@@ -89,6 +99,7 @@ export function buildContext(result: RunResult, profile: ProfileModel | undefine
     runStartEpochMs: Number.isFinite(parsed) ? parsed : 0,
     ...(traces === undefined ? {} : { traces }),
     ...(appRoot === undefined ? {} : { appRoot }),
+    ...(leakSuspects === undefined ? {} : { leakSuspects }),
   };
 }
 

@@ -1,7 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { createConnection, type Socket } from 'node:net';
 import { performance, monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
-import { getHeapStatistics } from 'node:v8';
+import { getHeapStatistics, setFlagsFromString, writeHeapSnapshot } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { statSync } from 'node:fs';
+import { isAbsolute } from 'node:path';
 import { isMainThread, threadId } from 'node:worker_threads';
 import diagnosticsChannel from 'node:diagnostics_channel';
 import { Session } from 'node:inspector';
@@ -10,6 +13,8 @@ import {
   PROBE_POOL_LEAK_ENV,
   PROBE_POOLS_ENV,
   PROBE_SOCKET_ENV,
+  type FullGcResult,
+  type HeapSnapshotResult,
   type HostCommand,
   type ProbeMessage,
   type ProfileResult,
@@ -50,6 +55,32 @@ function monotonicUsToEpochMs(us: number): number {
   const hrMs = Number(process.hrtime.bigint()) / 1e6;
   const epoch = nowEpochMs();
   return us / 1000 - hrMs + epoch;
+}
+
+/** Spans (performance.now ms) in which the probe forced a collection; GCs starting inside are the probe's. */
+const forcedSpans: Array<[number, number]> = [];
+let fullGc: (() => void) | null | undefined;
+
+/**
+ * One full (mark-compact) collection: V8's `gc()`, exposed for this call only through `--expose-gc`
+ * in a fresh context. The inspector's `HeapProfiler.collectGarbage` runs several in a row, several
+ * times the pause. Null when the flag cannot be set.
+ */
+function fullGcFunction(): (() => void) | null {
+  if (fullGc !== undefined) return fullGc;
+  try {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as unknown;
+    fullGc = typeof gc === 'function' ? (gc as () => void) : null;
+  } catch {
+    fullGc = null;
+  }
+  return fullGc;
+}
+
+function markForced(from: number, to: number): void {
+  forcedSpans.push([from, to]);
+  if (forcedSpans.length > 64) forcedSpans.shift();
 }
 
 function post<T>(session: Session, method: string, params?: object): Promise<T> {
@@ -199,6 +230,26 @@ function startProbeUnsafe(options: StartProbeOptions): ProbeInstance | null {
         const out: ProfileResult = { profile, startEpochMs: heapStartEpochMs, endEpochMs, thread };
         return out;
       }
+      case 'full-gc': {
+        const t0 = performance.now();
+        const gc = command.via === 'inspector' ? null : fullGcFunction();
+        if (gc) gc();
+        else await post(s, 'HeapProfiler.collectGarbage');
+        const pauseMs = performance.now() - t0;
+        markForced(t0, performance.now());
+        const out: FullGcResult = { atEpochMs: nowEpochMs(), heapUsedBytes: getHeapStatistics().used_heap_size, pauseMs };
+        return out;
+      }
+      case 'heap-snapshot': {
+        // The host names a fresh file of its own; anything else is refused rather than written.
+        if (typeof command.path !== 'string' || !isAbsolute(command.path) || !command.path.endsWith('.heapsnapshot')) throw new Error('heap-snapshot needs an absolute path ending in .heapsnapshot');
+        const heapUsedBytes = getHeapStatistics().used_heap_size;
+        const t0 = performance.now();
+        const path = writeHeapSnapshot(command.path);
+        markForced(t0, performance.now());
+        const out: HeapSnapshotResult = { path, atEpochMs: nowEpochMs(), heapUsedBytes, heapAfterBytes: getHeapStatistics().used_heap_size, pauseMs: performance.now() - t0, fileBytes: statSync(path).size };
+        return out;
+      }
       default:
         throw new Error(`unknown command ${(command as { cmd?: unknown }).cmd as string}`);
     }
@@ -231,6 +282,7 @@ function startProbeUnsafe(options: StartProbeOptions): ProbeInstance | null {
     readProcIo: () => (process.platform === 'linux' ? readFileSync('/proc/self/io', 'latin1') : null),
     // Our timer and socket are unref'd, and getActiveResourcesInfo() lists only ref'd handles and timers.
     ownResources: {},
+    forcedGc: (startTime) => forcedSpans.some(([a, b]) => startTime >= a - 1 && startTime <= b + 1),
   };
   const sampler: Sampler = createSampler(deps);
   // The thread pool is process-wide: one meter, in the main thread.

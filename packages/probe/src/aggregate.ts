@@ -200,7 +200,8 @@ function bucketise(raw: RawProbeSample[], runStartEpochMs: number, profile: Time
       const slot = b.gcPauses[kind] ?? (b.gcPauses[kind] = { count: 0, totalMs: 0 });
       slot.count += g.count;
       slot.totalMs += g.totalMs;
-      b.gcMs += g.totalMs;
+      // Collections the probe forced (leak evidence, heap snapshots) are its cost, not the target's GC pressure.
+      if (kind !== 'forced') b.gcMs += g.totalMs;
     }
     if (s.loopDelay && s.loopDelay.count > 0) {
       const d = s.loopDelay;

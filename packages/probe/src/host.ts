@@ -3,7 +3,7 @@ import { existsSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ErrorCodes, RedlineError } from '@redline/core';
 import { ProbeChannel, type ProbeConnection } from './channel.js';
-import { PROBE_INTERVAL_ENV, PROBE_POOL_LEAK_ENV, PROBE_POOLS_ENV, PROBE_SOCKET_ENV, type PoolInfoMessage, type PoolLeakChannelMessage, type ProfileResult, type RawProbeSample, type StatsChannelMessage } from './protocol.cjs';
+import { PROBE_INTERVAL_ENV, PROBE_POOL_LEAK_ENV, PROBE_POOLS_ENV, PROBE_SOCKET_ENV, type FullGcResult, type HeapSnapshotResult, type PoolInfoMessage, type PoolLeakChannelMessage, type ProfileResult, type RawProbeSample, type StatsChannelMessage } from './protocol.cjs';
 import { startWatchdog } from './watchdog.js';
 import { parseTargetNodeOptions } from './node-options.js';
 
@@ -12,6 +12,7 @@ export { attachInspector, type AttachOptions, type AttachedTarget } from './atta
 export { aggregateStats, collectLeaks } from './aggregate-stats.js';
 export { parseTargetNodeOptions } from './node-options.js';
 export { defaultCpuSamplingIntervalUs, MAX_DEFAULT_CPU_INTERVAL_US, MIN_PROFILE_SAMPLES } from './cpu-interval.js';
+export type { FullGcResult, HeapSnapshotResult } from './protocol.cjs';
 export type { RawProbeSample, RawLoopDelay, RawThreadpoolDelay, ProfileResult, StatsChannelMessage, PoolLeakChannelMessage, PoolInfoMessage } from './protocol.cjs';
 
 /** Absolute path of the CommonJS preload the runner injects (`--require`); runs in worker threads too. */
@@ -125,6 +126,16 @@ export interface TargetHandle {
   startHeapProfile(): Promise<void>;
   /** Stops sampling heap profiling and returns the profile. */
   stopHeapProfile(): Promise<HeapProfileResult>;
+  /**
+   * Forces a full garbage collection in the main thread and returns the heap used after it and the
+   * pause: one mark-compact through V8's `gc()` (default), or the inspector's `HeapProfiler.collectGarbage`.
+   */
+  collectGarbage(via?: 'gc' | 'inspector'): Promise<FullGcResult>;
+  /**
+   * Writes a heap snapshot of the main thread to `path` (absolute, ending in `.heapsnapshot`); the
+   * target is paused meanwhile. Callers check memory first: a snapshot needs about twice the heap.
+   */
+  writeHeapSnapshot(path: string): Promise<HeapSnapshotResult>;
   /** Resolves when the target exits (never rejects). */
   readonly exited: Promise<TargetExit>;
   /** The last `lines` lines of the target's stderr (default 20). */
@@ -518,6 +529,14 @@ export async function launchTarget(opts: LaunchTargetOptions): Promise<TargetHan
       const main = mainConnection('stop the heap profile');
       const r = (await channel.request(main, { cmd: 'heap-stop' }, 60_000).catch(wrapProbeError('stopping the heap profile'))) as ProfileResult;
       return { profile: r.profile, startEpochMs: r.startEpochMs, endEpochMs: r.endEpochMs };
+    },
+    async collectGarbage(via = 'gc') {
+      const main = mainConnection('force a garbage collection');
+      return (await channel.request(main, { cmd: 'full-gc', via }, 60_000).catch(wrapProbeError('forcing a garbage collection'))) as FullGcResult;
+    },
+    async writeHeapSnapshot(path) {
+      const main = mainConnection('take a heap snapshot');
+      return (await channel.request(main, { cmd: 'heap-snapshot', path }, 600_000).catch(wrapProbeError('taking a heap snapshot'))) as HeapSnapshotResult;
     },
     exited,
     stderrTail(lines = 20) {

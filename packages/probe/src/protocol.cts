@@ -68,7 +68,7 @@ export interface RawProbeSample {
   /** Event-loop time split of this window, in ms. */
   elu: { activeMs: number; idleMs: number };
   loopDelay: RawLoopDelay | null;
-  /** GC pauses in this window by kind (`major`, `minor`, `incremental`, `weakcb`). */
+  /** GC pauses in this window by kind (`major`, `minor`, `incremental`, `weakcb`; `forced` for the probe's own). */
   gc: Record<string, { count: number; totalMs: number }>;
   /** Heap used right after the last major GC in this window, if one happened. */
   heapAfterMajorGcBytes: number | null;
@@ -170,7 +170,33 @@ export type HostCommand =
   | { id: number; cmd: 'cpu-start'; samplingIntervalUs: number }
   | { id: number; cmd: 'cpu-stop' }
   | { id: number; cmd: 'heap-start'; samplingIntervalBytes: number }
-  | { id: number; cmd: 'heap-stop' };
+  | { id: number; cmd: 'heap-stop' }
+  | { id: number; cmd: 'full-gc'; via?: 'gc' | 'inspector' }
+  | { id: number; cmd: 'heap-snapshot'; path: string };
+
+/** Result of `full-gc`: a full collection forced through the inspector (`HeapProfiler.collectGarbage`). */
+export interface FullGcResult {
+  /** Epoch ms when the collection ended. */
+  atEpochMs: number;
+  /** Heap used right after it, bytes. */
+  heapUsedBytes: number;
+  /** How long the target's main thread was paused for it, ms. */
+  pauseMs: number;
+}
+
+/** Result of `heap-snapshot`: `v8.writeHeapSnapshot` to the path the host chose. */
+export interface HeapSnapshotResult {
+  path: string;
+  atEpochMs: number;
+  /** Heap used just before the snapshot, bytes. */
+  heapUsedBytes: number;
+  /** Heap used right after it, bytes: V8 runs a full GC before it walks the heap, so this is heap after full GC. */
+  heapAfterBytes: number;
+  /** How long the main thread was paused writing it, ms. */
+  pauseMs: number;
+  /** Size of the written file, bytes. */
+  fileBytes: number;
+}
 
 /** Result of `cpu-stop` / `heap-stop`. */
 export interface ProfileResult {

@@ -17,7 +17,7 @@ export interface SamplerDeps {
     mean: number;
     percentiles: Map<number, number>;
   };
-  PerformanceObserver: new (cb: (list: { getEntries(): Array<{ duration: number; detail?: unknown }> }) => void) => {
+  PerformanceObserver: new (cb: (list: { getEntries(): Array<{ duration: number; startTime?: number; detail?: unknown }> }) => void) => {
     observe(opts: { entryTypes: string[] }): void;
     disconnect(): void;
   };
@@ -34,6 +34,8 @@ export interface SamplerDeps {
   thread: string;
   /** Resources the probe itself holds (e.g. `{ Timeout: 1, PipeWrap: 1 }`), subtracted from the counts. */
   ownResources: Record<string, number>;
+  /** True when a GC that started at `startTime` (performance.now ms) was forced by the probe; such GCs count as kind `forced`. */
+  forcedGc?: (startTime: number) => boolean;
 }
 
 /** A running sampler: `take()` closes the current window and returns it; `stop()` releases everything. */
@@ -64,12 +66,13 @@ export function createSampler(deps: SamplerDeps): Sampler {
         for (const entry of list.getEntries()) {
           const detail = entry.detail as { kind?: number } | undefined;
           const kindNumber = detail?.kind ?? 0;
-          const kind = kindNames[kindNumber] ?? 'other';
+          const natural = kindNames[kindNumber] ?? 'other';
+          const kind = deps.forcedGc?.((entry as { startTime?: number }).startTime ?? -1) ? 'forced' : natural;
           const slot = gc[kind] ?? (gc[kind] = { count: 0, totalMs: 0 });
           slot.count += 1;
           slot.totalMs += entry.duration;
           // Observer callbacks run shortly after the GC, before much new allocation: close enough to "after GC".
-          if (kind === 'major') heapAfterMajorGc = deps.getHeapStatistics().used_heap_size;
+          if (natural === 'major') heapAfterMajorGc = deps.getHeapStatistics().used_heap_size;
         }
       } catch {
         // never throw into the target

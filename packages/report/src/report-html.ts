@@ -249,6 +249,19 @@ function evidenceText(value: number, unit: string): string {
   return `${fmtNum(value, 3)} ${unit}`;
 }
 
+/** The objects a memory-leak finding names from heap snapshots: holder, what it gained, retainer path. */
+function leaksHtml(f: RunResult['findings'][number]): string {
+  if (!f.leaks?.length) return '';
+  const mb = (b: number): string => `${fmtNum(b / (1024 * 1024), 3)} MB`;
+  const rows = f.leaks
+    .map((l) => {
+      const gained = l.classes.slice(0, 3).map((c) => `+${fmtNum(c.added)} ${c.name}`).join(', ');
+      return `<tr><td><code>${h(l.holder)}</code> <span class="note">@${h(String(l.holderId))}</span></td><td>${h(gained)}</td><td class="num">${h(l.retainedSeries.map(mb).join(' → '))}</td><td>${h(l.pathText)}</td></tr>`;
+    })
+    .join('');
+  return `<table class="data" style="margin-top:8px"><thead><tr><th>growing holder (heap snapshots)</th><th>new objects it keeps</th><th class="num">retained</th><th>retainer path to a GC root</th></tr></thead><tbody>${rows}</tbody></table>`;
+}
+
 function findingsHtml(result: RunResult, hasFlame: boolean): string {
   const findings = sortedFindings(result);
   if (findings.length === 0) {
@@ -271,6 +284,7 @@ function findingsHtml(result: RunResult, hasFlame: boolean): string {
 <div class="fmeta">${h(f.category)} · confidence ${h(fmtPct(f.confidence, 0))} · seconds ${h(fmtNum(f.window.startS, 1))}–${h(fmtNum(f.window.endS, 1))}</div>
 ${evidence ? `<table class="data"><thead><tr><th>evidence</th><th class="num">observed</th><th class="num">threshold</th><th>met</th></tr></thead><tbody>${evidence}</tbody></table>` : ''}
 ${frames ? `<table class="data" style="margin-top:8px"><thead><tr><th>code</th><th>where</th><th>area</th><th class="num">self</th><th class="num">total</th></tr></thead><tbody>${frames}</tbody></table>` : ''}
+${leaksHtml(f)}
 <div class="rec"><b>What to do:</b> ${h(f.recommendation)}</div>
 </div>`;
     })

@@ -7,10 +7,11 @@ import { intFlag, parseCommandArgs } from '../args.js';
 import { out, type CliIo } from '../io.js';
 import { runSessionInTerminal } from '../live.js';
 import { TRACE_HELP, TRACE_OPTIONS, traceOptionsFrom } from '../trace-flags.js';
+import { LEAK_HELP, LEAK_OPTIONS, leakOptionsFrom } from '../leak-flags.js';
 import { finishOutcome, runExitCode, summaryFirst } from './run.js';
 
 /** The planted bottlenecks of the demo service (`@redline/demo`). */
-export const DEMO_BOTTLENECKS = ['event-loop-block', 'cpu-saturation', 'gc-churn', 'gc-young', 'sync-fs', 'memory-leak', 'slow-downstream', 'pool-starvation', 'n-plus-one', 'slow-query', 'threadpool', 'healthy'] as const;
+export const DEMO_BOTTLENECKS = ['event-loop-block', 'cpu-saturation', 'gc-churn', 'gc-young', 'sync-fs', 'memory-leak', 'slow-downstream', 'pool-starvation', 'n-plus-one', 'slow-query', 'threadpool', 'healthy', 'leak-map', 'leak-closures', 'leak-listeners', 'leak-cache'] as const;
 
 /** Bottlenecks backed by PGlite (see @redline/demo's pglite.ts). */
 const USES_DATABASE: ReadonlySet<string> = new Set(['pool-starvation', 'n-plus-one', 'slow-query']);
@@ -52,6 +53,11 @@ export const DEMO_LOAD: Record<(typeof DEMO_BOTTLENECKS)[number], DemoLoad> = {
   // 50 ms of PBKDF2 per request on 4 libuv threads: at most 80/s, fewer on a 2-core machine.
   threadpool: { rate: 100, maxVUs: 64, timeoutMs: 5000 },
   healthy: { rate: 100, maxVUs: 32, timeoutMs: 5000 },
+  // The leak shapes keep 7–13 KB per request: 60–110 MB/min at 150/s.
+  'leak-map': { rate: 150, maxVUs: 32, timeoutMs: 5000 },
+  'leak-closures': { rate: 150, maxVUs: 32, timeoutMs: 5000 },
+  'leak-listeners': { rate: 150, maxVUs: 32, timeoutMs: 5000 },
+  'leak-cache': { rate: 150, maxVUs: 32, timeoutMs: 5000 },
 };
 
 export const DEMO_HELP = `Usage: redline demo [--bottleneck NAME] [--duration 12s] [--rate R] [--out DIR] [--json]
@@ -63,7 +69,9 @@ summary and the doctor's findings. Needs nothing from you.
   --duration D        load duration (default 12s, 3s to 30s)
   --rate R            requests per second (default: chosen per bottleneck, 100 to 200)
 
-${TRACE_HELP}`;
+${TRACE_HELP}
+
+${LEAK_HELP}`;
 
 /**
  * Path of the demo service entry point, resolved through the `@redline/demo` package the CLI depends
@@ -87,8 +95,10 @@ export async function demoCommand(io: CliIo, args: string[]): Promise<number> {
     out: { type: 'string', short: 'o' },
     'no-report': { type: 'boolean' },
     ...TRACE_OPTIONS,
+    ...LEAK_OPTIONS,
   });
   const trace = traceOptionsFrom(v);
+  const leak = leakOptionsFrom(v, true);
   if (v.help) {
     out(io, DEMO_HELP);
     return 0;
@@ -114,6 +124,7 @@ export async function demoCommand(io: CliIo, args: string[]): Promise<number> {
     ...(workers !== undefined ? { workers } : {}),
     ...(v.out !== undefined ? { outDir: String(v.out) } : {}),
     report: !v['no-report'],
+    leak,
     plan: async ({ url }) =>
       resolvePlan(
         {

@@ -6,6 +6,7 @@ import { intFlag, joinDashValues, parseCommandArgs, parseEnvFlags, parseHeaders 
 import { colours, err, out, type CliIo } from '../io.js';
 import { runSessionInTerminal } from '../live.js';
 import { TRACE_HELP, TRACE_OPTIONS, traceOptionsFrom } from '../trace-flags.js';
+import { LEAK_HELP, LEAK_OPTIONS, leakOptionsFrom } from '../leak-flags.js';
 import { renderSummary } from '../output/summary.js';
 import { OUTPUT_HELP, OUTPUT_OPTIONS, openOutputs, outputPlanFrom, writeCiFiles } from '../outputs/flags.js';
 import { terminalSafe } from '../output/terminal-safe.js';
@@ -67,6 +68,7 @@ Target:
 ${TRACE_HELP}
 
 ${DISTRIBUTED_HELP}
+${LEAK_HELP}
 
 Output:
   --out DIR              run directory (default .redline/runs/<time>-<name>)
@@ -120,6 +122,7 @@ const RUN_OPTIONS = {
   ...TRACE_OPTIONS,
   ...OUTPUT_OPTIONS,
   ...DISTRIBUTED_OPTIONS,
+  ...LEAK_OPTIONS,
   env: { type: 'string', short: 'e', multiple: true },
 } as const;
 
@@ -271,6 +274,7 @@ export async function runCommand(io: CliIo, args: string[]): Promise<number> {
   const cpuIntervalUs = intFlag('cpu-interval', v['cpu-interval'], 10);
   const poolLeakMs = intFlag('pool-leak-ms', v['pool-leak-ms'], 1);
   if (poolLeakMs !== undefined && target?.kind !== 'launch') throw new RedlineError(ErrorCodes.USAGE, 'redline run: --pool-leak-ms needs --target (the probe watches the pools of a target it starts)');
+  const leak = leakOptionsFrom(v, target?.kind === 'launch');
   const transport = transportFlags(v, io.cwd);
   const outputPlan = await outputPlanFrom(v, io);
   const distributed = distributedFlags(v);
@@ -351,7 +355,7 @@ export async function runCommand(io: CliIo, args: string[]): Promise<number> {
     ? await startDistributed(distributed.coordinator, distributed.segment, file ?? `--url ${String(v.url)}`, io.cwd, (m) => err(io, `redline: ${m}`))
     : null;
   try {
-    return await runWithSession(io, v, { plan, dist, segment: distributed.segment, target, trace, workers, cpuIntervalUs, poolLeakMs, outputPlan });
+    return await runWithSession(io, v, { plan, dist, segment: distributed.segment, target, trace, workers, cpuIntervalUs, poolLeakMs, outputPlan, leak });
   } finally {
     dist?.close();
   }
@@ -371,9 +375,10 @@ async function runWithSession(
     cpuIntervalUs: number | undefined;
     poolLeakMs: number | undefined;
     outputPlan: Awaited<ReturnType<typeof outputPlanFrom>>;
+    leak: ReturnType<typeof leakOptionsFrom>;
   },
 ): Promise<number> {
-  const { target, trace, workers, cpuIntervalUs, poolLeakMs, outputPlan } = s;
+  const { target, trace, workers, cpuIntervalUs, poolLeakMs, outputPlan, leak } = s;
   await openOutputs(io, outputPlan);
   let outcome: SessionOutcome;
   try {
@@ -386,6 +391,7 @@ async function runWithSession(
     ...(cpuIntervalUs !== undefined ? { cpuIntervalUs } : {}),
     heapProfile: Boolean(v['heap-profile']),
     ...(poolLeakMs !== undefined ? { poolLeakMs } : {}),
+    leak,
     report: !v['no-report'],
     ...(outputPlan.set.size ? { outputs: outputPlan.set } : {}),
     ...(s.dist ? s.dist.session(s.plan) : { plan: s.plan, ...(s.segment ? { load: { segment: s.segment } } : {}) }),

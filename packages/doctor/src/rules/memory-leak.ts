@@ -1,5 +1,5 @@
 import { linearRegression } from '@redline/core';
-import type { Finding } from '@redline/core';
+import type { Finding, HotFrame, LeakSuspect } from '@redline/core';
 import { Thresholds } from '../thresholds.js';
 import { allocationNote, meanOf, responsibleCode, round, type RuleContext } from '../timeline.js';
 
@@ -36,58 +36,165 @@ export function withoutInFlightHeap(points: readonly HeapPoint[]): HeapPoint[] {
   return points.map((p) => ({ ...p, mb: p.mb - perInFlightMb * (p.inFlight - mf) }));
 }
 
-/** Heap points of the run (after major GCs, or per-second heap used) with their seconds' requests in flight. */
+/** Per-second heap points of the run (`read` picks the value) with their seconds' requests in flight. */
 function heapPoints(ctx: RuleContext, read: (s: RuleContext['allSamples'][number]) => number | null): HeapPoint[] {
-  const inFlightAt = new Map(ctx.result.timeseries.map((p) => [p.t, p.inFlight ?? 0]));
+  const inFlightAt = inFlightBySecond(ctx);
   return ctx.allSamples.flatMap((s) => {
     const bytes = read(s);
     return bytes === null ? [] : [{ t: s.t, mb: bytes / MB, inFlight: inFlightAt.get(Math.ceil(s.t)) ?? 0 }];
   });
 }
 
+function inFlightBySecond(ctx: RuleContext): Map<number, number> {
+  return new Map(ctx.result.timeseries.map((p) => [p.t, p.inFlight ?? 0]));
+}
+
 /**
- * Memory leak: a positive linear trend of heap used after major GCs (per-second heap used when there
- * are too few GC points, with lower confidence), net of the heap requests in flight hold (see
- * {@link withoutInFlightHeap}). Needs slope ≥ LEAK_MIN_SLOPE_MB_PER_MIN, R² ≥ LEAK_MIN_R2, growth ≥
- * LEAK_MIN_GROWTH_MB, and growth that goes on in the last third (a warm-up that levels off is no leak).
+ * Heap after full collections: the ones the probe forced (exact: read right after the collection)
+ * and V8's own major GCs in the other seconds. Heap *used* is no evidence: it rises on every healthy
+ * service until V8 runs a full collection.
  */
-export function memoryLeakRule(ctx: RuleContext): Finding | null {
-  const afterGc = heapPoints(ctx, (s) => s.heapAfterGcBytes);
-  const fromGc = afterGc.length >= Thresholds.LEAK_MIN_POINTS;
-  const points = withoutInFlightHeap(fromGc ? afterGc : heapPoints(ctx, (s) => s.heapUsedBytes));
-  if (points.length < Thresholds.LEAK_MIN_POINTS) return null;
+export function fullGcPoints(ctx: RuleContext): HeapPoint[] {
+  const inFlightAt = inFlightBySecond(ctx);
+  const forced = ctx.result.target?.fullGcs ?? [];
+  const forcedSeconds = new Set(forced.map((g) => Math.ceil(g.t)));
+  const points = [
+    ...forced.map((g) => ({ t: g.t, mb: g.heapUsedBytes / MB, inFlight: inFlightAt.get(Math.ceil(g.t)) ?? 0 })),
+    ...heapPoints(ctx, (s) => (forcedSeconds.has(Math.ceil(s.t)) ? null : s.heapAfterGcBytes)),
+  ];
+  return points.sort((a, b) => a.t - b.t);
+}
+
+interface Trend {
+  slopePerMin: number;
+  r2: number;
+  growthMb: number;
+  keepsGrowing: boolean;
+  first: HeapPoint;
+  last: HeapPoint;
+}
+
+function trend(points: readonly HeapPoint[]): Trend {
   const fit = linearRegression(points.map((p) => p.t), points.map((p) => p.mb));
-  const slopePerMin = fit.slope * 60;
   const first = points[0]!;
   const last = points[points.length - 1]!;
-  const growthMb = fit.slope * (last.t - first.t);
   const third = Math.max(1, Math.floor(points.length / 3));
   const early = meanOf(points.slice(0, third).map((p) => p.mb));
   const middle = meanOf(points.slice(third, points.length - third).map((p) => p.mb));
   const late = meanOf(points.slice(points.length - third).map((p) => p.mb));
-  const keepsGrowing = late > middle && middle > early;
-  if (slopePerMin < Thresholds.LEAK_MIN_SLOPE_MB_PER_MIN || fit.r2 < Thresholds.LEAK_MIN_R2 || growthMb < Thresholds.LEAK_MIN_GROWTH_MB || !keepsGrowing) {
-    return null;
+  return { slopePerMin: fit.slope * 60, r2: fit.r2, growthMb: fit.slope * (last.t - first.t), keepsGrowing: late > middle && middle > early, first, last };
+}
+
+function isLeakTrend(t: Trend): boolean {
+  return t.slopePerMin >= Thresholds.LEAK_MIN_SLOPE_MB_PER_MIN && t.r2 >= Thresholds.LEAK_MIN_R2 && t.growthMb >= Thresholds.LEAK_MIN_GROWTH_MB && t.keepsGrowing;
+}
+
+const MB_TEXT = (bytes: number): string => `${round(bytes / MB, 1)} MB`;
+
+/** "; growing: Map in SessionStore.sessions (+5000 Object, +2.9 MB retained)" for the top suspect. */
+function suspectNote(s: LeakSuspect): string {
+  const top = s.classes[0];
+  const what = top === undefined ? '' : `+${top.added} ${top.name}, `;
+  return `${s.pathText.split(' ← ').slice(0, 2).join(' ← ')} (${what}+${MB_TEXT(s.retainedLastBytes - s.retainedFirstBytes)} retained)`;
+}
+
+/** Closures on the suspects' retainer paths, as frames (app code first). */
+function retainerFrames(suspects: readonly LeakSuspect[]): HotFrame[] {
+  const frames: HotFrame[] = [];
+  const seen = new Set<string>();
+  for (const s of suspects) {
+    for (const step of s.path) {
+      if (step.file === undefined || step.line === undefined) continue;
+      const functionName = step.inFunction ?? step.label.replace(/^closure /, '');
+      const key = `${functionName}|${step.file}|${step.line}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      frames.push({ functionName, file: step.file, line: step.line, column: step.column ?? 0, area: step.area ?? 'app', selfShare: 0, totalShare: 0 });
+    }
   }
+  return frames.sort((a, b) => Number(b.area === 'app') - Number(a.area === 'app'));
+}
+
+/** What the snapshots said when none were diffed: why, and how to get them. */
+function snapshotHint(ctx: RuleContext): string {
+  const snaps = ctx.result.target?.heapSnapshots;
+  if (snaps?.skipped) return ` No heap snapshots: ${snaps.skipped.message}.`;
+  if (snaps === undefined || snaps.mode === 'off') return ' Run with --leak-snapshots on to name the objects that grow and what holds them.';
+  return '';
+}
+
+/**
+ * Memory leak: a positive linear trend of heap after full collections (the probe forces a few when V8
+ * ran too few; see `fullGcPoints`), net of the heap requests in flight hold (see
+ * {@link withoutInFlightHeap}). Needs LEAK_MIN_POINTS points, slope ≥ LEAK_MIN_SLOPE_MB_PER_MIN, R² ≥
+ * LEAK_MIN_R2, growth ≥ LEAK_MIN_GROWTH_MB, and growth that goes on in the last third (a warm-up that
+ * levels off is no leak). With too few full collections it calls no leak: when heap *used* grows it
+ * says so in an `info` finding and why that is no evidence. Heap snapshot diffs, when the run has
+ * them, name the object that keeps the new objects and its retainer path.
+ */
+export function memoryLeakRule(ctx: RuleContext): Finding | null {
+  // Only under load: after the load the heap stops growing, which would hide a leak's trend.
+  const afterGc = withoutInFlightHeap(fullGcPoints(ctx).filter((p) => p.t > ctx.active.startS && p.t <= ctx.active.endS + 0.5));
+  if (afterGc.length < Thresholds.LEAK_MIN_POINTS) return notEnoughEvidence(ctx, afterGc.length);
+  const t = trend(afterGc);
+  if (!isLeakTrend(t)) return null;
+  const { first, last } = t;
   const window = { startS: Math.max(0, first.t - 1), endS: last.t };
-  const confidence = fit.r2 * (points.length >= 10 ? 1 : 0.85) * (fromGc ? 1 : 0.75);
+  const suspects = (ctx.leakSuspects ?? []).filter((s) => s.retainedLastBytes > s.retainedFirstBytes);
+  const forced = ctx.result.target?.fullGcs?.length ?? 0;
+  // How sure: the fit's R², fewer than ten points cost a little, and a snapshot diff that names the
+  // holder confirms it (without one the trend alone speaks).
+  const confidence = t.r2 * (afterGc.length >= 10 ? 1 : 0.85) * (suspects.length > 0 ? 1 : 0.9);
   const code = responsibleCode(ctx, window);
-  const source = fromGc ? 'heap after GC' : 'heap used (too few GC points)';
+  const top = suspects[0];
+  const evidence: Finding['evidence'] = [
+    { metric: 'target.heap_after_gc.slope', value: round(t.slopePerMin, 2), threshold: Thresholds.LEAK_MIN_SLOPE_MB_PER_MIN, comparison: '>=', unit: 'MB/min' },
+    { metric: 'target.heap_after_gc.r2', value: round(t.r2, 3), threshold: Thresholds.LEAK_MIN_R2, comparison: '>=', unit: 'ratio' },
+    { metric: 'target.heap_after_gc.growth', value: round(t.growthMb, 1), threshold: Thresholds.LEAK_MIN_GROWTH_MB, comparison: '>=', unit: 'MB' },
+    { metric: 'target.heap_after_gc.points', value: afterGc.length, threshold: Thresholds.LEAK_MIN_POINTS, comparison: '>=', unit: `full GCs (${forced} forced)` },
+  ];
+  if (top !== undefined) {
+    evidence.push({ metric: 'heap_snapshot.holder_added', value: round(top.addedBytes / MB, 2), threshold: round(Thresholds.LEAK_SUSPECT_MIN_BYTES / MB, 2), comparison: '>=', unit: 'MB' });
+  }
+  const holderText = top === undefined ? '' : `; growing: ${suspectNote(top)}`;
+  const keep =
+    top === undefined
+      ? 'Something keeps references across requests: look for module-level arrays, maps or caches without a bound, listeners or timers added per request, and closures that capture request data. Compare two heap snapshots taken a minute apart, and give every cache a size limit (e.g. lru-cache).'
+      : `${top.holder} keeps ${top.addedCount} new objects (${top.classes.slice(0, 3).map((c) => `+${c.added} ${c.name}`).join(', ')}) and grew from ${MB_TEXT(top.retainedFirstBytes)} to ${MB_TEXT(top.retainedLastBytes)} retained; it is held by ${top.pathText}. Remove entries when they are done with (delete from the map, removeListener, splice), or bound it (an LRU with a size limit, e.g. lru-cache).`;
   return {
     category: 'memory-leak',
-    // Without major GCs, heap used counts garbage not collected yet: a few MB of growth is what any
-    // allocating service shows between them.
-    severity: slopePerMin >= Thresholds.LEAK_HIGH_SLOPE_MB_PER_MIN && fit.r2 >= 0.8 && (fromGc || growthMb >= Thresholds.LEAK_HEAP_USED_HIGH_GROWTH_MB) ? 'high' : 'medium',
+    severity: t.slopePerMin >= Thresholds.LEAK_HIGH_SLOPE_MB_PER_MIN && t.r2 >= 0.8 ? 'high' : 'medium',
     confidence: round(confidence),
-    title: `Memory leak: ${source} grows ${round(slopePerMin, 1)} MB/min (R² ${round(fit.r2)}, +${round(growthMb, 1)} MB over ${Math.round(last.t - first.t)} s)${allocationNote(ctx)}`,
+    title: `Memory leak: heap after full GC grows ${round(t.slopePerMin, 1)} MB/min (R² ${round(t.r2)}, +${round(t.growthMb, 1)} MB over ${Math.round(last.t - first.t)} s, ${afterGc.length} full GCs)${holderText}${top === undefined ? allocationNote(ctx) : ''}`,
     window,
+    evidence,
+    frames: [...retainerFrames(suspects), ...code.frames].slice(0, Thresholds.FRAMES_PER_FINDING + 3),
+    recommendation: `${keep}${top === undefined ? snapshotHint(ctx) : ''}`,
+    ...(suspects.length > 0 ? { leaks: suspects } : {}),
+  };
+}
+
+/**
+ * Too few full collections to judge: no leak is called. When heap *used* rises as a leak would, an
+ * `info` finding says so, and why that is not evidence, so a real leak on a run without forced GCs is
+ * not silently passed over either.
+ */
+function notEnoughEvidence(ctx: RuleContext, points: number): Finding | null {
+  const used = withoutInFlightHeap(heapPoints(ctx, (s) => s.heapUsedBytes).filter((p) => p.t > ctx.active.startS && p.t <= ctx.active.endS));
+  if (used.length < Thresholds.LEAK_MIN_POINTS) return null;
+  const t = trend(used);
+  if (!isLeakTrend(t)) return null;
+  return {
+    category: 'memory-leak',
+    severity: 'info',
+    confidence: round(0.3 * t.r2),
+    title: `Heap used grows ${round(t.slopePerMin, 1)} MB/min, but with ${points} full GC${points === 1 ? '' : 's'} (fewer than ${Thresholds.LEAK_MIN_POINTS}) there is no evidence of a leak: heap used rises on every service until V8 runs a full collection`,
+    window: { startS: Math.max(0, t.first.t - 1), endS: t.last.t },
     evidence: [
-      { metric: 'target.heap_after_gc.slope', value: round(slopePerMin, 2), threshold: Thresholds.LEAK_MIN_SLOPE_MB_PER_MIN, comparison: '>=', unit: 'MB/min' },
-      { metric: 'target.heap_after_gc.r2', value: round(fit.r2, 3), threshold: Thresholds.LEAK_MIN_R2, comparison: '>=', unit: 'ratio' },
-      { metric: 'target.heap_after_gc.growth', value: round(growthMb, 1), threshold: Thresholds.LEAK_MIN_GROWTH_MB, comparison: '>=', unit: 'MB' },
+      { metric: 'target.heap_used.slope', value: round(t.slopePerMin, 2), threshold: Thresholds.LEAK_MIN_SLOPE_MB_PER_MIN, comparison: '>=', unit: 'MB/min' },
+      { metric: 'target.heap_after_gc.points', value: points, threshold: Thresholds.LEAK_MIN_POINTS, comparison: '<', unit: 'full GCs' },
     ],
-    frames: code.frames,
-    recommendation:
-      'Something keeps references across requests: look for module-level arrays, maps or caches without a bound, listeners or timers added per request, and closures that capture request data. Compare two heap snapshots taken a minute apart, and give every cache a size limit (e.g. lru-cache).',
+    frames: [],
+    recommendation: 'Run longer, or let the probe force a few full collections (the default for launched targets; turned off by --no-full-gc), so the heap after full GC shows whether memory is really kept.',
   };
 }
