@@ -1,3 +1,4 @@
+import type { TimeseriesPoint } from '@redline/core';
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
@@ -75,13 +76,14 @@ test('a header value with CR/LF exits 2 before any load, naming the header', asy
 
 test('the live line shows no p99 for a second in which nothing was timed', async () => {
   const { renderLiveLine } = await import('../src/output/summary.js');
-  const point = (requests: number, errorsByKind: Record<string, number>) => ({
+  const point = (requests: number, errorsByKind: Record<string, number>): TimeseriesPoint => ({
     t: 1,
     requests,
     errors: Object.values(errorsByKind).reduce((a, b) => a + b, 0),
     errorsByKind,
-    latency: { p50: 0, p90: 0, p99: 0, max: 0 },
-    serviceTime: { p50: 0, p90: 0, p99: 0, max: 0 },
+    // Nothing was timed in this second: the aggregate records no latency (null), not 0 ms.
+    latency: null,
+    serviceTime: null,
     iterations: requests,
     iterationsDropped: 0,
     vus: 1,

@@ -175,7 +175,9 @@ export class RunAggregate implements MetricSource {
       requests,
       errors,
       errorsByKind,
-      latency: quad(secLatency),
+      // Refused connections count in the corrected latency but were never timed: a second whose
+      // requests were all refused has no latency, as a run without any has no latency summary.
+      latency: secService.count > 0 ? quad(secLatency) : null,
       serviceTime: quad(secService),
       iterations,
       iterationsDropped: dropped,
