@@ -149,6 +149,8 @@ function arbitrate(found: Finding[], ctx: RuleContext): void {
       const top = busy?.frames[0];
       if (busy !== undefined && top !== undefined && top.functionName === caller.functionName && top.file === caller.file) {
         rankBelow(busy, q, `${caller.functionName} is busy issuing the queries of ${q.category} above`);
+        // Requests then wait before the handler for that same busy loop.
+        if (queueing !== undefined) rankBelow(queueing, q, `the event loop was busy issuing the queries of ${q.category} above`);
       }
     }
   }
