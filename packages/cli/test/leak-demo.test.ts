@@ -44,11 +44,12 @@ function leakOf(r: RunResult): Finding {
   return f;
 }
 
+// The closure that keeps the holder may be anonymous (a V8 build or inlining choice): its file is what counts.
 const SHAPES: [string, RegExp][] = [
   ['leak-map', /^Map in SessionStore\.sessions ← variable store \(kept by closure handle at src\/bottlenecks\/leak-map\.ts:\d+\)/],
-  ['leak-closures', /^Array in variable shutdownHooks \(kept by closure \w+ at src\/bottlenecks\/leak-closures\.ts:\d+\)/],
-  ['leak-listeners', /^Array in Object\.reload ← EventEmitter\._events ← variable configEvents \(kept by closure \w+ at src\/bottlenecks\/leak-listeners\.ts:\d+\)/],
-  ['leak-cache', /^Object in ResponseCache\.entries ← variable cache \(kept by closure \w+ at src\/bottlenecks\/leak-cache\.ts:\d+\)/],
+  ['leak-closures', /^Array in variable shutdownHooks \(kept by closure (?:\w+|\(anonymous\)) at src\/bottlenecks\/leak-closures\.ts:\d+\)/],
+  ['leak-listeners', /^Array in Object\.reload ← EventEmitter\._events ← variable configEvents \(kept by closure (?:\w+|\(anonymous\)) at src\/bottlenecks\/leak-listeners\.ts:\d+\)/],
+  ['leak-cache', /^Object in ResponseCache\.entries ← variable cache \(kept by closure (?:\w+|\(anonymous\)) at src\/bottlenecks\/leak-cache\.ts:\d+\)/],
 ];
 
 for (const [shape, holder] of SHAPES) {
