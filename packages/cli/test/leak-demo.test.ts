@@ -55,7 +55,7 @@ const SHAPES: [string, RegExp][] = [
 for (const [shape, holder] of SHAPES) {
   test(`${shape}: the leak is found from forced full GCs, and the snapshot diff names its holder with the retainer path`, async () => {
     // Found: the default session, without snapshots, so no pause can cut the run short.
-    const r = await demo(shape, '6s', ['--leak-snapshots', 'off', '--rate', '250']);
+    const r = await demo(shape, '8s', ['--leak-snapshots', 'off', '--rate', '250']);
     const f = leakOf(r);
     assert.ok((r.target?.fullGcs?.length ?? 0) >= 3, describe(r));
     // Named: the real demo and probe, snapshots around a counted number of requests (not a time
