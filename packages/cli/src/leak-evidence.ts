@@ -101,7 +101,7 @@ export class LeakEvidence {
     if (this.#opts.fullGc) {
       // A forced full GC stops the target (20–110 ms measured under load) and costs it CPU: at most
       // one per 1.25 s (one per 0.67 s on an 8 s run made short traced runs look CPU-bound), yet five
-      // or more on a 7 s run, the fewest the leak rule fits. The loop-delay meter is off during each.
+      // or more on a 7 s run, the fewest the leak rule fits.
       const every = Math.min(10_000, Math.max(1_250, this.#plannedMs / 12));
       for (let ms = every / 2, n = 0; ms < this.#plannedMs - 300 && n < MAX_FORCED_GCS; ms += every, n++) {
         const due = runStartEpochMs + ms;

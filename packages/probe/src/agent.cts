@@ -60,8 +60,6 @@ function monotonicUsToEpochMs(us: number): number {
 /** Spans (performance.now ms) in which the probe forced a collection; GCs starting inside are the probe's. */
 const forcedSpans: Array<[number, number]> = [];
 let fullGc: (() => void) | null | undefined;
-/** The main thread's sampler, whose loop-delay measurement a forced collection suspends. */
-let mainSampler: Sampler | null = null;
 
 /**
  * One full (mark-compact) collection: V8's `gc()`, exposed for this call only through `--expose-gc`
@@ -235,14 +233,8 @@ function startProbeUnsafe(options: StartProbeOptions): ProbeInstance | null {
       case 'full-gc': {
         const t0 = performance.now();
         const gc = command.via === 'inspector' ? null : fullGcFunction();
-        // The pause is the probe's own: it must not read as the target's event loop blocking.
-        const resume = mainSampler?.suspendLoopDelay();
-        try {
-          if (gc) gc();
-          else await post(s, 'HeapProfiler.collectGarbage');
-        } finally {
-          resume?.();
-        }
+        if (gc) gc();
+        else await post(s, 'HeapProfiler.collectGarbage');
         const pauseMs = performance.now() - t0;
         markForced(t0, performance.now());
         const out: FullGcResult = { atEpochMs: nowEpochMs(), heapUsedBytes: getHeapStatistics().used_heap_size, pauseMs };
@@ -293,7 +285,6 @@ function startProbeUnsafe(options: StartProbeOptions): ProbeInstance | null {
     forcedGc: (startTime) => forcedSpans.some(([a, b]) => startTime >= a - 1 && startTime <= b + 1),
   };
   const sampler: Sampler = createSampler(deps);
-  if (isMainThread) mainSampler = sampler;
   // The thread pool is process-wide: one meter, in the main thread.
   const threadpool = isMainThread ? createThreadpoolMeter(nowEpochMs) : null;
   const leakMs = Number(process.env[PROBE_POOL_LEAK_ENV] ?? 0);

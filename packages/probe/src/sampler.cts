@@ -41,11 +41,6 @@ export interface SamplerDeps {
 /** A running sampler: `take()` closes the current window and returns it; `stop()` releases everything. */
 export interface Sampler {
   take(dropped: number, expectedWindowMs?: number): RawProbeSample;
-  /**
-   * Stops measuring loop delay until the returned function is called: a full GC the probe forces
-   * itself stops the loop, and is the probe's cost, not the target's blocking.
-   */
-  suspendLoopDelay(): () => void;
   stop(): void;
 }
 
@@ -125,12 +120,6 @@ export function createSampler(deps: SamplerDeps): Sampler {
   }
 
   return {
-    suspendLoopDelay() {
-      histogram.disable();
-      return () => {
-        histogram.enable();
-      };
-    },
     take(dropped: number, expectedWindowMs?: number): RawProbeSample {
       const end = nowEpoch();
       const curElu = perf.eventLoopUtilization();
