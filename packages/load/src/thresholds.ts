@@ -248,23 +248,7 @@ export function observe(t: Threshold, src: MetricSource): number | null {
           : t.metric.startsWith('http.timing.')
             ? (src.timingHistogram?.(t.metric.slice(12)) ?? null)
             : src.histogram(t.metric as 'http.latency' | 'http.service_time', slice);
-      if (!h || h.count === 0) return t.aggregation === 'count' ? 0 : null;
-      switch (t.aggregation) {
-        case 'avg':
-          return h.meanMs;
-        case 'min':
-          return h.percentileMs(0);
-        case 'max':
-          return h.maxMs;
-        case 'med':
-          return h.percentileMs(50);
-        case 'p':
-          return h.percentileMs(t.percentile!);
-        case 'count':
-          return h.count;
-        default:
-          return null;
-      }
+      return fromHistogram(t, h);
     }
     case 'http.errors':
     case 'http.requests': {
