@@ -30,6 +30,28 @@ const MB = 1024 * 1024;
 const AUTO_MIN_RUN_MS = 20_000;
 /** Most full GCs forced in one run. */
 const MAX_FORCED_GCS = 12;
+/**
+ * Most of the wall time forced full GCs may cost the target: after a GC that cost it P ms (see
+ * {@link forcedGcCostMs}), the next waits at least P / FORCED_GC_PAUSE_SHARE (20 ms: 1.3 s; 100 ms:
+ * 6.7 s), so big heaps, whose collections take longer, get fewer.
+ */
+export const FORCED_GC_PAUSE_SHARE = 0.015;
+
+/**
+ * What a forced GC cost the target, ms: its pause, or the CPU it used when that is less. On a busy
+ * machine most of the wall pause is waiting for a core the target would not have had anyway (measured
+ * at load 18: pauses 21–101 ms for a steady 13 ms of CPU on a 6 MB heap); on a quiet one the pause is
+ * the smaller (V8's helper threads add CPU beside the main thread).
+ */
+export function forcedGcCostMs(gc: Pick<FullGcResult, 'pauseMs' | 'cpuMs'>): number {
+  return gc.cpuMs === undefined ? gc.pauseMs : Math.min(gc.pauseMs, gc.cpuMs);
+}
+/**
+ * Expected pause of a first full GC per MB of heap used, ms, before any was measured (V8 marks and
+ * compacts a live heap at roughly 1 GB/s on one core; a busy machine is slower, which the measured
+ * pause then shows): a heap whose first collection would already spend the run's budget gets none.
+ */
+const FIRST_GC_MS_PER_MB = 1;
 
 /** MemAvailable from /proc/meminfo, else os.freemem(), in bytes. */
 export function availableMemoryBytes(): number {
@@ -79,7 +101,11 @@ export class LeakEvidence {
   readonly #opts: Required<Omit<LeakEvidenceOptions, 'freeMemoryBytes'>> & { freeMemoryBytes: () => number };
   readonly #onEvent: (message: string) => void;
   readonly #timers: NodeJS.Timeout[] = [];
+  /** Heap after full GC points: forced GCs and the full GC each snapshot begins with. */
   readonly #forced: FullGcResult[] = [];
+  /** The forced GCs alone (the pause budget counts these). */
+  readonly #gcs: FullGcResult[] = [];
+  #budgetNoted = false;
   readonly #snapshots: HeapSnapshotResult[] = [];
   #queue: Promise<void> = Promise.resolve();
   #dir: string | null = null;
@@ -100,8 +126,9 @@ export class LeakEvidence {
     };
     if (this.#opts.fullGc) {
       // A forced full GC stops the target (20–110 ms measured under load) and costs it CPU: at most
-      // one per 1.25 s (one per 0.67 s on an 8 s run made short traced runs look CPU-bound), yet five
-      // or more on a 7 s run, the fewest the leak rule fits.
+      // one per 1.25 s, yet five or more on a 7 s run, the fewest the leak rule fits, and further
+      // apart when their measured pauses would take more than FORCED_GC_PAUSE_SHARE of the time
+      // (#maybeCollect). The probe leaves the pauses out of loop delay, ELU and CPU.
       const every = Math.min(10_000, Math.max(1_250, this.#plannedMs / 12));
       for (let ms = every / 2, n = 0; ms < this.#plannedMs - 300 && n < MAX_FORCED_GCS; ms += every, n++) {
         const due = runStartEpochMs + ms;
@@ -119,13 +146,47 @@ export class LeakEvidence {
     this.#queue = this.#queue.then(fn).catch((err: unknown) => this.#onEvent(`leak evidence: ${(err as Error).message}`));
   }
 
-  /** Forces a full GC unless V8 ran a major GC of its own in the last `windowMs`. */
+  /**
+   * Forces a full GC unless V8 ran a major GC of its own in the last `windowMs`, or the pause budget
+   * (FORCED_GC_PAUSE_SHARE of the wall time) does not allow one yet.
+   */
   async #maybeCollect(windowMs: number): Promise<void> {
-    const since = Date.now() - windowMs;
+    const now = Date.now();
+    const since = now - windowMs;
+    const samples = this.#target.samples();
     const ownGc = (s: RawProbeSample): boolean => this.#forced.some((g) => g.atEpochMs >= s.startEpochMs - 50 && g.atEpochMs <= s.endEpochMs + 250);
-    const natural = this.#target.samples().some((s) => s.thread === 'main' && s.endEpochMs >= since && s.heapAfterMajorGcBytes !== null && !ownGc(s));
+    const natural = samples.some((s) => s.thread === 'main' && s.endEpochMs >= since && s.heapAfterMajorGcBytes !== null && !ownGc(s));
     if (natural) return;
-    this.#forced.push(await this.#target.collectGarbage());
+    const waitMs = this.#budgetWaitMs(now, samples);
+    if (waitMs > 0) {
+      const share = `${FORCED_GC_PAUSE_SHARE * 100} %`;
+      if (!this.#budgetNoted) {
+        this.#onEvent(
+          Number.isFinite(waitMs)
+            ? `forced full GCs spaced out so that their pauses stay under ${share} of the run (next in ${(waitMs / 1000).toFixed(1)} s)`
+            : `no forced full GCs: on this heap one would pause the target for more than ${share} of the run`,
+        );
+      }
+      this.#budgetNoted = true;
+      return;
+    }
+    const gc = await this.#target.collectGarbage();
+    this.#gcs.push(gc);
+    this.#forced.push(gc);
+  }
+
+  /**
+   * How long the pause budget still holds the next forced GC back, ms (0: go ahead). After the first,
+   * the last one's measured cost sets the spacing; before it, V8's own slowest major GC so far, or the
+   * heap used at FIRST_GC_MS_PER_MB, must fit in the run's whole budget.
+   */
+  #budgetWaitMs(now: number, samples: readonly RawProbeSample[]): number {
+    const last = this.#gcs.at(-1);
+    if (last !== undefined) return Math.max(0, last.atEpochMs + forcedGcCostMs(last) / FORCED_GC_PAUSE_SHARE - now);
+    const main = samples.filter((s) => s.thread === 'main');
+    const majorMs = Math.max(0, ...main.map((s) => (s.gc.major ? s.gc.major.totalMs / Math.max(1, s.gc.major.count) : 0)));
+    const expectedMs = Math.max(majorMs, ((main.at(-1)?.heapUsedBytes ?? 0) / MB) * FIRST_GC_MS_PER_MB);
+    return expectedMs <= FORCED_GC_PAUSE_SHARE * this.#plannedMs ? 0 : Number.POSITIVE_INFINITY;
   }
 
   /** Heap after full GC so far: forced points and V8's own major GCs, `[epoch ms, bytes]`. */

@@ -170,7 +170,9 @@ async function runTracedSession(o: SessionOptions, tracing: RunTracing | null): 
     o.controls?.(run);
     o.onLoad?.(run);
     const plannedMs = plannedDurationMs(plan);
-    evidence = launched ? new LeakEvidence(launched, plannedMs, o.leak, (m) => o.onEvent?.(m)) : null;
+    // An attached target (someone else's process) gets forced GCs and snapshots only when asked for.
+    const evidenceTarget = launched ?? (attached && o.leak?.snapshots !== undefined && o.leak.snapshots !== 'off' ? attached : null);
+    evidence = evidenceTarget ? new LeakEvidence(evidenceTarget, plannedMs, o.leak, (m) => o.onEvent?.(m)) : null;
     let runStart = 0;
     let profiling: Promise<void> | null = null;
     const timers: NodeJS.Timeout[] = [];

@@ -124,7 +124,9 @@ test('the snapshot guard refuses when the heap is over half the free memory, and
 });
 
 test('leak flags: an unknown snapshot mode and leak flags without --target are usage errors', () => {
-  assert.throws(() => leakOptionsFrom({ 'leak-snapshots': 'always' }, true), (err: unknown) => isRedlineError(err, 'REDLINE_ERR_USAGE') && (err as Error).message === '--leak-snapshots must be one of auto, on, off, got "always"');
-  assert.throws(() => leakOptionsFrom({ 'no-full-gc': true }, false), (err: unknown) => isRedlineError(err, 'REDLINE_ERR_USAGE') && /^--no-full-gc needs --target/.test((err as Error).message));
-  assert.deepEqual(leakOptionsFrom({ 'leak-snapshots': 'off', 'no-full-gc': true }, true), { snapshots: 'off', fullGc: false });
+  assert.throws(() => leakOptionsFrom({ 'leak-snapshots': 'always' }, 'launch'), (err: unknown) => isRedlineError(err, 'REDLINE_ERR_USAGE') && (err as Error).message === '--leak-snapshots must be one of auto, on, off, got "always"');
+  assert.throws(() => leakOptionsFrom({ 'no-full-gc': true }, undefined), (err: unknown) => isRedlineError(err, 'REDLINE_ERR_USAGE') && /^--no-full-gc needs --target or --attach/.test((err as Error).message));
+  assert.throws(() => leakOptionsFrom({ 'no-full-gc': true }, 'attach'), (err: unknown) => isRedlineError(err, 'REDLINE_ERR_USAGE') && (err as Error).message === '--no-full-gc with --attach needs --leak-snapshots (an attached target gets forced GCs and snapshots only when asked for)');
+  assert.deepEqual(leakOptionsFrom({ 'leak-snapshots': 'on' }, 'attach'), { snapshots: 'on' });
+  assert.deepEqual(leakOptionsFrom({ 'leak-snapshots': 'off', 'no-full-gc': true }, 'launch'), { snapshots: 'off', fullGc: false });
 });

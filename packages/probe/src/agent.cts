@@ -57,8 +57,6 @@ function monotonicUsToEpochMs(us: number): number {
   return us / 1000 - hrMs + epoch;
 }
 
-/** Spans (performance.now ms) in which the probe forced a collection; GCs starting inside are the probe's. */
-const forcedSpans: Array<[number, number]> = [];
 let fullGc: (() => void) | null | undefined;
 
 /**
@@ -76,11 +74,6 @@ function fullGcFunction(): (() => void) | null {
     fullGc = null;
   }
   return fullGc;
-}
-
-function markForced(from: number, to: number): void {
-  forcedSpans.push([from, to]);
-  if (forcedSpans.length > 64) forcedSpans.shift();
 }
 
 function post<T>(session: Session, method: string, params?: object): Promise<T> {
@@ -231,23 +224,28 @@ function startProbeUnsafe(options: StartProbeOptions): ProbeInstance | null {
         return out;
       }
       case 'full-gc': {
-        const t0 = performance.now();
         const gc = command.via === 'inspector' ? null : fullGcFunction();
+        const cpu0 = process.cpuUsage();
+        const t0 = performance.now();
         if (gc) gc();
         else await post(s, 'HeapProfiler.collectGarbage');
-        const pauseMs = performance.now() - t0;
-        markForced(t0, performance.now());
-        const out: FullGcResult = { atEpochMs: nowEpochMs(), heapUsedBytes: getHeapStatistics().used_heap_size, pauseMs };
+        const t1 = performance.now();
+        const cpu = process.cpuUsage(cpu0);
+        // The pause is the probe's cost, not the target's blocking: the sampler leaves it out.
+        sampler.notePause(t0, t1, cpu);
+        const out: FullGcResult = { atEpochMs: nowEpochMs(), heapUsedBytes: getHeapStatistics().used_heap_size, pauseMs: t1 - t0, cpuMs: (cpu.user + cpu.system) / 1000 };
         return out;
       }
       case 'heap-snapshot': {
         // The host names a fresh file of its own; anything else is refused rather than written.
         if (typeof command.path !== 'string' || !isAbsolute(command.path) || !command.path.endsWith('.heapsnapshot')) throw new Error('heap-snapshot needs an absolute path ending in .heapsnapshot');
         const heapUsedBytes = getHeapStatistics().used_heap_size;
+        const cpu0 = process.cpuUsage();
         const t0 = performance.now();
         const path = writeHeapSnapshot(command.path);
-        markForced(t0, performance.now());
-        const out: HeapSnapshotResult = { path, atEpochMs: nowEpochMs(), heapUsedBytes, heapAfterBytes: getHeapStatistics().used_heap_size, pauseMs: performance.now() - t0, fileBytes: statSync(path).size };
+        const t1 = performance.now();
+        sampler.notePause(t0, t1, process.cpuUsage(cpu0));
+        const out: HeapSnapshotResult = { path, atEpochMs: nowEpochMs(), heapUsedBytes, heapAfterBytes: getHeapStatistics().used_heap_size, pauseMs: t1 - t0, fileBytes: statSync(path).size };
         return out;
       }
       default:
@@ -282,7 +280,6 @@ function startProbeUnsafe(options: StartProbeOptions): ProbeInstance | null {
     readProcIo: () => (process.platform === 'linux' ? readFileSync('/proc/self/io', 'latin1') : null),
     // Our timer and socket are unref'd, and getActiveResourcesInfo() lists only ref'd handles and timers.
     ownResources: {},
-    forcedGc: (startTime) => forcedSpans.some(([a, b]) => startTime >= a - 1 && startTime <= b + 1),
   };
   const sampler: Sampler = createSampler(deps);
   // The thread pool is process-wide: one meter, in the main thread.

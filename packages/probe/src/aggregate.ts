@@ -73,6 +73,10 @@ interface Bucket {
   coveredMs: number;
   cpuUserUs: number;
   cpuSystemUs: number;
+  /** The probe's own pauses (forced GCs, heap snapshots) in this second: wall ms and process CPU µs. */
+  pauseMs: number;
+  pauseUserUs: number;
+  pauseSystemUs: number;
   /** Weighted delay points `[ms, weight]` of windows ending in this second. */
   delayPoints: Array<[number, number]>;
   delayCount: number;
@@ -99,6 +103,9 @@ function emptyBucket(): Bucket {
     coveredMs: 0,
     cpuUserUs: 0,
     cpuSystemUs: 0,
+    pauseMs: 0,
+    pauseUserUs: 0,
+    pauseSystemUs: 0,
     delayPoints: [],
     delayCount: 0,
     delaySum: 0,
@@ -175,6 +182,11 @@ function bucketise(raw: RawProbeSample[], runStartEpochMs: number, profile: Time
       if (s.cpu) {
         b.cpuUserUs += s.cpu.userUs * share;
         b.cpuSystemUs += s.cpu.systemUs * share;
+      }
+      if (s.probePause) {
+        b.pauseMs += s.probePause.ms * share;
+        b.pauseUserUs += s.probePause.userUs * share;
+        b.pauseSystemUs += s.probePause.systemUs * share;
       }
     });
     // The probe's own ELU counts only outside the profiled span (see AggregateOptions.cpuProfiles).
@@ -274,12 +286,18 @@ export function aggregateSamples(raw: RawProbeSample[], runStartEpochMs: number,
     const b = main.get(t) as Bucket;
     if (b.last) lastSeen = b.last;
     const snap = b.last ?? lastSeen;
-    const busy = b.activeMs + b.idleMs;
-    const coveredMs = Math.max(1, b.coveredMs);
+    // The probe's own pauses are left out: their time is neither the loop's work nor its idling, and
+    // their CPU is the probe's (loop delay already comes without them, see RawProbeSample.probePause).
+    const pauseMs = Math.min(b.pauseMs, b.activeMs, Math.max(0, b.coveredMs - 1));
+    const activeMs = b.activeMs - pauseMs;
+    const busy = activeMs + b.idleMs;
+    const coveredMs = Math.max(1, b.coveredMs - pauseMs);
+    const cpuUserUs = Math.max(0, b.cpuUserUs - b.pauseUserUs);
+    const cpuSystemUs = Math.max(0, b.cpuSystemUs - b.pauseSystemUs);
     b.delayPoints.sort((x, y) => x[0] - y[0]);
     const sample: TargetSample = {
       t,
-      elu: busy > 0 ? round(b.activeMs / busy) : 0,
+      elu: busy > 0 ? round(activeMs / busy) : 0,
       loopDelayMs: {
         mean: b.delayCount > 0 ? round(b.delaySum / b.delayCount, 3) : 0,
         p50: round(quantile(b.delayPoints, 0.5), 3),
@@ -295,8 +313,8 @@ export function aggregateSamples(raw: RawProbeSample[], runStartEpochMs: number,
       externalBytes: snap?.externalBytes ?? 0,
       rssBytes: snap?.rssBytes ?? 0,
       heapAfterGcBytes: b.heapAfterGcBytes,
-      cpuUser: round(b.cpuUserUs / 1000 / coveredMs),
-      cpuSystem: round(b.cpuSystemUs / 1000 / coveredMs),
+      cpuUser: round(cpuUserUs / 1000 / coveredMs),
+      cpuSystem: round(cpuSystemUs / 1000 / coveredMs),
       activeResources: b.activeResources,
     };
     const threads: Record<string, { elu: number }> = {};

@@ -1,8 +1,10 @@
 import { request } from 'node:http';
+import { open, rm } from 'node:fs/promises';
+import { isAbsolute } from 'node:path';
 import { ErrorCodes, RedlineError } from '@redline/core';
 import { InspectorClient } from './inspector-client.js';
 import { createSampler } from './sampler.cjs';
-import type { RawProbeSample } from './protocol.cjs';
+import type { FullGcResult, HeapSnapshotResult, RawProbeSample } from './protocol.cjs';
 
 /** Options of `attachInspector`. */
 export interface AttachOptions {
@@ -40,6 +42,18 @@ export interface AttachedTarget {
   stopCpuProfile(): Promise<{ profile: Record<string, unknown>; startEpochMs: number; endEpochMs: number; threads?: Record<string, { profile: Record<string, unknown>; startEpochMs: number; endEpochMs: number }> }>;
   startHeapProfile(): Promise<void>;
   stopHeapProfile(): Promise<{ profile: Record<string, unknown>; startEpochMs: number; endEpochMs: number }>;
+  /**
+   * One full (mark-compact) collection in the target, through V8's `gc()` (exposed for the call only,
+   * as the launched probe does); heap used right after it. The sampler leaves its pause out of loop
+   * delay, ELU and CPU.
+   */
+  collectGarbage(): Promise<FullGcResult>;
+  /**
+   * Takes a heap snapshot over the inspector (`HeapProfiler.takeHeapSnapshot`) and streams it into
+   * `path` on this machine (absolute, ending in `.heapsnapshot`, must not exist). The target is paused
+   * while V8 writes it; that pause is left out of its loop delay like a forced GC's.
+   */
+  writeHeapSnapshot(path: string): Promise<HeapSnapshotResult>;
   /** Resolves when the inspector connection closes (target exited or detached); never rejects. */
   readonly closed: Promise<void>;
   /** Stops sampling, removes what was installed in the target, and closes the connection. */
@@ -263,6 +277,38 @@ export async function attachInspector(hostPort: string, opts: AttachOptions = {}
     throw attachError(`${what} over the inspector failed: ${err instanceof Error ? err.message : String(err)}`, err);
   };
 
+  /** Streams `HeapProfiler.addHeapSnapshotChunk` events into `path` while the snapshot is taken. */
+  const takeSnapshot = async (path: string): Promise<HeapSnapshotResult> => {
+    const file = await open(path, 'wx');
+    let fileBytes = 0;
+    let writing: Promise<unknown> = Promise.resolve();
+    const off = client.onEvent((method, params) => {
+      if (method !== 'HeapProfiler.addHeapSnapshotChunk') return;
+      const chunk = Buffer.from(String(params.chunk), 'utf8');
+      fileBytes += chunk.length;
+      writing = writing.then(() => file.write(chunk));
+    });
+    try {
+      const before = await evaluate<{ perf: number; used: number }>("({ perf: performance.now(), used: require('node:v8').getHeapStatistics().used_heap_size })");
+      // Chunks arrive as events before the command's answer; a large heap takes long on a busy machine.
+      await client.send('HeapProfiler.takeHeapSnapshot', { reportProgress: false }, 600_000);
+      const after = await evaluate<{ perf: number; epoch: number; used: number }>(
+        `(() => { const t = performance.now(); globalThis[${SAMPLER_KEY}]?.notePause(${before.perf}, t); return { perf: t, epoch: performance.timeOrigin + t, used: require('node:v8').getHeapStatistics().used_heap_size }; })()`,
+      );
+      await writing;
+      if (fileBytes === 0) throw new Error('the inspector sent no snapshot data');
+      return { path, atEpochMs: after.epoch, heapUsedBytes: before.used, heapAfterBytes: after.used, pauseMs: after.perf - before.perf, fileBytes };
+    } catch (err) {
+      await writing.catch(() => undefined);
+      await file.close().catch(() => undefined);
+      await rm(path, { force: true });
+      throw err;
+    } finally {
+      off();
+      await file.close().catch(() => undefined);
+    }
+  };
+
   return {
     pid,
     webSocketUrl: wsUrl,
@@ -329,6 +375,25 @@ export async function attachInspector(hostPort: string, opts: AttachOptions = {}
         profile.$redline = { startEpochMs: heapStart, endEpochMs, thread: 'main', pid };
         return { profile, startEpochMs: heapStart, endEpochMs };
       })().catch(wrap('stopping the heap profile'));
+    },
+    async collectGarbage() {
+      return await evaluate<FullGcResult>(`(() => {
+        const v8 = require('node:v8');
+        v8.setFlagsFromString('--expose-gc');
+        const gc = require('node:vm').runInNewContext('gc');
+        const { performance } = require('node:perf_hooks');
+        const cpu0 = process.cpuUsage();
+        const t0 = performance.now();
+        gc();
+        const t1 = performance.now();
+        const cpu = process.cpuUsage(cpu0);
+        globalThis[${SAMPLER_KEY}]?.notePause(t0, t1, cpu);
+        return { atEpochMs: performance.timeOrigin + performance.now(), heapUsedBytes: v8.getHeapStatistics().used_heap_size, pauseMs: t1 - t0, cpuMs: (cpu.user + cpu.system) / 1000 };
+      })()`).catch(wrap('forcing a garbage collection'));
+    },
+    async writeHeapSnapshot(path) {
+      if (!isAbsolute(path) || !path.endsWith('.heapsnapshot')) throw new RedlineError(ErrorCodes.INVALID_ARGUMENT, `writeHeapSnapshot: path must be absolute and end in .heapsnapshot, got "${path}"`);
+      return await takeSnapshot(path).catch(wrap('taking a heap snapshot'));
     },
     closed: client.closed,
     async detach() {

@@ -89,6 +89,12 @@ export interface RawProbeSample {
   io?: RawProcIo;
   /** V8's heap size limit (`heap_size_limit`, what `--max-old-space-size` sets), in bytes. */
   heapLimitBytes?: number;
+  /**
+   * Pauses of the probe's own making (forced full GCs, heap snapshots) that ended in this window: how
+   * many, their wall time in ms and the process CPU they took in µs. `loopDelay` already leaves them out;
+   * `elu` and `cpu` include them (`aggregateSamples` takes them out). Absent when there was none.
+   */
+  probePause?: { count: number; ms: number; userUs: number; systemUs: number };
 }
 
 /** First message of every probe connection. */
@@ -182,6 +188,8 @@ export interface FullGcResult {
   heapUsedBytes: number;
   /** How long the target's main thread was paused for it, ms. */
   pauseMs: number;
+  /** Process CPU (all threads, V8's GC helpers too) the collection took, ms; absent from older probes. */
+  cpuMs?: number;
 }
 
 /** Result of `heap-snapshot`: `v8.writeHeapSnapshot` to the path the host chose. */

@@ -98,7 +98,7 @@ export async function demoCommand(io: CliIo, args: string[]): Promise<number> {
     ...LEAK_OPTIONS,
   });
   const trace = traceOptionsFrom(v);
-  const leak = leakOptionsFrom(v, true);
+  const leak = leakOptionsFrom(v, 'launch');
   if (v.help) {
     out(io, DEMO_HELP);
     return 0;

@@ -274,7 +274,7 @@ export async function runCommand(io: CliIo, args: string[]): Promise<number> {
   const cpuIntervalUs = intFlag('cpu-interval', v['cpu-interval'], 10);
   const poolLeakMs = intFlag('pool-leak-ms', v['pool-leak-ms'], 1);
   if (poolLeakMs !== undefined && target?.kind !== 'launch') throw new RedlineError(ErrorCodes.USAGE, 'redline run: --pool-leak-ms needs --target (the probe watches the pools of a target it starts)');
-  const leak = leakOptionsFrom(v, target?.kind === 'launch');
+  const leak = leakOptionsFrom(v, target?.kind);
   const transport = transportFlags(v, io.cwd);
   const outputPlan = await outputPlanFrom(v, io);
   const distributed = distributedFlags(v);
