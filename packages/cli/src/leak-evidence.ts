@@ -31,11 +31,33 @@ const AUTO_MIN_RUN_MS = 20_000;
 /** Most full GCs forced in one run. */
 const MAX_FORCED_GCS = 12;
 /**
- * Most of the wall time forced full GCs may cost the target: after a GC that cost it P ms (see
- * {@link forcedGcCostMs}), the next waits at least P / FORCED_GC_PAUSE_SHARE (20 ms: 1.3 s; 100 ms:
- * 6.7 s), so big heaps, whose collections take longer, get fewer.
+ * Most of the wall time forced full GCs may cost the target once the leak rule has its first points: after
+ * a GC that cost P ms (see {@link forcedGcCostMs}), the next waits at least P / FORCED_GC_PAUSE_SHARE
+ * (20 ms: 1.3 s; 100 ms: 6.7 s), so big heaps, whose collections take longer, get fewer.
  */
 export const FORCED_GC_PAUSE_SHARE = 0.015;
+/**
+ * The share of the run the first `Thresholds.LEAK_MIN_POINTS` forced GCs may take together (the
+ * fewest the leak rule fits; fewer and a 12 s run can call no leak at all). Until then each goes at
+ * its moment when it cost at most FORCED_GC_EVIDENCE_MAX_ONE of the run and the total stays within
+ * this; otherwise the FORCED_GC_PAUSE_SHARE spacing applies.
+ */
+export const FORCED_GC_EVIDENCE_SHARE = 0.05;
+/** Largest cost of one of the first forced GCs (and expected cost of the very first), as a share of the planned run. */
+export const FORCED_GC_EVIDENCE_MAX_ONE = 0.02;
+
+/**
+ * How long to wait after the last of `costsMs` (the costs of the forced GCs so far, in order) in a run
+ * of `plannedMs`, ms: nothing while the leak rule's first points stay within the evidence budget
+ * (FORCED_GC_EVIDENCE_MAX_ONE each, FORCED_GC_EVIDENCE_SHARE together), else last cost /
+ * FORCED_GC_PAUSE_SHARE.
+ */
+export function forcedGcSpacingMs(costsMs: readonly number[], plannedMs: number): number {
+  const last = costsMs.at(-1) ?? 0;
+  const total = costsMs.reduce((sum, c) => sum + c, 0);
+  const evidence = costsMs.length < Thresholds.LEAK_MIN_POINTS && last <= FORCED_GC_EVIDENCE_MAX_ONE * plannedMs && total + last <= FORCED_GC_EVIDENCE_SHARE * plannedMs;
+  return evidence ? 0 : last / FORCED_GC_PAUSE_SHARE;
+}
 
 /**
  * What a forced GC cost the target, ms: its pause, or the CPU it used when that is less. On a busy
@@ -127,8 +149,9 @@ export class LeakEvidence {
     if (this.#opts.fullGc) {
       // A forced full GC stops the target (20–110 ms measured under load) and costs it CPU: at most
       // one per 1.25 s, yet five or more on a 7 s run, the fewest the leak rule fits, and further
-      // apart when their measured pauses would take more than FORCED_GC_PAUSE_SHARE of the time
-      // (#maybeCollect). The probe leaves the pauses out of loop delay, ELU and CPU.
+      // apart when their measured cost would take more than FORCED_GC_PAUSE_SHARE of the time, once
+      // the rule's first points are in (forcedGcSpacingMs). The probe leaves the pauses out of loop
+      // delay, ELU and CPU.
       const every = Math.min(10_000, Math.max(1_250, this.#plannedMs / 12));
       for (let ms = every / 2, n = 0; ms < this.#plannedMs - 300 && n < MAX_FORCED_GCS; ms += every, n++) {
         const due = runStartEpochMs + ms;
@@ -148,7 +171,7 @@ export class LeakEvidence {
 
   /**
    * Forces a full GC unless V8 ran a major GC of its own in the last `windowMs`, or the pause budget
-   * (FORCED_GC_PAUSE_SHARE of the wall time) does not allow one yet.
+   * ({@link forcedGcSpacingMs}) does not allow one yet.
    */
   async #maybeCollect(windowMs: number): Promise<void> {
     const now = Date.now();
@@ -159,12 +182,11 @@ export class LeakEvidence {
     if (natural) return;
     const waitMs = this.#budgetWaitMs(now, samples);
     if (waitMs > 0) {
-      const share = `${FORCED_GC_PAUSE_SHARE * 100} %`;
       if (!this.#budgetNoted) {
         this.#onEvent(
           Number.isFinite(waitMs)
-            ? `forced full GCs spaced out so that their pauses stay under ${share} of the run (next in ${(waitMs / 1000).toFixed(1)} s)`
-            : `no forced full GCs: on this heap one would pause the target for more than ${share} of the run`,
+            ? `forced full GCs spaced out so that their pauses stay a small share of the run (next in ${(waitMs / 1000).toFixed(1)} s)`
+            : `no forced full GCs: on this heap one would pause the target for more than ${FORCED_GC_EVIDENCE_MAX_ONE * 100} % of the run`,
         );
       }
       this.#budgetNoted = true;
@@ -177,16 +199,17 @@ export class LeakEvidence {
 
   /**
    * How long the pause budget still holds the next forced GC back, ms (0: go ahead). After the first,
-   * the last one's measured cost sets the spacing; before it, V8's own slowest major GC so far, or the
-   * heap used at FIRST_GC_MS_PER_MB, must fit in the run's whole budget.
+   * the last one's measured cost sets the spacing ({@link forcedGcSpacingMs}); before it, V8's own
+   * slowest major GC so far, or the heap used at FIRST_GC_MS_PER_MB, must be at most
+   * FORCED_GC_EVIDENCE_MAX_ONE of the run.
    */
   #budgetWaitMs(now: number, samples: readonly RawProbeSample[]): number {
     const last = this.#gcs.at(-1);
-    if (last !== undefined) return Math.max(0, last.atEpochMs + forcedGcCostMs(last) / FORCED_GC_PAUSE_SHARE - now);
+    if (last !== undefined) return Math.max(0, last.atEpochMs + forcedGcSpacingMs(this.#gcs.map(forcedGcCostMs), this.#plannedMs) - now);
     const main = samples.filter((s) => s.thread === 'main');
     const majorMs = Math.max(0, ...main.map((s) => (s.gc.major ? s.gc.major.totalMs / Math.max(1, s.gc.major.count) : 0)));
     const expectedMs = Math.max(majorMs, ((main.at(-1)?.heapUsedBytes ?? 0) / MB) * FIRST_GC_MS_PER_MB);
-    return expectedMs <= FORCED_GC_PAUSE_SHARE * this.#plannedMs ? 0 : Number.POSITIVE_INFINITY;
+    return expectedMs <= FORCED_GC_EVIDENCE_MAX_ONE * this.#plannedMs ? 0 : Number.POSITIVE_INFINITY;
   }
 
   /** Heap after full GC so far: forced points and V8's own major GCs, `[epoch ms, bytes]`. */

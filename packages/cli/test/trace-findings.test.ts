@@ -64,9 +64,6 @@ async function traced(mode: string, vus: number, durationS = 8): Promise<Awaited
     workers: 1,
     report: false,
     trace: {},
-    // These tests isolate the trace rules: the probe's forced full GCs (leak evidence) add pauses and
-    // CPU that, on a short traced run, can outrank the planted problem (see docs/doctor.md).
-    leak: { fullGc: false },
     target: { kind: 'launch', command: `PG_URL=${db.url} UPSTREAM_URL=${upstreamUrl} "${process.execPath}" "${SERVICE}" ${mode}`, cwd: dir },
     plan: async ({ url }) => quickPlan({ url: `${url}/x`, vus, duration: `${durationS}s` }, { name: mode }),
   });
