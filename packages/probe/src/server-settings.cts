@@ -63,7 +63,8 @@ function readOne(server: ServerLike, kind: RawServerSettings['kind'], thread: st
     keepAliveTimeoutMs: http1 ? msOrNull(server.keepAliveTimeout) : null,
     headersTimeoutMs: http1 ? msOrNull(server.headersTimeout) : null,
     requestTimeoutMs: http1 ? msOrNull(server.requestTimeout) : null,
-    maxRequestsPerSocket: http1 ? msOrNull(server.maxRequestsPerSocket) : null,
+    // https.Server leaves it unset until assigned (Node 20), which Node treats as no limit, like 0.
+    maxRequestsPerSocket: http1 ? (msOrNull(server.maxRequestsPerSocket) ?? 0) : null,
     timeoutMs: msOrNull(server.timeout),
   };
 }
