@@ -16,15 +16,21 @@ after(async () => {
   certs.cleanup();
 });
 
+type Ports = { a: number; b: number; c: number; e: number };
+
+/** The fixture's ports line (it prints it once every server listens). */
+async function portsOf(h: TargetHandle): Promise<Ports> {
+  for (let i = 0; i < 100; i++) {
+    const line = h.stdoutTail(1);
+    if (line.startsWith('{')) return JSON.parse(line) as Ports;
+    await sleep(50);
+  }
+  throw new Error(`no ports line: ${h.stdoutTail()} ${h.stderrTail()}`);
+}
+
 test('http, https, http2 and a non-listening http server are read with their settings; a plain net server is not', async () => {
   handle = await launchTarget({ command: 'node servers.mjs', cwd: fixtures, startTimeoutMs: 10_000, env: { CERT_FILE: join(certs.dir, 'server.pem'), KEY_FILE: join(certs.dir, 'server.key') } });
-  let ports: { a: number; b: number; c: number; e: number } | null = null;
-  for (let i = 0; i < 100 && ports === null; i++) {
-    const line = handle.stdoutTail(1);
-    if (line.startsWith('{')) ports = JSON.parse(line) as typeof ports;
-    else await sleep(50);
-  }
-  assert.ok(ports, `ports line: ${handle.stdoutTail()} ${handle.stderrTail()}`);
+  const ports = await portsOf(handle);
   // D is known only once it gets a request (through E).
   const res = await fetch(`http://127.0.0.1:${ports.e}/`, { signal: AbortSignal.timeout(5000) });
   assert.equal(await res.text(), 'ok');
