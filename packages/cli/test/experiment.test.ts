@@ -182,3 +182,15 @@ test('--compare-encodings identity,gzip,br on a target: bytes, the server CPU pe
   );
   assert.match(keep.recommendation, /headersTimeout 20 s/);
 });
+
+test('Ctrl-C during an arm ends the experiment: exit 130, that arm marked interrupted, no later arm, no experiment.json', async () => {
+  const cwd = await mkdtemp(join(tmpdir(), 'redline-experiment-'));
+  const io = fakeIo(['run', '--url', url, '--ca', certs.caFile, '--vus', '2', '--duration', '30s', '--workers', '0', '--compare-protocols', 'h1,h2', '--out', 'exp', '--no-report'], cwd);
+  const timer = setTimeout(() => io.raise('SIGINT'), 1500);
+  const code = await main(io).finally(() => clearTimeout(timer));
+  assert.equal(code, 130, io.stderrText());
+  const h1 = JSON.parse(await readFile(join(cwd, 'exp', 'h1', 'result.json'), 'utf8')) as RunResult;
+  assert.equal(h1.status, 'interrupted');
+  assert.equal(existsSync(join(cwd, 'exp', 'h2')), false);
+  assert.equal(existsSync(join(cwd, 'exp', 'experiment.json')), false);
+});
