@@ -340,7 +340,7 @@ export async function runCommand(io: CliIo, args: string[]): Promise<number> {
     };
   }
   const standIn = target?.kind === 'launch' ? STAND_IN_TARGET : null;
-  // Every arm of an experiment is checked: --proxy with h2, say, fails here, not after the first arm.
+  // Every arm of an experiment is checked, so a plan one arm cannot run fails here, not after the first arm.
   for (const arm of experiment?.arms ?? [undefined]) {
     if (file && standIn) {
       // The file's plan with the flags applied, against a stand-in address, so a flag its load model
