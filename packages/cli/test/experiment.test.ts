@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { ErrorCodes, isRedlineError, type RunResult } from '@redline/core';
 import type { ExperimentResult } from '@redline/report';
 import { main } from '../src/main.js';
-import { experimentFrom, type ExperimentContext } from '../src/experiment.js';
+import { armDir, experimentFrom, type ExperimentContext } from '../src/experiment.js';
 import { fakeIo } from './helpers/fake-io.js';
 import { makeTestCerts, type TestCerts } from '../../load/test/fixtures/certs.ts';
 
@@ -75,6 +75,10 @@ test('bad experiment flags: each refused with its code and message, before anyth
   ];
   for (const [v, ctx, code, message] of cases) assert.deepEqual(codeOf(() => experimentFrom(v, ctx)), { code, message }, JSON.stringify(v));
   assert.equal(experimentFrom({}, none), null);
+  assert.deepEqual(experimentFrom({ 'compare-encodings': ' Identity, br ', repeat: '3' }, launch), { kind: 'encodings', arms: [{ label: 'identity', acceptEncoding: 'identity' }, { label: 'br', acceptEncoding: 'br' }], repeat: 3 });
+  // One directory per arm; with --repeat, one per arm and run.
+  assert.equal(armDir('/x', { label: 'h1' }, 1, 1), join('/x', 'h1'));
+  assert.equal(armDir('/x', { label: 'h1' }, 2, 3), join('/x', 'h1-2'));
 
   // Through the command line: exit 2, the message on stderr, no run directory, no target started.
   const cli: Array<[string[], string]> = [
