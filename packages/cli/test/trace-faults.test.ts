@@ -87,7 +87,9 @@ async function cli(argv: string[]): Promise<{ code: number; stderr: string }> {
 
 test('bad tracing flags exit 2 with one line', async () => {
   const base = ['run', '--url', 'http://127.0.0.1:1/', '--rate', '10'];
-  assert.deepEqual(await cli([...base, '--trace', '--trace-sample', '2']), { code: 2, stderr: 'redline: --trace-sample must be a ratio in (0, 1], got "2"\n' });
+  for (const bad of ['2', '0', '0/s', '1.5/m', 'fast', '50/m']) {
+    assert.deepEqual(await cli([...base, '--trace', '--trace-sample', bad]), { code: 2, stderr: `redline: --trace-sample must be a ratio in (0, 1] or a rate such as 50/s, got "${bad}"\n` });
+  }
   assert.deepEqual(await cli([...base, '--trace-sample', '0.5']), { code: 2, stderr: 'redline: --trace-sample needs --trace\n' });
   assert.deepEqual(await cli([...base, '--trace', '--trace-port', '70000']), { code: 2, stderr: 'redline: --trace-port must be a port number 1-65535, got "70000"\n' });
   assert.deepEqual(await cli([...base, '--trace', '--trace-export', 'ftp://127.0.0.1/v1/traces']), { code: 2, stderr: 'redline: --trace-export: unsupported protocol "ftp:" in "ftp://127.0.0.1/v1/traces": use http:// or https://\n' });
