@@ -65,11 +65,12 @@ const extraEnv = Object.fromEntries(args.flatMap((a, i) => (a === '--env' && arg
 async function start(traced: boolean): Promise<{ port: number; stop(): Promise<void> }> {
   const port = await freePort();
   const h = await launchTarget({
-    command: `exec "${process.execPath}" "${fixture}" healthy`,
+    // --cpu-prof is not allowed in NODE_OPTIONS: it goes on the command line.
+    command: `exec "${process.execPath}"${traced && profDir ? ` --cpu-prof --cpu-prof-dir "${profDir}"` : ''} "${fixture}" healthy`,
     env: {
       PORT: String(port),
       PG_URL: db.url,
-      ...(traced ? { NODE_OPTIONS: `--require "${TRACE_REGISTER_CJS}"${profDir ? ` --cpu-prof --cpu-prof-dir "${profDir}"` : ''}`, REDLINE_TRACE_ENDPOINT: receiver.url, ...(httpArg === 'otel' ? { REDLINE_TRACE_HTTP: 'otel' } : {}), ...extraEnv } : {}),
+      ...(traced ? { NODE_OPTIONS: `--require "${TRACE_REGISTER_CJS}"`, REDLINE_TRACE_ENDPOINT: receiver.url, ...(httpArg === 'otel' ? { REDLINE_TRACE_HTTP: 'otel' } : {}), ...extraEnv } : {}),
     },
     probe: false,
     waitForUrl: `http://127.0.0.1:${port}/`,

@@ -74,6 +74,12 @@ test('--trace-export sends the kept traces to an OTLP endpoint', async () => {
     assert.ok(traces.spansSaved > 0);
     assert.equal(sink.stats().spansReceived, traces.spansSaved);
     assert.ok(!o.result.warnings?.some((w) => w.startsWith('could not export')));
+    // The default sampling is a budget of 50 sampled requests per second; the share is measured.
+    assert.equal(traces.samplePerSecond, 50);
+    assert.equal(o.result.traces?.samplePerSecond, 50);
+    const requests = o.result.summary.requests;
+    assert.ok(traces.receiver.serverSpans > 0 && traces.receiver.serverSpans <= 75 * 4, `server spans ${traces.receiver.serverSpans}`);
+    assert.ok(Math.abs(traces.sampleRatio - Math.min(1, traces.receiver.serverSpans / requests)) < 1e-9);
   } finally {
     await sink.close();
   }
