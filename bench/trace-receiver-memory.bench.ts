@@ -60,7 +60,17 @@ function template(n: number): { body: Buffer; offsets: number[][] } {
 }
 
 const agent = new Agent({ keepAlive: true, maxSockets: 1 });
-function post(body: Buffer): Promise<void> {
+/** POSTs a batch; once more on a reset (a keep-alive socket the receiver closed while idle, as a real exporter retries). */
+async function post(body: Buffer): Promise<void> {
+  try {
+    await postOnce(body);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ECONNRESET') throw err;
+    await postOnce(body);
+  }
+}
+
+function postOnce(body: Buffer): Promise<void> {
   return new Promise((resolve, reject) => {
     const req = request(receiver.url, { method: 'POST', agent, headers: { 'content-type': 'application/x-protobuf', 'content-length': body.length } }, (res) => {
       res.resume();
