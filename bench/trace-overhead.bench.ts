@@ -5,13 +5,16 @@
  * THE SAME TIME under two identical autocannon loads, so whatever else runs on the shared machine
  * hits both alike. Alternate rounds compare off with the preload loaded but the requests flagged
  * unsampled (`-00`), which is what the unsampled share of `--trace-sample R` costs. Every request
- * carries a traceparent in both arms. Target: ≤ 10 % capacity loss.
- * Usage: node --import tsx bench/trace-overhead.bench.ts [--rounds N] [--seconds S] [--ratios 1,0.1,0] [--http otel] [--env K=V]
+ * carries a traceparent in both arms. `--ratios` takes shares (`0.1`) and budgets (`50/s`: the
+ * generator's default sampler, one burst per second, `@redline/load`'s BudgetSampler). Target: ≤ 10 %
+ * capacity loss.
+ * Usage: node --import tsx bench/trace-overhead.bench.ts [--rounds N] [--seconds S] [--ratios 1,0.1,0,50/s] [--http otel] [--env K=V] [--prof DIR]
  */
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
+import { BudgetSampler } from '@redline/load';
 import { launchTarget } from '@redline/probe/host';
 import { startReceiver, TRACE_REGISTER_CJS } from '@redline/trace';
 import { startPostgres } from '../test-support/postgres.ts';
@@ -54,13 +57,16 @@ async function freePort(): Promise<number> {
 
 /** `--http otel` measures the preload with @opentelemetry/instrumentation-http instead of Redline's own HTTP hook. */
 const httpArg = args.includes('--http') ? args[args.indexOf('--http') + 1] : undefined;
+/** `--prof DIR` writes a CPU profile of each traced target to DIR (`--cpu-prof`), to see where a sampled request's cost goes. */
+const profDir = args.includes('--prof') ? args[args.indexOf('--prof') + 1] : undefined;
 /** `--env K=V` (repeatable) adds to the traced arm's environment, e.g. REDLINE_TRACE_INSTRUMENTATIONS=http. */
 const extraEnv = Object.fromEntries(args.flatMap((a, i) => (a === '--env' && args[i + 1]?.includes('=') ? [[args[i + 1]!.split('=')[0]!, args[i + 1]!.slice(args[i + 1]!.indexOf('=') + 1)]] : [])));
 
 async function start(traced: boolean): Promise<{ port: number; stop(): Promise<void> }> {
   const port = await freePort();
   const h = await launchTarget({
-    command: `exec "${process.execPath}" "${fixture}" healthy`,
+    // --cpu-prof is not allowed in NODE_OPTIONS: it goes on the command line.
+    command: `exec "${process.execPath}"${traced && profDir ? ` --cpu-prof --cpu-prof-dir "${profDir}"` : ''} "${fixture}" healthy`,
     env: {
       PORT: String(port),
       PG_URL: db.url,
@@ -75,31 +81,48 @@ async function start(traced: boolean): Promise<{ port: number; stop(): Promise<v
 let seq = 0;
 const traceparent = (sampled: boolean): string => `00-${TAG}${(++seq).toString(16).padStart(24, '0')}-1000000000000001-${sampled ? '01' : '00'}`;
 
-/** Every request gets its own trace id; `ratio` of them (spread evenly) carry the sampled flag, as the generator's --trace-sample does. */
-async function rps(port: number, ratio: number, duration = seconds): Promise<number> {
+/**
+ * Every request gets its own trace id; a share (`0.1`: spread evenly) or a budget (`50/s`: the
+ * generator's burst sampler) of them carry the sampled flag, as the generator's --trace-sample does.
+ * Returns req/s and the share that was flagged.
+ */
+async function rps(port: number, policy: string, duration = seconds): Promise<{ rps: number; share: number }> {
   let credit = 0;
+  let flagged = 0;
+  let sent = 0;
+  const budget = policy.endsWith('/s') ? new BudgetSampler(Number(policy.slice(0, -2)), TAG) : null;
+  const ratio = budget ? 0 : Number(policy);
   const setupRequest = (req: { headers?: Record<string, string> }): object => {
-    credit += ratio;
-    const sampled = credit >= 1;
-    if (sampled) credit -= 1;
+    let sampled: boolean;
+    if (budget) sampled = budget.sampled(Date.now());
+    else {
+      credit += ratio;
+      sampled = credit >= 1;
+      if (sampled) credit -= 1;
+    }
+    sent++;
+    if (sampled) flagged++;
     return { ...req, headers: { ...req.headers, traceparent: traceparent(sampled) } };
   };
   const r = await autocannon({ url: `http://127.0.0.1:${port}/`, connections, duration, requests: [{ setupRequest }] });
   if (r.errors > 0 || r.non2xx > 0) throw new Error(`errors: ${r.errors}, non-2xx: ${r.non2xx}`);
-  return r.requests.total / r.duration;
+  return { rps: r.requests.total / r.duration, share: sent ? flagged / sent : 0 };
 }
 
-/** `--ratios 1,0.1,0`: the share of requests flagged sampled, one per round in turn (default 1 and 0). */
-const ratioList = (args.includes('--ratios') ? args[args.indexOf('--ratios') + 1]! : '1,0').split(',').map(Number);
-const byRatio = new Map<number, number[]>(ratioList.map((r) => [r, []]));
+/** `--ratios 1,0.1,0,50/s`: shares or budgets of requests flagged sampled, one per round in turn (default 50/s and 0). */
+const ratioList = (args.includes('--ratios') ? args[args.indexOf('--ratios') + 1]! : '50/s,0').split(',');
+const byRatio = new Map<string, number[]>(ratioList.map((r) => [r, []]));
+const shares = new Map<string, number[]>(ratioList.map((r) => [r, []]));
 for (let i = 0; i < rounds; i++) {
   const ratio = ratioList[i % ratioList.length]!;
   const [off, on] = await Promise.all([start(false), start(true)]);
   try {
     await Promise.all([rps(off.port, ratio, 1), rps(on.port, ratio, 1)]);
-    const [a, b] = await Promise.all([rps(off.port, ratio), rps(on.port, ratio)]);
+    const [ra, rb] = await Promise.all([rps(off.port, ratio), rps(on.port, ratio)]);
+    const [a, b] = [ra.rps, rb.rps];
     byRatio.get(ratio)!.push(b / a);
-    console.log(`round ${i + 1} (sampled share ${ratio}): off ${a.toFixed(0)} req/s, on ${b.toFixed(0)} req/s, ratio ${(b / a).toFixed(3)}`);
+    shares.get(ratio)!.push(rb.share);
+    console.log(`round ${i + 1} (sampling ${ratio}): off ${a.toFixed(0)} req/s, on ${b.toFixed(0)} req/s, ratio ${(b / a).toFixed(3)}, flagged ${(rb.share * 100).toFixed(1)} % of the traced arm's requests`);
   } finally {
     await Promise.all([off.stop(), on.stop()]);
   }
@@ -111,7 +134,8 @@ const median = (xs: number[]): number => {
 for (const [ratio, xs] of byRatio) {
   if (xs.length === 0) continue;
   const m = median(xs);
-  console.log(`sampled share ${ratio}: median on/off ${m.toFixed(3)} over ${xs.length} rounds (${xs.map((x) => x.toFixed(2)).join(', ')}) → capacity loss ${((1 - m) * 100).toFixed(1)} % (target ≤ 10 %: ${1 - m <= 0.1 ? 'met' : 'NOT met'})`);
+  const sh = shares.get(ratio)!;
+  console.log(`sampling ${ratio} (flagged ${sh.map((x) => (x * 100).toFixed(1)).join(', ')} %): median on/off ${m.toFixed(3)} over ${xs.length} rounds (${xs.map((x) => x.toFixed(2)).join(', ')}) → capacity loss ${((1 - m) * 100).toFixed(1)} % (target ≤ 10 %: ${1 - m <= 0.1 ? 'met' : 'NOT met'})`);
 }
 const st = receiver.stats();
 console.log(`receiver: ${st.spansReceived} spans received, ${st.rejected.garbage} garbage`);

@@ -45,7 +45,7 @@ export interface SessionOptions {
   /** Environment to extend for the scenario (REDLINE_TARGET_URL etc. are set here). */
   env: Record<string, string | undefined>;
   /** Traces under load (`--trace`): receiver, target instrumentation, "Where the time goes". */
-  trace?: Pick<RunTracingOptions, 'sampleRatio' | 'port' | 'exportUrl' | 'ownSdk'>;
+  trace?: Pick<RunTracingOptions, 'sampleRatio' | 'samplePerSecond' | 'port' | 'exportUrl' | 'ownSdk'>;
   /** Report pool clients held longer than this (`--pool-leak-ms`); launched targets only. */
   poolLeakMs?: number;
   /** The command line to record in `config.commandLine` (already redacted). */
@@ -259,12 +259,13 @@ async function writeOutputs(o: SessionOptions, result: RunResult, c: Collected):
     runDir = await writeRunDir(result, o.outDir, o.cwd);
     if (tracing) {
       const percentiles = Object.fromEntries(Object.entries(result.summary.byName).map(([n, t]) => [n, { p50Ms: t.latency?.p50 ?? 0, p99Ms: t.latency?.p99 ?? 0 }]));
-      const traced = await tracing.finish(runDir, percentiles);
+      const traced = await tracing.finish(runDir, percentiles, { requests: result.summary.requests, ...(runStart ? { startMs: runStart } : {}) });
       if (traced.notes.length) result.warnings = [...(result.warnings ?? []), ...traced.notes];
       result.traces = {
         file: TRACES_FILE,
         otlpFile: traced.spansSaved > 0 ? TRACES_OTLP_FILE : null,
         sampleRatio: traced.sampleRatio,
+        ...(traced.samplePerSecond !== undefined ? { samplePerSecond: traced.samplePerSecond } : {}),
         spansReceived: traced.receiver.spansReceived,
         spansSaved: traced.spansSaved,
         tracesKept: traced.records.length,

@@ -1,5 +1,6 @@
 import { ErrorCodes, RedlineError } from '@redline/core';
-import { checkExportUrl, type RunTracingOptions } from '@redline/trace';
+import { parseTraceSample } from '@redline/load';
+import { checkExportUrl, DEFAULT_SAMPLE_PER_SECOND, type RunTracingOptions } from '@redline/trace';
 
 /** The tracing flags `run`, `demo` and `capacity` share (node:util parseArgs options). */
 export const TRACE_OPTIONS = {
@@ -13,23 +14,25 @@ export const TRACE_OPTIONS = {
 /** Help lines for the tracing flags. */
 export const TRACE_HELP = `Tracing:
   --trace                trace the target under load (OpenTelemetry; "Where the time goes")
-  --trace-sample R       share of requests flagged as sampled, 0 < R <= 1 (default 1)
+  --trace-sample N/s     about N sampled requests per second, in one burst per second (default ${DEFAULT_SAMPLE_PER_SECOND}/s)
+  --trace-sample R       or a share of requests flagged as sampled, 0 < R <= 1
   --trace-export URL     also send the kept traces to an OTLP/HTTP endpoint (Jaeger, Tempo, a collector)
   --trace-port N         port of the run's OTLP receiver (default: any; 4318 with --attach)
   --trace-own-sdk        the target runs its own OTel SDK: point it at the receiver, do not preload ours`;
 
 /** Reads the tracing flags; undefined when `--trace` is absent. Throws REDLINE_ERR_USAGE for tracing flags without --trace. */
-export function traceOptionsFrom(v: Record<string, unknown>): Pick<RunTracingOptions, 'sampleRatio' | 'port' | 'exportUrl' | 'ownSdk'> | undefined {
+export function traceOptionsFrom(v: Record<string, unknown>): Pick<RunTracingOptions, 'sampleRatio' | 'samplePerSecond' | 'port' | 'exportUrl' | 'ownSdk'> | undefined {
   const extra = ['trace-sample', 'trace-export', 'trace-port', 'trace-own-sdk'].filter((k) => v[k] !== undefined);
   if (!v.trace) {
     if (extra.length) throw new RedlineError(ErrorCodes.USAGE, `--${extra[0]} needs --trace`);
     return undefined;
   }
-  const out: Pick<RunTracingOptions, 'sampleRatio' | 'port' | 'exportUrl' | 'ownSdk'> = {};
+  const out: Pick<RunTracingOptions, 'sampleRatio' | 'samplePerSecond' | 'port' | 'exportUrl' | 'ownSdk'> = {};
   if (v['trace-sample'] !== undefined) {
-    const r = Number(v['trace-sample']);
-    if (!(r > 0 && r <= 1)) throw new RedlineError(ErrorCodes.USAGE, `--trace-sample must be a ratio in (0, 1], got "${String(v['trace-sample'])}"`);
-    out.sampleRatio = r;
+    const policy = parseTraceSample(String(v['trace-sample']));
+    if (policy === null) throw new RedlineError(ErrorCodes.USAGE, `--trace-sample must be a ratio in (0, 1] or a rate such as 50/s, got "${String(v['trace-sample'])}"`);
+    if ('ratio' in policy) out.sampleRatio = policy.ratio;
+    else out.samplePerSecond = policy.perSecond;
   }
   if (v['trace-port'] !== undefined) {
     const p = Number(v['trace-port']);

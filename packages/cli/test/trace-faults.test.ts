@@ -74,6 +74,12 @@ test('--trace-export sends the kept traces to an OTLP endpoint', async () => {
     assert.ok(traces.spansSaved > 0);
     assert.equal(sink.stats().spansReceived, traces.spansSaved);
     assert.ok(!o.result.warnings?.some((w) => w.startsWith('could not export')));
+    // The default sampling is a budget of 50 sampled requests per second; the share is measured.
+    assert.equal(traces.samplePerSecond, 50);
+    assert.equal(o.result.traces?.samplePerSecond, 50);
+    const requests = o.result.summary.requests;
+    assert.ok(traces.receiver.serverSpans > 0 && traces.receiver.serverSpans <= 75 * 4, `server spans ${traces.receiver.serverSpans}`);
+    assert.ok(Math.abs(traces.sampleRatio - Math.min(1, traces.receiver.serverSpans / requests)) < 1e-9);
   } finally {
     await sink.close();
   }
@@ -87,7 +93,9 @@ async function cli(argv: string[]): Promise<{ code: number; stderr: string }> {
 
 test('bad tracing flags exit 2 with one line', async () => {
   const base = ['run', '--url', 'http://127.0.0.1:1/', '--rate', '10'];
-  assert.deepEqual(await cli([...base, '--trace', '--trace-sample', '2']), { code: 2, stderr: 'redline: --trace-sample must be a ratio in (0, 1], got "2"\n' });
+  for (const bad of ['2', '0', '0/s', '1.5/m', 'fast', '50/m']) {
+    assert.deepEqual(await cli([...base, '--trace', '--trace-sample', bad]), { code: 2, stderr: `redline: --trace-sample must be a ratio in (0, 1] or a rate such as 50/s, got "${bad}"\n` });
+  }
   assert.deepEqual(await cli([...base, '--trace-sample', '0.5']), { code: 2, stderr: 'redline: --trace-sample needs --trace\n' });
   assert.deepEqual(await cli([...base, '--trace', '--trace-port', '70000']), { code: 2, stderr: 'redline: --trace-port must be a port number 1-65535, got "70000"\n' });
   assert.deepEqual(await cli([...base, '--trace', '--trace-export', 'ftp://127.0.0.1/v1/traces']), { code: 2, stderr: 'redline: --trace-export: unsupported protocol "ftp:" in "ftp://127.0.0.1/v1/traces": use http:// or https://\n' });

@@ -605,8 +605,10 @@ export const TracesSummarySchema = z.strictObject({
   file: z.string(),
   /** Run-directory file of the kept spans as OTLP/JSON, or null when none arrived. */
   otlpFile: z.string().nullable(),
-  /** Share of requests the generator flagged as sampled (0–1). */
+  /** Share of requests the generator flagged as sampled (0–1); with a budget, the measured share. */
   sampleRatio: z.number().min(0).max(1),
+  /** The sampling budget (sampled requests per second, whole run) when `--trace-sample N/s` or the default was used. */
+  samplePerSecond: z.number().positive().optional(),
   spansReceived: z.number().int().min(0),
   spansSaved: z.number().int().min(0),
   tracesKept: z.number().int().min(0),

@@ -19,6 +19,7 @@ export type { Transport, Connection, Exchange, ExchangeOptions, Origin, NetworkE
 export { engineNow } from './engine-clock.js';
 export { REDLINE_VERSION } from './version.js';
 export { TraceStamper, type TraceSettings, type TraceRecord, type StampablePayload } from './trace-context.js';
+export { BudgetSampler, createTraceSampler, parseTraceSample, type TraceSamplePolicy, type TraceSampler } from './trace-sampler.js';
 export { runSetup, runTeardown, DEFAULT_LIFECYCLE_TIMEOUT_MS, type LifecycleContext, type SetupFn, type TeardownFn } from './lifecycle.js';
 export { Counter, Gauge, Rate, Trend, declaredMetrics, type CustomMetricType } from './custom-metrics.js';
 export { harToScenario, parseHar, type HarConvertOptions, type HarConversion } from './har.js';

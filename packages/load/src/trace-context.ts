@@ -9,13 +9,16 @@
  */
 import { LatencyHistogram } from '@redline/core';
 import type { Exchange } from './transports/transport.js';
+import { createTraceSampler, type TraceSampler } from './trace-sampler.js';
 
 /** Tracing settings, structured-clonable (they travel to worker threads). */
 export interface TraceSettings {
   /** 8 lower-case hex digits that start every trace id of this run. */
   runTag: string;
-  /** Share of requests sent with the sampled flag (0–1); the rest carry `-00` and are not recorded by the target. */
+  /** Share of requests sent with the sampled flag (0–1); the rest carry `-00` and are not recorded by the target. Ignored when {@link samplePerSecond} is set. */
   sampleRatio: number;
+  /** A budget instead of a ratio: about this many sampled requests per second for the whole run, in one burst per second (trace-sampler.ts). */
+  samplePerSecond?: number;
   /** At most this many tail traces kept per request name, per worker and second. */
   tailPerSecond: number;
   /** About this many baseline traces (between p25 and p75) kept per request name, per worker and second. */
@@ -63,6 +66,7 @@ class NameState {
   p99 = Infinity;
   tailThisSecond = 0;
   baseThisSecond = 0;
+  /** Sampled requests completed in the last and in this second. */
   lastSecondCount = 0;
   thisSecondCount = 0;
 }
@@ -74,11 +78,14 @@ export class TraceStamper {
   #seq = 0;
   readonly #names = new Map<string, NameState>();
   #kept: TraceRecord[] = [];
+  readonly #sampler: TraceSampler;
 
-  constructor(settings: TraceSettings, workerIndex: number) {
+  /** `workerCount` engines share the run's sampling budget. */
+  constructor(settings: TraceSettings, workerIndex: number, workerCount = 1) {
     if (!/^[0-9a-f]{8}$/.test(settings.runTag)) throw new TypeError(`trace runTag must be 8 lower-case hex digits, got "${settings.runTag}"`);
     this.#settings = settings;
     this.#prefix = settings.runTag + (workerIndex & 0xffff).toString(16).padStart(4, '0');
+    this.#sampler = createTraceSampler(settings.samplePerSecond !== undefined ? { perSecond: settings.samplePerSecond } : { ratio: settings.sampleRatio }, settings.runTag, workerCount);
   }
 
   /** Copies a serialised request and adds a traceparent header (zeros until {@link stamp}). */
@@ -105,7 +112,7 @@ export class TraceStamper {
       v = Math.floor(v / 16);
     }
     buf[p.parentAt] = 0x31; // never an all-zero parent id
-    const sampled = this.#settings.sampleRatio >= 1 || Math.random() < this.#settings.sampleRatio;
+    const sampled = this.#sampler.sampled(Date.now());
     buf[p.flagsAt + 1] = sampled ? 0x31 : 0x30;
     return sampled ? seq : -seq;
   }
@@ -113,7 +120,7 @@ export class TraceStamper {
   /** A fresh `traceparent` value for scripted requests, with its sequence number (negative when unsampled). */
   header(): { value: string; seq: number } {
     const seq = ++this.#seq;
-    const sampled = this.#settings.sampleRatio >= 1 || Math.random() < this.#settings.sampleRatio;
+    const sampled = this.#sampler.sampled(Date.now());
     const digits = seq.toString(16).padStart(14, '0');
     return { value: `00-${this.traceId(seq)}-1${digits.padStart(15, '0')}-${sampled ? '01' : '00'}`, seq: sampled ? seq : -seq };
   }
@@ -126,27 +133,31 @@ export class TraceStamper {
   /**
    * Decides, as a request completes, whether its trace is kept: at or above this worker's running
    * p99 for the name (the tail; capped per second), or between p25 and p75 with a probability that
-   * keeps about `baselinePerSecond` (the baseline). Unsampled requests and network failures are not kept.
+   * keeps about `baselinePerSecond` (the baseline). The percentiles are over every request, sampled
+   * or not, so with a sampling budget the tail is still the run's tail. Unsampled requests (negative
+   * `seq`) and network failures are not kept.
    */
   complete(name: string, seq: number, ex: Exchange, startedAt: number, delayMs: number): void {
-    if (seq <= 0 || (ex.error !== null && ex.error !== 'timeout')) return;
+    if (ex.error !== null && ex.error !== 'timeout') return;
     let st = this.#names.get(name);
     if (!st) this.#names.set(name, (st = new NameState()));
     const latencyMs = ex.endedAt - startedAt + delayMs;
     st.hist.recordUs(latencyMs * 1000);
     st.count++;
-    st.thisSecondCount++;
     if (st.count % REFRESH_EVERY === 0 || st.count === WARMUP) {
       st.p25 = st.hist.percentileMs(25);
       st.p75 = st.hist.percentileMs(75);
       st.p99 = st.hist.percentileMs(99);
     }
+    if (seq <= 0) return;
+    st.thisSecondCount++;
     let reason: TraceRecord['reason'] | null = null;
     const s = this.#settings;
     if (st.count > WARMUP && latencyMs >= st.p99 && st.tailThisSecond < s.tailPerSecond) {
       reason = 'tail';
       st.tailThisSecond++;
     } else if (st.baseThisSecond < s.baselinePerSecond && (st.count <= WARMUP || (latencyMs >= st.p25 && latencyMs <= st.p75))) {
+      // Sampled requests last second; about half of them fall between p25 and p75.
       const expected = Math.max(1, st.lastSecondCount * (st.count <= WARMUP ? 1 : 0.5));
       if (Math.random() < s.baselinePerSecond / expected) {
         reason = 'baseline';

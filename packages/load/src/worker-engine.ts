@@ -99,7 +99,7 @@ export class WorkerEngine {
 
   constructor(init: EngineInit, exec: Map<string, IterationFn>, post: (msg: EngineMessage) => void) {
     this.#init = init;
-    this.#tracer = init.trace ? new TraceStamper(init.trace, init.workerIndex) : null;
+    this.#tracer = init.trace ? new TraceStamper(init.trace, init.workerIndex, init.workerCount) : null;
     this.#share = executionShare(init.segment);
     this.#exec = exec;
     this.#post = post;

@@ -99,7 +99,7 @@
 
   /**
    * A chart over seconds since run start. series: [{label, values, color, kind?, dash?, fill?}].
-   * opts: {title, kind ('ms'|'num'|'pct'|...), height, bands, highlight, log, group}
+   * opts: {title, kind ('ms'|'num'|'pct'|...), height, bands, highlight, log, group, plugins (more uPlot plugins)}
    */
   function timeChart(el, t, series, opts) {
     opts = opts || {};
@@ -131,7 +131,7 @@
       ],
       cursor: { sync: { key: opts.group || 'run-time' }, drag: { x: true, y: false } },
       legend: { live: true },
-      plugins: [bandsPlugin(opts.bands, opts.highlight)],
+      plugins: [bandsPlugin(opts.bands, opts.highlight)].concat(opts.plugins || []),
       hooks: { setScale: [function (u, key) { if (key === 'x') syncZoom(u); }] },
     }, [t].concat(series.map(function (s) { return s.values; })), el);
     timeCharts.push(u);

@@ -32,7 +32,7 @@
       { label: 'p90', values: c.latency.p90, color: '#2563eb' },
       { label: 'p99', values: c.latency.p99, color: '#f59e0b' },
       { label: 'max', values: c.latency.max, color: '#dc2626', width: 1, dash: [3, 3] },
-    ], Object.assign({ title: 'Latency percentiles (corrected for coordinated omission)', kind: 'ms', log: data.latencyLog }, common));
+    ], Object.assign({ title: 'Latency percentiles (corrected for coordinated omission)', kind: 'ms', log: data.latencyLog, plugins: window.RedlineTraces ? [window.RedlineTraces.plugin()] : [] }, common));
   });
   draw('errors', function (n) {
     var kinds = Object.keys(c.errorsByKind);

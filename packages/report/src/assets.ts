@@ -9,6 +9,8 @@ export interface InlineAssets {
   reportCss: string;
   flameJs: string;
   chartsJs: string;
+  /** Trace exemplars on the latency chart (report only). */
+  tracesJs: string;
   reportJs: string;
   compareJs: string;
 }
@@ -44,6 +46,7 @@ export function loadAssets(): InlineAssets {
     reportCss: read(asset('report.css'), 'report styles'),
     flameJs: read(asset('flame.js'), 'flame graph script'),
     chartsJs: read(asset('charts.js'), 'chart script'),
+    tracesJs: read(asset('traces.js'), 'trace exemplar script'),
     reportJs: read(asset('report.js'), 'report script'),
     compareJs: read(asset('compare.js'), 'compare script'),
   };

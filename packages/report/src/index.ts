@@ -7,4 +7,5 @@ export * from './compare.js';
 export * from './compare-table.js';
 export * from './compare-html.js';
 export * from './dashboard-assets.js';
+export * from './trace-exemplars.js';
 export * from './experiment.js';

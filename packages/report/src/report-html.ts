@@ -6,8 +6,7 @@ import { encodeFlameTree, type EncodedFlame, type FlamePruneOptions } from './fl
 import { escapeHtml as h, fmtBytes, fmtDuration, fmtMs, fmtNum, fmtPct, jsonForScript } from './format.js';
 import { chartData, type ReportChartData } from './report-data.js';
 import { cacheSectionHtml } from './cache-html.js';
-import { tracesSectionHtml, type SlowestTrace } from './trace-html.js';
-import type { TracesFile } from '@redline/trace';
+import { tracesSectionHtml, type ReportTraces } from './trace-html.js';
 import { settingsHtml } from './report-settings.js';
 import { serverSettingsHtml } from './server-settings-html.js';
 
@@ -28,7 +27,7 @@ export interface ReportExtras {
   /** Time stamp in the footer; default now. */
   generatedAt?: Date;
   /** The run's trace analysis (`traces.json`) and its slowest kept trace: the "Where the time goes" section. */
-  traces?: { file: TracesFile; slowest?: SlowestTrace };
+  traces?: ReportTraces;
 }
 
 /** The JSON the report page reads. */
@@ -313,7 +312,7 @@ ${pruned}
 /** Shared page shell: inline styles, uPlot and the page scripts, so the file opens offline. */
 export function pageHtml(title: string, body: string, data: unknown, scripts: ('report' | 'compare')[]): string {
   const a = loadAssets();
-  const js = [a.uplotJs, a.chartsJs, a.flameJs, ...scripts.map((s) => (s === 'report' ? a.reportJs : a.compareJs))].map(scriptText);
+  const js = [a.uplotJs, a.chartsJs, a.flameJs, ...scripts.flatMap((s) => (s === 'report' ? [a.tracesJs, a.reportJs] : [a.compareJs]))].map(scriptText);
   // Only these exact scripts may run: an attribute handler (onerror=...), a javascript: URL or a
   // <script> smuggled in through a run directory's strings is refused by the browser.
   const hashes = js.map((s) => `'sha256-${createHash('sha256').update(s, 'utf8').digest('base64')}'`).join(' ');
@@ -363,7 +362,7 @@ ${requestsHtml(result)}
 ${cacheSectionHtml(result)}
 ${targetHtml(result)}
 ${findingsHtml(result, flame !== null)}
-${tracesSectionHtml(extras.traces?.file, extras.traces?.slowest)}
+${tracesSectionHtml(extras.traces, Date.parse(result.startedAt))}
 ${flameHtml(flame, result)}
 ${capacity}
 </main>

@@ -4,22 +4,33 @@ import { loadRunProfile, type FlameNode } from '@redline/doctor';
 import type { FlamePruneOptions } from './flame-data.js';
 import { renderReportHtml } from './report-html.js';
 import { readFile } from 'node:fs/promises';
-import { readTracesFile, spansFromOtlpJson, TRACES_OTLP_FILE, type TracesFile } from '@redline/trace';
+import { readTracesFile, spansFromOtlpJson, TRACES_OTLP_FILE, type Span, type TracesFile } from '@redline/trace';
 import type { SlowestTrace } from './trace-html.js';
 
-/** The slowest kept trace of the busiest request name, from `traces.otlp.json`; undefined when unreadable. */
-async function slowestTrace(runDir: string, file: TracesFile): Promise<SlowestTrace | undefined> {
+/** The kept spans of a run directory (`traces.otlp.json`) by trace id; empty when unreadable. */
+async function keptSpans(runDir: string): Promise<Map<string, Span[]>> {
+  const byTrace = new Map<string, Span[]>();
+  try {
+    for (const s of spansFromOtlpJson(JSON.parse(await readFile(join(resolve(runDir), TRACES_OTLP_FILE), 'utf8')))) {
+      let list = byTrace.get(s.traceId);
+      if (!list) byTrace.set(s.traceId, (list = []));
+      list.push(s);
+    }
+  } catch {
+    // No spans file (nothing arrived) or a damaged one: the report shows the analysis without waterfalls.
+  }
+  return byTrace;
+}
+
+/** The slowest kept trace of the busiest request name; undefined without spans. */
+function slowestTrace(file: TracesFile, spansByTrace: ReadonlyMap<string, Span[]>): SlowestTrace | undefined {
   const names = Object.values(file.analysis.byName).filter((n) => n.slowestTraceId !== null && n.traced > 0);
   names.sort((a, b) => b.p99Ms - a.p99Ms);
   const id = names[0]?.slowestTraceId;
   const record = file.records.find((r) => r.traceId === id);
   if (id == null || record === undefined) return undefined;
-  try {
-    const spans = spansFromOtlpJson(JSON.parse(await readFile(join(resolve(runDir), TRACES_OTLP_FILE), 'utf8'))).filter((s) => s.traceId === id);
-    return spans.length > 0 ? { record, spans } : undefined;
-  } catch {
-    return undefined;
-  }
+  const spans = spansByTrace.get(id);
+  return spans !== undefined && spans.length > 0 ? { record, spans } : undefined;
 }
 
 /** File name of the report inside a run directory. */
@@ -78,9 +89,10 @@ export async function writeReport(runDir: string, opts: WriteReportOptions = {})
   const result = await readRunResult(runDir);
   const loaded = await loadRunFlame(runDir, result, opts);
   const tracesFile = await readTracesFile(runDir).catch(() => null);
-  const slowest = tracesFile === null ? undefined : await slowestTrace(runDir, tracesFile);
+  const spansByTrace = tracesFile === null ? new Map<string, Span[]>() : await keptSpans(runDir);
+  const slowest = tracesFile === null ? undefined : slowestTrace(tracesFile, spansByTrace);
   const html = renderReportHtml(result, {
-    ...(tracesFile === null ? {} : { traces: { file: tracesFile, ...(slowest ? { slowest } : {}) } }),
+    ...(tracesFile === null ? {} : { traces: { file: tracesFile, spansByTrace, ...(slowest ? { slowest } : {}) } }),
     ...(loaded.flame ? { flame: loaded.flame } : {}),
     ...(loaded.sampleMs !== undefined ? { flameSampleMs: loaded.sampleMs } : {}),
     ...(loaded.note ? { notes: [loaded.note] } : {}),

@@ -48,6 +48,8 @@ export interface ReceiverOptions {
 export interface ReceiverStats {
   payloads: number;
   spansReceived: number;
+  /** Of them, SERVER spans of this run's traces (about one per sampled request the target served). */
+  serverSpans: number;
   /** Spans of kept requests, now. */
   spansKept: number;
   tracesKept: number;
@@ -100,6 +102,7 @@ export class TraceReceiver {
   readonly #stats: ReceiverStats = {
     payloads: 0,
     spansReceived: 0,
+    serverSpans: 0,
     spansKept: 0,
     tracesKept: 0,
     rejected: { garbage: 0, oversized: 0, unknownTraceSpans: 0, unsupported: 0 },
@@ -232,6 +235,7 @@ export class TraceReceiver {
         foreign++;
         continue;
       }
+      if (s.kind === 2) this.#stats.serverSpans++;
       const k = this.#kept.get(s.traceId);
       if (k) {
         if (k.spans.length < this.#o.maxSpansPerTrace) k.spans.push(s);

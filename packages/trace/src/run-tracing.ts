@@ -22,8 +22,14 @@ export const TRACES_OTLP_FILE = 'traces.otlp.json';
 /** The analysis, the kept requests and the receiver's counters. */
 export const TRACES_FILE = 'traces.json';
 
-/** Default share of requests the generator flags as sampled. */
+/** Share of requests flagged as sampled when a ratio is asked for without a value (`sampleRatio` only). */
 export const DEFAULT_SAMPLE_RATIO = 1;
+/**
+ * The default sampling: a budget of about this many sampled requests per second for the whole run,
+ * spent in one burst per second (`@redline/load`'s trace-sampler.ts). Below this rate every request
+ * is sampled; above it the cost to the target stays bounded (BENCHMARKS.md, 2026-12-02, second section).
+ */
+export const DEFAULT_SAMPLE_PER_SECOND = 50;
 /** Most spans written to the run directory. */
 const MAX_FILE_SPANS = 200_000;
 
@@ -33,8 +39,10 @@ export interface RunTracingOptions {
   mode: 'launch' | 'attach' | 'none';
   /** The target's working directory (to detect its own OpenTelemetry SDK). */
   cwd: string;
-  /** Share of requests sent with the sampled flag, 0 < r ≤ 1 (default 1). */
+  /** Share of requests sent with the sampled flag, 0 < r ≤ 1. Without it (and without {@link samplePerSecond}) the default budget applies. */
   sampleRatio?: number;
+  /** About this many sampled requests per second (whole run), one burst per second (default {@link DEFAULT_SAMPLE_PER_SECOND}). */
+  samplePerSecond?: number;
   /** Receiver port (default: 4318 when attaching, else any free port). */
   port?: number;
   /** An OTLP/HTTP traces URL to send the kept traces to after the run. */
@@ -46,7 +54,12 @@ export interface RunTracingOptions {
 
 /** What the run directory's `traces.json` holds. */
 export interface TracesFile {
+  /** Share of requests flagged sampled: the ratio asked for, or with a budget the measured share (server spans per request). */
   sampleRatio: number;
+  /** The sampling budget, requests per second, when one was used. */
+  samplePerSecond?: number;
+  /** Engine-clock epoch ms at which the load started: second 0 of the report's charts. */
+  runStartMs?: number;
   analysis: TraceAnalysis;
   records: KeptRecord[];
   receiver: ReceiverStats;
@@ -60,13 +73,17 @@ export interface RunTracing {
   /** Environment for a launched target (empty for attach). */
   targetEnv: Record<string, string>;
   /** For `startLoad`'s options. */
-  load: { trace: { runTag: string; sampleRatio: number; tailPerSecond: number; baselinePerSecond: number }; onTraceRecords: (r: KeptRecord[]) => void };
+  load: { trace: { runTag: string; sampleRatio: number; samplePerSecond?: number; tailPerSecond: number; baselinePerSecond: number }; onTraceRecords: (r: KeptRecord[]) => void };
   notes: string[];
   receiver: TraceReceiver;
   /** Reads the preload's status once the target is up; adds a note when it could not trace. */
   checkTarget(): Promise<void>;
-  /** After the load: waits for the last spans, analyses, writes the files, exports. Returns the file's content. */
-  finish(runDir: string, percentiles: NamePercentiles): Promise<TracesFile>;
+  /**
+   * After the load: waits for the last spans, analyses, writes the files, exports. Returns the file's
+   * content. `run.requests` (the run's responses) gives the measured sampled share under a budget;
+   * `run.startMs` places the kept requests on the report's time axis.
+   */
+  finish(runDir: string, percentiles: NamePercentiles, run?: { requests?: number; startMs?: number }): Promise<TracesFile>;
   /** Closes the receiver and removes temp files (idempotent). */
   close(): Promise<void>;
 }
@@ -97,10 +114,17 @@ export function detectOwnSdk(cwd: string, env: Record<string, string | undefined
   }
 }
 
-function sampleRatioOf(v: number | undefined): number {
-  const r = v ?? DEFAULT_SAMPLE_RATIO;
-  if (typeof r !== 'number' || !(r > 0 && r <= 1)) throw new RedlineError(ErrorCodes.INVALID_ARGUMENT, `--trace-sample must be a ratio in (0, 1], got ${String(v)}`);
-  return r;
+/** The sampling the options ask for: a ratio, or a budget per second (the default). */
+function samplingOf(o: Pick<RunTracingOptions, 'sampleRatio' | 'samplePerSecond'>): { sampleRatio: number; samplePerSecond?: number } {
+  if (o.sampleRatio !== undefined && o.samplePerSecond !== undefined) throw new RedlineError(ErrorCodes.INVALID_ARGUMENT, '--trace-sample takes a ratio or a rate, not both');
+  if (o.sampleRatio !== undefined) {
+    const r = o.sampleRatio;
+    if (typeof r !== 'number' || !(r > 0 && r <= 1)) throw new RedlineError(ErrorCodes.INVALID_ARGUMENT, `--trace-sample must be a ratio in (0, 1], got ${String(r)}`);
+    return { sampleRatio: r };
+  }
+  const n = o.samplePerSecond ?? DEFAULT_SAMPLE_PER_SECOND;
+  if (typeof n !== 'number' || !(n > 0) || !Number.isFinite(n)) throw new RedlineError(ErrorCodes.INVALID_ARGUMENT, `--trace-sample must be a positive rate such as 50/s, got ${String(n)}/s`);
+  return { sampleRatio: 1, samplePerSecond: n };
 }
 
 /** Checks an `--trace-export` URL before the run starts. */
@@ -130,7 +154,7 @@ export async function exportSpans(url: string, spans: readonly Span[], batch = 2
 
 /** Opens the receiver and prepares the target's environment. Throws only for bad options. */
 export async function startRunTracing(o: RunTracingOptions): Promise<RunTracing> {
-  const sampleRatio = sampleRatioOf(o.sampleRatio);
+  const sampling = samplingOf(o);
   if (o.exportUrl !== undefined) checkExportUrl(o.exportUrl);
   const runTag = randomBytes(4).toString('hex');
   const notes: string[] = [];
@@ -181,7 +205,7 @@ export async function startRunTracing(o: RunTracingOptions): Promise<RunTracing>
     receiver,
     load: {
       // Per worker and second: up to 20 tail traces and about 5 around the median, per request name.
-      trace: { runTag, sampleRatio, tailPerSecond: 20, baselinePerSecond: 5 },
+      trace: { runTag, ...sampling, tailPerSecond: 20, baselinePerSecond: 5 },
       onTraceRecords: (r) => receiver.addRecords(r),
     },
     async checkTarget(): Promise<void> {
@@ -197,7 +221,7 @@ export async function startRunTracing(o: RunTracingOptions): Promise<RunTracing>
       else o.onEvent?.(`tracing the target with ${st.instrumentations.join(', ')}`);
       for (const f of st.failed) if (f.name !== 'esm-hook') say(`instrumentation ${f.name} did not load: ${f.error}`);
     },
-    async finish(runDir, percentiles): Promise<TracesFile> {
+    async finish(runDir, percentiles, run = {}): Promise<TracesFile> {
       // The target's batch processor exports every 200 ms: wait until the spans stop arriving.
       const deadline = Date.now() + 3000;
       let last = receiver.stats().spansReceived;
@@ -230,7 +254,18 @@ export async function startRunTracing(o: RunTracingOptions): Promise<RunTracing>
           say(`could not export the traces to ${o.exportUrl}: ${(err as Error).message}`);
         }
       }
-      const file: TracesFile = { sampleRatio, analysis, records, receiver: stats, notes: [...notes], spansSaved: saved.length };
+      // Under a budget the share is what was measured: one server span per sampled request.
+      const sampleRatio = sampling.samplePerSecond === undefined ? sampling.sampleRatio : run.requests ? Math.min(1, stats.serverSpans / run.requests) : 0;
+      const file: TracesFile = {
+        sampleRatio,
+        ...(sampling.samplePerSecond !== undefined ? { samplePerSecond: sampling.samplePerSecond } : {}),
+        ...(run.startMs !== undefined ? { runStartMs: run.startMs } : {}),
+        analysis,
+        records,
+        receiver: stats,
+        notes: [...notes],
+        spansSaved: saved.length,
+      };
       await writeJsonAtomic(join(runDir, TRACES_FILE), file);
       return file;
     },
