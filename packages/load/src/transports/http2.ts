@@ -1,7 +1,7 @@
 import * as net from 'node:net';
 import { engineNow } from '../engine-clock.js';
-import { decodeStatus, encodeRequestHeaderBlock, h2RequestFromHttp1, type H2Request } from './h2-request.js';
-import { readGrpcStatus } from './grpc-hpack.js';
+import { h2RequestFromHttp1, type H2Request } from './h2-request.js';
+import { decodeStatus, encodeRequestHeaderBlock, readGrpcStatus } from './hpack.js';
 import { classifySocketError } from './http1.js';
 import { NodeHttp2Pool } from './http2-node.js';
 import { watchConnectPhases, type ConnectPhases } from './phases.js';
