@@ -16,6 +16,20 @@ interface FastAddHistogram {
   resize(highestValue: number): void;
 }
 
+/** The parts of hdr-histogram-js's JsHistogram that one-pass statistics read. */
+interface ScanHistogram {
+  totalCount: number;
+  countsArrayLength: number;
+  getCountAtIndex(index: number): number;
+  valueFromIndex(index: number): number;
+  lowestEquivalentValue(value: number): number;
+  highestEquivalentValue(value: number): number;
+  medianEquivalentValue(value: number): number;
+}
+
+/** The percentiles of `summary()`, in the order it reports them (0 is the minimum, 100 the maximum). */
+const SUMMARY_PERCENTILES = [0, 50, 75, 90, 95, 99, 99.9, 100] as const;
+
 /** HdrHistogram's V2 compressed-encoding cookie (the low nibble of the word-size byte masked off). */
 const V2_COMPRESSED_COOKIE_BASE = 0x1c849304;
 
@@ -94,7 +108,7 @@ export class LatencyHistogram {
 
   /** Mean in milliseconds. */
   get meanMs(): number {
-    return this.raw.totalCount === 0 ? 0 : this.raw.mean / 1000;
+    return this.raw.totalCount === 0 ? 0 : scan(this.raw as unknown as ScanHistogram, [], [], true).mean / 1000;
   }
 
   /** Percentile summary in milliseconds. */
@@ -103,20 +117,33 @@ export class LatencyHistogram {
     if (h.totalCount === 0) {
       return { count: 0, min: 0, mean: 0, stdev: 0, p50: 0, p75: 0, p90: 0, p95: 0, p99: 0, p999: 0, max: 0 };
     }
-    const at = (p: number): number => h.getValueAtPercentile(p) / 1000;
+    const at = new Array<number>(SUMMARY_PERCENTILES.length);
+    const { mean, stdev } = scan(h as unknown as ScanHistogram, SUMMARY_PERCENTILES, at, true);
     return {
       count: h.totalCount,
-      min: at(0),
-      mean: h.mean / 1000,
-      stdev: h.stdDeviation / 1000,
-      p50: at(50),
-      p75: at(75),
-      p90: at(90),
-      p95: at(95),
-      p99: at(99),
-      p999: at(99.9),
-      max: at(100),
+      min: at[0]! / 1000,
+      mean: mean / 1000,
+      stdev: stdev / 1000,
+      p50: at[1]! / 1000,
+      p75: at[2]! / 1000,
+      p90: at[3]! / 1000,
+      p95: at[4]! / 1000,
+      p99: at[5]! / 1000,
+      p999: at[6]! / 1000,
+      max: at[7]! / 1000,
     };
+  }
+
+  /**
+   * Values at several percentiles (0–100, ascending) in milliseconds, in one pass over the
+   * counts; the same values as `percentileMs` of each. All 0 when empty.
+   */
+  percentilesMs(percentiles: readonly number[]): number[] {
+    const out = new Array<number>(percentiles.length).fill(0);
+    if (this.raw.totalCount === 0) return out;
+    scan(this.raw as unknown as ScanHistogram, percentiles, out, false);
+    for (let i = 0; i < out.length; i++) out[i] = out[i]! / 1000;
+    return out;
   }
 
   /**
@@ -124,15 +151,13 @@ export class LatencyHistogram {
    * 1/(1-p), from p0 up to the max, `pointsPerDecade` points per "nine".
    */
   spectrum(pointsPerDecade = 10): SpectrumPoint[] {
-    const points: SpectrumPoint[] = [];
-    if (this.raw.totalCount === 0) return points;
+    if (this.raw.totalCount === 0) return [];
     const nines = Math.max(1, Math.ceil(Math.log10(this.raw.totalCount)));
-    for (let i = 0; i <= nines * pointsPerDecade; i++) {
-      const percentile = 100 * (1 - 10 ** (-i / pointsPerDecade));
-      points.push({ percentile, valueMs: this.raw.getValueAtPercentile(percentile) / 1000 });
-    }
-    points.push({ percentile: 100, valueMs: this.maxMs });
-    return points;
+    const percentiles: number[] = [];
+    for (let i = 0; i <= nines * pointsPerDecade; i++) percentiles.push(100 * (1 - 10 ** (-i / pointsPerDecade)));
+    percentiles.push(100);
+    const values = this.percentilesMs(percentiles);
+    return percentiles.map((percentile, i) => ({ percentile, valueMs: values[i]! }));
   }
 
   /** Recorded values as [valueMs, count] pairs (bucket representatives), for resampling. */
@@ -227,6 +252,59 @@ export class LatencyHistogram {
     for (const e of encoded) out.merge(LatencyHistogram.decode(e));
     return out;
   }
+}
+
+/** hdr-histogram-js's `ulp`: the spacing of doubles at `x`. */
+function ulp(x: number): number {
+  return 2 ** (Math.floor(Math.log2(x)) - 52);
+}
+
+/**
+ * One pass over the counts for several percentiles (and, with `moments`, the mean and standard
+ * deviation): the same arithmetic, in the same order, as hdr-histogram-js's
+ * `getValueAtPercentile`, `mean` and `stdDeviation`, which walk the counts once each (the last two
+ * with an iterator object per step) and were most of the cost of a run's summary. Writes the
+ * values (in recorded units, µs) into `out`; `percentiles` must be ascending. Not for an empty
+ * histogram.
+ */
+function scan(h: ScanHistogram, percentiles: readonly number[], out: number[], moments: boolean): { mean: number; stdev: number } {
+  const total = h.totalCount;
+  const limit = h.countsArrayLength;
+  let next = 0;
+  let target = percentiles.length > 0 ? countAtPercentile(percentiles[0]!, total) : Infinity;
+  let cumulative = 0;
+  let sum = 0;
+  for (let i = 0; i < limit; i++) {
+    const c = h.getCountAtIndex(i);
+    if (c === 0) continue;
+    cumulative += c;
+    if (moments) sum += h.medianEquivalentValue(h.valueFromIndex(i)) * c;
+    while (next < percentiles.length && cumulative >= target) {
+      const value = h.valueFromIndex(i);
+      out[next] = percentiles[next] === 0 ? h.lowestEquivalentValue(value) : h.highestEquivalentValue(value);
+      next++;
+      if (next < percentiles.length) target = countAtPercentile(percentiles[next]!, total);
+    }
+    if (!moments && next === percentiles.length) break;
+  }
+  // Percentiles the counts never reached (only through float error at 100 %) are 0, as in hdr-histogram-js.
+  for (; next < percentiles.length; next++) out[next] = 0;
+  if (!moments) return { mean: 0, stdev: 0 };
+  const mean = sum / total;
+  let deviations = 0;
+  for (let i = 0; i < limit; i++) {
+    const c = h.getCountAtIndex(i);
+    if (c === 0) continue;
+    const d = h.medianEquivalentValue(h.valueFromIndex(i)) - mean;
+    deviations += d * d * c;
+  }
+  return { mean, stdev: Math.sqrt(deviations / total) };
+}
+
+/** The count a percentile must reach, rounded as hdr-histogram-js's `getValueAtPercentile` rounds it. */
+function countAtPercentile(percentile: number, total: number): number {
+  const fp = (Math.min(percentile, 100) / 100) * total;
+  return Math.max(Math.ceil(fp - ulp(fp)), 1);
 }
 
 interface RecordedIterator {
