@@ -20,6 +20,8 @@ interface FastAddHistogram {
 interface ScanHistogram {
   totalCount: number;
   countsArrayLength: number;
+  maxValue: number;
+  countsArrayIndex(value: number): number;
   getCountAtIndex(index: number): number;
   valueFromIndex(index: number): number;
   lowestEquivalentValue(value: number): number;
@@ -269,7 +271,8 @@ function ulp(x: number): number {
  */
 function scan(h: ScanHistogram, percentiles: readonly number[], out: number[], moments: boolean): { mean: number; stdev: number } {
   const total = h.totalCount;
-  const limit = h.countsArrayLength;
+  // Nothing is counted past the highest recorded value (hdr-histogram-js's encoder stops there too).
+  const limit = Math.min(h.countsArrayLength, h.countsArrayIndex(h.maxValue) + 1);
   let next = 0;
   let target = percentiles.length > 0 ? countAtPercentile(percentiles[0]!, total) : Infinity;
   let cumulative = 0;
