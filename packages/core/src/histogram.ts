@@ -1,4 +1,4 @@
-import { inflateSync } from 'node:zlib';
+import { deflateSync, inflateSync } from 'node:zlib';
 import * as hdr from 'hdr-histogram-js';
 import type { z } from 'zod';
 import type { LatencySummarySchema } from './result-schema.js';
@@ -31,6 +31,22 @@ interface ScanHistogram {
 
 /** The percentiles of `summary()`, in the order it reports them (0 is the minimum, 100 the maximum). */
 const SUMMARY_PERCENTILES = [0, 50, 75, 90, 95, 99, 99.9, 100] as const;
+
+/** The parts of hdr-histogram-js's JsHistogram that `encode` reads. */
+interface EncodeHistogram {
+  numberOfSignificantValueDigits: number;
+  lowestDiscernibleValue: number;
+  highestTrackableValue: number;
+  maxValue: number;
+  countsArrayIndex(value: number): number;
+  getCountAtIndex(index: number): number;
+}
+
+/** HdrHistogram's V2 encoding cookie with the word-size nibble of a V2 (ZigZag LEB128) payload. */
+const V2_ENCODING_COOKIE = 0x1c849303 | 0x10;
+const V2_COMPRESSED_ENCODING_COOKIE = 0x1c849304 | 0x10;
+/** Scratch space for the uncompressed encoding, grown as needed (one thread, one encode at a time). */
+let encodeScratch = Buffer.allocUnsafe(4096);
 
 /** HdrHistogram's V2 compressed-encoding cookie (the low nibble of the word-size byte masked off). */
 const V2_COMPRESSED_COOKIE_BASE = 0x1c849304;
@@ -180,9 +196,47 @@ export class LatencyHistogram {
     this.raw.reset();
   }
 
-  /** Compact, portable encoding (HdrHistogram compressed V2, base64) for result files and messages. */
+  /**
+   * Compact, portable encoding (HdrHistogram compressed V2, base64) for result files and messages.
+   * The same bytes as hdr-histogram-js's `encodeIntoCompressedBase64` (tested), written straight
+   * into a Buffer: its encoder goes through a growing byte buffer, a ZigZag object per word and a
+   * JavaScript base64, and every engine thread encodes its slices every second.
+   */
   encode(): string {
-    return hdr.encodeIntoCompressedBase64(this.raw);
+    const h = this.raw as unknown as EncodeHistogram;
+    const limit = h.countsArrayIndex(h.maxValue) + 1;
+    // 40 bytes of header, at most 9 per count.
+    if (encodeScratch.length < 40 + 9 * limit) encodeScratch = Buffer.allocUnsafe(40 + 9 * limit);
+    const buf = encodeScratch;
+    buf.writeInt32BE(V2_ENCODING_COOKIE, 0);
+    buf.writeInt32BE(1, 8); // normalizing index offset, as hdr-histogram-js writes it
+    buf.writeInt32BE(h.numberOfSignificantValueDigits, 12);
+    writeInt64(buf, 16, h.lowestDiscernibleValue);
+    writeInt64(buf, 24, h.highestTrackableValue);
+    writeInt64(buf, 32, 1); // integer-to-double conversion ratio
+    let pos = 40;
+    let i = 0;
+    while (i < limit) {
+      const count = h.getCountAtIndex(i++);
+      if (count !== 0) {
+        pos = writeZigZag(buf, pos, count);
+        continue;
+      }
+      // A run of zero counts is written as its negated length (a single zero as 0).
+      let zeros = 1;
+      while (i < limit && h.getCountAtIndex(i) === 0) {
+        zeros++;
+        i++;
+      }
+      pos = writeZigZag(buf, pos, zeros > 1 ? -zeros : 0);
+    }
+    buf.writeInt32BE(pos - 40, 4);
+    const compressed = deflateSync(buf.subarray(0, pos));
+    const out = Buffer.allocUnsafe(8 + compressed.length);
+    out.writeInt32BE(V2_COMPRESSED_ENCODING_COOKIE, 0);
+    out.writeInt32BE(compressed.length, 4);
+    compressed.copy(out, 8);
+    return out.toString('base64');
   }
 
   /** Decodes what `encode()` produced. */
@@ -254,6 +308,41 @@ export class LatencyHistogram {
     for (const e of encoded) out.merge(LatencyHistogram.decode(e));
     return out;
   }
+}
+
+/** A 64-bit big-endian integer as hdr-histogram-js's ByteBuffer writes one (high word, then the low 32 bits). */
+function writeInt64(buf: Buffer, at: number, value: number): void {
+  buf.writeUInt32BE(Math.floor(value / 2 ** 32) >>> 0, at);
+  buf.writeUInt32BE(value >>> 0, at + 4);
+}
+
+/** One ZigZag LEB128-64b9B word (HdrHistogram V2), byte for byte as hdr-histogram-js's ZigZagEncoding writes it. */
+function writeZigZag(buf: Buffer, at: number, value: number): number {
+  let v = value >= 0 ? value * 2 : -value * 2 - 1;
+  if (v < 128) {
+    buf[at] = v;
+    return at + 1;
+  }
+  let pos = at;
+  let scale = 1;
+  for (let n = 0; n < 7; n++, scale *= 128) {
+    const q = Math.floor(v / scale);
+    if (v < scale * 128) {
+      buf[pos++] = q;
+      return pos;
+    }
+    buf[pos++] = (q % 128) | 0x80;
+  }
+  // 2^49 and above: the eighth byte ends the word below 2^56; past that a ninth carries eight bits.
+  const q = Math.floor(v / 2 ** 49);
+  if (v < 2 ** 56) {
+    buf[pos++] = q;
+    return pos;
+  }
+  buf[pos++] = (q + 0x80) & 0xff;
+  v = Math.floor(v / 2 ** 56);
+  buf[pos++] = v & 0xff;
+  return pos;
 }
 
 /** hdr-histogram-js's `ulp`: the spacing of doubles at `x`. */

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import * as hdr from 'hdr-histogram-js';
 import { LatencyHistogram } from '@redline/core';
 
 /** A histogram of `n` pseudo-random latencies: log-uniform up to e^`spread` µs, optional huge counts. */
@@ -51,5 +52,22 @@ describe('LatencyHistogram statistics in one pass', () => {
     const spectrum = h.spectrum();
     assert.deepEqual(spectrum.at(-1), { percentile: 100, valueMs: h.maxMs });
     for (const point of spectrum) assert.equal(point.valueMs, h.percentileMs(point.percentile), `p${point.percentile}`);
+  });
+});
+
+describe('LatencyHistogram.encode', () => {
+  it('writes the bytes hdr-histogram-js writes, and decodes to the same histogram', () => {
+    const cases = [new LatencyHistogram(), sample(1, 1, 5), sample(2, 10_000, 5), sample(3, 20_000, 22), sample(4, 300, 12, true)];
+    // Counts past 2^31 (the 32-bit buckets' range) take the longest words they can need.
+    const huge = new LatencyHistogram();
+    huge.recordUs(10, 2 ** 31 + 5);
+    huge.recordUs(20, 4_000_000_000);
+    huge.recordUs(3_000_000_000, 3);
+    cases.push(huge);
+    for (const h of cases) {
+      const encoded = h.encode();
+      assert.equal(encoded, hdr.encodeIntoCompressedBase64(h.raw));
+      assert.deepEqual(LatencyHistogram.decode(encoded).summary(), h.summary());
+    }
   });
 });
