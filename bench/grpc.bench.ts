@@ -12,7 +12,7 @@ import { envInt, perCpuSecond, runGen, verdict, type GenResult } from './fixture
 const CONCURRENCY = 50;
 const durationS = envInt('LOAD_BENCH_DURATION_S', 10);
 const rounds = envInt('LOAD_BENCH_ROUNDS', 3);
-const GEN = fileURLToPath(new URL('./fixtures/grpc-gen.ts', import.meta.url));
+const GEN = fileURLToPath(new URL('./fixtures/h2-gen.ts', import.meta.url));
 const SERVER = fileURLToPath(new URL('./fixtures/grpc-h2-server.mjs', import.meta.url));
 
 function fmt(n: number): string {

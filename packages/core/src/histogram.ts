@@ -1,4 +1,4 @@
-import { inflateSync } from 'node:zlib';
+import { deflateSync, inflateSync } from 'node:zlib';
 import * as hdr from 'hdr-histogram-js';
 import type { z } from 'zod';
 import type { LatencySummarySchema } from './result-schema.js';
@@ -15,6 +15,38 @@ interface FastAddHistogram {
   valueFromIndex(index: number): number;
   resize(highestValue: number): void;
 }
+
+/** The parts of hdr-histogram-js's JsHistogram that one-pass statistics read. */
+interface ScanHistogram {
+  totalCount: number;
+  countsArrayLength: number;
+  maxValue: number;
+  countsArrayIndex(value: number): number;
+  getCountAtIndex(index: number): number;
+  valueFromIndex(index: number): number;
+  lowestEquivalentValue(value: number): number;
+  highestEquivalentValue(value: number): number;
+  medianEquivalentValue(value: number): number;
+}
+
+/** The percentiles of `summary()`, in the order it reports them (0 is the minimum, 100 the maximum). */
+const SUMMARY_PERCENTILES = [0, 50, 75, 90, 95, 99, 99.9, 100] as const;
+
+/** The parts of hdr-histogram-js's JsHistogram that `encode` reads. */
+interface EncodeHistogram {
+  numberOfSignificantValueDigits: number;
+  lowestDiscernibleValue: number;
+  highestTrackableValue: number;
+  maxValue: number;
+  countsArrayIndex(value: number): number;
+  getCountAtIndex(index: number): number;
+}
+
+/** HdrHistogram's V2 encoding cookie with the word-size nibble of a V2 (ZigZag LEB128) payload. */
+const V2_ENCODING_COOKIE = 0x1c849303 | 0x10;
+const V2_COMPRESSED_ENCODING_COOKIE = 0x1c849304 | 0x10;
+/** Scratch space for the uncompressed encoding, grown as needed (one thread, one encode at a time). */
+let encodeScratch = Buffer.allocUnsafe(4096);
 
 /** HdrHistogram's V2 compressed-encoding cookie (the low nibble of the word-size byte masked off). */
 const V2_COMPRESSED_COOKIE_BASE = 0x1c849304;
@@ -94,7 +126,7 @@ export class LatencyHistogram {
 
   /** Mean in milliseconds. */
   get meanMs(): number {
-    return this.raw.totalCount === 0 ? 0 : this.raw.mean / 1000;
+    return this.raw.totalCount === 0 ? 0 : scan(this.raw as unknown as ScanHistogram, [], [], true).mean / 1000;
   }
 
   /** Percentile summary in milliseconds. */
@@ -103,20 +135,33 @@ export class LatencyHistogram {
     if (h.totalCount === 0) {
       return { count: 0, min: 0, mean: 0, stdev: 0, p50: 0, p75: 0, p90: 0, p95: 0, p99: 0, p999: 0, max: 0 };
     }
-    const at = (p: number): number => h.getValueAtPercentile(p) / 1000;
+    const at = new Array<number>(SUMMARY_PERCENTILES.length);
+    const { mean, stdev } = scan(h as unknown as ScanHistogram, SUMMARY_PERCENTILES, at, true);
     return {
       count: h.totalCount,
-      min: at(0),
-      mean: h.mean / 1000,
-      stdev: h.stdDeviation / 1000,
-      p50: at(50),
-      p75: at(75),
-      p90: at(90),
-      p95: at(95),
-      p99: at(99),
-      p999: at(99.9),
-      max: at(100),
+      min: at[0]! / 1000,
+      mean: mean / 1000,
+      stdev: stdev / 1000,
+      p50: at[1]! / 1000,
+      p75: at[2]! / 1000,
+      p90: at[3]! / 1000,
+      p95: at[4]! / 1000,
+      p99: at[5]! / 1000,
+      p999: at[6]! / 1000,
+      max: at[7]! / 1000,
     };
+  }
+
+  /**
+   * Values at several percentiles (0–100, ascending) in milliseconds, in one pass over the
+   * counts; the same values as `percentileMs` of each. All 0 when empty.
+   */
+  percentilesMs(percentiles: readonly number[]): number[] {
+    const out = new Array<number>(percentiles.length).fill(0);
+    if (this.raw.totalCount === 0) return out;
+    scan(this.raw as unknown as ScanHistogram, percentiles, out, false);
+    for (let i = 0; i < out.length; i++) out[i] = out[i]! / 1000;
+    return out;
   }
 
   /**
@@ -124,15 +169,13 @@ export class LatencyHistogram {
    * 1/(1-p), from p0 up to the max, `pointsPerDecade` points per "nine".
    */
   spectrum(pointsPerDecade = 10): SpectrumPoint[] {
-    const points: SpectrumPoint[] = [];
-    if (this.raw.totalCount === 0) return points;
+    if (this.raw.totalCount === 0) return [];
     const nines = Math.max(1, Math.ceil(Math.log10(this.raw.totalCount)));
-    for (let i = 0; i <= nines * pointsPerDecade; i++) {
-      const percentile = 100 * (1 - 10 ** (-i / pointsPerDecade));
-      points.push({ percentile, valueMs: this.raw.getValueAtPercentile(percentile) / 1000 });
-    }
-    points.push({ percentile: 100, valueMs: this.maxMs });
-    return points;
+    const percentiles: number[] = [];
+    for (let i = 0; i <= nines * pointsPerDecade; i++) percentiles.push(100 * (1 - 10 ** (-i / pointsPerDecade)));
+    percentiles.push(100);
+    const values = this.percentilesMs(percentiles);
+    return percentiles.map((percentile, i) => ({ percentile, valueMs: values[i]! }));
   }
 
   /** Recorded values as [valueMs, count] pairs (bucket representatives), for resampling. */
@@ -153,9 +196,47 @@ export class LatencyHistogram {
     this.raw.reset();
   }
 
-  /** Compact, portable encoding (HdrHistogram compressed V2, base64) for result files and messages. */
+  /**
+   * Compact, portable encoding (HdrHistogram compressed V2, base64) for result files and messages.
+   * The same bytes as hdr-histogram-js's `encodeIntoCompressedBase64` (tested), written straight
+   * into a Buffer: its encoder goes through a growing byte buffer, a ZigZag object per word and a
+   * JavaScript base64, and every engine thread encodes its slices every second.
+   */
   encode(): string {
-    return hdr.encodeIntoCompressedBase64(this.raw);
+    const h = this.raw as unknown as EncodeHistogram;
+    const limit = h.countsArrayIndex(h.maxValue) + 1;
+    // 40 bytes of header, at most 9 per count.
+    if (encodeScratch.length < 40 + 9 * limit) encodeScratch = Buffer.allocUnsafe(40 + 9 * limit);
+    const buf = encodeScratch;
+    buf.writeInt32BE(V2_ENCODING_COOKIE, 0);
+    buf.writeInt32BE(1, 8); // normalizing index offset, as hdr-histogram-js writes it
+    buf.writeInt32BE(h.numberOfSignificantValueDigits, 12);
+    writeInt64(buf, 16, h.lowestDiscernibleValue);
+    writeInt64(buf, 24, h.highestTrackableValue);
+    writeInt64(buf, 32, 1); // integer-to-double conversion ratio
+    let pos = 40;
+    let i = 0;
+    while (i < limit) {
+      const count = h.getCountAtIndex(i++);
+      if (count !== 0) {
+        pos = writeZigZag(buf, pos, count);
+        continue;
+      }
+      // A run of zero counts is written as its negated length (a single zero as 0).
+      let zeros = 1;
+      while (i < limit && h.getCountAtIndex(i) === 0) {
+        zeros++;
+        i++;
+      }
+      pos = writeZigZag(buf, pos, zeros > 1 ? -zeros : 0);
+    }
+    buf.writeInt32BE(pos - 40, 4);
+    const compressed = deflateSync(buf.subarray(0, pos));
+    const out = Buffer.allocUnsafe(8 + compressed.length);
+    out.writeInt32BE(V2_COMPRESSED_ENCODING_COOKIE, 0);
+    out.writeInt32BE(compressed.length, 4);
+    compressed.copy(out, 8);
+    return out.toString('base64');
   }
 
   /** Decodes what `encode()` produced. */
@@ -227,6 +308,95 @@ export class LatencyHistogram {
     for (const e of encoded) out.merge(LatencyHistogram.decode(e));
     return out;
   }
+}
+
+/** A 64-bit big-endian integer as hdr-histogram-js's ByteBuffer writes one (high word, then the low 32 bits). */
+function writeInt64(buf: Buffer, at: number, value: number): void {
+  buf.writeUInt32BE(Math.floor(value / 2 ** 32) >>> 0, at);
+  buf.writeUInt32BE(value >>> 0, at + 4);
+}
+
+/** One ZigZag LEB128-64b9B word (HdrHistogram V2), byte for byte as hdr-histogram-js's ZigZagEncoding writes it. */
+function writeZigZag(buf: Buffer, at: number, value: number): number {
+  let v = value >= 0 ? value * 2 : -value * 2 - 1;
+  if (v < 128) {
+    buf[at] = v;
+    return at + 1;
+  }
+  let pos = at;
+  let scale = 1;
+  for (let n = 0; n < 7; n++, scale *= 128) {
+    const q = Math.floor(v / scale);
+    if (v < scale * 128) {
+      buf[pos++] = q;
+      return pos;
+    }
+    buf[pos++] = (q % 128) | 0x80;
+  }
+  // 2^49 and above: the eighth byte ends the word below 2^56; past that a ninth carries eight bits.
+  const q = Math.floor(v / 2 ** 49);
+  if (v < 2 ** 56) {
+    buf[pos++] = q;
+    return pos;
+  }
+  buf[pos++] = (q + 0x80) & 0xff;
+  v = Math.floor(v / 2 ** 56);
+  buf[pos++] = v & 0xff;
+  return pos;
+}
+
+/** hdr-histogram-js's `ulp`: the spacing of doubles at `x`. */
+function ulp(x: number): number {
+  return 2 ** (Math.floor(Math.log2(x)) - 52);
+}
+
+/**
+ * One pass over the counts for several percentiles (and, with `moments`, the mean and standard
+ * deviation): the same arithmetic, in the same order, as hdr-histogram-js's
+ * `getValueAtPercentile`, `mean` and `stdDeviation`, which walk the counts once each (the last two
+ * with an iterator object per step) and were most of the cost of a run's summary. Writes the
+ * values (in recorded units, µs) into `out`; `percentiles` must be ascending. Not for an empty
+ * histogram.
+ */
+function scan(h: ScanHistogram, percentiles: readonly number[], out: number[], moments: boolean): { mean: number; stdev: number } {
+  const total = h.totalCount;
+  // Nothing is counted past the highest recorded value (hdr-histogram-js's encoder stops there too).
+  const limit = Math.min(h.countsArrayLength, h.countsArrayIndex(h.maxValue) + 1);
+  let next = 0;
+  let target = percentiles.length > 0 ? countAtPercentile(percentiles[0]!, total) : Infinity;
+  let cumulative = 0;
+  let sum = 0;
+  for (let i = 0; i < limit; i++) {
+    const c = h.getCountAtIndex(i);
+    if (c === 0) continue;
+    cumulative += c;
+    if (moments) sum += h.medianEquivalentValue(h.valueFromIndex(i)) * c;
+    while (next < percentiles.length && cumulative >= target) {
+      const value = h.valueFromIndex(i);
+      out[next] = percentiles[next] === 0 ? h.lowestEquivalentValue(value) : h.highestEquivalentValue(value);
+      next++;
+      if (next < percentiles.length) target = countAtPercentile(percentiles[next]!, total);
+    }
+    if (!moments && next === percentiles.length) break;
+  }
+  // Percentiles the counts never reached (only through float error at 100 %) are 0, as in hdr-histogram-js.
+  for (; next < percentiles.length; next++) out[next] = 0;
+  if (!moments) return { mean: 0, stdev: 0 };
+  const mean = sum / total;
+  let deviations = 0;
+  for (let i = 0; i < limit; i++) {
+    const c = h.getCountAtIndex(i);
+    if (c === 0) continue;
+    const d = h.medianEquivalentValue(h.valueFromIndex(i)) - mean;
+    deviations += d * d * c;
+  }
+  return { mean, stdev: Math.sqrt(deviations / total) };
+}
+
+/** The count a percentile must reach, rounded as hdr-histogram-js's `getValueAtPercentile` rounds it. */
+function countAtPercentile(percentile: number, total: number): number {
+  const fp = (Math.min(percentile, 100) / 100) * total;
+  return Math.max(Math.ceil(fp - ulp(fp)), 1);
 }
 
 interface RecordedIterator {

@@ -14,29 +14,51 @@ import type { MetricSource } from './thresholds.js';
 
 /** Run-total state of one traffic slice. */
 class TotalSlice {
-  readonly latency = new LatencyHistogram();
   readonly service = new LatencyHistogram();
+  /**
+   * Null while every snapshot's latency equalled its service time (closed models, open models
+   * without late starts): the latency histogram is then `service` itself, merged and summarised once.
+   */
+  #latency: LatencyHistogram | null = null;
   requests = 0;
   errors = 0;
   errorsByKind: ErrorCounts = {};
 
+  /** Latency (service time plus any late start) over the run. */
+  get latency(): LatencyHistogram {
+    return this.#latency ?? this.service;
+  }
+
   /** Adds one snapshot of this slice (its histograms merged straight from their encoding). */
   add(s: SliceSnapshot): void {
-    this.latency.mergeEncoded(s.latency);
+    // The worker sends the same encoding twice when no exchange started late.
+    if (this.#latency === null && s.latency !== s.service) this.#latency = new LatencyHistogram().merge(this.service);
     this.service.mergeEncoded(s.service);
+    this.#latency?.mergeEncoded(s.latency);
     this.requests += s.requests;
     this.errors += s.errors;
     addCounts(this.errorsByKind, s.errorsByKind);
   }
 
+  /** Both histograms encoded (once when they are the same). */
+  encoded(): { latency: string; serviceTime: string } {
+    const serviceTime = this.service.encode();
+    return { latency: this.#latency ? this.#latency.encode() : serviceTime, serviceTime };
+  }
+
   summary(seconds: number): TrafficSummary {
+    let timed = {};
+    if (this.service.count > 0) {
+      const serviceTime = this.service.summary();
+      timed = { latency: this.#latency ? this.#latency.summary() : { ...serviceTime }, serviceTime };
+    }
     return {
       requests: this.requests,
       errors: this.errors,
       errorsByKind: { ...this.errorsByKind },
       throughput: seconds > 0 ? this.requests / seconds : 0,
       // No timed exchange, no percentiles: absent rather than a misleading 0 ms.
-      ...(this.service.count > 0 ? { latency: this.latency.summary(), serviceTime: this.service.summary() } : {}),
+      ...timed,
     };
   }
 }
@@ -45,9 +67,13 @@ function addCounts(into: Record<string, number>, from: Record<string, number>): 
   for (const [k, v] of Object.entries(from)) into[k] = (into[k] ?? 0) + v;
 }
 
+const QUAD = [50, 90, 99, 100];
+const LAG_QUANTILES = [50, 99, 100];
+
 function quad(h: LatencyHistogram): { p50: number; p90: number; p99: number; max: number } | null {
   if (h.count === 0) return null;
-  return { p50: h.percentileMs(50), p90: h.percentileMs(90), p99: h.percentileMs(99), max: h.maxMs };
+  const [p50, p90, p99, max] = h.percentilesMs(QUAD) as [number, number, number, number];
+  return { p50, p90, p99, max };
 }
 
 /**
@@ -97,8 +123,9 @@ export class RunAggregate implements MetricSource {
   /** Folds one second (all workers' snapshots for that index) into the totals and the series. */
   addSecond(index: number, snaps: readonly IntervalSnapshot[], cpuCores: number, elapsedMs: number): TimeseriesPoint {
     this.#elapsedMs = elapsedMs;
-    const secLatency = new LatencyHistogram();
     const secService = new LatencyHistogram();
+    // Stays null while every worker's latency equalled its service time this second.
+    let secLatency: LatencyHistogram | null = null;
     const secLag = new LatencyHistogram();
     let requests = 0;
     let errors = 0;
@@ -114,8 +141,9 @@ export class RunAggregate implements MetricSource {
       for (const [key, s] of Object.entries(snap.slices)) {
         this.slice(key).add(s);
         if (key === 'all') {
-          secLatency.mergeEncoded(s.latency);
+          if (secLatency === null && s.latency !== s.service) secLatency = new LatencyHistogram().merge(secService);
           secService.mergeEncoded(s.service);
+          secLatency?.mergeEncoded(s.latency);
           requests += s.requests;
           errors += s.errors;
           addCounts(errorsByKind, s.errorsByKind);
@@ -167,9 +195,12 @@ export class RunAggregate implements MetricSource {
     }
     this.vusMax = [...this.#vusMaxByWorker.values()].reduce((a, b) => a + b, 0);
     this.lag.merge(secLag);
-    this.intervalHistograms.push(secLatency.encode());
-    this.serviceIntervalHistograms.push(secService.encode());
-    const lagQ = { p50: secLag.percentileMs(50), p99: secLag.percentileMs(99), max: secLag.maxMs };
+    const serviceEncoded = secService.encode();
+    this.intervalHistograms.push(secLatency ? secLatency.encode() : serviceEncoded);
+    this.serviceIntervalHistograms.push(serviceEncoded);
+    const [lagP50, lagP99, lagMax] = secLag.percentilesMs(LAG_QUANTILES) as [number, number, number];
+    const lagQ = { p50: lagP50, p99: lagP99, max: lagMax };
+    const serviceQuad = quad(secService);
     const point: TimeseriesPoint = {
       t: index,
       requests,
@@ -177,8 +208,8 @@ export class RunAggregate implements MetricSource {
       errorsByKind,
       // Refused connections count in the corrected latency but were never timed: a second whose
       // requests were all refused has no latency, as a run without any has no latency summary.
-      latency: secService.count > 0 ? quad(secLatency) : null,
-      serviceTime: quad(secService),
+      latency: secService.count === 0 ? null : secLatency ? quad(secLatency) : { ...serviceQuad! },
+      serviceTime: serviceQuad,
       iterations,
       iterationsDropped: dropped,
       vus,

@@ -13,6 +13,11 @@ class Slice {
   errors = 0;
   errorsByKind: Record<string, number> = {};
   touched = false;
+  /** True once a leaf with late starts was absorbed this interval; until then `latency` stays empty and equals `service`. */
+  delayed = false;
+  /** The first leaf absorbed this interval, and how many were: a slice of one leaf has that leaf's histograms. */
+  firstLeaf: Leaf | null = null;
+  leafCount = 0;
   /** Leaves recorded under this slice as their request-name slice, by scenario slice (or scenario × group key), by status index. */
   readonly leaves = new Map<object, Array<Leaf | undefined>>();
   /** On a scenario slice: the leaf key of each group slice seen with it. */
@@ -20,24 +25,38 @@ class Slice {
 
   reset(): void {
     if (!this.touched) return;
-    this.latency.reset();
+    if (this.delayed) this.latency.reset();
     this.service.reset();
     this.requests = 0;
     this.errors = 0;
     this.errorsByKind = {};
     this.touched = false;
+    this.delayed = false;
+    this.firstLeaf = null;
+    this.leafCount = 0;
   }
 
   /** Adds a leaf's counts and histograms (lossless HDR merge). */
   absorb(leaf: Leaf): void {
     this.touched = true;
+    if (this.leafCount++ === 0) this.firstLeaf = leaf;
     this.requests += leaf.requests;
     if (leaf.errors > 0) {
       this.errors += leaf.errors;
       for (const k in leaf.errorsByKind) this.errorsByKind[k] = (this.errorsByKind[k] ?? 0) + leaf.errorsByKind[k]!;
     }
+    if (leaf.delayed && !this.delayed) {
+      this.delayed = true;
+      this.latency.merge(this.service);
+    }
     this.service.merge(leaf.service);
-    this.latency.merge(leaf.delayed ? leaf.latency : leaf.service);
+    if (this.delayed) this.latency.merge(leaf.delayed ? leaf.latency : leaf.service);
+  }
+
+  /** The interval's histograms encoded; the latency encoding is the service one when no exchange started late. */
+  encode(): { latency: string; service: string } {
+    const service = this.service.encode();
+    return { latency: this.delayed ? this.latency.encode() : service, service };
   }
 }
 
@@ -281,9 +300,17 @@ export class IntervalRecorder {
       leaf.reset();
     }
     const slices: Record<string, SliceSnapshot> = {};
+    // Slices made of one leaf hold the same histograms (one request name: `all`, its name, its
+    // scenario and its status class): encoded once.
+    const byLeaf = new Map<Leaf, { latency: string; service: string }>();
     for (const [key, s] of this.#slices) {
       if (!s.touched) continue;
-      slices[key] = { latency: s.latency.encode(), service: s.service.encode(), requests: s.requests, errors: s.errors, errorsByKind: s.errorsByKind };
+      let encoded = s.leafCount === 1 ? byLeaf.get(s.firstLeaf!) : undefined;
+      if (!encoded) {
+        encoded = s.encode();
+        if (s.leafCount === 1) byLeaf.set(s.firstLeaf!, encoded);
+      }
+      slices[key] = { latency: encoded.latency, service: encoded.service, requests: s.requests, errors: s.errors, errorsByKind: s.errorsByKind };
       s.reset();
     }
     const snap: IntervalSnapshot = {

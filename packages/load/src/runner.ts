@@ -541,9 +541,8 @@ export function buildResult(
     thresholds: r.thresholds,
     timeseries: agg.timeseries,
     histograms: {
-      latency: all.latency.encode(),
-      serviceTime: all.service.encode(),
-      byName: Object.fromEntries([...agg.slices].filter(([k]) => k.startsWith('name:')).map(([k, s]) => [k.slice(5), { latency: s.latency.encode(), serviceTime: s.service.encode() }])),
+      ...all.encoded(),
+      byName: slicesWith(agg, 'name:'),
       intervals: agg.intervalHistograms,
       ...(agg.groupDurations.size ? { groups: Object.fromEntries([...agg.groupDurations].map(([path, h]) => [path, h.encode()])) } : {}),
       ...(trendHistograms(agg) ?? {}),
@@ -587,7 +586,7 @@ function trendHistograms(agg: RunAggregate): { metrics: Record<string, string> }
 /** Encoded whole-run histograms of the slices whose key starts with `prefix`, keyed without it. */
 function slicesWith(agg: RunAggregate, prefix: string): Record<string, { latency: string; serviceTime: string }> {
   const out: Record<string, { latency: string; serviceTime: string }> = {};
-  for (const [k, s] of agg.slices) if (k.startsWith(prefix)) out[k.slice(prefix.length)] = { latency: s.latency.encode(), serviceTime: s.service.encode() };
+  for (const [k, s] of agg.slices) if (k.startsWith(prefix)) out[k.slice(prefix.length)] = s.encoded();
   return out;
 }
 

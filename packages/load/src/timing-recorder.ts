@@ -17,13 +17,20 @@ export class TimingRecorder {
   readonly #waiting = new LatencyHistogram();
   readonly #receiving = new LatencyHistogram();
   #count = 0;
+  /**
+   * Exchanges on a reused connection (no setup phases): their 0 ms DNS, connect and TLS are
+   * recorded in bulk at the snapshot, one histogram write each instead of three per exchange.
+   */
+  #reused = 0;
 
   record(ex: Exchange): void {
     if (ex.firstByteAt === 0) return;
     const p = ex.phases;
-    this.#dns.recordUs(p ? p.dnsMs * 1000 : 0);
-    this.#connect.recordUs(p ? p.tcpMs * 1000 : 0);
-    this.#tls.recordUs(p ? p.tlsMs * 1000 : 0);
+    if (p) {
+      this.#dns.recordUs(p.dnsMs * 1000);
+      this.#connect.recordUs(p.tcpMs * 1000);
+      this.#tls.recordUs(p.tlsMs * 1000);
+    } else this.#reused++;
     this.#waiting.recordUs((ex.firstByteAt - ex.sentAt) * 1000);
     this.#receiving.recordUs((ex.endedAt - ex.firstByteAt) * 1000);
     this.#count++;
@@ -32,6 +39,11 @@ export class TimingRecorder {
   /** Encoded histograms of the interval by phase (null when nothing was recorded); resets. */
   snapshot(): Record<TimingPhase, string> | null {
     if (this.#count === 0) return null;
+    if (this.#reused > 0) {
+      // recordUs(0) counts as 1 µs, the histogram's lowest value: the same as recording each.
+      for (const h of [this.#dns, this.#connect, this.#tls]) h.recordUs(0, this.#reused);
+      this.#reused = 0;
+    }
     const out = { dns: this.#dns.encode(), connect: this.#connect.encode(), tls: this.#tls.encode(), waiting: this.#waiting.encode(), receiving: this.#receiving.encode() };
     for (const h of [this.#dns, this.#connect, this.#tls, this.#waiting, this.#receiving]) h.reset();
     this.#count = 0;

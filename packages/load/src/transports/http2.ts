@@ -1,7 +1,7 @@
 import * as net from 'node:net';
 import { engineNow } from '../engine-clock.js';
-import { decodeStatus, encodeRequestHeaderBlock, h2RequestFromHttp1, type H2Request } from './h2-request.js';
-import { readGrpcStatus } from './grpc-hpack.js';
+import { h2RequestFromHttp1, type H2Request } from './h2-request.js';
+import { decodeStatus, encodeRequestHeaderBlock, readGrpcStatus } from './hpack.js';
 import { classifySocketError } from './http1.js';
 import { NodeHttp2Pool } from './http2-node.js';
 import { watchConnectPhases, type ConnectPhases } from './phases.js';
@@ -49,6 +49,13 @@ const MAX_STREAM_ID = 2 ** 31 - 1;
 /** Largest frame we accept (our SETTINGS_MAX_FRAME_SIZE is the default, 16,384). */
 const OUR_MAX_FRAME = 16_384;
 const sharedReadBuffer = Buffer.allocUnsafe(64 * 1024);
+/**
+ * Loop turns a write started while handling a read may wait for more of the server's frames (see
+ * `#queue`); bounded so a connection that keeps receiving still writes.
+ */
+const MAX_FLUSH_TURNS = 4;
+/** True while a read of any framed session of this thread is handled (requests a read starts may go to another session). */
+let handlingRead = false;
 
 /** HTTP/2 events counted per thread, reported in the run's `http2` block. */
 export interface Http2Counters {
@@ -379,6 +386,10 @@ class FramedSession {
   #readAt = 0;
   #out: Buffer[] = [];
   #flushScheduled = false;
+  /** Reads handled so far, and the count the deferred flush last saw. */
+  #reads = 0;
+  #readsAtCheck = 0;
+  #flushTurns = 0;
   /** Streams whose request body waits for send window. */
   #blocked: H2Handle[] = [];
 
@@ -522,12 +533,29 @@ class FramedSession {
 
   #queue(buf: Buffer): void {
     this.#out.push(buf);
-    if (!this.#flushScheduled) {
-      this.#flushScheduled = true;
-      // Every request started while this read (or timer) is handled leaves in one write.
-      queueMicrotask(this.#flush);
-    }
+    if (this.#flushScheduled) return;
+    this.#flushScheduled = true;
+    if (handlingRead) {
+      // Frames queued while a read is handled (requests of VUs whose responses just ended) wait
+      // until the server's frames stop arriving: one loop turn at least, more while reads keep
+      // coming. A server answers a batch of requests in several writes; answering each of them at
+      // once splits our next batch the same way, until every response costs a read and a write of
+      // its own. Reading until the input is drained, then writing once, is what h2load does.
+      this.#readsAtCheck = -1;
+      this.#flushTurns = 0;
+      setImmediate(this.#flushWhenDrained);
+    } else queueMicrotask(this.#flush);
   }
+
+  readonly #flushWhenDrained = (): void => {
+    if (this.#reads !== this.#readsAtCheck && this.#flushTurns < MAX_FLUSH_TURNS && !this.#closed) {
+      this.#readsAtCheck = this.#reads;
+      this.#flushTurns++;
+      setImmediate(this.#flushWhenDrained);
+      return;
+    }
+    this.#flush();
+  };
 
   readonly #flush = (): void => {
     this.#flushScheduled = false;
@@ -557,6 +585,13 @@ class FramedSession {
     if (this.#closed) return;
     // One clock read per read: every frame in it arrived at the same moment.
     this.#readAt = engineNow();
+    this.#reads++;
+    handlingRead = true;
+    this.#parse(chunk, shared);
+    handlingRead = false;
+  }
+
+  #parse(chunk: Buffer, shared: boolean): void {
     let buf = chunk;
     if (this.#carry) {
       buf = Buffer.concat([this.#carry, chunk]);
