@@ -29,6 +29,15 @@ class TotalSlice {
     addCounts(this.errorsByKind, s.errorsByKind);
   }
 
+  /** Adds a second already merged from its snapshots (histograms merged, not decoded again). */
+  addMerged(latency: LatencyHistogram, service: LatencyHistogram, requests: number, errors: number, errorsByKind: ErrorCounts): void {
+    this.latency.merge(latency);
+    this.service.merge(service);
+    this.requests += requests;
+    this.errors += errors;
+    addCounts(this.errorsByKind, errorsByKind);
+  }
+
   summary(seconds: number): TrafficSummary {
     return {
       requests: this.requests,
@@ -110,16 +119,19 @@ export class RunAggregate implements MetricSource {
     let eluMax = 0;
     let inFlight = 0;
     let open = false;
+    let hasAll = false;
     for (const snap of snaps) {
       for (const [key, s] of Object.entries(snap.slices)) {
-        this.slice(key).add(s);
+        // The second's own histograms are the "all" slice's: each encoding is read once, and the
+        // run total takes the merged second (below) instead of every snapshot again.
         if (key === 'all') {
+          hasAll = true;
           secLatency.mergeEncoded(s.latency);
           secService.mergeEncoded(s.service);
           requests += s.requests;
           errors += s.errors;
           addCounts(errorsByKind, s.errorsByKind);
-        }
+        } else this.slice(key).add(s);
       }
       addCounts(this.iterations, snap.iterations);
       addCounts(this.dropped, snap.dropped);
@@ -165,6 +177,7 @@ export class RunAggregate implements MetricSource {
         }
       }
     }
+    if (hasAll) this.slice('all').addMerged(secLatency, secService, requests, errors, errorsByKind);
     this.vusMax = [...this.#vusMaxByWorker.values()].reduce((a, b) => a + b, 0);
     this.lag.merge(secLag);
     this.intervalHistograms.push(secLatency.encode());
