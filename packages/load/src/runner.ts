@@ -25,7 +25,7 @@ import { checkProxy } from './transports/proxy.js';
 import { transportConfigOf } from './transports/select.js';
 import { evaluateThresholds, parseThresholds, type Threshold } from './thresholds.js';
 import type { TraceRecord, TraceSettings } from './trace-context.js';
-import { executionShare, type SegmentSpec } from './segments.js';
+import { checkShareRunnable, executionShare, type SegmentSpec } from './segments.js';
 import { REDLINE_VERSION } from './version.js';
 import { WorkerEngine, type EngineInit, type EngineMessage } from './worker-engine.js';
 import type { RunnerMessage, WorkerData } from './worker.js';
@@ -123,6 +123,7 @@ interface EngineHandle {
 export function startLoad(plan: LoadPlan, options: RunLoadOptions = {}): LoadRun {
   const thresholds = parseThresholds(plan.definition.thresholds);
   const share = executionShare(options.segment);
+  checkShareRunnable(plan.config.scenarios, share);
   let stopRequested = false;
   let abortRequested = false;
   let status: RunStatus = 'completed';

@@ -86,6 +86,21 @@ describe('data feeds under execution segments', () => {
     assert.equal(r.summary.requests, 1);
   });
 
+  it('refuses a shared-iterations segment that owns iterations but no VU (REDLINE_ERR_BAD_SEGMENT), before any request', async () => {
+    const { sequence, segments } = equalSegments(4);
+    const from = srv.requests.length;
+    const plan = resolvePlan({ baseUrl: srv.url, executor: 'shared-iterations', vus: 3, iterations: 10, requests: [{ url: '/ok' }] }, 'data-segments.test.ts');
+    assert.throws(
+      () => runLoad(plan, { workers: 0, segment: { segment: segments[3]!, sequence } }),
+      (e: Error & { code?: string }) => {
+        assert.equal(e.code, 'REDLINE_ERR_BAD_SEGMENT');
+        assert.equal(e.message, 'scenario "default": execution segment 3/4:1 owns 2 of the 10 shared iterations but none of the 3 VUs, so nothing would run them; give the scenario at least as many VUs as there are instances');
+        return true;
+      },
+    );
+    assert.equal(srv.requests.length, from);
+  });
+
   it('reads JSON arrays and names what is wrong with a bad one', () => {
     assert.deepEqual(parseJsonArray('[{"a":1}, 2]', 'x.json'), [{ a: 1 }, { value: 2 }]);
     const bad = (text: string, message: string): void =>
