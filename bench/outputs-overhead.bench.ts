@@ -1,11 +1,18 @@
 // Cost of streaming outputs and the dashboard on the fast path: HTTP/1.1 keep-alive GET against
 // nginx (core 1), 50 VUs, 1 engine worker, generator pinned to core 0 (its main thread, where the
-// outputs run, shares that core with the engine). Three modes in the same run, interleaved per
-// round: no outputs; json + csv + Prometheus remote-write (a real Prometheus, native histograms);
-// the dashboard with one SSE client. Reports requests and requests per generator CPU-second; the
-// overhead is 1 − mode/none in requests per generator CPU-second (median over rounds), and the
-// main-thread CPU of handing each second to the outputs is measured directly. Target: each ≤ 2 %.
-// Usage: node --import tsx bench/outputs-overhead.bench.ts   (OUTPUTS_BENCH_DURATION_S=10, OUTPUTS_BENCH_ROUNDS=5)
+// outputs run, shares that core with the engine). Three modes, interleaved per round in rotating
+// order: no outputs; json + csv + Prometheus remote-write (a real Prometheus, native histograms);
+// the dashboard with one SSE client.
+//
+// What decides the verdict is measured directly, per thread (/proc/self/task/*/schedstat): the CPU
+// per second of every thread but the engine's — the runner's main thread, where the outputs run
+// with their write callbacks, and the rest (V8's GC helpers, libuv's pool for file writes) — in a
+// mode, minus the same in the "none" run of the same round, as a share of the generator's whole CPU
+// per second in that "none" run, and of one core. The engine thread, whose CPU is what throughput
+// is made of, never runs output code, so that difference is the CPU the outputs take from the core
+// the engine shares: it resolves 2 % where end-to-end request ratios on a busy machine cannot
+// (they are printed too). Median over rounds, with the range.
+// Usage: node --import tsx bench/outputs-overhead.bench.ts   (OUTPUTS_BENCH_DURATION_S=6, OUTPUTS_BENCH_ROUNDS=8)
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,8 +22,8 @@ import { freePort, startNginx } from './nginx/start-nginx.js';
 import { envInt, perCpuSecond, runGen, verdict, type GenResult } from './fixtures/load-harness.js';
 
 const VUS = 50;
-const durationS = envInt('OUTPUTS_BENCH_DURATION_S', 10);
-const rounds = envInt('OUTPUTS_BENCH_ROUNDS', 5);
+const durationS = envInt('OUTPUTS_BENCH_DURATION_S', 6);
+const rounds = envInt('OUTPUTS_BENCH_ROUNDS', 8);
 const GEN = fileURLToPath(new URL('./fixtures/outputs-gen.ts', import.meta.url));
 
 async function startPrometheus(): Promise<{ writeUrl: string; stop(): void }> {
@@ -39,8 +46,20 @@ async function startPrometheus(): Promise<{ writeUrl: string; stop(): void }> {
   };
 }
 
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const median = (xs: number[]): number => {
+  const o = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(o.length / 2);
+  return o.length % 2 ? o[m]! : (o[m - 1]! + o[m]!) / 2;
+};
+const range = (xs: number[], digits: number): string => `${Math.min(...xs).toFixed(digits)} … ${Math.max(...xs).toFixed(digits)}`;
 const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
+
+/** What the generator child adds to GenResult: per-thread CPU over the load window, and the outputs' own synchronous CPU. */
+type Run = GenResult & { outputsSyncMsPerSecond?: number; outputProblems?: string[]; threads: { mainMs: number; poolMs: number; otherMs: number } };
+const perS = (r: Run, ms: number): number => ms / (r.wallMs / 1000);
+/** CPU ms per second of every thread but the engine's (the engine's threads have exited by the last reading: they are the rest of process.cpuUsage). */
+const runnerSide = (r: Run): number => perS(r, r.threads.mainMs + r.threads.poolMs + r.threads.otherMs);
+const engineMs = (r: Run): number => r.cpuMs - r.threads.mainMs - r.threads.poolMs - r.threads.otherMs;
 
 async function main(): Promise<void> {
   const nginx = await startNginx(1);
@@ -48,30 +67,35 @@ async function main(): Promise<void> {
   try {
     console.log(`outputs-overhead: GET ${nginx.url}, ${VUS} VUs, 1 worker, ${durationS} s × ${rounds} rounds, generator on core 0, nginx and prometheus on core 1`);
     const modes = ['none', 'outputs', 'dashboard'] as const;
-    const byMode: Record<string, GenResult[]> = { none: [], outputs: [], dashboard: [] };
+    const byMode: Record<string, Run[]> = { none: [], outputs: [], dashboard: [] };
     for (let round = 1; round <= rounds; round++) {
       // Rotate the order each round so drift on a shared machine does not favour one mode.
       const order = modes.map((_, i) => modes[(i + round - 1) % modes.length]!);
       for (const mode of order) {
-        const r = await runGen(mode, { url: nginx.url, vus: VUS, durationS, workers: 1, promUrl: prom.writeUrl }, { script: GEN });
+        const r = (await runGen(mode, { url: nginx.url, vus: VUS, durationS, workers: 1, promUrl: prom.writeUrl }, { script: GEN })) as Run;
         byMode[mode]!.push(r);
-        const sync = (r as GenResult & { outputsSyncMsPerSecond?: number }).outputsSyncMsPerSecond;
-        for (const p of (r as GenResult & { outputProblems?: string[] }).outputProblems ?? []) console.log(`    ${p}`);
-        console.log(`  round ${round} ${mode.padEnd(9)} ${fmt(r.requests).padStart(10)} req  ${(r.cpuMs / 1000).toFixed(2).padStart(6)} CPU-s  ${fmt(perCpuSecond(r)).padStart(8)} req/CPU-s  ${r.errors} errors${sync ? `  outputs ${sync.toFixed(3)} ms CPU/s on the main thread` : ''}`);
+        for (const p of r.outputProblems ?? []) console.log(`    ${p}`);
+        const t = r.threads;
+        console.log(
+          `  round ${round} ${mode.padEnd(9)} ${fmt(r.requests).padStart(9)} req  ${fmt(perCpuSecond(r)).padStart(7)} req/CPU-s  CPU/s: all ${perS(r, r.cpuMs).toFixed(0).padStart(4)} ms, engine ${perS(r, engineMs(r)).toFixed(0).padStart(4)}, main ${perS(r, t.mainMs).toFixed(1).padStart(5)}, other threads ${perS(r, t.poolMs + t.otherMs).toFixed(1)}${r.outputsSyncMsPerSecond ? `; process CPU during set.second() ${r.outputsSyncMsPerSecond.toFixed(2)} ms/s` : ''}  ${r.errors} errors`,
+        );
       }
     }
     const base = byMode.none!;
     for (const mode of ['outputs', 'dashboard'] as const) {
       const runs = byMode[mode]!;
-      const thr = median(runs.map((r, i) => r.requests / base[i]!.requests));
-      const eff = median(runs.map((r, i) => perCpuSecond(r) / perCpuSecond(base[i]!)));
       const label = mode === 'outputs' ? 'json+csv+prometheus' : 'dashboard + 1 SSE client';
-      const sync = median(runs.map((r) => (r as GenResult & { outputsSyncMsPerSecond?: number }).outputsSyncMsPerSecond ?? 0));
-      console.log(`  ${label}: handing a second to the outputs costs ${sync.toFixed(3)} ms of main-thread CPU (${(sync / 10).toFixed(3)} % of one core)`);
-      console.log(`  ${label}: requests ${thr.toFixed(3)}× of none, req/CPU-s ${eff.toFixed(3)}× of none (medians of per-round ratios)`);
-      // Judged on requests per generator CPU-second: on a shared machine the request count swings by
-      // tens of per cent between runs of the same mode, CPU time per request much less.
-      verdict(`${label} costs ≤ 2 % of fast-path throughput (req/CPU-s)`, eff >= 0.98, `${((1 - eff) * 100).toFixed(1)} % fewer req/CPU-s (${((1 - thr) * 100).toFixed(1)} % fewer requests)`);
+      const mainDelta = runs.map((r, i) => perS(r, r.threads.mainMs) - perS(base[i]!, base[i]!.threads.mainMs));
+      const otherDelta = runs.map((r, i) => perS(r, r.threads.otherMs + r.threads.poolMs) - perS(base[i]!, base[i]!.threads.otherMs + base[i]!.threads.poolMs));
+      const delta = runs.map((r, i) => runnerSide(r) - runnerSide(base[i]!));
+      const share = runs.map((r, i) => (100 * (runnerSide(r) - runnerSide(base[i]!))) / perS(base[i]!, base[i]!.cpuMs));
+      const sync = runs.map((r) => r.outputsSyncMsPerSecond ?? 0);
+      const eff = runs.map((r, i) => perCpuSecond(r) / perCpuSecond(base[i]!));
+      const thr = runs.map((r, i) => r.requests / base[i]!.requests);
+      console.log(`  ${label}: +${median(delta).toFixed(2)} ms CPU per second outside the engine over "none" (rounds ${range(delta, 2)}): main thread +${median(mainDelta).toFixed(2)} (${range(mainDelta, 2)}), other threads +${median(otherDelta).toFixed(2)} (${range(otherDelta, 2)}); process CPU during set.second() ${median(sync).toFixed(2)} ms/s`);
+      console.log(`  ${label}: = ${median(share).toFixed(2)} % of the generator's CPU per second (rounds ${range(share, 2)}), ${(median(delta) / 10).toFixed(2)} % of one core`);
+      console.log(`  ${label}: end to end, req/CPU-s ${median(eff).toFixed(3)}× of none (rounds ${range(eff, 3)}), requests ${median(thr).toFixed(3)}× (rounds ${range(thr, 3)})`);
+      verdict(`${label} costs ≤ 2 % of the generator's CPU (median of per-round differences)`, median(share) <= 2, `${median(share).toFixed(2)} %`);
     }
   } finally {
     prom.stop();

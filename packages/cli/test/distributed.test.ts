@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { readRunResult, type RunResult } from '@redline/core';
+import { connectCoordinator } from '../src/coordinate/redis.ts';
 import { startRedisServer, type RedisServer } from '../../cache/test/redis-server.ts';
 import { main } from '../src/main.ts';
 import { fakeIo } from './helpers/fake-io.ts';
@@ -91,6 +92,13 @@ describe('coordinated runs over Redis (real redis-server, real CLI processes)', 
     assert.deepEqual(merged.distributed!.missing, []);
     assert.deepEqual(merged.distributed!.sources.map((s) => [s.segment, s.state]), [['0:1/3', 'complete'], ['1/3:2/3', 'complete'], ['2/3:1', 'complete']]);
     assert.deepEqual(locals.map((r) => r.executionSegment?.segment), ['0:1/3', '1/3:2/3', '2/3:1']);
+    // The coordinator trims what it has read: only the last entry of the stream is left in Redis.
+    const client = await connectCoordinator(redis.url);
+    try {
+      assert.ok((await client.xlen('redline:run:exact:intervals')) <= 1);
+    } finally {
+      client.disconnect();
+    }
     // Offline merge of the instances' own directories gives the same totals and tail.
     const io = fakeIo(['merge', join(dir, 'exact', 'i0'), join(dir, 'exact', 'i1'), join(dir, 'exact', 'i2'), '--out', join(dir, 'exact', 'offline'), '--no-report'], dir);
     assert.equal(await main(io), 0, io.stderrText());

@@ -46,6 +46,19 @@ class TotalSlice {
     return { latency: this.#latency ? this.#latency.encode() : serviceTime, serviceTime };
   }
 
+  /**
+   * Adds a second already merged from its snapshots (histograms merged, not decoded again); `latency`
+   * is null when it equalled the service time that second.
+   */
+  addMerged(latency: LatencyHistogram | null, service: LatencyHistogram, requests: number, errors: number, errorsByKind: ErrorCounts): void {
+    if (this.#latency === null && latency !== null) this.#latency = new LatencyHistogram().merge(this.service);
+    this.service.merge(service);
+    this.#latency?.merge(latency ?? service);
+    this.requests += requests;
+    this.errors += errors;
+    addCounts(this.errorsByKind, errorsByKind);
+  }
+
   summary(seconds: number): TrafficSummary {
     let timed = {};
     if (this.service.count > 0) {
@@ -137,17 +150,20 @@ export class RunAggregate implements MetricSource {
     let eluMax = 0;
     let inFlight = 0;
     let open = false;
+    let hasAll = false;
     for (const snap of snaps) {
       for (const [key, s] of Object.entries(snap.slices)) {
-        this.slice(key).add(s);
+        // The second's own histograms are the "all" slice's: each encoding is read once, and the
+        // run total takes the merged second (below) instead of every snapshot again.
         if (key === 'all') {
+          hasAll = true;
           if (secLatency === null && s.latency !== s.service) secLatency = new LatencyHistogram().merge(secService);
           secService.mergeEncoded(s.service);
           secLatency?.mergeEncoded(s.latency);
           requests += s.requests;
           errors += s.errors;
           addCounts(errorsByKind, s.errorsByKind);
-        }
+        } else this.slice(key).add(s);
       }
       addCounts(this.iterations, snap.iterations);
       addCounts(this.dropped, snap.dropped);
@@ -193,6 +209,7 @@ export class RunAggregate implements MetricSource {
         }
       }
     }
+    if (hasAll) this.slice('all').addMerged(secLatency, secService, requests, errors, errorsByKind);
     this.vusMax = [...this.#vusMaxByWorker.values()].reduce((a, b) => a + b, 0);
     this.lag.merge(secLag);
     const serviceEncoded = secService.encode();

@@ -2,12 +2,15 @@ import { readFile } from 'node:fs/promises';
 import { extname, resolve, dirname } from 'node:path';
 import { ErrorCodes, RedlineError } from '@redline/core';
 import type { DataSource } from './scenario.js';
+import type { ExecutionShare } from './segments.js';
 
 /** Rows of one data source, loaded once in the runner and handed to every worker. */
 export interface LoadedData {
   name: string;
   order: 'sequential' | 'random';
   rows: Array<Record<string, unknown>>;
+  /** False when the source asked every instance to read every row (`split: false`). */
+  split?: false;
 }
 
 /** Parses RFC 4180 CSV (quoted fields, doubled quotes, CRLF or LF) into rows keyed by the header. */
@@ -69,6 +72,42 @@ export function parseJsonLines(text: string, file: string): Array<Record<string,
   return rows;
 }
 
+/** Parses a JSON file holding an array of rows (k6's `JSON.parse(open('users.json'))` for a SharedArray). */
+export function parseJsonArray(text: string, file: string): Array<Record<string, unknown>> {
+  let v: unknown;
+  try {
+    v = JSON.parse(text) as unknown;
+  } catch (e) {
+    throw new RedlineError(ErrorCodes.BAD_DATA_FILE, `${file}: not valid JSON (${(e as Error).message})`, { cause: e });
+  }
+  if (!Array.isArray(v)) throw new RedlineError(ErrorCodes.BAD_DATA_FILE, `${file}: expected a JSON array of rows, got ${v === null ? 'null' : typeof v}`);
+  return v.map((row: unknown) => (typeof row === 'object' && row !== null && !Array.isArray(row) ? (row as Record<string, unknown>) : { value: row }));
+}
+
+/** The format of a data file from its extension, or null. */
+function formatOf(path: string): 'csv' | 'jsonl' | 'json' | null {
+  const ext = extname(path).toLowerCase();
+  return ext === '.csv' ? 'csv' : ext === '.jsonl' || ext === '.ndjson' ? 'jsonl' : ext === '.json' ? 'json' : null;
+}
+
+/**
+ * This instance's rows of a data source under an execution segment: row `i` belongs to the segment
+ * that owns unit `i` (the same striping as iterations), so the instances of a segment sequence
+ * use disjoint rows that together are all of them. A source with `split: false`, or a run without
+ * a segment, keeps every row. Throws REDLINE_ERR_BAD_DATA_FILE when the share owns no row.
+ */
+export function segmentRows(data: LoadedData, share: ExecutionShare): LoadedData {
+  if (share.full || data.split === false) return data;
+  const n = share.scale(data.rows.length);
+  if (n === 0) {
+    throw new RedlineError(
+      ErrorCodes.BAD_DATA_FILE,
+      `data "${data.name}": ${data.rows.length} row${data.rows.length === 1 ? '' : 's'} leave none for execution segment ${share.label}; give the file at least one row per instance, or set split: false to let every instance read every row`,
+    );
+  }
+  return { ...data, rows: Array.from({ length: n }, (_, j) => data.rows[share.globalIndex(j)]!) };
+}
+
 /** Loads every data source of a scenario, resolving paths relative to the scenario file. */
 export async function loadDataSources(sources: Record<string, DataSource> | undefined, scenarioFile: string | null): Promise<LoadedData[]> {
   const out: LoadedData[] = [];
@@ -80,12 +119,11 @@ export async function loadDataSources(sources: Record<string, DataSource> | unde
     } catch {
       throw new RedlineError(ErrorCodes.BAD_DATA_FILE, `data "${name}": cannot read ${path}`);
     }
-    const ext = extname(path).toLowerCase();
-    const format = src.format ?? (ext === '.csv' ? 'csv' : ext === '.jsonl' || ext === '.ndjson' ? 'jsonl' : null);
-    if (!format) throw new RedlineError(ErrorCodes.BAD_DATA_FILE, `data "${name}": cannot tell the format of ${path}; set format: 'csv' or 'jsonl'`);
-    const rows = format === 'csv' ? parseCsv(text, path) : parseJsonLines(text, path);
+    const format = src.format ?? formatOf(path);
+    if (!format) throw new RedlineError(ErrorCodes.BAD_DATA_FILE, `data "${name}": cannot tell the format of ${path}; set format: 'csv', 'jsonl' or 'json'`);
+    const rows = format === 'csv' ? parseCsv(text, path) : format === 'json' ? parseJsonArray(text, path) : parseJsonLines(text, path);
     if (rows.length === 0) throw new RedlineError(ErrorCodes.BAD_DATA_FILE, `data "${name}": ${path} has no rows`);
-    out.push({ name, order: src.order ?? 'sequential', rows });
+    out.push({ name, order: src.order ?? 'sequential', rows, ...(src.split === false ? { split: false } : {}) });
   }
   return out;
 }

@@ -13,7 +13,7 @@ export { parseThresholds, parseThresholdExpression, evaluateThresholds, type Thr
 export { PROFILE_NAMES, expandProfile, type ProfileName } from './profiles.js';
 export { EXECUTOR_NAMES, isOpenModel, type ExecutorName } from './executors/index.js';
 export { CookieJar } from './cookie-jar.js';
-export { parseCsv, parseJsonLines } from './data-feed.js';
+export { parseCsv, parseJsonArray, parseJsonLines, segmentRows } from './data-feed.js';
 export { http1Transport } from './transports/http1.js';
 export type { Transport, Connection, Exchange, ExchangeOptions, Origin, NetworkErrorKind } from './transports/transport.js';
 export { engineNow } from './engine-clock.js';

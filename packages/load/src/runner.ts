@@ -14,7 +14,7 @@ import {
   type TimeseriesPoint,
 } from '@redline/core';
 import { RunAggregate } from './aggregate.js';
-import { loadDataSources } from './data-feed.js';
+import { loadDataSources, segmentRows } from './data-feed.js';
 import { runSetup, runTeardown } from './lifecycle.js';
 import { summarizeCustomMetric } from './custom-metrics.js';
 import { engineNow } from './engine-clock.js';
@@ -25,7 +25,7 @@ import { checkProxy } from './transports/proxy.js';
 import { transportConfigOf } from './transports/select.js';
 import { evaluateThresholds, parseThresholds, type Threshold } from './thresholds.js';
 import type { TraceRecord, TraceSettings } from './trace-context.js';
-import { executionShare, type SegmentSpec } from './segments.js';
+import { checkShareRunnable, executionShare, type SegmentSpec } from './segments.js';
 import { REDLINE_VERSION } from './version.js';
 import { WorkerEngine, type EngineInit, type EngineMessage } from './worker-engine.js';
 import type { RunnerMessage, WorkerData } from './worker.js';
@@ -122,7 +122,8 @@ interface EngineHandle {
  */
 export function startLoad(plan: LoadPlan, options: RunLoadOptions = {}): LoadRun {
   const thresholds = parseThresholds(plan.definition.thresholds);
-  executionShare(options.segment);
+  const share = executionShare(options.segment);
+  checkShareRunnable(plan.config.scenarios, share);
   let stopRequested = false;
   let abortRequested = false;
   let status: RunStatus = 'completed';
@@ -171,7 +172,8 @@ export function startLoad(plan: LoadPlan, options: RunLoadOptions = {}): LoadRun
 
   async function measure(transport: EngineInit['transport'], setupData: unknown): Promise<RunResult> {
     const startedAtDate = (options.now ?? (() => new Date()))();
-    const data = await loadDataSources(plan.definition.data, plan.config.source);
+    // Under an execution segment each instance keeps only its rows: every row used by one instance.
+    const data = (await loadDataSources(plan.definition.data, plan.config.source)).map((d) => segmentRows(d, share));
     const hasScript = plan.config.scenarios.some((s) => s.mode === 'script');
     let workerCount = options.workers ?? plan.config.workers;
     // Iteration functions cannot cross a thread boundary; without a module file to import in
@@ -387,10 +389,7 @@ export function startLoad(plan: LoadPlan, options: RunLoadOptions = {}): LoadRun
       workers: workerCount,
       warnings: fatal,
     });
-    if (options.segment) {
-      const share = executionShare(options.segment);
-      built.executionSegment = { segment: share.label, sequence: options.segment.sequence ?? null };
-    }
+    if (options.segment) built.executionSegment = { segment: share.label, sequence: options.segment.sequence ?? null };
     return built;
   }
   // A run that fails before it starts (data files, workers) must not leave `started` pending forever.

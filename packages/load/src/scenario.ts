@@ -35,8 +35,14 @@ export interface DataSource {
   file: string;
   /** `sequential` hands rows out in order across all VUs (wrapping around); `random` picks uniformly. */
   order?: 'sequential' | 'random';
-  /** Inferred from the extension (`.csv`, `.jsonl`/`.ndjson`) when omitted. */
-  format?: 'csv' | 'jsonl';
+  /** Inferred from the extension (`.csv`, `.jsonl`/`.ndjson`, `.json`: an array of rows) when omitted. */
+  format?: 'csv' | 'jsonl' | 'json';
+  /**
+   * With `--execution-segment`, each instance gets only its share of the rows (striped as the
+   * iterations are), so every row is used by exactly one instance (default true). `false`: every
+   * instance reads every row.
+   */
+  split?: boolean;
 }
 
 /** The iteration function of a scripted scenario. */
@@ -198,7 +204,7 @@ const definitionSchema = z.strictObject({
   proxy: z.string().min(1).optional(),
   thresholds: z.record(z.string(), z.array(thresholdSchema)).optional(),
   data: z
-    .record(z.string(), z.strictObject({ file: z.string(), order: z.enum(['sequential', 'random']).optional(), format: z.enum(['csv', 'jsonl']).optional() }))
+    .record(z.string(), z.strictObject({ file: z.string(), order: z.enum(['sequential', 'random']).optional(), format: z.enum(['csv', 'jsonl', 'json']).optional(), split: z.boolean().optional() }))
     .optional(),
   scenarios: z.record(z.string(), z.strictObject(scenarioFields)).optional(),
   setup: z.custom<SetupFn>((v) => typeof v === 'function', 'expected a function (ctx) => data').optional(),

@@ -228,3 +228,24 @@ export function equalSegments(n: number): { sequence: string; segments: string[]
   const points = Array.from({ length: n + 1 }, (_, i) => point(i));
   return { sequence: points.join(','), segments: Array.from({ length: n }, (_, i) => `${points[i]}:${points[i + 1]}`) };
 }
+
+/**
+ * Refuses a `shared-iterations` scenario whose segment owns iterations of the pool but none of its
+ * VUs: nobody would run them, and the instances' iterations would no longer add up to the whole.
+ * (VU-based models are consistent with zero VUs: no VUs, no share of the work.)
+ */
+export function checkShareRunnable(scenarios: ReadonlyArray<{ name: string; executor: string; options: Record<string, unknown> }>, share: ExecutionShare): void {
+  if (share.full) return;
+  for (const s of scenarios) {
+    if (s.executor !== 'shared-iterations') continue;
+    const vus = Number(s.options.vus);
+    const iterations = Number(s.options.iterations);
+    const mine = share.scale(iterations);
+    if (mine > 0 && share.scale(vus) === 0) {
+      throw new RedlineError(
+        ErrorCodes.BAD_SEGMENT,
+        `scenario "${s.name}": execution segment ${share.label} owns ${mine} of the ${iterations} shared iterations but none of the ${vus} VUs, so nothing would run them; give the scenario at least as many VUs as there are instances`,
+      );
+    }
+  }
+}

@@ -177,8 +177,12 @@ describe('data files', () => {
     const run = startLoad(resolvePlan({ vus: 1, iterations: 1, executor: 'per-vu-iterations', data: { users: { file: missing } }, exec }, 'scn.ts'), { workers: 0 });
     await rejects(() => run.result, ErrorCodes.BAD_DATA_FILE, `data "users": cannot read ${missing}`);
     await rejects(() => run.started, ErrorCodes.BAD_DATA_FILE, `data "users": cannot read ${missing}`);
-    const odd = join(FIXTURES, 'body.json');
+    const odd = join(FIXTURES, 'certs.ts');
     const run2 = startLoad(resolvePlan({ vus: 1, iterations: 1, executor: 'per-vu-iterations', data: { users: { file: odd } }, exec }, 'scn.ts'), { workers: 0 });
-    await rejects(() => run2.result, ErrorCodes.BAD_DATA_FILE, `data "users": cannot tell the format of ${odd}; set format: 'csv' or 'jsonl'`);
+    await rejects(() => run2.result, ErrorCodes.BAD_DATA_FILE, `data "users": cannot tell the format of ${odd}; set format: 'csv', 'jsonl' or 'json'`);
+    // A .json data file must hold an array of rows.
+    const object = join(FIXTURES, 'body.json');
+    const run3 = startLoad(resolvePlan({ vus: 1, iterations: 1, executor: 'per-vu-iterations', data: { users: { file: object } }, exec }, 'scn.ts'), { workers: 0 });
+    await rejects(() => run3.result, ErrorCodes.BAD_DATA_FILE, `${object}: expected a JSON array of rows, got object`);
   });
 });

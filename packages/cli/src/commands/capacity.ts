@@ -1,14 +1,16 @@
 import { relative, join } from 'node:path';
-import { ErrorCodes, RedlineError, defaultRunDir, parseDuration, parseRate } from '@redline/core';
+import { ErrorCodes, RedlineError, defaultRunDir, parseDuration, parseRate, readRunResult } from '@redline/core';
 import { fitCommandResult, loadStepRunner, parseSlo, renderFitText, renderSearchSvg, renderSearchText, searchCapacity, searchResultJson, formatStepLine, writeSearchResult, type SearchResult } from '@redline/capacity';
 import { writeReport } from '@redline/report';
 import { importScenarioModule, parseTargetUrl, type ScenarioDefinition } from '@redline/load';
 import { launchTarget, type TargetHandle } from '@redline/probe/host';
 import { intFlag, parseCommandArgs, parseHeaders } from '../args.js';
-import { out, type CliIo } from '../io.js';
+import { err, out, type CliIo } from '../io.js';
 import { interruptHandler } from '../live.js';
 import { reportFailed, runSession } from '../session.js';
 import { TRACE_OPTIONS, traceOptionsFrom } from '../trace-flags.js';
+import { OUTPUT_OPTIONS, openOutputs, outputPlanFrom } from '../outputs/flags.js';
+import { StepStream } from '../outputs/step-stream.js';
 
 export const CAPACITY_HELP = `Usage:
   redline capacity scenario.ts --slo 'p(99)<100' [options]
@@ -30,6 +32,10 @@ stops growing, then bisects to the maximum sustainable rate and fits the Univers
   --target "CMD"         start the target with the probe; the bottleneck at the knee is diagnosed
   --trace                trace the knee step (see redline run --help for --trace-sample, --trace-export, ...)
   --out DIR              directory for the steps and capacity.json/svg
+  --output NAME=ARG      stream every second of every step (json=FILE, csv=FILE, prometheus=URL, otlp=URL;
+                         repeatable), numbered on across steps; see redline run --help
+  --dashboard            live page on http://127.0.0.1:5665/ showing the steps as they run
+  --dashboard-port N     dashboard port (default 5665; 0 picks a free one)
   --workers N            load-generator worker threads
   --json                 print the result as JSON`;
 
@@ -53,6 +59,9 @@ export async function capacityCommand(io: CliIo, args: string[]): Promise<number
     header: { type: 'string', multiple: true },
     predict: { type: 'string' },
     throughput: { type: 'string' },
+    output: OUTPUT_OPTIONS.output,
+    dashboard: OUTPUT_OPTIONS.dashboard,
+    'dashboard-port': OUTPUT_OPTIONS['dashboard-port'],
     ...TRACE_OPTIONS,
   });
   const trace = traceOptionsFrom(v);
@@ -87,6 +96,11 @@ export async function capacityCommand(io: CliIo, args: string[]): Promise<number
   const errorBudget = v['error-budget'] !== undefined ? Number(v['error-budget']) : 0.01;
   if (!(errorBudget >= 0 && errorBudget < 1)) throw new RedlineError(ErrorCodes.USAGE, `invalid --error-budget "${String(v['error-budget'])}": expected a rate from 0 to 1, such as 0.01`);
   const workers = intFlag('workers', v.workers, 0);
+  const maxDurationMs = parseDuration(String(v['max-duration'] ?? '5m'), '--max-duration');
+  // Output flags are checked, files created and the dashboard's port bound before any load.
+  const outputPlan = await outputPlanFrom(v, io);
+  await openOutputs(io, outputPlan);
+  const stream = outputPlan.set.size ? new StepStream(outputPlan.set, maxDurationMs) : null;
   const interrupts = interruptHandler(io);
   const abort = new AbortController();
   interrupts.attach({ stop: () => abort.abort(), abort: () => abort.abort() });
@@ -107,7 +121,14 @@ export async function capacityCommand(io: CliIo, args: string[]): Promise<number
       definition = { name: url.host, requests: [{ method: String(v.method ?? 'GET'), url: url.href, headers: parseHeaders(v.header) }] };
     }
     const outDir = v.out !== undefined ? String(v.out) : defaultRunDir(`capacity-${definition.name ?? 'run'}`, new Date(), io.cwd);
-    const runStep = loadStepRunner({ definition, source: file ?? 'command line', outDir: join(outDir, 'steps'), ...(workers !== undefined ? { workers } : {}) });
+    outputPlan.set.start({ name: `capacity-${definition.name ?? 'run'}`, runId: `capacity-${definition.name ?? 'run'}-${Date.now()}`, plannedMs: maxDurationMs });
+    const runStep = loadStepRunner({
+      definition,
+      source: file ?? 'command line',
+      outDir: join(outDir, 'steps'),
+      ...(workers !== undefined ? { workers } : {}),
+      ...(stream ? { onSecond: stream.onSecond } : {}),
+    });
     const result: SearchResult = await searchCapacity(runStep, {
       model,
       slo,
@@ -117,7 +138,7 @@ export async function capacityCommand(io: CliIo, args: string[]): Promise<number
       growthFactor: num('growth', v.growth, 1.5),
       stepDurationMs: parseDuration(String(v.step ?? '10s'), '--step'),
       warmupMs: parseDuration(String(v.warmup ?? '2s'), '--warmup'),
-      maxDurationMs: parseDuration(String(v['max-duration'] ?? '5m'), '--max-duration'),
+      maxDurationMs,
       signal: abort.signal,
       onStep: (p) => {
         if (!v.json) io.stderr.write(`${formatStepLine(p)}\n`);
@@ -126,6 +147,8 @@ export async function capacityCommand(io: CliIo, args: string[]): Promise<number
     const files = await writeSearchResult(outDir, result);
     // The HTML report of the best step carries the capacity chart (points, fit, band, knee, redline).
     const best = result.steps.find((st) => st.index === result.maxSustainable?.step) ?? result.steps.filter((st) => st.ok).at(-1) ?? result.steps.at(-1);
+    // The outputs' final record (JSON summary line, the dashboard's verdict) is the best step's result.
+    if (stream && best?.measurement.runDir) await outputPlan.set.end(await readRunResult(best.measurement.runDir));
     // A report that cannot be written is reported after the search result is printed, never instead of it.
     let reportPath: string | null = null;
     let reportError: RedlineError | null = null;
@@ -175,5 +198,7 @@ export async function capacityCommand(io: CliIo, args: string[]): Promise<number
   } finally {
     interrupts.dispose();
     if (target) await target.stop().catch(() => undefined);
+    await outputPlan.set.close();
+    for (const p of outputPlan.set.problems()) err(io, `redline: ${p}`);
   }
 }

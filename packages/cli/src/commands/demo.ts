@@ -8,6 +8,8 @@ import { out, type CliIo } from '../io.js';
 import { runSessionInTerminal } from '../live.js';
 import { TRACE_HELP, TRACE_OPTIONS, traceOptionsFrom } from '../trace-flags.js';
 import { LEAK_HELP, LEAK_OPTIONS, leakOptionsFrom } from '../leak-flags.js';
+import { OUTPUT_HELP, OUTPUT_OPTIONS, openOutputs, outputPlanFrom, writeCiFiles } from '../outputs/flags.js';
+import type { SessionOutcome } from '../session.js';
 import { finishOutcome, runExitCode, summaryFirst } from './run.js';
 
 /** The planted bottlenecks of the demo service (`@redline/demo`). */
@@ -69,6 +71,8 @@ summary and the doctor's findings. Needs nothing from you.
   --duration D        load duration (default 12s, 3s to 30s)
   --rate R            requests per second (default: chosen per bottleneck, 100 to 200)
 
+${OUTPUT_HELP}
+
 ${TRACE_HELP}
 
 ${LEAK_HELP}`;
@@ -94,6 +98,7 @@ export async function demoCommand(io: CliIo, args: string[]): Promise<number> {
     workers: { type: 'string' },
     out: { type: 'string', short: 'o' },
     'no-report': { type: 'boolean' },
+    ...OUTPUT_OPTIONS,
     ...TRACE_OPTIONS,
     ...LEAK_OPTIONS,
   });
@@ -118,8 +123,11 @@ export async function demoCommand(io: CliIo, args: string[]): Promise<number> {
   const workers = intFlag('workers', v.workers, 0);
   const server = demoServerPath();
   if (!existsSync(server)) throw new RedlineError(ErrorCodes.TARGET_START_FAILED, `the demo service is not built (${server} is missing); run npm run build`);
+  // Output flags are checked (and files and the dashboard's port opened) before the service starts.
+  const outputPlan = await outputPlanFrom(v, io);
+  await openOutputs(io, outputPlan);
   io.stderr.write(`redline demo: ${bottleneck}, ${rate} requests/s for ${durationMs / 1000}s\n`);
-  const outcome = await runSessionInTerminal(io, Boolean(v.json), {
+  const session: Parameters<typeof runSessionInTerminal>[2] = {
     ...(trace ? { trace } : {}),
     ...summaryFirst(io, Boolean(v.json)),
     // Run the service from its own directory so frames read src/bottlenecks/*.ts wherever redline runs.
@@ -129,6 +137,7 @@ export async function demoCommand(io: CliIo, args: string[]): Promise<number> {
     ...(v.out !== undefined ? { outDir: String(v.out) } : {}),
     report: !v['no-report'],
     leak,
+    ...(outputPlan.set.size ? { outputs: outputPlan.set } : {}),
     plan: async ({ url }) =>
       resolvePlan(
         {
@@ -147,7 +156,14 @@ export async function demoCommand(io: CliIo, args: string[]): Promise<number> {
         'redline demo',
         { source: null, ...(workers !== undefined ? { workers } : {}) },
       ),
-  });
+  };
+  let outcome: SessionOutcome;
+  try {
+    outcome = await runSessionInTerminal(io, Boolean(v.json), session);
+  } finally {
+    await outputPlan.set.close();
+  }
+  await writeCiFiles(io, outputPlan, outcome.result, outcome.reportPath);
   finishOutcome(io, outcome, Boolean(v.json));
   // The demo's thresholds are there to show a verdict; a sick demo service is the point, not a failure.
   return runExitCode(outcome.result, false) === ExitCodes.INTERRUPTED ? ExitCodes.INTERRUPTED : ExitCodes.OK;

@@ -92,6 +92,9 @@ export async function coordinateRun(o: CoordinatorOptions): Promise<CoordinatorO
       const m = fields[1];
       if (m !== undefined) merge.add(JSON.parse(m) as StreamMessage, now);
     }
+    // What has been read lives on in the merge: Redis keeps only the unread part of the stream, so
+    // its memory is bounded by the seconds in flight, not by the length of the run.
+    if (entries.length) await o.redis.xtrim(k.stream, 'MINID', lastId).catch(() => undefined);
     merge.flush(now);
     if (now - lastCheck < 1000) continue;
     lastCheck = now;
