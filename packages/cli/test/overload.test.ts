@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { recoverySeconds, type OverloadResult, type OverloadSecond } from '@redline/capacity';
@@ -55,6 +55,37 @@ test('overload without --target, without --slo or with bad --steps exits 2 namin
   r = await runCli(['overload', '--target', 'node x.js', '--slo', 'p(99)<100', '--max-rate', '0']);
   assert.equal(r.code, 2);
   assert.match(r.stderr, /invalid --max-rate "0"/);
+});
+
+test('capacity --overload offers a scenario file to the launched target, its baseUrl set to the target', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'redline-overload-'));
+  const scenario = join(dir, 'search.mjs');
+  await writeFile(scenario, `export default { name: 'search', requests: [{ method: 'POST', url: '/search?q=a', name: 'search q=a', headers: { 'x-user': 'u1' } }] };\n`);
+  const out = join(dir, 'o');
+  const r = await runCli([
+    'capacity', '--overload', scenario, '--target', `"${process.execPath}" "${demoServerPath()}" --bottleneck overload --limiter gradient2`,
+    '--slo', 'p(99)<2000', '--max-rate', '10', '--steps', '0.5,0.5', '--step', '1s', '--recovery-step', '1s', '--recover-within', '1s', '--out', out, '--workers', '0',
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+  const { results } = JSON.parse(await readFile(join(out, 'overload.json'), 'utf8')) as { results: OverloadResult[] };
+  const run = JSON.parse(await readFile(join(results[0]!.steps[0]!.runDir!, 'result.json'), 'utf8')) as { summary: { byName: Record<string, { requests: number }>; byStatusClass: Record<string, { requests: number }> } };
+  assert.ok((run.summary.byName['search q=a']?.requests ?? 0) > 0, `the scenario's request was sent: ${JSON.stringify(Object.keys(run.summary.byName))}`);
+  assert.ok((run.summary.byStatusClass['2xx']?.requests ?? 0) > 0, 'and answered by the launched target');
+});
+
+test('overload refuses a scenario file with --url, two scenario files and a bad --header, exit 2 naming the problem', async () => {
+  let r = await runCli(['capacity', '--overload', '--slo', 'p(99)<100']);
+  assert.equal(r.code, 2);
+  assert.equal(r.stderr, 'redline overload: give at least one --target "CMD" (the service is started by Redline)\n');
+  r = await runCli(['overload', 'a.ts', '--url', '/x', '--target', 'node x.js', '--slo', 'p(99)<100']);
+  assert.equal(r.code, 2);
+  assert.equal(r.stderr, 'redline overload: give a scenario file or --url/--method/--header, not both\n');
+  r = await runCli(['overload', 'a.ts', 'b.ts', '--target', 'node x.js', '--slo', 'p(99)<100']);
+  assert.equal(r.code, 2);
+  assert.equal(r.stderr, 'redline overload: expected at most one scenario file, got 2 (a.ts, b.ts)\n');
+  r = await runCli(['overload', '--header', 'nocolon', '--target', 'node x.js', '--slo', 'p(99)<100']);
+  assert.equal(r.code, 2);
+  assert.equal(r.stderr, 'redline: invalid --header "nocolon": expected "Name: value"\n');
 });
 
 test('recovery is the first second from which goodput holds 90 % of the baseline on average', () => {

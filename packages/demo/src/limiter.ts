@@ -1,7 +1,13 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { createLimiter, limitHandler, type AlgorithmName } from '@redline/flow';
+import { createLimiter, limitHandler, runQueueClock, type AlgorithmName } from '@redline/flow';
 
 const ALGORITHMS = ['gradient2', 'vegas', 'aimd', 'fixed'] as const;
+
+/** `on`/`off` from `--stall-clock` / `REDLINE_DEMO_STALL_CLOCK` (default on); null when unknown. */
+export function pickStallClock(value: string | undefined): boolean | null {
+  if (value === undefined || value === '' || value === 'on') return true;
+  return value === 'off' ? false : null;
+}
 
 /** `off` or an algorithm name from `--limiter` / `REDLINE_DEMO_LIMITER`; null when unknown. */
 export function pickLimiter(value: string | undefined): AlgorithmName | 'off' | null {
@@ -17,8 +23,14 @@ export function pickLimiter(value: string | undefined): AlgorithmName | 'off' | 
  * (Netflix's default is 4): this service's work is CPU shared by every call in flight, so each
  * extra call in flight adds latency rather than throughput.
  */
-export function demoLimiter(algorithm: AlgorithmName, handler: (req: IncomingMessage, res: ServerResponse) => void): (req: IncomingMessage, res: ServerResponse) => void {
+export function demoLimiter(
+  algorithm: AlgorithmName,
+  handler: (req: IncomingMessage, res: ServerResponse) => void,
+  options: { stallClock?: boolean } = {},
+): (req: IncomingMessage, res: ServerResponse) => void {
+  const stallClock = options.stallClock === false ? undefined : runQueueClock();
   const limiter = createLimiter({
+    ...(stallClock && { stallClock }),
     name: 'demo',
     algorithm,
     min: 1,
