@@ -52,6 +52,12 @@ export interface SimOptions {
   sloMs: number;
   /** The client gives up after this, ms. Default 2000. */
   clientTimeoutMs?: number;
+  /**
+   * Requests the client has outstanding at most, as a multiple of the step's rate (the load
+   * generator's maxVUs; `redline overload` uses max(50, 1 × rate)); arrivals past it are dropped
+   * unsent. Default 1.
+   */
+  clientMaxInFlightPerRate?: number;
   machine: SimMachine;
   service?: SimService;
   seed?: number;
@@ -68,6 +74,8 @@ export interface SimStepResult {
   ok: number;
   refused: number;
   timeouts: number;
+  /** Arrivals the client could not send (all its slots outstanding). */
+  dropped: number;
   /** Mean limit over the step's arrivals (NaN without a limiter). */
   meanLimit: number;
 }
@@ -142,6 +150,7 @@ export async function simulateOverload(o: SimOptions): Promise<SimResult> {
     ok: 0,
     refused: 0,
     timeouts: 0,
+    dropped: 0,
     limitSum: 0,
     arrivals: 0,
   }));
@@ -164,9 +173,12 @@ export async function simulateOverload(o: SimOptions): Promise<SimResult> {
     }
     jobs.push({ remaining, done });
   };
+  const perRate = o.clientMaxInFlightPerRate ?? 1;
+  let outstanding = 0;
   const respond = (req: Request, ok: boolean): void => {
     if (req.finished) return;
     req.finished = true;
+    outstanding--;
     const r = results[req.step]!;
     if (!ok) {
       r.refused++;
@@ -181,8 +193,13 @@ export async function simulateOverload(o: SimOptions): Promise<SimResult> {
     }
   };
   const arrive = (step: number): void => {
-    const req: Request = { arrivedAt: t, step, finished: false };
     const r = results[step]!;
+    if (outstanding >= Math.max(50, perRate * o.steps[step]!.rate)) {
+      r.dropped++;
+      return;
+    }
+    outstanding++;
+    const req: Request = { arrivedAt: t, step, finished: false };
     r.arrivals++;
     r.limitSum += limiter?.limit ?? Number.NaN;
     const entry: { at: number; req: Request; onTimeout?: () => void } = { at: t + clientTimeoutMs, req };
@@ -253,6 +270,7 @@ export async function simulateOverload(o: SimOptions): Promise<SimResult> {
       const e = timeouts.shift()!;
       if (!e.req.finished) {
         e.req.finished = true;
+        outstanding--;
         results[e.req.step]!.timeouts++;
         e.onTimeout?.();
       }
@@ -282,6 +300,7 @@ export async function simulateOverload(o: SimOptions): Promise<SimResult> {
       ok: r.ok,
       refused: r.refused,
       timeouts: r.timeouts,
+      dropped: r.dropped,
       meanLimit: r.arrivals ? r.limitSum / r.arrivals : Number.NaN,
     })),
   };
