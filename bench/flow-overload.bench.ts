@@ -3,7 +3,7 @@
 // back to 0.5× of it, OVERLOAD_REPS times, the variants' order rotating each repetition so that a
 // change in the machine's load does not always land on the same variant.
 // Usage: node --import tsx bench/flow-overload.bench.ts
-//   OVERLOAD_MAX_RATE=N skips the search; OVERLOAD_REPS=3; OVERLOAD_STEP_MS=4000; OVERLOAD_VARIANTS=off,gradient2,gradient2-stall
+//   OVERLOAD_MAX_RATE=N skips the search; OVERLOAD_REPS=3; OVERLOAD_STEP_MS=4000; OVERLOAD_WARMUP_MS=3000; OVERLOAD_VARIANTS=off,gradient2,gradient2-stall
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
@@ -50,6 +50,7 @@ for (let rep = 0; rep < REPS; rep++) {
       stepMs: STEP_MS,
       recoveryStepMs: 8000,
       recoverWithinMs: 5000,
+      warmupMs: Number(process.env.OVERLOAD_WARMUP_MS ?? 3000),
       timeoutMs: 2000,
       searchStepMs: 3000,
       searchBudgetMs: 60_000,

@@ -32,6 +32,8 @@ test('overload runs the steps on a launched target and writes json, svg and html
   const [limited] = results;
   assert.equal(limited!.label, 'limited');
   assert.deepEqual(limited!.steps.map((s) => [s.multiplier, s.offeredRate]), [[0.5, 10], [2, 40], [0.5, 10]]);
+  // The default 2 s warm-up ran first at the first level and is not among the measured steps.
+  assert.match(limited!.steps[0]!.runDir!, /step-02-open-10$/);
   for (const s of limited!.steps) assert.ok(s.seconds.reduce((a, x) => a + x.requests, 0) > 0, `step ${s.index} measured requests`);
   assert.ok(limited!.steps[0]!.goodput > 0, 'goodput at half the rate');
   assert.match(r.stdout, /limited: max sustainable 20.0\/s, SLO p\(99\)<2000/);
@@ -64,7 +66,7 @@ test('capacity --overload offers a scenario file to the launched target, its bas
   const out = join(dir, 'o');
   const r = await runCli([
     'capacity', '--overload', scenario, '--target', `"${process.execPath}" "${demoServerPath()}" --bottleneck overload --limiter gradient2`,
-    '--slo', 'p(99)<2000', '--max-rate', '10', '--steps', '0.5,0.5', '--step', '1s', '--recovery-step', '1s', '--recover-within', '1s', '--out', out, '--workers', '0',
+    '--slo', 'p(99)<2000', '--max-rate', '10', '--steps', '0.5,0.5', '--step', '1s', '--recovery-step', '1s', '--recover-within', '1s', '--warmup', '0', '--out', out, '--workers', '0',
   ]);
   assert.equal(r.code, 0, r.stderr);
   const { results } = JSON.parse(await readFile(join(out, 'overload.json'), 'utf8')) as { results: OverloadResult[] };
@@ -83,6 +85,9 @@ test('overload refuses a scenario file with --url, two scenario files and a bad 
   r = await runCli(['overload', 'a.ts', 'b.ts', '--target', 'node x.js', '--slo', 'p(99)<100']);
   assert.equal(r.code, 2);
   assert.equal(r.stderr, 'redline overload: expected at most one scenario file, got 2 (a.ts, b.ts)\n');
+  r = await runCli(['overload', '--warmup', 'soon', '--target', 'node x.js', '--slo', 'p(99)<100']);
+  assert.equal(r.code, 2);
+  assert.equal(r.stderr, 'redline: invalid --warmup "soon": expected a number with a unit, such as 500ms, 30s, 5m, 1h or 1m30s\n');
   r = await runCli(['overload', '--header', 'nocolon', '--target', 'node x.js', '--slo', 'p(99)<100']);
   assert.equal(r.code, 2);
   assert.equal(r.stderr, 'redline: invalid --header "nocolon": expected "Name: value"\n');

@@ -3,10 +3,15 @@ import { createLimiter, limitHandler, runQueueClock, type AlgorithmName } from '
 
 const ALGORITHMS = ['gradient2', 'vegas', 'aimd', 'fixed'] as const;
 
-/** `on`/`off` from `--stall-clock` / `REDLINE_DEMO_STALL_CLOCK` (default on); null when unknown. */
+/**
+ * `on`/`off` from `--stall-clock` / `REDLINE_DEMO_STALL_CLOCK` (default off); null when unknown.
+ * Off by default: the SLO is on wall time, and in simulation and on the busy machine taking the
+ * run-queue wait out of the latency made the limiter admit more than a starved core could serve
+ * within it (BENCHMARKS.md, flow 2026-12-02).
+ */
 export function pickStallClock(value: string | undefined): boolean | null {
-  if (value === undefined || value === '' || value === 'on') return true;
-  return value === 'off' ? false : null;
+  if (value === undefined || value === '' || value === 'off') return false;
+  return value === 'on' ? true : null;
 }
 
 /** `off` or an algorithm name from `--limiter` / `REDLINE_DEMO_LIMITER`; null when unknown. */
@@ -28,7 +33,7 @@ export function demoLimiter(
   handler: (req: IncomingMessage, res: ServerResponse) => void,
   options: { stallClock?: boolean } = {},
 ): (req: IncomingMessage, res: ServerResponse) => void {
-  const stallClock = options.stallClock === false ? undefined : runQueueClock();
+  const stallClock = options.stallClock === true ? runQueueClock() : undefined;
   const limiter = createLimiter({
     ...(stallClock && { stallClock }),
     name: 'demo',

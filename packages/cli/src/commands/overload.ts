@@ -42,6 +42,7 @@ service with and without a limiter as two targets to see them side by side.
   --step D               duration of each step (default 5s)
   --recovery-step D      duration of the last step (default 10s)
   --recover-within D     goodput must come back within this (default 5s)
+  --warmup D             unmeasured first step at the first level, after the launch (default 2s; 0 for none)
   --timeout D            request timeout (default 2s)
   --search-step D        step duration of the capacity search (default 3s)
   --search-budget D      time budget of the capacity search (default 2m)
@@ -77,6 +78,8 @@ export interface OverloadExperimentOptions {
   stepMs: number;
   recoveryStepMs: number;
   recoverWithinMs: number;
+  /** Unmeasured first step at the first level, ms (see `runOverload`). Default 0. */
+  warmupMs?: number;
   timeoutMs: number;
   searchStepMs: number;
   searchBudgetMs: number;
@@ -145,6 +148,7 @@ export async function overloadExperiment(io: CliIo, o: OverloadExperimentOptions
         stepDurationMs: o.stepMs,
         recoveryDurationMs: o.recoveryStepMs,
         recoverWithinMs: o.recoverWithinMs,
+        ...(o.warmupMs !== undefined && { warmupMs: o.warmupMs }),
         signal,
         onStep: (s) => log(`  ${variant.label} ${s.multiplier}× ${s.offeredRate}/s: goodput ${s.goodput.toFixed(1)}/s, 2xx ${s.throughput.toFixed(1)}/s, errors ${(s.errorRate * 100).toFixed(1)} %, admitted p99 ${s.admittedP99Ms.toFixed(1)} ms`),
       });
@@ -203,6 +207,7 @@ export async function overloadCommand(io: CliIo, args: string[]): Promise<number
     step: { type: 'string' },
     'recovery-step': { type: 'string' },
     'recover-within': { type: 'string' },
+    warmup: { type: 'string' },
     timeout: { type: 'string' },
     'search-step': { type: 'string' },
     'search-budget': { type: 'string' },
@@ -251,6 +256,7 @@ export async function overloadCommand(io: CliIo, args: string[]): Promise<number
         stepMs: duration('step', '5s'),
         recoveryStepMs: duration('recovery-step', '10s'),
         recoverWithinMs: duration('recover-within', '5s'),
+        warmupMs: v.warmup === undefined ? 2000 : String(v.warmup) === '0' ? 0 : duration('warmup', '2s'),
         timeoutMs: duration('timeout', '2s'),
         searchStepMs: duration('search-step', '3s'),
         searchBudgetMs: duration('search-budget', '2m'),
