@@ -9,6 +9,7 @@ import { runSessionInTerminal } from '../live.js';
 import { TRACE_HELP, TRACE_OPTIONS, traceOptionsFrom } from '../trace-flags.js';
 import { LEAK_HELP, LEAK_OPTIONS, leakOptionsFrom } from '../leak-flags.js';
 import { finishOutcome, runExitCode, summaryFirst } from './run.js';
+import { demoOverload } from './demo-overload.js';
 
 /** The planted bottlenecks of the demo service (`@redline/demo`). */
 export const DEMO_BOTTLENECKS = ['event-loop-block', 'cpu-saturation', 'gc-churn', 'gc-young', 'sync-fs', 'memory-leak', 'slow-downstream', 'pool-starvation', 'n-plus-one', 'slow-query', 'threadpool', 'healthy', 'leak-map', 'leak-closures', 'leak-listeners', 'leak-cache'] as const;
@@ -66,6 +67,8 @@ Starts the demo service with the probe, runs a short open-model load against it,
 summary and the doctor's findings. Needs nothing from you.
 
   --bottleneck NAME   ${DEMO_BOTTLENECKS.join(' | ')} (default event-loop-block)
+                      or overload: the overload experiment with and without @redline/flow, side by
+                      side (--rate: its maximum sustainable rate, default searched; --duration: each step, default 3s)
   --duration D        load duration (default 12s, 3s to 30s)
   --rate R            requests per second (default: chosen per bottleneck, 100 to 200)
 
@@ -108,6 +111,11 @@ export async function demoCommand(io: CliIo, args: string[]): Promise<number> {
     throw new RedlineError(ErrorCodes.USAGE, `redline demo: unexpected argument "${positionals[positionals.length - 1]!}" (give one bottleneck, by name or with --bottleneck)`);
   }
   const bottleneck = String(v.bottleneck ?? positionals[0] ?? 'event-loop-block');
+  if (bottleneck === 'overload') {
+    const server = demoServerPath();
+    if (!existsSync(server)) throw new RedlineError(ErrorCodes.TARGET_START_FAILED, `the demo service is not built (${server} is missing); run npm run build`);
+    return demoOverload(io, v, server);
+  }
   if (!(DEMO_BOTTLENECKS as readonly string[]).includes(bottleneck)) {
     throw new RedlineError(ErrorCodes.USAGE, `unknown bottleneck "${bottleneck}": expected one of ${DEMO_BOTTLENECKS.join(', ')}`);
   }
