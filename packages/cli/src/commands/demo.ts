@@ -117,7 +117,7 @@ export async function demoCommand(io: CliIo, args: string[]): Promise<number> {
     return demoOverload(io, v, server);
   }
   if (!(DEMO_BOTTLENECKS as readonly string[]).includes(bottleneck)) {
-    throw new RedlineError(ErrorCodes.USAGE, `unknown bottleneck "${bottleneck}": expected one of ${DEMO_BOTTLENECKS.join(', ')}`);
+    throw new RedlineError(ErrorCodes.USAGE, `unknown bottleneck "${bottleneck}": expected one of ${DEMO_BOTTLENECKS.join(', ')}, or overload (the overload experiment)`);
   }
   const durationMs = parseDuration(String(v.duration ?? '12s'));
   if (durationMs > 30_000 || durationMs < 3000) throw new RedlineError(ErrorCodes.USAGE, `--duration for the demo must be between 3s and 30s, got ${String(v.duration)}`);
