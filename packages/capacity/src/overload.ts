@@ -78,6 +78,12 @@ export interface OverloadOptions {
   recoveryDurationMs?: number;
   /** Goodput must come back within this, ms. Default 5000. */
   recoverWithinMs?: number;
+  /**
+   * A first, unmeasured step at the first level, ms (0: none). A freshly launched target's first
+   * seconds (JIT, connection set-up, the probe attaching) are slower than its steady state, and the
+   * first step is the unloaded reference the admitted p99 is compared with. Default 0.
+   */
+  warmupMs?: number;
   /** Reads a step's run (default `readRunResult(runDir)`); the runner must write run directories. */
   readRun?: (runDir: string) => Promise<RunResult>;
   onStep?: (step: OverloadStep) => void;
@@ -152,6 +158,12 @@ export async function runOverload(runStep: StepRunner, options: OverloadOptions)
   const signal = options.signal ?? new AbortController().signal;
   const steps: OverloadStep[] = [];
   let offsetS = 0;
+  const warmupMs = options.warmupMs ?? 0;
+  if (!(warmupMs >= 0 && Number.isFinite(warmupMs))) throw invalid(`warmupMs must be a finite number ≥ 0, got ${warmupMs}`);
+  if (warmupMs > 0) {
+    signal.throwIfAborted();
+    await runStep({ model: 'open', level: Math.max(1, Math.round(options.maxRate * multipliers[0]!)), durationMs: warmupMs, warmupMs: 0 }, signal);
+  }
   for (let i = 0; i < multipliers.length; i++) {
     signal.throwIfAborted();
     const multiplier = multipliers[i]!;

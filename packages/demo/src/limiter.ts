@@ -1,7 +1,18 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { createLimiter, limitHandler, type AlgorithmName } from '@redline/flow';
+import { createLimiter, limitHandler, runQueueClock, type AlgorithmName } from '@redline/flow';
 
 const ALGORITHMS = ['gradient2', 'vegas', 'aimd', 'fixed'] as const;
+
+/**
+ * `on`/`off` from `--stall-clock` / `REDLINE_DEMO_STALL_CLOCK` (default off); null when unknown.
+ * Off by default: the SLO is on wall time, and in simulation and on the busy machine taking the
+ * run-queue wait out of the latency made the limiter admit more than a starved core could serve
+ * within it (BENCHMARKS.md, flow 2026-12-02).
+ */
+export function pickStallClock(value: string | undefined): boolean | null {
+  if (value === undefined || value === '' || value === 'off') return false;
+  return value === 'on' ? true : null;
+}
 
 /** `off` or an algorithm name from `--limiter` / `REDLINE_DEMO_LIMITER`; null when unknown. */
 export function pickLimiter(value: string | undefined): AlgorithmName | 'off' | null {
@@ -17,8 +28,14 @@ export function pickLimiter(value: string | undefined): AlgorithmName | 'off' | 
  * (Netflix's default is 4): this service's work is CPU shared by every call in flight, so each
  * extra call in flight adds latency rather than throughput.
  */
-export function demoLimiter(algorithm: AlgorithmName, handler: (req: IncomingMessage, res: ServerResponse) => void): (req: IncomingMessage, res: ServerResponse) => void {
+export function demoLimiter(
+  algorithm: AlgorithmName,
+  handler: (req: IncomingMessage, res: ServerResponse) => void,
+  options: { stallClock?: boolean } = {},
+): (req: IncomingMessage, res: ServerResponse) => void {
+  const stallClock = options.stallClock === true ? runQueueClock() : undefined;
   const limiter = createLimiter({
+    ...(stallClock && { stallClock }),
     name: 'demo',
     algorithm,
     min: 1,

@@ -19,7 +19,7 @@ import { createLeakCache } from './bottlenecks/leak-cache.js';
 import { createLeakClosures } from './bottlenecks/leak-closures.js';
 import { createLeakListeners } from './bottlenecks/leak-listeners.js';
 import { createLeakMap } from './bottlenecks/leak-map.js';
-import { demoLimiter, pickLimiter } from './limiter.js';
+import { demoLimiter, pickLimiter, pickStallClock } from './limiter.js';
 
 const FACTORIES: Record<BottleneckName, () => Bottleneck | Promise<Bottleneck>> = {
   healthy: createHealthy,
@@ -55,11 +55,15 @@ function pickBottleneck(argv: string[], env: NodeJS.ProcessEnv): string {
 
 const name = pickBottleneck(process.argv.slice(2), process.env);
 const limiterName = pickLimiter(flagValue(process.argv.slice(2), '--limiter') ?? process.env.REDLINE_DEMO_LIMITER);
+const stallClock = pickStallClock(flagValue(process.argv.slice(2), '--stall-clock') ?? process.env.REDLINE_DEMO_STALL_CLOCK);
 if (!(BOTTLENECKS as readonly string[]).includes(name)) {
   process.stderr.write(`unknown bottleneck "${name}"; choose one of: ${BOTTLENECKS.join(', ')}\n`);
   process.exitCode = 2;
 } else if (limiterName === null) {
   process.stderr.write(`unknown limiter; choose one of: off, gradient2, vegas, aimd, fixed\n`);
+  process.exitCode = 2;
+} else if (stallClock === null) {
+  process.stderr.write(`unknown --stall-clock; choose on or off\n`);
   process.exitCode = 2;
 } else {
   const port = Number(process.env.PORT ?? 0);
@@ -73,7 +77,7 @@ if (!(BOTTLENECKS as readonly string[]).includes(name)) {
       );
   };
   // With --limiter, @redline/flow admits requests (the rest get 503 + Retry-After); /health stays open.
-  const limited = limiterName === 'off' ? null : demoLimiter(limiterName, (req, res) => serve(req, res, new URL(req.url ?? '/', 'http://demo.local')));
+  const limited = limiterName === 'off' ? null : demoLimiter(limiterName, (req, res) => serve(req, res, new URL(req.url ?? '/', 'http://demo.local')), { stallClock });
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://demo.local');
     if (url.pathname === '/health') {

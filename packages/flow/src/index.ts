@@ -1,5 +1,6 @@
 export * from './errors.js';
 export * from './clock.js';
+export * from './run-queue-clock.js';
 export * from './stats.js';
 export * from './limiter.js';
 export type { LatencyWindow, LimitAlgorithm, LimitBounds } from './algorithms/types.js';

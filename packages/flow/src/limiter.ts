@@ -44,6 +44,13 @@ export interface LimiterOptions {
   isDrop?: (error: unknown) => boolean;
   /** Time source, ms. Default `performance.now()`. */
   clock?: Clock;
+  /**
+   * Cumulative time, ms, the process spent runnable but waiting for a CPU (on Linux
+   * {@link runQueueClock} reads it from `/proc/thread-self/schedstat`). When given, each window's
+   * latencies are scaled by `1 − stalled/elapsed` of that window before the algorithm sees them, so
+   * a machine that starves the process is not read as queueing inside it. Default: none (wall time).
+   */
+  stallClock?: Clock;
   /** Period of the `redline:flow:stats` messages, ms; 0 disables them. Default 1000. */
   statsIntervalMs?: number;
 }
@@ -97,6 +104,8 @@ export class Limiter {
   readonly name: string;
   readonly #algorithm: LimitAlgorithm;
   readonly #clock: Clock;
+  readonly #stallClock: Clock | undefined;
+  #winStall = 0;
   readonly #maxQueue: number;
   readonly #lifo: boolean | 'overload';
   readonly #windowMinMs: number;
@@ -158,6 +167,10 @@ export class Limiter {
     const clock = options.clock ?? monotonicClock;
     if (typeof clock !== 'object' || clock === null || typeof clock.now !== 'function') typeError('clock', 'an object with now()', clock);
     this.#clock = clock;
+    const stall = options.stallClock;
+    if (stall !== undefined && (typeof stall !== 'object' || stall === null || typeof stall.now !== 'function')) typeError('stallClock', 'an object with now()', stall);
+    this.#stallClock = stall;
+    if (stall) this.#winStall = stall.now();
     const statsIntervalMs = numberOption('statsIntervalMs', options.statsIntervalMs, 1000, 0);
     this.#winStart = clock.now();
     this.#winLen = this.#windowMinMs;
@@ -358,9 +371,10 @@ export class Limiter {
   }
 
   #closeWindow(now: number): void {
+    const scale = this.#runningShare(now);
     const window: LatencyWindow = {
-      rttMs: this.#winSum / this.#winCount,
-      minRttMs: this.#winMin,
+      rttMs: (this.#winSum / this.#winCount) * scale,
+      minRttMs: this.#winMin * scale,
       maxInFlight: this.#winMaxInFlight,
       dropped: this.#winDropped,
       samples: this.#winCount,
@@ -375,6 +389,18 @@ export class Limiter {
     this.#winMaxInFlight = this.#inFlight;
     this.#winDropped = false;
     this.onLimit?.(this.#limit, window);
+  }
+
+  /** Share of the window the process was not waiting for a CPU (1 without a stall clock). */
+  #runningShare(now: number): number {
+    if (!this.#stallClock) return 1;
+    const stall = this.#stallClock.now();
+    const elapsed = now - this.#winStart;
+    const stalled = stall - this.#winStall;
+    this.#winStall = stall;
+    if (!(elapsed > 0) || !(stalled > 0)) return 1;
+    // A floor, so a window spent almost wholly off-CPU cannot shrink its latencies to nothing.
+    return Math.max(0.05, 1 - stalled / elapsed);
   }
 
   #drain(): void {

@@ -81,7 +81,7 @@ describe('batcher', () => {
     clock.t = 100;
     let release!: () => void;
     const b = createBatcher<number, void>({ handler: () => new Promise<void>((r) => (release = r)), maxBatch: 1, maxPending: 1, clock, statsIntervalMs: 0 });
-    await assert.rejects(b.add(1, { deadline: 50 }), (e) => isFlowError(e, FlowErrorCodes.DEADLINE_PAST));
+    await assert.rejects(b.add(1, { deadline: 50 }), (e) => isFlowError(e, FlowErrorCodes.DEADLINE_PAST) && e.message === 'batcher default: deadline passed 50 ms ago');
     const running = b.add(1); // dispatched at once (a full batch of 1)
     const pending = b.add(2);
     await assert.rejects(b.add(3), (e) => isFlowError(e, FlowErrorCodes.QUEUE_FULL) && /1 items already pending/.test(e.message));

@@ -11,11 +11,13 @@ import { reportFailed, runSession } from '../session.js';
 import { TRACE_OPTIONS, traceOptionsFrom } from '../trace-flags.js';
 import { OUTPUT_OPTIONS, openOutputs, outputPlanFrom } from '../outputs/flags.js';
 import { StepStream } from '../outputs/step-stream.js';
+import { overloadCommand } from './overload.js';
 
 export const CAPACITY_HELP = `Usage:
   redline capacity scenario.ts --slo 'p(99)<100' [options]
   redline capacity --url URL --slo 'p(99)<100' [options]
   redline capacity fit data.csv [--predict 10,50,100] [--throughput 1500] [--slo 'p(99)<100'] [--json]
+  redline capacity --overload --target "CMD" --slo 'p(99)<100' [options]   (= redline overload; see its --help)
 
 Search: raises the load step by step until the SLO breaks, errors exceed the budget, or throughput
 stops growing, then bisects to the maximum sustainable rate and fits the Universal Scalability Law.
@@ -41,6 +43,8 @@ stops growing, then bisects to the maximum sustainable rate and fits the Univers
 
 /** `redline capacity` and `redline capacity fit`. */
 export async function capacityCommand(io: CliIo, args: string[]): Promise<number> {
+  // `capacity --overload` is the overload experiment: the search first, then past the redline and back.
+  if (args.includes('--overload')) return overloadCommand(io, args.filter((a) => a !== '--overload'));
   const { values: v, positionals } = parseCommandArgs('capacity', args, {
     url: { type: 'string' },
     slo: { type: 'string' },

@@ -11,6 +11,7 @@ import { LEAK_HELP, LEAK_OPTIONS, leakOptionsFrom } from '../leak-flags.js';
 import { OUTPUT_HELP, OUTPUT_OPTIONS, openOutputs, outputPlanFrom, writeCiFiles } from '../outputs/flags.js';
 import type { SessionOutcome } from '../session.js';
 import { finishOutcome, runExitCode, summaryFirst } from './run.js';
+import { demoOverload } from './demo-overload.js';
 
 /** The planted bottlenecks of the demo service (`@redline/demo`). */
 export const DEMO_BOTTLENECKS = ['event-loop-block', 'cpu-saturation', 'gc-churn', 'gc-young', 'sync-fs', 'memory-leak', 'slow-downstream', 'pool-starvation', 'n-plus-one', 'slow-query', 'threadpool', 'healthy', 'leak-map', 'leak-closures', 'leak-listeners', 'leak-cache'] as const;
@@ -68,6 +69,8 @@ Starts the demo service with the probe, runs a short open-model load against it,
 summary and the doctor's findings. Needs nothing from you.
 
   --bottleneck NAME   ${DEMO_BOTTLENECKS.join(' | ')} (default event-loop-block)
+                      or overload: the overload experiment with and without @redline/flow, side by
+                      side (--rate: its maximum sustainable rate, default searched; --duration: each step, default 3s)
   --duration D        load duration (default 12s, 3s to 30s)
   --rate R            requests per second (default: chosen per bottleneck, 100 to 200)
 
@@ -113,8 +116,13 @@ export async function demoCommand(io: CliIo, args: string[]): Promise<number> {
     throw new RedlineError(ErrorCodes.USAGE, `redline demo: unexpected argument "${positionals[positionals.length - 1]!}" (give one bottleneck, by name or with --bottleneck)`);
   }
   const bottleneck = String(v.bottleneck ?? positionals[0] ?? 'event-loop-block');
+  if (bottleneck === 'overload') {
+    const server = demoServerPath();
+    if (!existsSync(server)) throw new RedlineError(ErrorCodes.TARGET_START_FAILED, `the demo service is not built (${server} is missing); run npm run build`);
+    return demoOverload(io, v, server);
+  }
   if (!(DEMO_BOTTLENECKS as readonly string[]).includes(bottleneck)) {
-    throw new RedlineError(ErrorCodes.USAGE, `unknown bottleneck "${bottleneck}": expected one of ${DEMO_BOTTLENECKS.join(', ')}`);
+    throw new RedlineError(ErrorCodes.USAGE, `unknown bottleneck "${bottleneck}": expected one of ${DEMO_BOTTLENECKS.join(', ')}, or overload (the overload experiment)`);
   }
   const durationMs = parseDuration(String(v.duration ?? '12s'));
   if (durationMs > 30_000 || durationMs < 3000) throw new RedlineError(ErrorCodes.USAGE, `--duration for the demo must be between 3s and 30s, got ${String(v.duration)}`);

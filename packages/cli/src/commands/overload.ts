@@ -13,14 +13,16 @@ import {
   type OverloadResult,
   type Slo,
 } from '@redline/capacity';
-import { parseTargetUrl, type ScenarioDefinition } from '@redline/load';
+import { importScenarioModule, parseTargetUrl, type ScenarioDefinition } from '@redline/load';
 import { launchTarget, type TargetHandle } from '@redline/probe/host';
-import { intFlag, parseCommandArgs } from '../args.js';
+import { intFlag, parseCommandArgs, parseHeaders } from '../args.js';
 import { out, type CliIo } from '../io.js';
 import { interruptHandler } from '../live.js';
 
 export const OVERLOAD_HELP = `Usage:
   redline overload --target "CMD" [--target "CMD2" ...] --slo 'p(99)<100' [options]
+  redline overload scenario.ts --target "CMD" [--target "CMD2" ...] --slo 'p(99)<100' [options]
+  redline capacity --overload ...   (the same command)
 
 Finds the maximum sustainable rate of the first target (or takes --max-rate), then offers each
 target 0.5×, 1×, 2×, 3×, 4× that rate and back to 0.5× in one sequence of open-model steps. Reports
@@ -30,13 +32,17 @@ service with and without a limiter as two targets to see them side by side.
 
   --target "CMD"         start a service with the probe (repeat for each variant)
   --label NAME           name of the matching --target in the output (repeatable)
-  --url PATH             request path (default /)
+  --url PATH             request path (default /); or give a scenario file with one scenario whose
+                         requests use paths: its baseUrl is set to each launched target
+  --method M             request method with --url (default GET)
+  --header "N: v"        request header with --url (repeatable)
   --slo EXPR             latency objective, e.g. 'p(99)<100' (ms)
   --max-rate N           maximum sustainable rate per second (default: searched on the first target)
   --steps LIST           load multiples (default 0.5,1,2,3,4,0.5; the last is the recovery step)
   --step D               duration of each step (default 5s)
   --recovery-step D      duration of the last step (default 10s)
   --recover-within D     goodput must come back within this (default 5s)
+  --warmup D             unmeasured first step at the first level, after the launch (default 2s; 0 for none)
   --timeout D            request timeout (default 2s)
   --search-step D        step duration of the capacity search (default 3s)
   --search-budget D      time budget of the capacity search (default 2m)
@@ -55,13 +61,25 @@ export interface OverloadVariant {
 /** Settings of {@link overloadExperiment}. */
 export interface OverloadExperimentOptions {
   variants: OverloadVariant[];
+  /** Request path on each target (with `method`, `headers`); ignored when `definition` is given. */
   path: string;
+  method?: string;
+  headers?: Record<string, string>;
+  /**
+   * A scenario definition (one scenario) to offer instead of one request: its `baseUrl` is set to
+   * each launched target, so its requests' paths go to that target.
+   */
+  definition?: ScenarioDefinition;
+  /** Names `definition` in validation messages. */
+  source?: string;
   slo: Slo;
   maxRate?: number;
   multipliers?: number[];
   stepMs: number;
   recoveryStepMs: number;
   recoverWithinMs: number;
+  /** Unmeasured first step at the first level, ms (see `runOverload`). Default 0. */
+  warmupMs?: number;
   timeoutMs: number;
   searchStepMs: number;
   searchBudgetMs: number;
@@ -98,17 +116,13 @@ export async function overloadExperiment(io: CliIo, o: OverloadExperimentOptions
     try {
       target = await launchTarget({ command: variant.command, cwd: variant.cwd ?? io.cwd });
       if (!target.port) throw new RedlineError(ErrorCodes.TARGET_START_FAILED, `target "${variant.label}" did not report a listening port`);
-      const url = parseTargetUrl(`http://127.0.0.1:${target.port}${o.path}`);
-      const definition: ScenarioDefinition = {
-        name: `overload-${slug(variant.label)}`,
-        timeout: `${o.timeoutMs}ms`,
-        requests: [{ method: 'GET', url: url.href, name: `GET ${url.pathname}` }],
-      };
+      const definition = variantDefinition(o, variant, `http://127.0.0.1:${target.port}`);
       const dir = join(o.outDir, slug(variant.label));
       const workers = o.workers !== undefined ? { workers: o.workers } : {};
+      const source = o.source !== undefined ? { source: o.source } : {};
       if (maxRate === undefined) {
         log(`overload: searching the maximum sustainable rate of ${variant.label} under ${o.slo.expression}`);
-        const search = await searchCapacity(loadStepRunner({ definition, outDir: join(dir, 'search'), ...workers }), {
+        const search = await searchCapacity(loadStepRunner({ definition, outDir: join(dir, 'search'), ...workers, ...source }), {
           model: 'open',
           slo: o.slo,
           startLevel: o.searchStart,
@@ -126,7 +140,7 @@ export async function overloadExperiment(io: CliIo, o: OverloadExperimentOptions
         log(`overload: maximum sustainable rate ${maxRate}/s`);
       }
       log(`overload: ${variant.label}: steps ${(o.multipliers ?? [0.5, 1, 2, 3, 4, 0.5]).join('×, ')}× of ${maxRate}/s`);
-      const result = await runOverload(loadStepRunner({ definition, outDir: join(dir, 'steps'), maxVUsPerRate: 1, ...workers }), {
+      const result = await runOverload(loadStepRunner({ definition, outDir: join(dir, 'steps'), maxVUsPerRate: 1, ...workers, ...source }), {
         label: variant.label,
         slo: o.slo,
         maxRate,
@@ -134,6 +148,7 @@ export async function overloadExperiment(io: CliIo, o: OverloadExperimentOptions
         stepDurationMs: o.stepMs,
         recoveryDurationMs: o.recoveryStepMs,
         recoverWithinMs: o.recoverWithinMs,
+        ...(o.warmupMs !== undefined && { warmupMs: o.warmupMs }),
         signal,
         onStep: (s) => log(`  ${variant.label} ${s.multiplier}× ${s.offeredRate}/s: goodput ${s.goodput.toFixed(1)}/s, 2xx ${s.throughput.toFixed(1)}/s, errors ${(s.errorRate * 100).toFixed(1)} %, admitted p99 ${s.admittedP99Ms.toFixed(1)} ms`),
       });
@@ -148,6 +163,18 @@ export async function overloadExperiment(io: CliIo, o: OverloadExperimentOptions
   await writeFile(files.svg, renderOverloadSvg(results));
   await writeFile(files.html, renderOverloadHtml(results));
   return { results, files };
+}
+
+/** What one variant is offered: the scenario aimed at its origin, or one request to `path`. */
+function variantDefinition(o: OverloadExperimentOptions, variant: OverloadVariant, origin: string): ScenarioDefinition {
+  if (o.definition) return { timeout: `${o.timeoutMs}ms`, ...o.definition, baseUrl: origin };
+  const url = parseTargetUrl(`${origin}${o.path}`);
+  const method = o.method ?? 'GET';
+  return {
+    name: `overload-${slug(variant.label)}`,
+    timeout: `${o.timeoutMs}ms`,
+    requests: [{ method, url: url.href, name: `${method} ${url.pathname}`, ...(o.headers && Object.keys(o.headers).length > 0 && { headers: o.headers }) }],
+  };
 }
 
 function multiplierList(value: unknown): number[] | undefined {
@@ -168,16 +195,19 @@ function positiveFlag(name: string, value: unknown, fallback: number): number {
 
 /** `redline overload`. */
 export async function overloadCommand(io: CliIo, args: string[]): Promise<number> {
-  const { values: v } = parseCommandArgs('overload', args, {
+  const { values: v, positionals } = parseCommandArgs('overload', args, {
     target: { type: 'string', multiple: true },
     label: { type: 'string', multiple: true },
     url: { type: 'string' },
+    method: { type: 'string' },
+    header: { type: 'string', multiple: true },
     slo: { type: 'string' },
     'max-rate': { type: 'string' },
     steps: { type: 'string' },
     step: { type: 'string' },
     'recovery-step': { type: 'string' },
     'recover-within': { type: 'string' },
+    warmup: { type: 'string' },
     timeout: { type: 'string' },
     'search-step': { type: 'string' },
     'search-budget': { type: 'string' },
@@ -194,8 +224,15 @@ export async function overloadCommand(io: CliIo, args: string[]): Promise<number
   if (v.slo === undefined) throw new RedlineError(ErrorCodes.USAGE, "redline overload: --slo is required, e.g. --slo 'p(99)<100'");
   const labels = (v.label as string[] | undefined) ?? [];
   if (labels.length > targets.length) throw new RedlineError(ErrorCodes.USAGE, `redline overload: ${labels.length} --label for ${targets.length} --target`);
+  if (positionals.length > 1) throw new RedlineError(ErrorCodes.USAGE, `redline overload: expected at most one scenario file, got ${positionals.length} (${positionals.join(', ')})`);
+  const file = positionals[0];
+  if (file !== undefined && (v.url !== undefined || v.method !== undefined || v.header !== undefined)) {
+    throw new RedlineError(ErrorCodes.USAGE, 'redline overload: give a scenario file or --url/--method/--header, not both');
+  }
   const path = String(v.url ?? '/');
   if (!path.startsWith('/')) throw new RedlineError(ErrorCodes.USAGE, `invalid --url "${path}": expected a path such as /search (the target is started by Redline)`);
+  const headers = parseHeaders(v.header);
+  const definition = file !== undefined ? ((await importScenarioModule(file, io.cwd)) as ScenarioDefinition) : undefined;
   const maxRate = v['max-rate'] === undefined ? undefined : positiveFlag('max-rate', v['max-rate'], 1);
   const duration = (name: string, fallback: string): number => parseDuration(String(v[name] ?? fallback), `--${name}`);
   const interrupts = interruptHandler(io);
@@ -210,12 +247,16 @@ export async function overloadCommand(io: CliIo, args: string[]): Promise<number
       {
         variants: targets.map((command, i) => ({ label: labels[i] ?? (targets.length === 1 ? 'target' : `target ${i + 1}`), command })),
         path,
+        ...(v.method !== undefined && { method: String(v.method).toUpperCase() }),
+        headers,
+        ...(definition && { definition, source: file! }),
         slo: parseSlo(String(v.slo)),
         ...(maxRate !== undefined && { maxRate }),
         ...(multipliers && { multipliers }),
         stepMs: duration('step', '5s'),
         recoveryStepMs: duration('recovery-step', '10s'),
         recoverWithinMs: duration('recover-within', '5s'),
+        warmupMs: v.warmup === undefined ? 2000 : String(v.warmup) === '0' ? 0 : duration('warmup', '2s'),
         timeoutMs: duration('timeout', '2s'),
         searchStepMs: duration('search-step', '3s'),
         searchBudgetMs: duration('search-budget', '2m'),
