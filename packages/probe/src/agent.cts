@@ -13,6 +13,7 @@ import {
   PROBE_POOL_LEAK_ENV,
   PROBE_POOLS_ENV,
   PROBE_SOCKET_ENV,
+  PROBE_THREADPOOL_CALLERS_ENV,
   type FullGcResult,
   type HeapSnapshotResult,
   type HostCommand,
@@ -21,12 +22,15 @@ import {
 } from './protocol.cjs';
 import { createSampler, type Sampler, type SamplerDeps } from './sampler.cjs';
 import { createThreadpoolMeter } from './threadpool-meter.cjs';
+import { createThreadpoolCallerSampler } from './threadpool-callers.cjs';
 import { startPoolForwarding } from './pool-forwarding.cjs';
 
 /** Most messages the probe queues while the runner is not reading; older samples are dropped first. */
 const MAX_QUEUED_MESSAGES = 600;
 /** Most listen events reported per thread (the host only needs the first). */
 const MAX_LISTEN_REPORTS = 8;
+/** Thread-pool queue delay in a probe window (ms beyond the unloaded task) that starts sampling who submits the work. */
+const THREADPOOL_QUEUED_MS = 5;
 /** Longest command line accepted from the host, in bytes. */
 const MAX_COMMAND_BYTES = 64 * 1024;
 
@@ -287,6 +291,7 @@ function startProbeUnsafe(options: StartProbeOptions): ProbeInstance | null {
   const sampler: Sampler = createSampler(deps);
   // The thread pool is process-wide: one meter, in the main thread.
   const threadpool = isMainThread ? createThreadpoolMeter(nowEpochMs) : null;
+  const threadpoolCallers = isMainThread && process.env[PROBE_THREADPOOL_CALLERS_ENV] !== '0' ? createThreadpoolCallerSampler() : null;
   const leakMs = Number(process.env[PROBE_POOL_LEAK_ENV] ?? 0);
   const stopPools = startPoolForwarding((m) => send(m), {
     autoWatch: process.env[PROBE_POOLS_ENV] !== '0',
@@ -297,6 +302,11 @@ function startProbeUnsafe(options: StartProbeOptions): ProbeInstance | null {
       const sample = sampler.take(dropped, intervalMs);
       if (threadpool) sample.threadpool = threadpool.take();
       send({ type: 'sample', sample });
+      if (threadpoolCallers) {
+        const t = sample.threadpool;
+        const callers = threadpoolCallers.tick(t != null && t.maxMs - t.baselineMs >= THREADPOOL_QUEUED_MS, nowEpochMs());
+        if (callers) send(callers);
+      }
     } catch {
       // never throw into the target
     }
@@ -309,6 +319,7 @@ function startProbeUnsafe(options: StartProbeOptions): ProbeInstance | null {
     try {
       clearInterval(timer);
       sampler.stop();
+      threadpoolCallers?.stop();
       stopPools();
       listenChannel.unsubscribe(onListen);
       session?.disconnect();
