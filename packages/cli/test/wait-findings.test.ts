@@ -47,9 +47,10 @@ const evidence = (f: Finding, metric: string): number => {
   return e.value;
 };
 
-test('pool-wait: a pool of 3 clients held 250 ms at 40 requests/s is named, sized by Little\'s law, and the size that removes the waiting is within 10 % of it', async () => {
-  // A long hold, so a busy machine's timer lateness (tens of ms) changes it little between the runs.
-  const small = await runService({ MODE: 'hold', POOL_MAX: '3', HOLD_MS: '250' }, { rate: 40, duration: '4s' });
+test('pool-wait: a pool of 3 clients held 500 ms at 20 requests/s is named, sized by Little\'s law, and the size that removes the waiting is within 10 % of it', async () => {
+  // A long hold, so a busy machine's timer lateness (tens of ms) changes it little between the runs
+  // (at 250 ms and load 18 it stretched 6 % in one run and 11 % in the next).
+  const small = await runService({ MODE: 'hold', POOL_MAX: '3', HOLD_MS: '500' }, { rate: 20, duration: '4s' });
   const top = small.findings[0];
   assert.equal(top?.category, 'pool-wait', titles(small.findings));
   assert.match(top.title, new RegExp(`pg pool "pg 127\\.0\\.0\\.1:${pgServer.port}/postgres" \\(max 3\\)`));
@@ -61,21 +62,21 @@ test('pool-wait: a pool of 3 clients held 250 ms at 40 requests/s is named, size
   assert.equal(pools.length, 1);
   assert.equal(pools[0]?.serverMaxConnections, 37);
   const hint = evidence(top, 'pool.needed_size');
-  // 40 acquisitions/s × ≥ 250 ms held: about 10 clients (more when a busy machine stretches the hold).
+  // 20 acquisitions/s × ≥ 500 ms held: about 10 clients (more when a busy machine stretches the hold).
   assert.ok(hint >= 9.5 && hint <= 13, `Little's law hint ${hint}`);
   // The size that removes the waiting lies within 10 % of the hint: 10 % above it no caller waits
   // (below), 10 % under it they still do. Constant-rate arrivals and a fixed hold make this sharp.
   const under = Math.floor(hint * 0.9);
-  const short = await runService({ MODE: 'hold', POOL_MAX: String(under), HOLD_MS: '250' }, { rate: 40, duration: '4s' });
+  const short = await runService({ MODE: 'hold', POOL_MAX: String(under), HOLD_MS: '500' }, { rate: 20, duration: '4s' });
   const stillWaiting = short.findings.find((f) => f.category === 'pool-wait');
   assert.ok(stillWaiting, `a pool of ${under} (hint ${hint}) still makes callers wait:\n${titles(short.findings)}`);
   assert.match(stillWaiting.title, new RegExp(`\\(max ${under}\\)`));
   const size = Math.ceil(hint * 1.1);
-  const sized = await runService({ MODE: 'hold', POOL_MAX: String(size), HOLD_MS: '250' }, { rate: 40, duration: '4s' });
+  const sized = await runService({ MODE: 'hold', POOL_MAX: String(size), HOLD_MS: '500' }, { rate: 20, duration: '4s' });
   assert.equal(sized.findings.find((f) => f.category === 'pool-wait'), undefined, `pool of ${size} (hint ${hint}):\n${titles(sized.findings)}`);
   const waits = (sized.result.target?.pools?.[0]?.samples ?? []).map((s) => s.values.waitMeanMs ?? 0);
   const meanWait = waits.reduce((a, b) => a + b, 0) / Math.max(1, waits.length);
-  assert.ok(meanWait < 25, `mean acquire wait with ${size} clients: ${meanWait} ms (10 % of the hold is 25 ms)`);
+  assert.ok(meanWait < 50, `mean acquire wait with ${size} clients: ${meanWait} ms (10 % of the hold is 50 ms)`);
 });
 
 test('threadpool-saturated: async PBKDF2 is the top finding, not "CPU saturated", and names crypto and the caller', async () => {
