@@ -20,7 +20,8 @@ export function poolsSectionHtml(result: RunResult): string {
         p.serverMaxConnections !== undefined ? `server allows ${fmtNum(p.serverMaxConnections)} connections` : null,
       ].filter((x): x is string => x !== null);
       return `<h3>${h(p.name)}${facts.length > 0 ? ` <span class="note">(${h(facts.join(', '))})</span>` : ''}</h3>
-<div class="cols"><div class="chart" data-chart="pool-clients-${i}"></div><div class="chart" data-chart="pool-wait-${i}"></div></div>`;
+<div class="cols"><div class="chart" data-chart="pool-clients-${i}"></div><div class="chart" data-chart="pool-waiting-${i}"></div></div>
+<div class="chart" data-chart="pool-wait-${i}"></div>`;
     })
     .join('\n');
   return `<section id="pools">

@@ -56,12 +56,12 @@ describe('pool gauges on the report timeline', () => {
     assert.deepEqual(poolChartData(syntheticRun({ durationS: 5 })), [], 'no pools, no series');
   });
 
-  it('draws size, in use, idle, waiting and the wait per second in Chromium, zooming with the other charts', async () => {
+  it('draws size, in use, idle, waiting, the wait and the hold per second in Chromium, zooming with the other charts', async () => {
     const path = join(dir, 'pools.html');
     writeFileSync(path, renderReportHtml(runWithPool()));
     const { page, problems } = await openFile(browser, path);
     const charts = await chartPixels(page);
-    for (const name of ['pool-clients-0', 'pool-wait-0']) {
+    for (const name of ['pool-clients-0', 'pool-waiting-0', 'pool-wait-0']) {
       const c = charts.find((x) => x.name === name);
       assert.ok(c, `chart ${name} is on the page`);
       assert.equal(c.empty, false, `${name} has data`);
@@ -78,7 +78,9 @@ describe('pool gauges on the report timeline', () => {
     await page.mouse.move(over.x + (await xOf(15)), over.y + over.height / 2);
     const clients = (await page.locator('[data-chart="pool-clients-0"] .u-legend').textContent()) ?? '';
     assert.match(clients, /time15s/);
-    assert.match(clients, /in use \(mean\)4.*waiting \(mean\)6.*waiting \(most\)9.*idle0.*size4.*max4/);
+    assert.match(clients, /in use \(mean\)4.*in use \(most\)4.*idle0.*size4.*max4/);
+    const waiting = (await page.locator('[data-chart="pool-waiting-0"] .u-legend').textContent()) ?? '';
+    assert.match(waiting, /time15s.*waiting \(mean\)6.*waiting \(most\)9/);
     const wait = (await page.locator('[data-chart="pool-wait-0"] .u-legend').textContent()) ?? '';
     assert.match(wait, /acquire wait mean120 ms.*acquire wait p99260 ms.*hold mean95\.0 ms/);
 
