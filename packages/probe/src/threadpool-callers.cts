@@ -49,12 +49,15 @@ export function createThreadpoolCallerSampler(): ThreadpoolCallerSampler {
   let capturing = false;
   let lastStart = Number.NEGATIVE_INFINITY;
   let windowStart = 0;
+  let hookOn = false;
   // An exception thrown from an async hook ends the process: nothing here may throw.
   function init(_asyncId: number, type: string): void {
     try {
       const op = THREADPOOL_TYPES.get(type);
       if (op === undefined || captured >= MAX_STACKS_PER_CAPTURE) return;
-      captured += 1;
+      // Enough for this window: the hook goes off now, not at the window's end (async_hooks allows
+      // disabling from inside a callback), so a busy pool shortens the capture instead of lengthening it.
+      if (++captured >= MAX_STACKS_PER_CAPTURE) stopCapture();
       const holder: { stack?: string } = {};
       const limit = Error.stackTraceLimit;
       Error.stackTraceLimit = STACK_FRAMES;
@@ -75,6 +78,11 @@ export function createThreadpoolCallerSampler(): ThreadpoolCallerSampler {
     }
   }
   const hook: AsyncHook = createHook({ init });
+  function stopCapture(): void {
+    if (!hookOn) return;
+    hookOn = false;
+    hook.disable();
+  }
   const flush = (nowMs: number): ThreadpoolCallersMessage | null => {
     if (entries.size === 0) return null;
     const message: ThreadpoolCallersMessage = { type: 'threadpool-callers', startEpochMs: windowStart, endEpochMs: nowMs, callers: [...entries.values()] };
@@ -85,7 +93,7 @@ export function createThreadpoolCallerSampler(): ThreadpoolCallerSampler {
     tick(queued, nowMs) {
       let out: ThreadpoolCallersMessage | null = null;
       if (capturing) {
-        hook.disable();
+        stopCapture();
         capturing = false;
         out = flush(nowMs);
       }
@@ -94,12 +102,13 @@ export function createThreadpoolCallerSampler(): ThreadpoolCallerSampler {
         lastStart = nowMs;
         windowStart = nowMs;
         capturing = true;
+        hookOn = true;
         hook.enable();
       }
       return out;
     },
     stop() {
-      if (capturing) hook.disable();
+      stopCapture();
       capturing = false;
       entries.clear();
     },
