@@ -86,7 +86,7 @@ const recognizers: readonly Recognizer[] = [
   (id, exported, patch, { send }) => {
     if (id === 'pg-pool') patch(exported, 'connect', (pool, name) => readPgServerLimit(pool, name, send));
   },
-  // tarn (knex's pool): `require('tarn').Pool`, or tarn's own `require('./Pool')` (whose `.Pool` it is).
+  // tarn (knex's pool): the `Pool` export of the tarn package, or of tarn's own `./Pool` module.
   (_id, exported, patch) => {
     const cls = typeof exported === 'function' ? exported : (exported as { Pool?: unknown } | undefined)?.Pool;
     if (hasMethods(protoOf(cls), ['acquire', 'release', 'numUsed', 'numFree', 'numPendingAcquires'])) patch(cls, 'acquire');
