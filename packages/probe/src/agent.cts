@@ -29,7 +29,7 @@ import { startPoolForwarding } from './pool-forwarding.cjs';
 const MAX_QUEUED_MESSAGES = 600;
 /** Most listen events reported per thread (the host only needs the first). */
 const MAX_LISTEN_REPORTS = 8;
-/** Thread-pool queue delay in a probe window (ms beyond the unloaded task) that starts sampling who submits the work. */
+/** Thread-pool queue delay in a probe window (ms beyond the unloaded task and the loop's delay) that starts sampling who submits the work. */
 const THREADPOOL_QUEUED_MS = 5;
 /** Longest command line accepted from the host, in bytes. */
 const MAX_COMMAND_BYTES = 64 * 1024;
@@ -303,8 +303,11 @@ function startProbeUnsafe(options: StartProbeOptions): ProbeInstance | null {
       if (threadpool) sample.threadpool = threadpool.take();
       send({ type: 'sample', sample });
       if (threadpoolCallers) {
+        // The task's callback also waits for the event loop: only the excess over the loop's worst
+        // delay is thread-pool queueing (a CPU-bound loop alone must not switch the hook on).
         const t = sample.threadpool;
-        const callers = threadpoolCallers.tick(t != null && t.maxMs - t.baselineMs >= THREADPOOL_QUEUED_MS, nowEpochMs());
+        const loopMs = sample.loopDelay?.maxMs ?? 0;
+        const callers = threadpoolCallers.tick(t != null && t.maxMs - t.baselineMs - loopMs >= THREADPOOL_QUEUED_MS, nowEpochMs());
         if (callers) send(callers);
       }
     } catch {
