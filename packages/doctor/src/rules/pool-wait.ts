@@ -24,7 +24,7 @@ export interface PoolPressure {
   waitP99Ms: number;
   /** Mean hold time per acquisition, ms. */
   holdMeanMs: number;
-  /** pg only: queries per hold and ms per hold spent running them. */
+  /** pg and mysql2: queries per hold and ms per hold spent running them. */
   queriesPerHold: number | null;
   queryMsPerHold: number | null;
   /** Little's law: clients busy at once if every acquire request were served at once. */
