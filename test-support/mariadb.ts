@@ -3,9 +3,9 @@
 // `mariadb-server` package provides the binaries; as root they run as the `mysql` user.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chownSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { commandAs, freePort, killOnExit, runAsUser, stopChild, waitForLog } from './throwaway.ts';
 
 /** A running throw-away MariaDB server; connect as `root` without a password. */
 export interface MariaDbServer {
@@ -15,18 +15,6 @@ export interface MariaDbServer {
   /** Most client connections the server accepts. */
   maxConnections: number;
   stop(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr !== null ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 /** Whether the MariaDB server binaries are installed (`apt-get install -y mariadb-server`). */
@@ -39,65 +27,36 @@ export async function startMariaDb(opts: { maxConnections?: number; timeoutMs?: 
   if (!hasMariaDb()) throw new Error('MariaDB is not installed: apt-get install -y mariadb-server');
   const timeoutMs = opts.timeoutMs ?? 60_000;
   const maxConnections = opts.maxConnections ?? 100;
-  const isRoot = process.getuid?.() === 0;
-  const prefix = isRoot ? ['setpriv', '--reuid=mysql', '--regid=mysql', '--init-groups', '--'] : [];
+  const as = runAsUser('mysql', 'running as root, but there is no `mysql` user to run MariaDB as (the mariadb-server package creates it)');
   const dir = mkdtempSync(join(tmpdir(), 'redline-mariadb-'));
-  if (isRoot) {
-    const id = (flag: string): number => Number(spawnSync('id', [flag, 'mysql'], { encoding: 'utf8' }).stdout.trim());
-    chownSync(dir, id('-u'), id('-g'));
-  }
+  if (as.prefix.length > 0) chownSync(dir, as.uid, as.gid);
   const dataDir = join(dir, 'data');
-  const run = (argv: string[]): [string, string[]] => {
-    const all = [...prefix, ...argv];
-    return [all[0] as string, all.slice(1)];
-  };
   try {
-    const [cmd, args] = run(['mariadb-install-db', '--no-defaults', `--datadir=${dataDir}`, '--auth-root-authentication-method=normal', '--skip-test-db']);
+    const [cmd, args] = commandAs(as, 'mariadb-install-db', ['--no-defaults', `--datadir=${dataDir}`, '--auth-root-authentication-method=normal', '--skip-test-db']);
     const init = spawnSync(cmd, args, { encoding: 'utf8', timeout: timeoutMs });
     if (init.status !== 0) throw new Error(`mariadb-install-db failed: ${(init.stderr || init.stdout).slice(-2000)}`);
     const port = await freePort();
-    const [scmd, sargs] = run([
-      '/usr/sbin/mariadbd', '--no-defaults', `--datadir=${dataDir}`, `--port=${port}`, '--bind-address=127.0.0.1',
+    const [scmd, sargs] = commandAs(as, '/usr/sbin/mariadbd', [
+      '--no-defaults', `--datadir=${dataDir}`, `--port=${port}`, '--bind-address=127.0.0.1',
       `--socket=${join(dir, 'sock')}`, `--pid-file=${join(dir, 'pid')}`, '--skip-grant-tables', '--skip-log-bin',
       '--innodb-buffer-pool-size=16M', `--max-connections=${maxConnections}`,
     ]);
     const child: ChildProcess = spawn(scmd, sargs, { stdio: ['ignore', 'ignore', 'pipe'] });
-    const onExit = (): void => {
-      child.kill('SIGKILL');
-      rmSync(dir, { recursive: true, force: true });
-    };
-    process.once('exit', onExit);
-    await new Promise<void>((resolve, reject) => {
-      let log = '';
-      const timer = setTimeout(() => reject(new Error(`MariaDB did not start within ${timeoutMs}ms:\n${log.slice(-2000)}`)), timeoutMs);
-      child.stderr?.on('data', (chunk: Buffer) => {
-        log = (log + chunk.toString('utf8')).slice(-32 * 1024);
-        if (log.includes('ready for connections')) {
-          clearTimeout(timer);
-          resolve();
-        }
-      });
-      child.once('exit', (code) => {
-        clearTimeout(timer);
-        reject(new Error(`MariaDB exited during start-up (code ${code}):\n${log.slice(-2000)}`));
-      });
-    });
+    const forget = killOnExit(child, dir);
+    try {
+      await waitForLog(child, 'ready for connections', 'MariaDB', timeoutMs);
+    } catch (err) {
+      forget();
+      await stopChild(child);
+      throw err;
+    }
     let stopped: Promise<void> | undefined;
     const stop = (): Promise<void> => {
-      stopped ??= new Promise<void>((resolve) => {
-        process.off('exit', onExit);
-        const done = (): void => {
-          rmSync(dir, { recursive: true, force: true });
-          resolve();
-        };
-        if (child.exitCode !== null || child.signalCode !== null) return done();
-        const kill = setTimeout(() => child.kill('SIGKILL'), 5000);
-        child.once('exit', () => {
-          clearTimeout(kill);
-          done();
-        });
-        child.kill('SIGTERM');
-      });
+      stopped ??= (async () => {
+        await stopChild(child);
+        forget();
+        rmSync(dir, { recursive: true, force: true });
+      })();
       return stopped;
     };
     return { host: '127.0.0.1', port, user: 'root', maxConnections, stop };

@@ -2,11 +2,11 @@
 // free loopback port with trust auth and no durability, remove everything on stop(). Uses Debian's
 // server binaries (/usr/lib/postgresql/<version>/bin, from the `postgresql` package that .ci/run
 // installs). initdb refuses to run as root, so as root the binaries run as the `postgres` user.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { commandAs, freePort, killOnExit, runAsUser, stopChild, waitForLog, type RunAs } from './throwaway.ts';
 
 /** Options of {@link startPostgres}. */
 export interface StartPostgresOptions {
@@ -53,97 +53,14 @@ export function findPostgresBin(): string {
   return join(root, newest, 'bin');
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr !== null ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-interface RunAs {
-  uid: number;
-  gid: number;
-  /** Prefix that runs a command as that user (empty when we already are not root). */
-  prefix: string[];
-}
-
 function runAs(): RunAs {
-  const uid = process.getuid?.() ?? -1;
-  if (uid !== 0) return { uid, gid: process.getgid?.() ?? -1, prefix: [] };
-  const id = (flag: string): number => {
-    const r = spawnSync('id', [flag, 'postgres'], { encoding: 'utf8' });
-    if (r.status !== 0) throw new Error('running as root, but there is no `postgres` user to run PostgreSQL as (the postgresql package creates it)');
-    return Number(r.stdout.trim());
-  };
-  // setpriv execs in place (no extra parent process), so the child we signal is postgres itself.
-  return { uid: id('-u'), gid: id('-g'), prefix: ['setpriv', '--reuid=postgres', '--regid=postgres', '--init-groups', '--'] };
-}
-
-function command(as: RunAs, bin: string, args: string[]): [string, string[]] {
-  const all = [...as.prefix, bin, ...args];
-  return [all[0] as string, all.slice(1)];
+  return runAsUser('postgres', 'running as root, but there is no `postgres` user to run PostgreSQL as (the postgresql package creates it)');
 }
 
 function runOrThrow(as: RunAs, bin: string, args: string[], timeoutMs: number): void {
-  const [cmd, argv] = command(as, bin, args);
+  const [cmd, argv] = commandAs(as, bin, args);
   const r = spawnSync(cmd, argv, { encoding: 'utf8', timeout: timeoutMs, env: { ...process.env, LC_ALL: 'C' } });
   if (r.status !== 0) throw new Error(`${bin} ${args.join(' ')} failed (${r.error?.message ?? `exit ${r.status}`}): ${(r.stderr || r.stdout).trim().slice(-2000)}`);
-}
-
-const live = new Set<{ child: ChildProcess; dir: string }>();
-let exitHookInstalled = false;
-function installExitHook(): void {
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  // A test that crashes must not leave a postmaster behind holding the port and the temp dir.
-  process.once('exit', () => {
-    for (const s of live) {
-      s.child.kill('SIGKILL');
-      rmSync(s.dir, { recursive: true, force: true });
-    }
-  });
-}
-
-/** Waits for the log line that says the server accepts connections; rejects if it exits first. */
-function waitReady(child: ChildProcess, timeoutMs: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    let log = '';
-    const timer = setTimeout(() => finish(new Error(`PostgreSQL did not become ready within ${timeoutMs}ms:\n${log.slice(-2000)}`)), timeoutMs);
-    const onData = (chunk: Buffer): void => {
-      log += chunk.toString('utf8');
-      if (log.length > 64 * 1024) log = log.slice(-32 * 1024);
-      if (log.includes('database system is ready to accept connections')) finish();
-    };
-    const onExit = (code: number | null, signal: string | null): void => finish(new Error(`PostgreSQL exited during start-up (${signal ?? `code ${code}`}):\n${log.slice(-2000)}`));
-    const finish = (err?: Error): void => {
-      clearTimeout(timer);
-      child.stderr?.off('data', onData);
-      child.off('exit', onExit);
-      // Keep draining the log so a chatty server never blocks on a full pipe.
-      child.stderr?.resume();
-      if (err) reject(err);
-      else resolve();
-    };
-    child.stderr?.on('data', onData);
-    child.once('exit', onExit);
-  });
-}
-
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  await new Promise<void>((resolve) => {
-    const kill = setTimeout(() => child.kill('SIGKILL'), 5000);
-    child.once('exit', () => {
-      clearTimeout(kill);
-      resolve();
-    });
-    child.kill('SIGINT'); // "fast shutdown": disconnects clients, no checkpoint wait worth mentioning
-  });
 }
 
 /**
@@ -179,16 +96,16 @@ export async function startPostgres(opts: StartPostgresOptions = {}): Promise<Po
     for (let attempt = 0; ; attempt++) {
       const port = await freePort();
       const args = ['-D', dataDir, '-p', String(port), ...Object.entries(settings).flatMap(([k, v]) => ['-c', `${k}=${v}`])];
-      const [cmd, argv] = command(as, join(bin, 'postgres'), args);
+      const [cmd, argv] = commandAs(as, join(bin, 'postgres'), args);
       const child = spawn(cmd, argv, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, LC_ALL: 'C' } });
-      const entry = { child, dir };
-      live.add(entry);
-      installExitHook();
+      const forget = killOnExit(child, dir);
+      // SIGINT is PostgreSQL's "fast shutdown": disconnects clients, no checkpoint wait worth mentioning.
+      const halt = (): Promise<void> => stopChild(child, 'SIGINT');
       try {
-        await waitReady(child, timeoutMs);
+        await waitForLog(child, 'database system is ready to accept connections', 'PostgreSQL', timeoutMs);
       } catch (err) {
-        live.delete(entry);
-        await stopChild(child);
+        forget();
+        await halt();
         // Another process may have taken the port between freePort() and listen(): try a new one.
         if (attempt < 3 && err instanceof Error && /could not bind|Address already in use/.test(err.message)) continue;
         throw err;
@@ -198,16 +115,16 @@ export async function startPostgres(opts: StartPostgresOptions = {}): Promise<Po
         try {
           runOrThrow(as, join(bin, 'createdb'), ['-h', '127.0.0.1', '-p', String(port), '-U', 'postgres', database], timeoutMs);
         } catch (err) {
-          live.delete(entry);
-          await stopChild(child);
+          forget();
+          await halt();
           throw err;
         }
       }
       let stopped: Promise<void> | undefined;
       const stop = (): Promise<void> => {
         stopped ??= (async () => {
-          await stopChild(child);
-          live.delete(entry);
+          await halt();
+          forget();
           rmSync(dir, { recursive: true, force: true });
         })();
         return stopped;

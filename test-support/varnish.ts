@@ -5,9 +5,9 @@
 // Start-up compiles the VCL with the C compiler: seconds on a busy machine, so share one per file.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort, killOnExit, stopChild, waitForPort } from './throwaway.ts';
 
 /** A running Varnish. */
 export interface VarnishServer {
@@ -45,29 +45,6 @@ function varnishd(): string {
   throw new Error('varnishd not found: install the Debian package varnish (scripts/ensure-system-deps.mjs)');
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr !== null ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-function portOpen(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = connect(port, '127.0.0.1');
-    s.once('connect', () => {
-      s.end();
-      resolve(true);
-    });
-    s.once('error', () => resolve(false));
-  });
-}
-
 /** Starts varnishd in front of `127.0.0.1:backendPort` (default VCL: {@link banVcl}). */
 export async function startVarnish(backendPort: number, options: { vcl?: string; timeoutMs?: number } = {}): Promise<VarnishServer> {
   const dir = mkdtempSync(join(tmpdir(), 'redline-varnish-'));
@@ -85,34 +62,20 @@ export async function startVarnish(backendPort: number, options: { vcl?: string;
   child.stderr?.on('data', (b: Buffer) => {
     if (stderr.length < 8192) stderr += b.toString();
   });
+  const forget = killOnExit(child, dir);
   let stopped = false;
   const stop = async (): Promise<void> => {
     if (stopped) return;
     stopped = true;
-    if (child.exitCode === null && child.signalCode === null) {
-      await new Promise<void>((resolve) => {
-        const kill = setTimeout(() => child.kill('SIGKILL'), 5000);
-        child.once('exit', () => {
-          clearTimeout(kill);
-          resolve();
-        });
-        child.kill('SIGTERM');
-      });
-    }
+    await stopChild(child);
+    forget();
     rmSync(dir, { recursive: true, force: true });
   };
-  const deadline = Date.now() + (options.timeoutMs ?? 60_000);
-  for (;;) {
-    if (child.exitCode !== null) {
-      await stop();
-      throw new Error(`varnishd exited with ${child.exitCode}: ${stderr.trim().slice(0, 2000)}`);
-    }
-    if (await portOpen(port)) break;
-    if (Date.now() > deadline) {
-      await stop();
-      throw new Error(`varnishd did not listen on ${port} within ${options.timeoutMs ?? 60_000} ms: ${stderr.trim().slice(0, 2000)}`);
-    }
-    await new Promise((r) => setTimeout(r, 100));
+  try {
+    await waitForPort(port, 'varnishd', options.timeoutMs ?? 60_000, child, () => stderr);
+  } catch (err) {
+    await stop();
+    throw err;
   }
   return {
     port,

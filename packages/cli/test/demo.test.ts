@@ -114,8 +114,8 @@ test('threadpool: the top finding is threadpool-saturated, naming crypto and has
   const { result } = await runDemo('threadpool');
   const f = top(result, 'threadpool-saturated');
   assert.match(f.evidence.map((e) => e.metric).join(' '), /target\.threadpool_delay_ms/);
-  // The caller is named when the sampled profile caught the (microseconds-long) submitting call.
-  if (/called from/.test(f.title)) assert.match(f.title, /pbkdf2 called from hashPassword \(src\/bottlenecks\/threadpool\.ts:\d+\)/);
+  // The probe's stack samples of the thread-pool requests name the caller, source-mapped to the TypeScript.
+  assert.match(f.title, /pbkdf2 called from hashPassword \(src\/bottlenecks\/threadpool\.ts:\d+\)/);
   const cpu = result.findings.find((x) => x.category === 'cpu-saturated');
   if (cpu !== undefined) assert.notEqual(cpu.severity, 'high', describe(result.findings));
 });

@@ -47,9 +47,10 @@ const evidence = (f: Finding, metric: string): number => {
   return e.value;
 };
 
-test('pool-wait: a pool of 3 clients held 250 ms at 40 requests/s is named, sized by Little\'s law, and that size removes the waiting', async () => {
-  // A long hold, so a busy machine's timer lateness (tens of ms) changes it little between the runs.
-  const small = await runService({ MODE: 'hold', POOL_MAX: '3', HOLD_MS: '250' }, { rate: 40, duration: '4s' });
+test('pool-wait: a pool of 3 clients held 500 ms at 20 requests/s is named, sized by Little\'s law, and the size that removes the waiting is within 10 % of it', async () => {
+  // A long hold, so a busy machine's timer lateness (tens of ms) changes it little between the runs
+  // (at 250 ms and load 18 it stretched 6 % in one run and 11 % in the next).
+  const small = await runService({ MODE: 'hold', POOL_MAX: '3', HOLD_MS: '500' }, { rate: 20, duration: '4s' });
   const top = small.findings[0];
   assert.equal(top?.category, 'pool-wait', titles(small.findings));
   assert.match(top.title, new RegExp(`pg pool "pg 127\\.0\\.0\\.1:${pgServer.port}/postgres" \\(max 3\\)`));
@@ -61,25 +62,36 @@ test('pool-wait: a pool of 3 clients held 250 ms at 40 requests/s is named, size
   assert.equal(pools.length, 1);
   assert.equal(pools[0]?.serverMaxConnections, 37);
   const hint = evidence(top, 'pool.needed_size');
-  // 40 acquisitions/s × ≥ 250 ms held: about 10 clients (more when a busy machine stretches the hold).
+  // 20 acquisitions/s × ≥ 500 ms held: about 10 clients (more when a busy machine stretches the hold).
   assert.ok(hint >= 9.5 && hint <= 13, `Little's law hint ${hint}`);
-  const size = Math.ceil(hint * 1.1); // within 10 % of the hint
-  const sized = await runService({ MODE: 'hold', POOL_MAX: String(size), HOLD_MS: '250' }, { rate: 40, duration: '4s' });
+  // The size that removes the waiting lies within 10 % of the hint: 10 % above it no caller waits
+  // (below), 10 % under it they still do. Constant-rate arrivals and a fixed hold make this sharp.
+  const under = Math.floor(hint * 0.9);
+  const short = await runService({ MODE: 'hold', POOL_MAX: String(under), HOLD_MS: '500' }, { rate: 20, duration: '4s' });
+  const stillWaiting = short.findings.find((f) => f.category === 'pool-wait');
+  assert.ok(stillWaiting, `a pool of ${under} (hint ${hint}) still makes callers wait:\n${titles(short.findings)}`);
+  assert.match(stillWaiting.title, new RegExp(`\\(max ${under}\\)`));
+  const size = Math.ceil(hint * 1.1);
+  const sized = await runService({ MODE: 'hold', POOL_MAX: String(size), HOLD_MS: '500' }, { rate: 20, duration: '4s' });
   assert.equal(sized.findings.find((f) => f.category === 'pool-wait'), undefined, `pool of ${size} (hint ${hint}):\n${titles(sized.findings)}`);
   const waits = (sized.result.target?.pools?.[0]?.samples ?? []).map((s) => s.values.waitMeanMs ?? 0);
   const meanWait = waits.reduce((a, b) => a + b, 0) / Math.max(1, waits.length);
-  assert.ok(meanWait < 25, `mean acquire wait with ${size} clients: ${meanWait} ms (10 % of the hold is 25 ms)`);
+  assert.ok(meanWait < 50, `mean acquire wait with ${size} clients: ${meanWait} ms (10 % of the hold is 50 ms)`);
 });
 
 test('threadpool-saturated: async PBKDF2 is the top finding, not "CPU saturated", and names crypto and the caller', async () => {
   // 50,000 iterations take ~34 ms of CPU here: 80/s asks ~2.7 cores of the 4 pool threads on a 2-core
   // machine, so the pool saturates on a quiet machine too (20,000 filled it only on a busy one).
-  const { findings } = await runService({ MODE: 'pbkdf2', PBKDF2_ITERATIONS: '50000' }, { rate: 80, duration: '4s' });
+  const { result, findings } = await runService({ MODE: 'pbkdf2', PBKDF2_ITERATIONS: '50000' }, { rate: 80, duration: '4s' });
   const top = findings[0];
   assert.equal(top?.category, 'threadpool-saturated', titles(findings));
-  // The profile names the operation; the caller when it sampled the (microseconds-long) submitting call.
-  assert.match(top.title, /the work queued is crypto/);
-  if (/called from/.test(top.title)) assert.match(top.title, /pbkdf2 called from hashPassword/);
+  // The probe samples the stacks that submit thread-pool work while the pool queues: the caller is
+  // named every time, not only when a sampled CPU profile happened to catch the submitting call.
+  assert.match(top.title, /the work queued is crypto \(pbkdf2 called from hashPassword \(.*pg-service\.mjs:\d+\)/);
+  assert.equal(top.frames[0]?.functionName, 'hashPassword');
+  const callers = result.target?.threadpoolCallers ?? [];
+  assert.equal(callers[0]?.op, 'crypto');
+  assert.match(callers[0]?.stack ?? '', /at hashPassword \(/);
   assert.match(top.recommendation, /UV_THREADPOOL_SIZE/);
   const cpu = findings.find((f) => f.category === 'cpu-saturated');
   if (cpu !== undefined) assert.notEqual(cpu.severity, 'high', 'the CPU finding ranks below the thread pool');

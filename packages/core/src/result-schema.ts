@@ -396,6 +396,25 @@ export const PoolLeakSchema = z.strictObject({
   stack: z.string(),
 });
 
+/**
+ * Code that submitted libuv thread-pool work while the pool queued: the probe samples the stacks that
+ * create thread-pool requests (a few dozen per second at most, and only while its own thread-pool task
+ * waits), so the threadpool-saturated finding can name the caller without a CPU profile.
+ */
+export const ThreadpoolCallerSchema = z.strictObject({
+  /** `crypto`, `fs`, `zlib`, `dns.lookup` or `dns.lookupService`. */
+  op: z.string(),
+  /** The async resource type (`PBKDF2REQUEST`, `FSREQCALLBACK`, `ZLIB`, `GETADDRINFOREQWRAP`, …). */
+  resource: z.string(),
+  /** The submitting stack, source-mapped where the run could (V8 `    at …` lines). */
+  stack: z.string(),
+  /** Sampled submissions with this stack (a sample, not every call). */
+  count: z.number().int().nonnegative(),
+  /** First and last second (since run start) in which it was sampled. */
+  firstS: z.number(),
+  lastS: z.number(),
+});
+
 /** Files a probed run wrote next to result.json (paths relative to the run directory). */
 export const ProfileFilesSchema = z.strictObject({
   cpuprofile: z.string().optional(),
@@ -481,6 +500,8 @@ export const TargetReportSchema = z.strictObject({
   flows: z.array(StatsSeriesSchema).optional(),
   /** Pool clients held longer than `--pool-leak-ms`. */
   poolLeaks: z.array(PoolLeakSchema).optional(),
+  /** Who submitted thread-pool work while the thread pool queued (launched targets), most sampled first. */
+  threadpoolCallers: z.array(ThreadpoolCallerSchema).optional(),
   /** V8/Node flags the target was started with (`--target-node-options`), when any; an A/B in `compare` quotes them. */
   nodeOptions: z.array(z.string()).optional(),
   /** Full collections the probe forced for the leak rule's evidence (launched targets; absent with `--no-full-gc`). */

@@ -75,6 +75,8 @@ export type StatsSeries = z.infer<typeof S.StatsSeriesSchema>;
 
 /** A pool client held longer than `--pool-leak-ms`. */
 export type PoolLeak = z.infer<typeof S.PoolLeakSchema>;
+/** A sampled stack that submitted thread-pool work while the pool queued. */
+export type ThreadpoolCaller = z.infer<typeof S.ThreadpoolCallerSchema>;
 
 /** A full garbage collection the probe forced for the leak rule's evidence. */
 export type FullGc = z.infer<typeof S.FullGcSchema>;

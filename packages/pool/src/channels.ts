@@ -35,7 +35,7 @@ export interface StatsMessage {
  * (over the interval); `acquireRequests`, `acquires`, `acquireErrors`, `releases` (counts in the interval);
  * `waitP50Ms` … `waitMaxMs`, `waitMeanMs` (acquire wait of the acquisitions completed in the interval);
  * `holdP50Ms` … `holdMaxMs`, `holdMeanMs` (of the releases in the interval); `leaked` (clients held past
- * `leakMs` now); for pg also `queriesPerHold` and `queryMsPerHold` (time a held client spends running
+ * `leakMs` now); for pg and mysql2 also `queriesPerHold` and `queryMsPerHold` (time a held client spends running
  * queries, so `holdMeanMs − queryMsPerHold` is time held while doing something else).
  */
 export interface PoolStatsMessage extends StatsMessage {

@@ -45,6 +45,8 @@ export interface MonitorOptions {
   /** Stats interval, in ms. */
   intervalMs: number;
   clock: Clock;
+  /** The adapter reports query start and end (pg, mysql2): stats then carry queries per hold. */
+  timesQueries?: boolean;
 }
 
 const statsChannel = diagnosticsChannel.channel(POOL_STATS_CHANNEL);
@@ -164,7 +166,7 @@ export class PoolMonitor {
     if (h.leaked) this.publishLeak(h, 'returned', now);
   }
 
-  /** A query started on a held client (pg only). */
+  /** A query started on a held client (pg and mysql2). */
   queryStarted(client: object): void {
     const h = this.held.get(client);
     if (h === undefined) return;
@@ -213,7 +215,7 @@ export class PoolMonitor {
       holdMeanMs: this.hold.mean(),
       leaked,
     };
-    if (this.meta.driver === 'pg' && this.releases > 0) {
+    if (this.opts.timesQueries === true && this.releases > 0) {
       values.queriesPerHold = this.queriesReleased / this.releases;
       values.queryMsPerHold = this.queryMsReleased / this.releases;
     }

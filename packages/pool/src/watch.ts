@@ -91,7 +91,7 @@ export function watchPool(pool: unknown, opts: WatchPoolOptions = {}): PoolWatch
   if (existing !== undefined) return existing;
   const meta = adapter.meta(target);
   const name = uniqueName(opts.name ?? defaultName(meta));
-  const monitor = new PoolMonitor(name, meta, () => adapter.gauges(target), { leakMs, intervalMs, clock: opts.clock ?? systemClock });
+  const monitor = new PoolMonitor(name, meta, () => adapter.gauges(target), { leakMs, intervalMs, clock: opts.clock ?? systemClock, timesQueries: adapter.timesQueries === true });
   const detach = adapter.attach(target, monitor);
   monitor.start();
   let stopped = false;

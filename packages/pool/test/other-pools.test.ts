@@ -115,6 +115,9 @@ describe('watchPool on mysql2 pools against a real MariaDB', () => {
       assert.equal(m.values.size, 2);
       assert.ok((m.values.waitingMax ?? 0) >= 3);
       assert.ok((m.values.holdP50Ms ?? 0) >= 35, `hold ${m.values.holdP50Ms}`);
+      // The queries on a held connection are timed, as for pg: here the hold is the query.
+      assert.equal(m.values.queriesPerHold, 1);
+      assert.ok((m.values.queryMsPerHold ?? 0) >= 35 && (m.values.queryMsPerHold ?? 0) <= (m.values.holdMeanMs ?? 0) + 0.001, `query ${m.values.queryMsPerHold} ms of a ${m.values.holdMeanMs} ms hold`);
     } finally {
       watch.stop();
       await new Promise<void>((resolve) => pool.end(() => resolve()));
@@ -131,6 +134,15 @@ describe('watchPool on mysql2 pools against a real MariaDB', () => {
       assert.equal(m.values.releases, 3);
       assert.equal(m.values.inUseMax, 1);
       assert.ok((m.values.waitMaxMs ?? 0) >= 55, `wait ${m.values.waitMaxMs}`);
+      assert.equal(m.values.queriesPerHold, 0, 'held without a query');
+      // One explicit connection that queries (promise API, execute) and then keeps holding it.
+      const conn = await pool.getConnection();
+      await conn.execute('SELECT SLEEP(0.03)');
+      await sleep(60);
+      conn.release();
+      const held = watch.flush();
+      assert.equal(held.values.queriesPerHold, 1);
+      assert.ok((held.values.queryMsPerHold ?? 0) >= 25 && (held.values.holdMeanMs ?? 0) - (held.values.queryMsPerHold ?? 0) >= 55, `query ${held.values.queryMsPerHold} ms of a ${held.values.holdMeanMs} ms hold`);
     } finally {
       watch.stop();
       await pool.end();

@@ -13,6 +13,7 @@ import {
   PROBE_POOL_LEAK_ENV,
   PROBE_POOLS_ENV,
   PROBE_SOCKET_ENV,
+  PROBE_THREADPOOL_CALLERS_ENV,
   type FullGcResult,
   type HeapSnapshotResult,
   type HostCommand,
@@ -21,6 +22,7 @@ import {
 } from './protocol.cjs';
 import { createSampler, type Sampler, type SamplerDeps } from './sampler.cjs';
 import { createThreadpoolMeter } from './threadpool-meter.cjs';
+import { createThreadpoolCallerSampler } from './threadpool-callers.cjs';
 import { startPoolForwarding } from './pool-forwarding.cjs';
 import { createServerSettingsWatcher } from './server-settings.cjs';
 
@@ -28,6 +30,8 @@ import { createServerSettingsWatcher } from './server-settings.cjs';
 const MAX_QUEUED_MESSAGES = 600;
 /** Most listen events reported per thread (the host only needs the first). */
 const MAX_LISTEN_REPORTS = 8;
+/** Thread-pool queue delay in a probe window (ms beyond the unloaded task and the loop's delay) that starts sampling who submits the work. */
+const THREADPOOL_QUEUED_MS = 5;
 /** Longest command line accepted from the host, in bytes. */
 const MAX_COMMAND_BYTES = 64 * 1024;
 
@@ -289,6 +293,7 @@ function startProbeUnsafe(options: StartProbeOptions): ProbeInstance | null {
   const sampler: Sampler = createSampler(deps);
   // The thread pool is process-wide: one meter, in the main thread.
   const threadpool = isMainThread ? createThreadpoolMeter(nowEpochMs) : null;
+  const threadpoolCallers = isMainThread && process.env[PROBE_THREADPOOL_CALLERS_ENV] !== '0' ? createThreadpoolCallerSampler() : null;
   const leakMs = Number(process.env[PROBE_POOL_LEAK_ENV] ?? 0);
   const stopPools = startPoolForwarding((m) => send(m), {
     autoWatch: process.env[PROBE_POOLS_ENV] !== '0',
@@ -299,6 +304,14 @@ function startProbeUnsafe(options: StartProbeOptions): ProbeInstance | null {
       const sample = sampler.take(dropped, intervalMs);
       if (threadpool) sample.threadpool = threadpool.take();
       send({ type: 'sample', sample });
+      if (threadpoolCallers) {
+        // The task's callback also waits for the event loop: only the excess over the loop's worst
+        // delay is thread-pool queueing (a CPU-bound loop alone must not switch the hook on).
+        const t = sample.threadpool;
+        const loopMs = sample.loopDelay?.maxMs ?? 0;
+        const callers = threadpoolCallers.tick(t != null && t.maxMs - t.baselineMs - loopMs >= THREADPOOL_QUEUED_MS, nowEpochMs());
+        if (callers) send(callers);
+      }
     } catch {
       // never throw into the target
     }
@@ -311,6 +324,7 @@ function startProbeUnsafe(options: StartProbeOptions): ProbeInstance | null {
     try {
       clearInterval(timer);
       sampler.stop();
+      threadpoolCallers?.stop();
       stopPools();
       listenChannel.unsubscribe(onListen);
       servers.stop();

@@ -1,5 +1,5 @@
-import type { PoolLeak, StatsSeries } from '@redline/core';
-import type { PoolInfoMessage, PoolLeakChannelMessage, StatsChannelMessage } from './protocol.cjs';
+import type { PoolLeak, StatsSeries, ThreadpoolCaller } from '@redline/core';
+import type { PoolInfoMessage, PoolLeakChannelMessage, StatsChannelMessage, ThreadpoolCallersMessage } from './protocol.cjs';
 
 /** The second of the run clock an epoch-ms instant falls in (second t covers (t-1, t]); 0 or less is before the run. */
 function secondOf(epochMs: number, runStartEpochMs: number): number {
@@ -79,4 +79,35 @@ export function collectLeaks(messages: readonly PoolLeakChannelMessage[], runSta
     }
   }
   return [...out.values()];
+}
+
+/** Most distinct thread-pool callers kept in a run's result. */
+const MAX_THREADPOOL_CALLERS = 16;
+
+/**
+ * Merges the probe's thread-pool caller samples over the run: one entry per operation and stack
+ * (source-mapped by `mapStack`), with its sampled count and the first and last second it was seen;
+ * most sampled first, at most 16. Samples before the run start (warm-up) are left out.
+ */
+export function collectThreadpoolCallers(messages: readonly ThreadpoolCallersMessage[], runStartEpochMs: number, mapStack: (stack: string) => string = (s) => s): ThreadpoolCaller[] {
+  const byKey = new Map<string, ThreadpoolCaller>();
+  for (const m of messages) {
+    const t = secondOf(m.endEpochMs, runStartEpochMs);
+    if (t <= 0) continue;
+    for (const c of m.callers) {
+      const key = `${c.resource}\u0000${c.stack}`;
+      const entry = byKey.get(key);
+      if (entry !== undefined) {
+        entry.count += c.count;
+        entry.firstS = Math.min(entry.firstS, t);
+        entry.lastS = Math.max(entry.lastS, t);
+      } else {
+        byKey.set(key, { op: c.op, resource: c.resource, stack: c.stack, count: c.count, firstS: t, lastS: t });
+      }
+    }
+  }
+  return [...byKey.values()]
+    .sort((a, b) => b.count - a.count)
+    .slice(0, MAX_THREADPOOL_CALLERS)
+    .map((c) => ({ ...c, stack: mapStack(c.stack) }));
 }

@@ -2,7 +2,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { HelloMessage, HostCommand, ListenMessage, PoolInfoMessage, PoolLeakChannelMessage, ProbeMessage, RawProbeSample, RawServerSettings, StatsChannelMessage } from './protocol.cjs';
+import type { HelloMessage, HostCommand, ListenMessage, PoolInfoMessage, PoolLeakChannelMessage, ProbeMessage, RawProbeSample, RawServerSettings, StatsChannelMessage, ThreadpoolCallersMessage } from './protocol.cjs';
 
 /** Longest line accepted from a probe (a CPU profile of a long run is one line), in bytes. */
 const MAX_LINE_BYTES = 512 * 1024 * 1024;
@@ -23,6 +23,9 @@ export type CommandBody = HostCommand extends infer C ? (C extends { id: number 
 const MAX_STATS_MESSAGES = 200_000;
 /** Most pool leak events kept. */
 const MAX_LEAK_MESSAGES = 1000;
+
+/** Most thread-pool caller messages kept (at most one a second while the thread pool queues). */
+const MAX_THREADPOOL_CALLER_MESSAGES = 3600;
 
 /** A forwarded in-target message, tagged with the process it came from. */
 export type FromPid<T> = T & { pid: number };
@@ -54,6 +57,8 @@ export class ProbeChannel {
   readonly leaks: Array<FromPid<PoolLeakChannelMessage>> = [];
   /** What the probe learned about watched pools' servers. */
   readonly poolInfos: Array<FromPid<PoolInfoMessage>> = [];
+  /** Stacks that submitted thread-pool work while the pool queued (bounded; later ones are dropped). */
+  readonly threadpoolCallers: Array<FromPid<ThreadpoolCallersMessage>> = [];
 
   constructor(private readonly maxSamples: number) {
     this.dir = mkdtempSync(join(tmpdir(), 'redline-probe-'));
@@ -217,6 +222,9 @@ export class ProbeChannel {
         break;
       case 'server-settings':
         if (Array.isArray(message.servers)) connection.servers = message.servers.slice(0, 64);
+        break;
+      case 'threadpool-callers':
+        if (this.threadpoolCallers.length < MAX_THREADPOOL_CALLER_MESSAGES) this.threadpoolCallers.push({ ...message, pid: connection.hello?.pid ?? 0 });
         break;
       case 'reply': {
         const p = this.pending.get(message.id);

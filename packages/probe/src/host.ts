@@ -3,18 +3,18 @@ import { existsSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ErrorCodes, RedlineError } from '@redline/core';
 import { ProbeChannel, type ProbeConnection } from './channel.js';
-import { PROBE_INTERVAL_ENV, PROBE_POOL_LEAK_ENV, PROBE_POOLS_ENV, PROBE_SOCKET_ENV, type FullGcResult, type HeapSnapshotResult, type PoolInfoMessage, type PoolLeakChannelMessage, type ProfileResult, type RawProbeSample, type RawServerSettings, type StatsChannelMessage } from './protocol.cjs';
+import { PROBE_INTERVAL_ENV, PROBE_POOL_LEAK_ENV, PROBE_POOLS_ENV, PROBE_SOCKET_ENV, type FullGcResult, type HeapSnapshotResult, type PoolInfoMessage, type PoolLeakChannelMessage, type ProfileResult, type RawProbeSample, type RawServerSettings, type StatsChannelMessage, type ThreadpoolCallersMessage } from './protocol.cjs';
 import { startWatchdog } from './watchdog.js';
 import { parseTargetNodeOptions } from './node-options.js';
 
 export { aggregateSamples, eluWindowsFromProfile, profilesForAggregation, type AggregateOptions, type TimedCpuProfile } from './aggregate.js';
 export { attachInspector, type AttachOptions, type AttachedTarget } from './attach.js';
-export { aggregateStats, collectLeaks } from './aggregate-stats.js';
+export { aggregateStats, collectLeaks, collectThreadpoolCallers } from './aggregate-stats.js';
 export { parseTargetNodeOptions } from './node-options.js';
 export { defaultCpuSamplingIntervalUs, MAX_DEFAULT_CPU_INTERVAL_US, MIN_PROFILE_SAMPLES } from './cpu-interval.js';
 export type { FullGcResult, HeapSnapshotResult } from './protocol.cjs';
 export type { RawServerSettings } from './protocol.cjs';
-export type { RawProbeSample, RawLoopDelay, RawThreadpoolDelay, ProfileResult, StatsChannelMessage, PoolLeakChannelMessage, PoolInfoMessage } from './protocol.cjs';
+export type { RawProbeSample, RawLoopDelay, RawThreadpoolDelay, ProfileResult, StatsChannelMessage, PoolLeakChannelMessage, PoolInfoMessage, ThreadpoolCallersMessage } from './protocol.cjs';
 
 /** Absolute path of the CommonJS preload the runner injects (`--require`); runs in worker threads too. */
 export const PROBE_REGISTER_CJS = fileURLToPath(new URL('./register.cjs', import.meta.url));
@@ -114,6 +114,8 @@ export interface TargetHandle {
   poolLeaks(): PoolLeakChannelMessage[];
   /** What the probe read from watched pools' database servers. */
   poolInfos(): PoolInfoMessage[];
+  /** Stacks that submitted libuv thread-pool work while the pool queued, sampled by the probe. */
+  threadpoolCallers(): ThreadpoolCallersMessage[];
   /** Subscribes to samples of the probed process as they arrive; returns the unsubscribe function. */
   onSample(listener: (sample: RawProbeSample) => void): () => void;
   /**
@@ -486,6 +488,10 @@ export async function launchTarget(opts: LaunchTargetOptions): Promise<TargetHan
     poolInfos() {
       const pid = probePid();
       return channel.poolInfos.filter((m) => pid === null || m.pid === pid);
+    },
+    threadpoolCallers() {
+      const pid = probePid();
+      return channel.threadpoolCallers.filter((m) => pid === null || m.pid === pid);
     },
     onSample(listener) {
       return channel.onSample((s) => {

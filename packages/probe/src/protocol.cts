@@ -9,6 +9,8 @@ export const PROBE_SOCKET_ENV = 'REDLINE_PROBE_SOCKET';
 export const PROBE_INTERVAL_ENV = 'REDLINE_PROBE_INTERVAL_MS';
 /** `0` stops the probe from watching the pg and tarn pools the target creates (default: watch them). */
 export const PROBE_POOLS_ENV = 'REDLINE_PROBE_POOLS';
+/** `0` stops the probe from sampling the stacks that submit thread-pool work while the pool queues (default: sample). */
+export const PROBE_THREADPOOL_CALLERS_ENV = 'REDLINE_PROBE_THREADPOOL_CALLERS';
 /** Leak threshold in ms for the pools the probe watches (`--pool-leak-ms`); absent or 0: no leak detection. */
 export const PROBE_POOL_LEAK_ENV = 'REDLINE_POOL_LEAK_MS';
 
@@ -185,6 +187,26 @@ export interface ServerSettingsMessage {
   servers: RawServerSettings[];
 }
 
+/**
+ * Who submitted thread-pool work in one capture window (launched targets, main thread): the probe
+ * samples the stacks that create thread-pool requests only while its own thread-pool task queues.
+ */
+export interface ThreadpoolCallersMessage {
+  type: 'threadpool-callers';
+  startEpochMs: number;
+  endEpochMs: number;
+  callers: Array<{
+    /** The async resource type (`PBKDF2REQUEST`, `FSREQCALLBACK`, `ZLIB`, `GETADDRINFOREQWRAP`, …). */
+    resource: string;
+    /** Operation type: `crypto`, `fs`, `zlib`, `dns.lookup`, `dns.lookupService`. */
+    op: string;
+    /** The submitting stack (V8 `    at …` lines, not yet source-mapped). */
+    stack: string;
+    /** Requests with this stack in the window (at most a few dozen are sampled). */
+    count: number;
+  }>;
+}
+
 /** Answer to a host command. */
 export interface ReplyMessage {
   type: 'reply';
@@ -195,7 +217,7 @@ export interface ReplyMessage {
 }
 
 /** Anything the probe sends. */
-export type ProbeMessage = HelloMessage | ListenMessage | SampleMessage | ReplyMessage | StatsChannelMessage | PoolLeakChannelMessage | PoolInfoMessage | ServerSettingsMessage;
+export type ProbeMessage = HelloMessage | ListenMessage | SampleMessage | ReplyMessage | StatsChannelMessage | PoolLeakChannelMessage | PoolInfoMessage | ServerSettingsMessage | ThreadpoolCallersMessage;
 
 /** Commands the host sends to the probe. */
 export type HostCommand =

@@ -75,4 +75,15 @@ test('the probe measures the libuv thread-pool queue delay: near zero idle, high
   const idleMean = idle.threadpoolDelayMs.mean;
   assert.ok(idleMean < Math.min(20, worst / 4), `idle queue delay ${idleMean} ms against ${worst} ms under the burst`);
   assert.equal(h.stats().length, 0, 'watchPools: false watches nothing');
+  // While the pool queued, the probe sampled who submitted the work: the named function, not the meter's own task.
+  const callers = h.threadpoolCallers();
+  assert.ok(callers.length >= 1, 'caller samples while the pool queued');
+  assert.ok(callers.every((m) => m.startEpochMs >= burstStart - 250), `sampled only under the burst: ${callers.map((m) => Math.round(m.startEpochMs - burstStart)).join(', ')} ms after its start`);
+  const entries = callers.flatMap((m) => m.callers);
+  const pbkdf2 = entries.filter((c) => c.resource === 'PBKDF2REQUEST');
+  assert.ok(pbkdf2.length >= 1, JSON.stringify(entries.map((c) => c.resource)));
+  assert.equal(pbkdf2[0]!.op, 'crypto');
+  assert.match(pbkdf2[0]!.stack, /at pbkdf2 \(node:internal\/crypto\/pbkdf2/);
+  assert.match(pbkdf2[0]!.stack, /at hashPassword \(.*pg-service\.mjs:\d+:\d+\)/);
+  assert.ok(!entries.some((c) => c.resource === 'RANDOMBYTESREQUEST'), 'the probe\'s own thread-pool task is left out');
 });

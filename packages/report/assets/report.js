@@ -93,6 +93,34 @@
     });
   }
 
+  (c.pools || []).forEach(function (p, i) {
+    var pcommon = { bands: bands, highlight: pw, height: 200 };
+    var limit = p.max == null ? null : p.t.map(function () { return p.max; });
+    // Clients and callers waiting on two charts: a queue of 80 callers would flatten a pool of 4.
+    draw('pool-clients-' + i, function (n) {
+      C.timeChart(n, p.t, [
+        { label: 'in use (mean)', values: p.inUseMean, color: '#2563eb', fill: 'rgba(37,99,235,0.08)' },
+        { label: 'in use (most)', values: p.inUseMax, color: '#2563eb', width: 1, dash: [2, 3] },
+        { label: 'idle', values: p.idle, color: '#059669' },
+        { label: 'size', values: p.size, color: '#475569' },
+        { label: 'max', values: limit, color: '#94a3b8', width: 1, dash: [6, 4] },
+      ], Object.assign({ title: 'Pool clients: ' + p.name, kind: 'num', yLabel: 'clients' }, pcommon));
+    });
+    draw('pool-waiting-' + i, function (n) {
+      C.timeChart(n, p.t, [
+        { label: 'waiting (mean)', values: p.waitingMean, color: '#dc2626', fill: 'rgba(220,38,38,0.07)' },
+        { label: 'waiting (most)', values: p.waitingMax, color: '#dc2626', width: 1, dash: [2, 3] },
+      ], Object.assign({ title: 'Callers waiting for a client', kind: 'num', yLabel: 'callers' }, pcommon));
+    });
+    draw('pool-wait-' + i, function (n) {
+      C.timeChart(n, p.t, [
+        { label: 'acquire wait mean', values: p.waitMeanMs, color: '#dc2626' },
+        { label: 'acquire wait p99', values: p.waitP99Ms, color: '#f59e0b', dash: [4, 3] },
+        { label: 'hold mean', values: p.holdMeanMs, color: '#7c3aed' },
+      ], Object.assign({ title: 'Pool wait and hold time per second', kind: 'ms', empty: 'No client was acquired or released.' }, pcommon));
+    });
+  });
+
   var flameEl = document.querySelector('[data-flame]');
   var flame = null;
   if (flameEl && data.flame) flame = window.RedlineFlame.mount(flameEl, data.flame);

@@ -1,6 +1,7 @@
 export * from './format.js';
 export * from './flame-data.js';
 export * from './report-data.js';
+export * from './pool-chart-data.js';
 export * from './report-html.js';
 export * from './write-report.js';
 export * from './compare.js';

@@ -1,4 +1,5 @@
 import { LatencyHistogram, type ResolvedStage, type RunResult } from '@redline/core';
+import { poolChartData, type PoolChartSeries } from './pool-chart-data.js';
 
 /** A shaded band on the time axis (a load stage, or the profiled window), seconds since run start. */
 export interface TimeBand {
@@ -51,6 +52,8 @@ export interface ReportChartData {
   profileWindow: TimeBand | null;
   spectrum: SpectrumData | null;
   target: TargetSeries | null;
+  /** Watched connection pools, per second (empty without any). */
+  pools: PoolChartSeries[];
 }
 
 /**
@@ -162,6 +165,7 @@ export function chartData(result: RunResult): ReportChartData {
     profileWindow: pw === null ? null : { startS: pw.startS, endS: pw.endS, label: 'CPU profile' },
     spectrum,
     target,
+    pools: poolChartData(result),
   };
 }
 

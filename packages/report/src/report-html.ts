@@ -6,6 +6,7 @@ import { encodeFlameTree, type EncodedFlame, type FlamePruneOptions } from './fl
 import { escapeHtml as h, fmtBytes, fmtDuration, fmtMs, fmtNum, fmtPct, jsonForScript } from './format.js';
 import { chartData, type ReportChartData } from './report-data.js';
 import { cacheSectionHtml } from './cache-html.js';
+import { poolsSectionHtml } from './pool-html.js';
 import { tracesSectionHtml, type ReportTraces } from './trace-html.js';
 import { settingsHtml } from './report-settings.js';
 import { serverSettingsHtml } from './server-settings-html.js';
@@ -115,7 +116,7 @@ function headerHtml(result: RunResult, notes: readonly string[], flame: EncodedF
 <h1>${h(result.name)} <span class="badge ${v.cls}">${h(v.label)}</span></h1>
 <div class="meta"><span>${h(startedText)}</span><span>${h(fmtDuration(s.durationMs))}</span><span>${h(result.config.scenarios.map((sc) => `${sc.name}: ${sc.executor}`).join(', ') || 'no scenarios')}</span><span>${h(`${env.workers} worker${env.workers === 1 ? '' : 's'} · node ${env.node} · ${env.cpuCount}× ${env.cpuModel}`)}</span><span class="mono">${h(result.id)}</span></div>
 </header>
-<nav class="toc"><a href="#settings">Settings</a><a href="#verdict">Verdict</a><a href="#load">Load over time</a><a href="#distribution">Latency distribution</a><a href="#requests">Requests</a>${result.target && result.target.samples.length > 0 ? '<a href="#target">Target process</a>' : ''}<a href="#findings">Findings</a>${flame ? '<a href="#profile">CPU profile</a>' : ''}</nav>
+<nav class="toc"><a href="#settings">Settings</a><a href="#verdict">Verdict</a><a href="#load">Load over time</a><a href="#distribution">Latency distribution</a><a href="#requests">Requests</a>${result.target && result.target.samples.length > 0 ? '<a href="#target">Target process</a>' : ''}${(result.target?.pools?.length ?? 0) > 0 ? '<a href="#pools">Pools</a>' : ''}<a href="#findings">Findings</a>${flame ? '<a href="#profile">CPU profile</a>' : ''}</nav>
 <main>
 ${settingsHtml(result)}
 <section id="verdict">
@@ -361,6 +362,7 @@ ${distributionHtml(result)}
 ${requestsHtml(result)}
 ${cacheSectionHtml(result)}
 ${targetHtml(result)}
+${poolsSectionHtml(result)}
 ${findingsHtml(result, flame !== null)}
 ${tracesSectionHtml(extras.traces, Date.parse(result.startedAt))}
 ${flameHtml(flame, result)}

@@ -24,7 +24,7 @@ export interface PoolPressure {
   waitP99Ms: number;
   /** Mean hold time per acquisition, ms. */
   holdMeanMs: number;
-  /** pg only: queries per hold and ms per hold spent running them. */
+  /** pg and mysql2: queries per hold and ms per hold spent running them. */
   queriesPerHold: number | null;
   queryMsPerHold: number | null;
   /** Little's law: clients busy at once if every acquire request were served at once. */
@@ -133,7 +133,8 @@ function sizingAdvice(p: PoolPressure): string {
   const rate = p.holdMeanMs > 0 ? (p.neededSize * 1000) / p.holdMeanMs : p.requestRate;
   const law = `Little's law: ${round(rate, 1)} acquisitions/s asked for × ${round(p.holdMeanMs, 1)} ms held ≈ ${round(p.neededSize, 1)} clients busy at once`;
   if (p.serverMaxConnections !== null && needed > p.serverMaxConnections) {
-    return `${law}, more than the ${p.serverMaxConnections} connections the database allows ordinary clients (max_connections minus reserved, shared by every process and replica): a bigger pool cannot fix this — hold each client for less time, or put a connection pooler (PgBouncer) in front and raise the database's limit.`;
+    const mysql = p.driver === 'mysql2';
+    return `${law}, more than the ${p.serverMaxConnections} connections the database allows ordinary clients (${mysql ? 'max_connections' : 'max_connections minus reserved'}, shared by every process and replica): a bigger pool cannot fix this — hold each client for less time, or put a connection pooler (${mysql ? 'ProxySQL' : 'PgBouncer'}) in front and raise the database's limit.`;
   }
   const limit = p.serverMaxConnections !== null ? ` (the database allows ${p.serverMaxConnections}; keep the sum over all processes below it)` : '';
   return `${law}: raise max from ${p.max} to at least ${needed}${limit}, or hold each client for less time.`;
@@ -152,7 +153,8 @@ export function firstAppFrame(stack: string): HotFrame | null {
     const m = /^\s*at (?:(.*?) \()?(?:file:\/\/)?(\/[^()]*?):(\d+):(\d+)\)?\s*$/.exec(line);
     if (m === null) continue;
     const file = m[2]!;
-    if (file.includes('/node_modules/') || file.includes('/packages/pool/')) continue;
+    // Redline's own in-target code (the pool watcher, the probe's require hook) is never the caller.
+    if (file.includes('/node_modules/') || /\/packages\/(?:pool|probe|flow|trace)\//.test(file)) continue;
     return { functionName: m[1] ?? '(anonymous)', file, line: Number(m[3]), column: Number(m[4]), area: 'app', selfShare: 0, totalShare: 0 };
   }
   return null;

@@ -1,6 +1,9 @@
 import type { Finding, HotFrame } from '@redline/core';
 import { Thresholds } from '../thresholds.js';
 import { meanOf, median, profileWindow, round, secondLatencies, sustained, type RuleContext, type SecondsWindow } from '../timeline.js';
+import { probedSubmitters, type ThreadpoolSubmitter } from './threadpool-callers.js';
+
+export type { ThreadpoolSubmitter } from './threadpool-callers.js';
 
 /** Node modules whose async functions queue work on the libuv thread pool, by operation type. */
 const THREADPOOL_MODULES: Array<[RegExp, string]> = [
@@ -10,17 +13,6 @@ const THREADPOOL_MODULES: Array<[RegExp, string]> = [
   [/^node:(internal\/)?fs/, 'fs'],
   [/^node:dns$/, 'dns.lookup'],
 ];
-
-/** What the CPU profile shows of thread-pool work being submitted: operation type, function and its app caller. */
-export interface ThreadpoolSubmitter {
-  op: string;
-  /** The Node function called (e.g. `pbkdf2`). */
-  api: string;
-  /** The application function that called it, when one is on the stack. */
-  caller: HotFrame | null;
-  /** Samples with it on the stack. */
-  samples: number;
-}
 
 /** Finds the thread-pool entry points on the profile's stacks in the window, most sampled first. */
 export function threadpoolSubmitters(ctx: RuleContext, w: SecondsWindow): ThreadpoolSubmitter[] {
@@ -43,7 +35,7 @@ export function threadpoolSubmitters(ctx: RuleContext, w: SecondsWindow): Thread
         if (named) break;
       }
       const key = `${op}|${f.functionName}|${caller?.functionName ?? ''}|${caller?.file ?? ''}|${caller?.line ?? 0}`;
-      const entry = found.get(key) ?? { op, api: f.functionName, caller, samples: 0 };
+      const entry = found.get(key) ?? { op, api: f.functionName, caller, samples: 0, source: 'profile' as const };
       entry.samples += 1;
       found.set(key, entry);
       break;
@@ -63,8 +55,8 @@ const ADVICE: Record<string, string> = {
 /**
  * The libuv thread pool is saturated: for at least SUSTAINED_FRACTION of the active seconds the probe's
  * tiny thread-pool task waited THREADPOOL_DELAY_MS or more beyond the event loop's own delay (its p99).
- * Names the operation type and the calling code from
- * the CPU profile when it shows them.
+ * Names the operation type and the calling code: from the probe's stack samples of the requests that
+ * were submitted while the pool queued, else from the CPU profile when it shows them.
  */
 export function threadpoolSaturatedRule(ctx: RuleContext): Finding | null {
   const measured = ctx.samples.filter((s) => s.threadpoolDelayMs !== undefined);
@@ -79,16 +71,20 @@ export function threadpoolSaturatedRule(ctx: RuleContext): Finding | null {
   const delay = median(queued.matched.map((s) => s.threadpoolDelayMs?.mean ?? 0));
   const elu = meanOf(queued.matched.map((s) => s.elu));
   const latencyP50 = median(secondLatencies(ctx.timeseries, 'p50'));
-  const submitters = threadpoolSubmitters(ctx, queued.window);
+  // The probe's stack samples of thread-pool requests name the caller directly; the CPU profile is the
+  // fallback (runs without them), and there the JS side of submitting takes microseconds, so a sampled
+  // profile may catch only the completion callbacks (no caller on the stack) or nothing at all.
+  const probed = probedSubmitters(ctx, queued.window);
+  const submitters = probed.length > 0 ? probed : threadpoolSubmitters(ctx, queued.window);
   const top = submitters[0];
-  // The JS side of submitting thread-pool work takes microseconds, so a sampled profile may catch only
-  // the completion callbacks (no caller on the stack) or nothing at all.
+  const sampled = submitters.reduce((n, s) => n + s.samples, 0);
+  const share = top !== undefined && top.source === 'probe' && submitters.length > 1 ? `, ${Math.round((100 * top.samples) / Math.max(1, sampled))}% of ${sampled} sampled submissions` : '';
   const named =
     top === undefined
       ? ''
       : top.caller === null
-        ? `; the work queued is ${top.op} (seen completing in ${top.api}; the submitting call was not sampled)`
-        : `; the work queued is ${top.op} (${top.api} called from ${top.caller.functionName} (${top.caller.file}:${top.caller.line}))`;
+        ? `; the work queued is ${top.op} (${top.source === 'probe' ? `${top.api}, from code without a named caller on its stack` : `seen completing in ${top.api}; the submitting call was not sampled`})`
+        : `; the work queued is ${top.op} (${top.api} called from ${top.caller.functionName} (${top.caller.file}:${top.caller.line})${share})`;
   const specific = top === undefined ? 'find the async crypto, zlib, fs or dns.lookup calls on the hot path' : (ADVICE[top.op] ?? '');
   return {
     category: 'threadpool-saturated',

@@ -4,6 +4,8 @@ import type { DriverGauges, PoolMonitor } from '../monitor.js';
 /** How `watchPool` reads and hooks one pool library. Pools are duck-typed: no driver is imported. */
 export interface PoolAdapter {
   readonly driver: PoolDriver;
+  /** Whether it times the queries run on a held client (so stats carry `queriesPerHold`, `queryMsPerHold`). */
+  readonly timesQueries?: boolean;
   /** Whether `pool` is this library's pool (or a wrapper this adapter unwraps). */
   matches(pool: unknown): boolean;
   /** The object whose methods and events are hooked (e.g. the core pool behind mysql2's promise pool). */

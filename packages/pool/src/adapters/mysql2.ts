@@ -1,5 +1,6 @@
 import type { PoolMeta } from '../channels.js';
 import { lengthOf, loose, num, patchMethod, str, type PoolAdapter } from './adapter.js';
+import { timeQueries } from './query-timing.js';
 
 type Callback = (err: unknown, connection?: unknown) => unknown;
 
@@ -11,6 +12,7 @@ function isCorePool(pool: unknown): boolean {
 /** mysql2 pools: `mysql.createPool()` and its promise wrapper (`mysql2/promise`, whose `.pool` is the core pool). */
 export const mysql2Adapter: PoolAdapter = {
   driver: 'mysql2',
+  timesQueries: true,
   matches: (pool) => isCorePool(pool) || isCorePool(loose(pool).pool),
   unwrap: (pool) => (isCorePool(pool) ? (pool as object) : (loose(pool).pool as object)),
   meta(pool) {
@@ -35,13 +37,17 @@ export const mysql2Adapter: PoolAdapter = {
   attach(pool, monitor) {
     // pool.query() and pool.execute() call this.getConnection(); a connection goes back through
     // releaseConnection() whether it returns to the free list or straight to a waiter.
+    const timed = new WeakSet<object>();
     const undoGet = patchMethod(pool, 'getConnection', (original) =>
       function getConnection(this: unknown, cb?: unknown): unknown {
         const token = monitor.beginAcquire(getConnection);
         if (typeof cb !== 'function') return original.call(this, cb);
         return original.call(this, (err: unknown, connection: unknown) => {
           if (err || typeof connection !== 'object' || connection === null) monitor.acquireFailed(token);
-          else monitor.acquired(token, connection);
+          else {
+            monitor.acquired(token, connection);
+            timeQueries(connection, ['query', 'execute'], monitor, timed);
+          }
           return (cb as Callback)(err, connection);
         });
       },

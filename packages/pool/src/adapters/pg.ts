@@ -1,6 +1,7 @@
 import type { PoolMeta } from '../channels.js';
-import type { AcquireToken, PoolMonitor } from '../monitor.js';
+import type { AcquireToken } from '../monitor.js';
 import { loose, num, patchMethod, str, type PoolAdapter } from './adapter.js';
+import { timeQueries } from './query-timing.js';
 
 type Callback = (err: unknown, client?: unknown, done?: unknown) => unknown;
 
@@ -31,55 +32,10 @@ function pgMeta(pool: object): PoolMeta {
   return meta;
 }
 
-/**
- * Times the queries run on a held client, so the monitor can tell time spent querying from time the
- * client sits held while the code does something else. Handles the promise, callback and submittable
- * (cursor, stream) forms of `client.query`; the value returned to the caller is untouched.
- */
-function timeQueries(client: object, monitor: PoolMonitor, wrapped: WeakSet<object>): void {
-  if (wrapped.has(client) || typeof loose(client).query !== 'function') return;
-  wrapped.add(client);
-  patchMethod(client, 'query', (original) =>
-    function query(this: unknown, ...args: unknown[]): unknown {
-      monitor.queryStarted(client);
-      let ended = false;
-      const end = (): void => {
-        if (!ended) {
-          ended = true;
-          monitor.queryEnded(client);
-        }
-      };
-      const last = args.length - 1;
-      const cb = args[last];
-      if (typeof cb === 'function') {
-        args[last] = function (this: unknown, ...cbArgs: unknown[]) {
-          end();
-          return (cb as (...a: unknown[]) => unknown).apply(this, cbArgs);
-        };
-      }
-      let result: unknown;
-      try {
-        result = original.apply(this, args);
-      } catch (err) {
-        end();
-        throw err;
-      }
-      const r = loose(result);
-      if (typeof r.then === 'function') {
-        (result as Promise<unknown>).then(end, end);
-      } else if (typeof cb !== 'function' && typeof r.once === 'function') {
-        const emitter = result as { once(event: string, fn: () => void): void };
-        emitter.once('end', end);
-        emitter.once('error', end);
-      }
-      return result;
-    },
-  );
-}
-
 /** node-postgres `pg.Pool` (pg-pool 2 and 3). */
 export const pgAdapter: PoolAdapter = {
   driver: 'pg',
+  timesQueries: true,
   matches(pool) {
     const p = loose(pool);
     return typeof p.connect === 'function' && 'totalCount' in p && 'idleCount' in p && 'waitingCount' in p && typeof p.on === 'function';
@@ -96,7 +52,7 @@ export const pgAdapter: PoolAdapter = {
       if (err || typeof client !== 'object' || client === null) monitor.acquireFailed(token);
       else {
         monitor.acquired(token, client);
-        timeQueries(client, monitor, wrappedClients);
+        timeQueries(client, ['query'], monitor, wrappedClients);
       }
     };
     // pool.query() goes through this.connect(), so wrapping the instance method sees every acquisition.

@@ -30,7 +30,7 @@ export const tarnAdapter: PoolAdapter = {
     const min = num(p.min);
     if (min !== undefined) meta.min = min;
     const config = knexConfigs.get(pool);
-    const conn = loose(config?.connection);
+    const conn = connectionOf(config?.connection);
     const host = str(conn.host) ?? str(conn.socketPath);
     if (host !== undefined) meta.host = host;
     const port = num(conn.port);
@@ -78,3 +78,19 @@ export const tarnAdapter: PoolAdapter = {
 };
 
 const knexConfigs = new WeakMap<object, Record<string, unknown>>();
+
+/** knex's `connection`: an object, or a connection string (`postgres://user@host:5432/db`). */
+function connectionOf(connection: unknown): Record<string, unknown> {
+  if (typeof connection !== 'string') return loose(connection);
+  try {
+    const url = new URL(connection);
+    const out: Record<string, unknown> = {};
+    if (url.hostname !== '') out.host = decodeURIComponent(url.hostname);
+    if (url.port !== '') out.port = Number(url.port);
+    const database = decodeURIComponent(url.pathname.replace(/^\//, ''));
+    if (database !== '') out.database = database;
+    return out;
+  } catch {
+    return {}; // not a URL (a keyword/value string): the pool stays unnamed
+  }
+}
