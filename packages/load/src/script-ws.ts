@@ -1,10 +1,9 @@
-import { createRequire } from 'node:module';
-import type * as Ws from 'ws';
 import { ErrorCodes, RedlineError, parseDuration, parseRate } from '@redline/core';
 import { engineNow } from './engine-clock.js';
-import { classifySocketError } from './transports/http1.js';
+import { assertValidHeaders } from './header-validation.js';
 import type { TlsMaterial } from './transports/tls.js';
-import type { Exchange, NetworkErrorKind } from './transports/transport.js';
+import type { Exchange, NetworkErrorKind, Origin } from './transports/transport.js';
+import { WsClient, WsState, handshakeHead } from './ws-client.js';
 
 /** Data a WebSocket message carries. */
 export type WsData = string | Buffer | Uint8Array;
@@ -134,12 +133,6 @@ export interface WsHost {
   sleep(ms: number): Promise<void>;
 }
 
-const require = createRequire(import.meta.url);
-let wsModule: typeof Ws | null = null;
-function wsLib(): typeof Ws {
-  return (wsModule ??= require('ws') as typeof Ws);
-}
-
 const DEFAULT_WAIT_MS = 10_000;
 const DEFAULT_HANDSHAKE_MS = 10_000;
 const DEFAULT_MAX_PENDING = 10_000;
@@ -158,8 +151,16 @@ export function wsUrlOf(raw: string, baseUrl: string | undefined): URL {
   return url;
 }
 
-function keyOf(data: WsData): string {
-  return typeof data === 'string' ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('latin1');
+function keyOf(data: string | Buffer): string {
+  return typeof data === 'string' ? data : data.toString('latin1');
+}
+
+/** The TCP/TLS endpoint of a ws:// or wss:// URL. */
+function wsOrigin(url: URL, host: WsHost): Origin {
+  const secure = url.protocol === 'wss:';
+  // URL keeps IPv6 literals bracketed; sockets want them bare.
+  const hostname = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
+  return { protocol: secure ? 'https:' : 'http:', host: hostname, port: url.port ? Number(url.port) : secure ? 443 : 80, authority: url.host, insecure: host.insecure, tls: host.tls, version: 'h1', proxy: null };
 }
 
 function exchangeOf(status: number, error: NetworkErrorKind | null, detail: string | null, sentAt: number, endedAt: number, sent: number, received: number): Exchange {
@@ -183,13 +184,11 @@ interface Waiter {
 
 /** How often a socket with waiting `request()`s checks their deadlines. */
 const SWEEP_MS = 100;
-const SEND_TEXT = { binary: false } as const;
-const SEND_BINARY = { binary: true } as const;
 
 /** The WebSocket API of one VU: its open sockets are closed with the VU. */
 export class VuWs implements WsApi {
   readonly #host: WsHost;
-  readonly #open = new Set<Ws.WebSocket>();
+  readonly #open = new Set<WsClient>();
   #closed = false;
 
   constructor(host: WsHost) {
@@ -207,7 +206,11 @@ export class VuWs implements WsApi {
       return Promise.reject(err as Error);
     }
     if (this.#closed) return new Promise(() => undefined);
-    return this.#run(target, options, handler);
+    try {
+      return this.#run(target, options, handler);
+    } catch (err) {
+      return Promise.reject(err as Error);
+    }
   }
 
   #run(url: URL, options: WsConnectOptions, handler: (socket: WsSocket) => unknown): Promise<WsResult> {
@@ -217,21 +220,9 @@ export class VuWs implements WsApi {
     const correlate = options.correlate ?? keyOf;
     const maxPending = options.maxPending ?? DEFAULT_MAX_PENDING;
     const handshakeMs = options.handshakeTimeout === undefined ? DEFAULT_HANDSHAKE_MS : typeof options.handshakeTimeout === 'number' ? options.handshakeTimeout : parseDuration(options.handshakeTimeout, 'handshakeTimeout');
-    const tls = host.tls;
-    const ws = new (wsLib().WebSocket)(url, options.protocols ?? [], {
-      headers: { ...host.defaultHeaders, ...(options.headers ?? {}) },
-      // Measure the server, not zlib: no permessage-deflate offer; bytes are passed as received.
-      perMessageDeflate: false,
-      skipUTF8Validation: true,
-      handshakeTimeout: handshakeMs,
-      rejectUnauthorized: !host.insecure,
-      ...(tls?.ca ? { ca: tls.ca } : {}),
-      ...(tls?.cert ? { cert: tls.cert } : {}),
-      ...(tls?.key ? { key: tls.key } : {}),
-    });
-    this.#open.add(ws);
-    const startedAt = engineNow();
-    host.onExchangeStart();
+    const headers = { ...host.defaultHeaders, ...(options.headers ?? {}) };
+    assertValidHeaders(headers, `ctx.ws.connect ${url.href}`);
+    const protocols = options.protocols ?? [];
     const pending = new Map<string, Pending[]>();
     const answered = exchangeOf(101, null, null, 0, 0, 0, 0);
     let pendingCount = 0;
@@ -242,6 +233,8 @@ export class VuWs implements WsApi {
     let closeResolve!: (info: WsCloseInfo) => void;
     const closed = new Promise<WsCloseInfo>((r) => (closeResolve = r));
     const closeRejects = new Set<(err: Error) => void>();
+    const startedAt = engineNow();
+    host.onExchangeStart();
 
     const handshake = (status: number, error: NetworkErrorKind | null, detail: string | null): void => {
       if (handshakeDone) return;
@@ -288,13 +281,14 @@ export class VuWs implements WsApi {
       }
     };
     const transmit = (data: WsData, intendedAt: number, waiter: Waiter | null): void => {
-      if (ws.readyState !== 1) throw new RedlineError(ErrorCodes.INVALID_ARGUMENT, `WebSocket ${url.href} is not open (state ${ws.readyState})`);
+      if (ws.readyState !== WsState.Open) throw new RedlineError(ErrorCodes.INVALID_ARGUMENT, `WebSocket ${url.href} is not open (state ${ws.readyState})`);
       const sentAt = engineNow();
-      const key = correlate(typeof data === 'string' ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength));
-      const bytes = typeof data === 'string' ? Buffer.byteLength(data) : data.byteLength;
+      const text = typeof data === 'string';
+      const payload = text ? data : Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+      const key = correlate(payload);
       if (key !== null && key !== undefined) {
         if (pendingCount >= maxPending) dropOldest();
-        const entry: Pending = { intendedAt, sentAt, bytes, waiter };
+        const entry: Pending = { intendedAt, sentAt, bytes: 0, waiter };
         const list = pending.get(key);
         if (list) list.push(entry);
         else pending.set(key, [entry]);
@@ -303,24 +297,19 @@ export class VuWs implements WsApi {
           waiting.add(entry);
           sweep ??= setInterval(sweepWaiters, SWEEP_MS);
         }
+        entry.bytes = ws.send(payload, !text);
       } else if (waiter) throw new RedlineError(ErrorCodes.INVALID_ARGUMENT, 'request(): the correlate function gave this message no key, so no reply can answer it');
+      else ws.send(payload, !text);
       result.messagesSent++;
       c.messagesSent++;
-      ws.send(data, typeof data === 'string' ? SEND_TEXT : SEND_BINARY);
     };
 
-    ws.on('unexpected-response', (_req, res) => {
-      handshake(res.statusCode ?? 0, null, `the server answered the upgrade with HTTP ${res.statusCode}`);
-      res.resume();
-      ws.terminate();
-    });
-    ws.on('open', () => handshake(101, null, null));
-    ws.on('message', (raw: Buffer, isBinary: boolean) => {
+    const onMessage = (raw: Buffer, isBinary: boolean, frameBytes: number): void => {
       const receivedAt = engineNow();
       result.messagesReceived++;
       c.messagesReceived++;
-      const data = isBinary ? raw : raw.toString();
-      const message: WsMessage = { data, binary: isBinary, receivedAt };
+      // `raw` is a view of the thread's read buffer: text is decoded now, bytes are copied.
+      const data = isBinary ? Buffer.from(raw) : raw.toString('utf8');
       const key = pendingCount > 0 ? correlate(data) : null;
       if (key !== null && key !== undefined) {
         const list = pending.get(key);
@@ -334,35 +323,28 @@ export class VuWs implements WsApi {
           ex.firstByteAt = receivedAt;
           ex.endedAt = receivedAt;
           ex.bytesSent = entry.bytes;
-          ex.bytesReceived = raw.length;
+          ex.bytesReceived = frameBytes;
           host.onExchange(name, ex, entry.sentAt, entry.sentAt - entry.intendedAt);
           if (entry.waiter) {
             waiting.delete(entry);
-            entry.waiter.resolve(message);
+            entry.waiter.resolve({ data, binary: isBinary, receivedAt });
+            if (nextWaiters.length === 0 && listeners.length === 0) return;
           }
         }
       }
+      if (nextWaiters.length === 0 && listeners.length === 0) return;
+      const message: WsMessage = { data, binary: isBinary, receivedAt };
       if (nextWaiters.length) for (const w of nextWaiters.splice(0)) w(message);
       for (const l of listeners) l(message);
-    });
-    ws.on('error', (err: NodeJS.ErrnoException) => {
-      if (!handshakeDone) {
-        const kind: NetworkErrorKind = /handshake has timed out/i.test(err.message) ? 'timeout' : classifySocketError(err);
-        handshake(0, kind, err.code ?? err.message);
-      }
-    });
-    ws.on('close', (code: number, reason: Buffer) => {
+    };
+
+    const ended = (info: WsCloseInfo): void => {
       this.#open.delete(ws);
-      const info: WsCloseInfo = { code, reason: reason.toString() };
-      if (handshakeDone && result.status === 101) {
-        result.close = info;
-        c.closeCodes[String(code)] = (c.closeCodes[String(code)] ?? 0) + 1;
-      } else handshake(0, 'network', `closed (${code}) before the handshake completed`);
       result.unanswered += pendingCount;
       c.unanswered += pendingCount;
       pending.clear();
       pendingCount = 0;
-      const gone = new Error(`WebSocket closed (${code}${info.reason ? ` ${info.reason}` : ''})`);
+      const gone = new Error(`WebSocket closed (${info.code}${info.reason ? ` ${info.reason}` : ''})`);
       for (const r of closeRejects) r(gone);
       closeRejects.clear();
       for (const p of waiting) p.waiter?.reject(gone);
@@ -370,11 +352,51 @@ export class VuWs implements WsApi {
       if (sweep) clearInterval(sweep);
       sweep = null;
       closeResolve(info);
-    });
+    };
+
+    // A handler that throws closes the socket (1011) and fails the iteration with its error.
+    let handlerError: { error: unknown } | null = null;
+    const runHandler = (): void => {
+      let out: unknown;
+      try {
+        out = handler(socket);
+      } catch (err) {
+        out = Promise.reject(err as Error);
+      }
+      Promise.resolve(out).then(
+        () => socket.close(1000),
+        (err: unknown) => {
+          handlerError = { error: err };
+          socket.close(1011, 'script error');
+        },
+      );
+    };
+
+    const ws = new WsClient(
+      { origin: wsOrigin(url, host), head: handshakeHead(`${url.pathname}${url.search}`, url.host, headers, protocols), protocols, handshakeTimeoutMs: handshakeMs },
+      {
+        onOpen: () => {
+          handshake(101, null, null);
+          runHandler();
+        },
+        onMessage,
+        onHandshakeFailed: (status, kind, detail) => {
+          handshake(status, kind, detail);
+          ended({ code: 1006, reason: '' });
+        },
+        onClose: (code, reason) => {
+          const info: WsCloseInfo = { code, reason };
+          result.close = info;
+          c.closeCodes[String(code)] = (c.closeCodes[String(code)] ?? 0) + 1;
+          ended(info);
+        },
+      },
+    );
+    this.#open.add(ws);
 
     const wait = <T>(timeoutMs: number, register: (resolve: (v: T) => void) => () => void): Promise<T> =>
       new Promise<T>((resolve, reject) => {
-        if (ws.readyState > 1) {
+        if (ws.readyState > WsState.Open) {
           reject(new Error('WebSocket is closed'));
           return;
         }
@@ -414,12 +436,12 @@ export class VuWs implements WsApi {
             if (i >= 0) nextWaiters.splice(i, 1);
           };
         }),
-      sendAtRate: (o) => this.#sendAtRate(o, () => ws.readyState === 1, (data, at) => transmit(data, at, null)),
+      sendAtRate: (o) => this.#sendAtRate(o, () => ws.readyState === WsState.Open, (data, at) => transmit(data, at, null)),
       onMessage: (fn) => {
         listeners.push(fn);
       },
       close: (code = 1000, reason) => {
-        if (ws.readyState <= 1) ws.close(code, reason);
+        if (ws.readyState <= WsState.Open) ws.close(code, reason);
       },
       closed,
       get protocol() {
@@ -427,24 +449,7 @@ export class VuWs implements WsApi {
       },
     };
 
-    // A handler that throws closes the socket (1011) and fails the iteration with its error.
-    let handlerError: { error: unknown } | null = null;
     return new Promise<WsResult>((resolve, reject) => {
-      ws.once('open', () => {
-        let out: unknown;
-        try {
-          out = handler(socket);
-        } catch (err) {
-          out = Promise.reject(err as Error);
-        }
-        Promise.resolve(out).then(
-          () => socket.close(1000),
-          (err: unknown) => {
-            handlerError = { error: err };
-            socket.close(1011, 'script error');
-          },
-        );
-      });
       void closed.then(() => (handlerError ? reject(handlerError.error as Error) : resolve(result)));
     });
   }
