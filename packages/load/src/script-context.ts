@@ -307,7 +307,7 @@ class ScriptResponse implements HttpResponse {
  * jar, and responses with headers, body and timings.
  */
 export class VuHttpClient implements HttpClient {
-  readonly cookies = new CookieJar();
+  #cookies: CookieJar | null = null;
   /** The group path requests are tagged with (`''` outside any group); set by `ctx.group`. */
   groupPath = '';
   readonly #host: ScriptHost;
@@ -318,6 +318,11 @@ export class VuHttpClient implements HttpClient {
 
   constructor(host: ScriptHost) {
     this.#host = host;
+  }
+
+  /** This VU's cookie jar, made on first use (a VU that only holds a WebSocket never needs one). */
+  get cookies(): CookieJar {
+    return (this.#cookies ??= new CookieJar());
   }
 
   get(url: string, options?: HttpRequestOptions): Promise<HttpResponse> {
@@ -364,7 +369,7 @@ export class VuHttpClient implements HttpClient {
     )
       entry = undefined;
     const url = entry ? entry.url : parseTargetUrl(rawUrl, host.baseUrl);
-    const cookie = this.cookies.header(url);
+    const cookie = this.#cookies ? this.#cookies.header(url) : null;
     let payload: Buffer;
     let origin: Origin;
     let key: string;

@@ -2,8 +2,9 @@ import { ErrorCodes, RedlineError, parseDuration, parseRate } from '@redline/cor
 import { engineNow } from './engine-clock.js';
 import { assertValidHeaders } from './header-validation.js';
 import type { TlsMaterial } from './transports/tls.js';
-import type { Exchange, NetworkErrorKind, Origin } from './transports/transport.js';
-import { WsClient, WsState, handshakeHead } from './ws-client.js';
+import type { Exchange, Origin } from './transports/transport.js';
+import { handshakeHead, type WsClient } from './ws-client.js';
+import { ScriptSocket, type ScriptSocketOwner } from './ws-script-socket.js';
 
 /** Data a WebSocket message carries. */
 export type WsData = string | Buffer | Uint8Array;
@@ -133,7 +134,6 @@ export interface WsHost {
   sleep(ms: number): Promise<void>;
 }
 
-const DEFAULT_WAIT_MS = 10_000;
 const DEFAULT_HANDSHAKE_MS = 10_000;
 const DEFAULT_MAX_PENDING = 10_000;
 
@@ -163,30 +163,8 @@ function wsOrigin(url: URL, host: WsHost): Origin {
   return { protocol: secure ? 'https:' : 'http:', host: hostname, port: url.port ? Number(url.port) : secure ? 443 : 80, authority: url.host, insecure: host.insecure, tls: host.tls, version: 'h1', proxy: null };
 }
 
-function exchangeOf(status: number, error: NetworkErrorKind | null, detail: string | null, sentAt: number, endedAt: number, sent: number, received: number): Exchange {
-  return { status, error, errorDetail: detail, sentAt, firstByteAt: endedAt, endedAt, connectMs: 0, bytesSent: sent, bytesReceived: received, rawHeaders: null, body: null };
-}
-
-/** A pending sent message: when it was meant to go, when it went, and how large it was. */
-interface Pending {
-  intendedAt: number;
-  sentAt: number;
-  bytes: number;
-  /** Set by `request()`: settles its promise (no timer per message: a per-socket sweep ends it at `deadline`). */
-  waiter: Waiter | null;
-}
-
-interface Waiter {
-  resolve: (m: WsMessage) => void;
-  reject: (err: Error) => void;
-  deadline: number;
-}
-
-/** How often a socket with waiting `request()`s checks their deadlines. */
-const SWEEP_MS = 100;
-
 /** The WebSocket API of one VU: its open sockets are closed with the VU. */
-export class VuWs implements WsApi {
+export class VuWs implements WsApi, ScriptSocketOwner {
   readonly #host: WsHost;
   readonly #open = new Set<WsClient>();
   #closed = false;
@@ -215,246 +193,36 @@ export class VuWs implements WsApi {
 
   #run(url: URL, options: WsConnectOptions, handler: (socket: WsSocket) => unknown): Promise<WsResult> {
     const host = this.#host;
-    const c = host.counters;
-    const name = options.name ?? `WS ${url.pathname}`;
-    const correlate = options.correlate ?? keyOf;
-    const maxPending = options.maxPending ?? DEFAULT_MAX_PENDING;
     const handshakeMs = options.handshakeTimeout === undefined ? DEFAULT_HANDSHAKE_MS : typeof options.handshakeTimeout === 'number' ? options.handshakeTimeout : parseDuration(options.handshakeTimeout, 'handshakeTimeout');
     const headers = { ...host.defaultHeaders, ...(options.headers ?? {}) };
     assertValidHeaders(headers, `ctx.ws.connect ${url.href}`);
     const protocols = options.protocols ?? [];
-    const pending = new Map<string, Pending[]>();
-    const answered = exchangeOf(101, null, null, 0, 0, 0, 0);
-    let pendingCount = 0;
-    const listeners: Array<(m: WsMessage) => void> = [];
-    const nextWaiters: Array<(m: WsMessage) => void> = [];
-    const result: WsResult = { status: 0, error: null, errorDetail: null, close: null, messagesSent: 0, messagesReceived: 0, unanswered: 0 };
-    let handshakeDone = false;
-    let closeResolve!: (info: WsCloseInfo) => void;
-    const closed = new Promise<WsCloseInfo>((r) => (closeResolve = r));
-    const closeRejects = new Set<(err: Error) => void>();
-    const startedAt = engineNow();
-    host.onExchangeStart();
-
-    const handshake = (status: number, error: NetworkErrorKind | null, detail: string | null): void => {
-      if (handshakeDone) return;
-      handshakeDone = true;
-      result.status = status;
-      result.error = error;
-      result.errorDetail = detail;
-      if (error || status !== 101) c.failedHandshakes++;
-      else c.connections++;
-      host.onExchange(`${name} connect`, exchangeOf(status, error, detail, startedAt, engineNow(), 0, 0), startedAt, 0);
-    };
-
-    const dropOldest = (): void => {
-      for (const [k, list] of pending) {
-        const dropped = list.shift();
-        if (dropped?.waiter) {
-          waiting.delete(dropped);
-          dropped.waiter.reject(new Error(`no reply before ${maxPending} newer messages were waiting for theirs (maxPending)`));
-        }
-        if (list.length === 0) pending.delete(k);
-        pendingCount--;
-        result.unanswered++;
-        c.unanswered++;
-        return;
-      }
-    };
-
-    // request() deadlines: one sweep per socket while any request waits, not a timer per message.
-    const waiting = new Set<Pending>();
-    let sweep: NodeJS.Timeout | null = null;
-    const sweepWaiters = (): void => {
-      const now = engineNow();
-      for (const p of waiting) {
-        if (p.waiter && p.waiter.deadline <= now) {
-          const w = p.waiter;
-          p.waiter = null;
-          waiting.delete(p);
-          w.reject(new Error(`no reply within ${Math.round(now - p.sentAt)} ms`));
-        }
-      }
-      if (waiting.size === 0 && sweep) {
-        clearInterval(sweep);
-        sweep = null;
-      }
-    };
-    const transmit = (data: WsData, intendedAt: number, waiter: Waiter | null): void => {
-      if (ws.readyState !== WsState.Open) throw new RedlineError(ErrorCodes.INVALID_ARGUMENT, `WebSocket ${url.href} is not open (state ${ws.readyState})`);
-      const sentAt = engineNow();
-      const text = typeof data === 'string';
-      const payload = text ? data : Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-      const key = correlate(payload);
-      if (key !== null && key !== undefined) {
-        if (pendingCount >= maxPending) dropOldest();
-        const entry: Pending = { intendedAt, sentAt, bytes: 0, waiter };
-        const list = pending.get(key);
-        if (list) list.push(entry);
-        else pending.set(key, [entry]);
-        pendingCount++;
-        if (waiter) {
-          waiting.add(entry);
-          sweep ??= setInterval(sweepWaiters, SWEEP_MS);
-        }
-        entry.bytes = ws.send(payload, !text);
-      } else if (waiter) throw new RedlineError(ErrorCodes.INVALID_ARGUMENT, 'request(): the correlate function gave this message no key, so no reply can answer it');
-      else ws.send(payload, !text);
-      result.messagesSent++;
-      c.messagesSent++;
-    };
-
-    const onMessage = (raw: Buffer, isBinary: boolean, frameBytes: number): void => {
-      const receivedAt = engineNow();
-      result.messagesReceived++;
-      c.messagesReceived++;
-      // `raw` is a view of the thread's read buffer: text is decoded now, bytes are copied.
-      const data = isBinary ? Buffer.from(raw) : raw.toString('utf8');
-      const key = pendingCount > 0 ? correlate(data) : null;
-      if (key !== null && key !== undefined) {
-        const list = pending.get(key);
-        const entry = list?.shift();
-        if (entry) {
-          if (list!.length === 0) pending.delete(key);
-          pendingCount--;
-          // One Exchange per socket, reused: the recorder reads it during the call only.
-          const ex = answered;
-          ex.sentAt = entry.sentAt;
-          ex.firstByteAt = receivedAt;
-          ex.endedAt = receivedAt;
-          ex.bytesSent = entry.bytes;
-          ex.bytesReceived = frameBytes;
-          host.onExchange(name, ex, entry.sentAt, entry.sentAt - entry.intendedAt);
-          if (entry.waiter) {
-            waiting.delete(entry);
-            entry.waiter.resolve({ data, binary: isBinary, receivedAt });
-            if (nextWaiters.length === 0 && listeners.length === 0) return;
-          }
-        }
-      }
-      if (nextWaiters.length === 0 && listeners.length === 0) return;
-      const message: WsMessage = { data, binary: isBinary, receivedAt };
-      if (nextWaiters.length) for (const w of nextWaiters.splice(0)) w(message);
-      for (const l of listeners) l(message);
-    };
-
-    const ended = (info: WsCloseInfo): void => {
-      this.#open.delete(ws);
-      result.unanswered += pendingCount;
-      c.unanswered += pendingCount;
-      pending.clear();
-      pendingCount = 0;
-      const gone = new Error(`WebSocket closed (${info.code}${info.reason ? ` ${info.reason}` : ''})`);
-      for (const r of closeRejects) r(gone);
-      closeRejects.clear();
-      for (const p of waiting) p.waiter?.reject(gone);
-      waiting.clear();
-      if (sweep) clearInterval(sweep);
-      sweep = null;
-      closeResolve(info);
-    };
-
-    // A handler that throws closes the socket (1011) and fails the iteration with its error.
-    let handlerError: { error: unknown } | null = null;
-    const runHandler = (): void => {
-      let out: unknown;
-      try {
-        out = handler(socket);
-      } catch (err) {
-        out = Promise.reject(err as Error);
-      }
-      Promise.resolve(out).then(
-        () => socket.close(1000),
-        (err: unknown) => {
-          handlerError = { error: err };
-          socket.close(1011, 'script error');
-        },
-      );
-    };
-
-    const ws = new WsClient(
-      { origin: wsOrigin(url, host), head: handshakeHead(`${url.pathname}${url.search}`, url.host, headers, protocols), protocols, handshakeTimeoutMs: handshakeMs },
+    const socket = new ScriptSocket(
+      this,
+      host,
+      url,
       {
-        onOpen: () => {
-          handshake(101, null, null);
-          runHandler();
-        },
-        onMessage,
-        onHandshakeFailed: (status, kind, detail) => {
-          handshake(status, kind, detail);
-          ended({ code: 1006, reason: '' });
-        },
-        onClose: (code, reason) => {
-          const info: WsCloseInfo = { code, reason };
-          result.close = info;
-          c.closeCodes[String(code)] = (c.closeCodes[String(code)] ?? 0) + 1;
-          ended(info);
-        },
+        name: options.name ?? `WS ${url.pathname}`,
+        correlate: options.correlate ?? keyOf,
+        maxPending: options.maxPending ?? DEFAULT_MAX_PENDING,
+        target: { origin: wsOrigin(url, host), head: handshakeHead(`${url.pathname}${url.search}`, url.host, headers, protocols), protocols, handshakeTimeoutMs: handshakeMs },
       },
+      handler,
     );
-    this.#open.add(ws);
-
-    const wait = <T>(timeoutMs: number, register: (resolve: (v: T) => void) => () => void): Promise<T> =>
-      new Promise<T>((resolve, reject) => {
-        if (ws.readyState > WsState.Open) {
-          reject(new Error('WebSocket is closed'));
-          return;
-        }
-        let unregister = (): void => undefined;
-        const timer = setTimeout(() => {
-          cleanup();
-          reject(new Error(`no WebSocket message within ${timeoutMs} ms`));
-        }, timeoutMs);
-        const fail = (err: Error): void => {
-          cleanup();
-          reject(err);
-        };
-        const cleanup = (): void => {
-          clearTimeout(timer);
-          closeRejects.delete(fail);
-          unregister();
-        };
-        closeRejects.add(fail);
-        unregister = register((v) => {
-          cleanup();
-          resolve(v);
-        });
-      });
-
-    const socket: WsSocket = {
-      send: (data) => transmit(data, engineNow(), null),
-      request: (data, o) =>
-        new Promise<WsMessage>((resolve, reject) => {
-          const now = engineNow();
-          transmit(data, now, { resolve, reject, deadline: now + (o?.timeoutMs ?? DEFAULT_WAIT_MS) });
-        }),
-      next: (o) =>
-        wait<WsMessage>(o?.timeoutMs ?? DEFAULT_WAIT_MS, (resolve) => {
-          nextWaiters.push(resolve);
-          return () => {
-            const i = nextWaiters.indexOf(resolve);
-            if (i >= 0) nextWaiters.splice(i, 1);
-          };
-        }),
-      sendAtRate: (o) => this.#sendAtRate(o, () => ws.readyState === WsState.Open, (data, at) => transmit(data, at, null)),
-      onMessage: (fn) => {
-        listeners.push(fn);
-      },
-      close: (code = 1000, reason) => {
-        if (ws.readyState <= WsState.Open) ws.close(code, reason);
-      },
-      closed,
-      get protocol() {
-        return ws.protocol;
-      },
-    };
-
-    return new Promise<WsResult>((resolve, reject) => {
-      void closed.then(() => (handlerError ? reject(handlerError.error as Error) : resolve(result)));
-    });
+    this.#open.add(socket.client);
+    return socket.result;
   }
 
-  async #sendAtRate(o: WsRateOptions, open: () => boolean, send: (data: WsData, intendedAt: number) => void): Promise<void> {
+  get vuClosed(): boolean {
+    return this.#closed;
+  }
+
+  release(client: WsClient): void {
+    this.#open.delete(client);
+  }
+
+  /** Runs an open-model schedule of messages on one socket (its `sendAtRate`). */
+  async sendAtRate(o: WsRateOptions, open: () => boolean, send: (data: WsData, intendedAt: number) => void): Promise<void> {
     if (typeof o?.message !== 'function') throw new RedlineError(ErrorCodes.INVALID_ARGUMENT, 'sendAtRate: expected { rate, duration | count, message: (i) => data }');
     const perSec = parseRate(o.rate);
     if (!(perSec > 0)) throw new RedlineError(ErrorCodes.BAD_RATE, `sendAtRate: rate must be greater than zero, got ${String(o.rate)}`);

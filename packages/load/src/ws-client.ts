@@ -31,19 +31,22 @@ export const enum WsState {
   Closed = 3,
 }
 
-/** What a connection reports. Each connection ends with exactly one of onHandshakeFailed or onClose. */
+/**
+ * What a connection reports (methods, so one object per connection can take them without closures).
+ * Each connection ends with exactly one of onWsHandshakeFailed or onWsClose.
+ */
 export interface WsClientEvents {
   /** The handshake succeeded; messages may be sent. */
-  onOpen(): void;
+  onWsOpen(): void;
   /** A message; `data` is valid only during the call (copy what must outlive it). */
-  onMessage(data: Buffer, binary: boolean, frameBytes: number): void;
+  onWsMessage(data: Buffer, binary: boolean, frameBytes: number): void;
   /**
    * The connection never opened: `status` is the server's answer to the upgrade (0 when none came),
    * `kind` the network error kind (null when the server refused the upgrade with an HTTP status).
    */
-  onHandshakeFailed(status: number, kind: NetworkErrorKind | null, detail: string): void;
+  onWsHandshakeFailed(status: number, kind: NetworkErrorKind | null, detail: string): void;
   /** An open connection ended: the peer's close code (1005: none given; 1006: no close frame at all). */
-  onClose(code: number, reason: string): void;
+  onWsClose(code: number, reason: string): void;
 }
 
 /** Where and how to open a WebSocket. */
@@ -198,7 +201,7 @@ export class WsClient implements FrameSink {
     this.#timer = null;
     this.#state = WsState.Open;
     this.openedAt = engineNow();
-    this.#events.onOpen();
+    this.#events.onWsOpen();
     // Frames the server sent right behind its 101 (copied: `buf` may be the shared buffer).
     if (buf.length > end + 4 && this.#state === WsState.Open) this.#reader.push(Buffer.from(buf.subarray(end + 4)));
   }
@@ -243,7 +246,7 @@ export class WsClient implements FrameSink {
     this.#timer = null;
     this.#reader.stop();
     this.#socket.destroy();
-    this.#events.onHandshakeFailed(status, kind, detail);
+    this.#events.onWsHandshakeFailed(status, kind, detail);
   }
 
   #onError(err: NodeJS.ErrnoException): void {
@@ -262,13 +265,13 @@ export class WsClient implements FrameSink {
     this.#reader.stop();
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = null;
-    this.#events.onClose(this.#closeCode, this.#closeReason);
+    this.#events.onWsClose(this.#closeCode, this.#closeReason);
   }
 
   // FrameSink: what the reader decodes.
 
   onMessage(data: Buffer, binary: boolean, frameBytes: number): void {
-    if (this.#state === WsState.Open || this.#state === WsState.Closing) this.#events.onMessage(data, binary, frameBytes);
+    if (this.#state === WsState.Open || this.#state === WsState.Closing) this.#events.onWsMessage(data, binary, frameBytes);
   }
 
   onPing(data: Buffer): void {

@@ -95,10 +95,10 @@ class WsFastConnection implements Connection {
   #open(request: WsRequest): void {
     let client: WsClient | null = null;
     const events: WsClientEvents = {
-      onOpen: () => this.#onOpen(client!),
-      onMessage: (_data, _binary, frameBytes) => this.#onMessage(client!, frameBytes),
-      onHandshakeFailed: (status, kind, detail) => this.#onHandshakeFailed(client!, status, kind, detail),
-      onClose: (code, reason) => this.#onClose(client!, code, reason),
+      onWsOpen: () => this.#onOpen(client!),
+      onWsMessage: (_data, _binary, frameBytes) => this.#onMessage(client!, frameBytes),
+      onWsHandshakeFailed: (status, kind, detail) => this.#onHandshakeFailed(client!, status, kind, detail),
+      onWsClose: (code, reason) => this.#onClose(client!, code, reason),
     };
     client = new WsClient({ origin: this.#origin, head: request.head, protocols: request.protocols, handshakeTimeoutMs: HANDSHAKE_TIMEOUT_MS }, events);
     this.#client = client;
