@@ -130,6 +130,13 @@ test('an unknown bottleneck is refused by the CLI (exit 2) and by the demo servi
   const io = fakeIo(['demo', '--bottleneck', 'nope', '--no-report'], tmpdir());
   assert.equal(await main(io), 2);
   assert.match(io.stderrText(), /^redline: unknown bottleneck "nope": expected one of event-loop-block, cpu-saturation, .*\bhealthy\b.*\n$/);
+  // A bottleneck named without the flag goes through the same check; a second name is refused, not ignored.
+  const bare = fakeIo(['demo', 'nope', '--no-report'], tmpdir());
+  assert.equal(await main(bare), 2);
+  assert.match(bare.stderrText(), /^redline: unknown bottleneck "nope": expected one of /);
+  const two = fakeIo(['demo', 'n-plus-one', '--bottleneck', 'healthy', '--no-report'], tmpdir());
+  assert.equal(await main(two), 2);
+  assert.equal(two.stderrText(), 'redline demo: unexpected argument "n-plus-one" (give one bottleneck, by name or with --bottleneck)\n');
   const child = spawn(process.execPath, [demoServerPath(), '--bottleneck', 'nope'], { env: { ...process.env, PORT: '0' }, stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));

@@ -263,6 +263,11 @@ export const ThresholdResultSchema = z.strictObject({
   /** The observed value of the aggregation (e.g. p95 in ms, or a rate 0–1). */
   actual: z.number().nullable(),
   abortOnFail: z.boolean(),
+  /**
+   * The unit of `actual` (`ms`, `count`, `ratio`, `per-second`, `number`) as the evaluator knew it: a
+   * custom Counter's `rate` is per second, a custom Rate's a share. Absent in results from before it.
+   */
+  unit: z.enum(['ms', 'count', 'ratio', 'per-second', 'number']).optional(),
 });
 
 /** Encoded HDR histograms (see LatencyHistogram.encode). */

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import { ErrorCodes, MAX_TIMER_MS, checkTimerMs, createUniqueDir, exitCodeFor, ExitCodes, formatThresholdActual, isRedlineError, RedlineError, writeFileAtomic, type AtomicWriteFs } from '@redline/core';
+import { ErrorCodes, MAX_TIMER_MS, checkTimerMs, createUniqueDir, exitCodeFor, ExitCodes, formatThresholdActual, isRedlineError, thresholdUnit, RedlineError, writeFileAtomic, type AtomicWriteFs } from '@redline/core';
 import { rename, rm } from 'node:fs/promises';
 
 test('a write that fails with ENOSPC names the file, keeps the cause and leaves no *.tmp behind', async () => {
@@ -61,4 +61,10 @@ test('threshold actuals carry units: latencies in ms or s, shares in %, rates pe
   assert.equal(formatThresholdActual('http.requests', 'rate>100', 1930.6), '1,931/s');
   assert.equal(formatThresholdActual('http.latency', 'count>10', 17004), '17,004');
   assert.equal(formatThresholdActual('http.latency', 'p(99)<200', null), 'no data');
+  // Declared custom metrics: the evaluator passes the unit it knows.
+  assert.equal(thresholdUnit('orders', 'rate>5', 'counter'), 'per-second');
+  assert.equal(thresholdUnit('orders', 'count>5', 'counter'), 'count');
+  assert.equal(thresholdUnit('ok_share', 'rate>0.9', 'rate'), 'ratio');
+  assert.equal(thresholdUnit('wait', 'p(95)<5', 'trend'), 'number');
+  assert.equal(formatThresholdActual('orders', 'rate>5', 12.34, 'per-second'), '12.3/s');
 });

@@ -1,7 +1,7 @@
 import { ErrorCodes, RedlineError, type Finding, type LeakSuspect, type RunResult, type Severity } from '@redline/core';
 import { topAllocationFrames, type HeapProfile } from './heap-profile.js';
 import { ProfileModel } from './profile-model.js';
-import { buildContext, cpuCores, median, type RuleContext } from './timeline.js';
+import { buildContext, cpuCores, driverCpuShare, median, type RuleContext } from './timeline.js';
 import { Thresholds } from './thresholds.js';
 import { cpuSaturatedRule } from './rules/cpu-saturated.js';
 import { errorsRule } from './rules/errors.js';
@@ -152,6 +152,20 @@ function arbitrate(found: Finding[], ctx: RuleContext): void {
         // Requests then wait before the handler for that same busy loop.
         if (queueing !== undefined) rankBelow(queueing, q, `the event loop was busy issuing the queries of ${q.category} above`);
       }
+    }
+  }
+  // Without a calling function to match (a driver that issues queries from its own callbacks), the
+  // profile still tells: when much of the busy CPU runs inside the database driver, the CPU goes to
+  // the round trips of the N+1 queries, and batching them is what frees it.
+  const nPlus = by('n-plus-one');
+  if (nPlus !== undefined && nPlus.severity === 'high') {
+    for (const busy of [loop, cpu]) {
+      if (busy === undefined || SEVERITY_RANK[busy.severity] > SEVERITY_RANK[nPlus.severity]) continue;
+      const share = driverCpuShare(ctx, busy.window);
+      if (share < Thresholds.DRIVER_CPU_SHARE) continue;
+      const why = `${Math.round(share * 100)}% of the busy CPU runs in the database driver, issuing the queries of n-plus-one above`;
+      rankBelow(busy, nPlus, why);
+      if (queueing !== undefined) rankBelow(queueing, nPlus, why);
     }
   }
   // A pool whose clients are held for the N+1 queries themselves waits because of them: batching the

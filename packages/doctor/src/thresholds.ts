@@ -81,6 +81,8 @@ export const Thresholds = {
   N_PLUS_ONE_MIN_SHARE: 0.2,
   /** Share of a request's mean latency from which N+1 is of high severity (0–1). */
   N_PLUS_ONE_HIGH_SHARE: 0.4,
+  /** Share of the busy CPU inside a database driver from which N+1 queries explain a busy loop or CPU (0–1): most of it. */
+  DRIVER_CPU_SHARE: 0.5,
   /** Share of the tail's mean latency one statement or downstream must take on the critical path (0–1). */
   SLOW_OP_MIN_TAIL_SHARE: 0.3,
   /** Share of the tail's mean latency from which a slow statement or downstream is of high severity (0–1). */

@@ -216,3 +216,27 @@ export function allocationNote(ctx: RuleContext): string {
   const a = ctx.allocations[0];
   return a === undefined ? '' : `; most allocated bytes: ${where(a)} ${Math.round(a.selfShare * 100)}%`;
 }
+
+/** Database and cache client packages: their frames on a stack mean the CPU goes to issuing queries. */
+const DRIVER_PACKAGE = /[\\/]node_modules[\\/](?:pg|pg-protocol|pg-pool|pg-cursor|mysql2|mysql|mariadb|tedious|oracledb|mongodb|ioredis|@redis[\\/][^\\/]+|redis|better-sqlite3|postgres|@prisma[\\/]client|knex|sequelize|typeorm|drizzle-orm)[\\/]/;
+
+/**
+ * Share of the busy (non-idle) CPU samples in the window whose stack runs inside a database or cache
+ * client (its own frames or native code it called, such as socket writes): the CPU a service spends
+ * issuing queries. 0 without a profile.
+ */
+export function driverCpuShare(ctx: RuleContext, w: SecondsWindow): number {
+  const p = ctx.profile;
+  if (p === undefined || p.sampleCount() === 0) return 0;
+  const isDriver = p.frames.map((f) => DRIVER_PACKAGE.test(f.file) || DRIVER_PACKAGE.test(f.generated.url));
+  const isIdle = p.frames.map((f) => f.kind === 'idle' || f.kind === 'root' || f.kind === 'program');
+  let busy = 0;
+  let driver = 0;
+  for (const s of p.samples(profileWindow(ctx, w))) {
+    const leaf = s.stack[s.stack.length - 1];
+    if (leaf === undefined || isIdle[leaf]) continue;
+    busy += s.weightUs;
+    if (s.stack.some((i) => isDriver[i])) driver += s.weightUs;
+  }
+  return busy > 0 ? driver / busy : 0;
+}

@@ -1,4 +1,4 @@
-import { ErrorCodes, RedlineError, parseDuration, type LatencyHistogram, type ThresholdResult } from '@redline/core';
+import { ErrorCodes, RedlineError, parseDuration, thresholdUnit, type LatencyHistogram, type ThresholdResult } from '@redline/core';
 import { declaredMetrics, type CustomMetricTotal, type CustomMetricType } from './custom-metrics.js';
 import type { ThresholdInput } from './scenario.js';
 
@@ -301,6 +301,6 @@ function compare(a: number, op: Operator, b: number): boolean {
 export function evaluateThresholds(thresholds: readonly Threshold[], src: MetricSource): ThresholdResult[] {
   return thresholds.map((t) => {
     const actual = observe(t, src);
-    return { metric: t.key, expression: t.expression, ok: actual === null ? true : compare(actual, t.operator, t.value), actual, abortOnFail: t.abortOnFail };
+    return { metric: t.key, expression: t.expression, ok: actual === null ? true : compare(actual, t.operator, t.value), actual, abortOnFail: t.abortOnFail, unit: thresholdUnit(t.key, t.expression, t.custom) };
   });
 }

@@ -31,6 +31,11 @@ export interface ExecutorEnv {
   waitUntil(at: number): Promise<void>;
   /** Counts an iteration that could not start for lack of a free VU. */
   countDropped(): void;
+  /**
+   * Registers what to do when the scenario is abandoned (its graceful stop ran out) while the executor
+   * still runs: an open model counts the iterations that were due and never started as dropped.
+   */
+  onAbandon(fn: () => void): void;
   /** Records the schedule lag (ms) of an open-model iteration and that one was intended. */
   recordLag(lagMs: number): void;
   /** Shared-memory counter for `shared-iterations` (one per scenario, shared by all workers). */

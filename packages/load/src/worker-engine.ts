@@ -150,6 +150,7 @@ export class WorkerEngine {
       s.mode === 'static'
         ? this.#staticVuFactory(s.name, init.requests[s.name] ?? [], scenarioSlice)
         : this.#scriptVuFactory(s.name, scenarioSlice, s.options);
+    const abandonHooks: (() => void)[] = [];
     const env: ExecutorEnv = {
       scenarioStartAt,
       workerIndex: init.workerIndex,
@@ -163,6 +164,7 @@ export class WorkerEngine {
       stopping: () => this.#stopping,
       waitUntil: (at) => this.#waitUntil(at),
       countDropped: () => this.#recorder.countDropped(s.name),
+      onAbandon: (fn) => abandonHooks.push(fn),
       recordLag: (lagMs) => {
         this.#recorder.intended++;
         this.#recorder.lag.recordUs(lagMs * 1000);
@@ -182,16 +184,23 @@ export class WorkerEngine {
     const graceMs = (s.options as { gracefulStopMs?: number }).gracefulStopMs ?? init.config.gracefulStopMs;
     return new Promise<void>((resolve) => {
       let graceTimer: NodeJS.Timeout | null = null;
+      let settled = false;
       const settle = (): void => {
         if (graceTimer) clearTimeout(graceTimer);
+        settled = true;
         resolve();
+      };
+      const abandon = (): void => {
+        if (settled) return;
+        for (const fn of abandonHooks) fn();
+        settle();
       };
       work.then(settle, (err: unknown) => {
         this.#post({ type: 'fatal', message: `scenario "${s.name}": ${(err as Error)?.message ?? String(err)}` });
         settle();
       });
       const armGrace = (): void => {
-        graceTimer = setTimeout(settle, graceMs);
+        graceTimer = setTimeout(abandon, graceMs);
         graceTimer.unref();
       };
       const plannedEnd = scenarioStartAt + plannedLengthMs(s);

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { ErrorCodes, LatencyHistogram, readRunResult } from '@redline/core';
+import { ErrorCodes, LatencyHistogram, formatThresholdActual, readRunResult } from '@redline/core';
 import { Counter, Gauge, Rate, Trend, parseThresholds, planFromFile, resolvePlan, runLoad, startLoad, writeRunDir, type IterationContext } from '@redline/load';
 import { startTestServer, type TestServer } from './fixtures/test-server.ts';
 
@@ -71,6 +71,12 @@ describe('groups and custom metrics across two worker threads', () => {
     assert.deepEqual([byExpr['order_ok rate>0.7']!.ok, byExpr['order_ok rate>0.9']!.ok, byExpr['order_ok rate>0.9']!.actual], [true, false, 0.8]);
     assert.deepEqual([byExpr['orders_placed count>10']!.ok, byExpr['orders_placed count==40']!.ok], [true, true]);
     assert.deepEqual([byExpr['queue_depth max<=8']!.ok, byExpr['queue_depth min>=1']!.ok], [true, true]);
+    // Each actual carries its unit: a Counter's rate is per second (k6), a Rate's a share.
+    assert.deepEqual(
+      ['orders_placed rate>0', 'orders_placed count>10', 'order_ok rate>0.7', 'order_wait max<20', 'queue_depth max<=8'].map((k) => byExpr[k]!.unit),
+      ['per-second', 'count', 'ratio', 'number', 'number'],
+    );
+    assert.match(formatThresholdActual('orders_placed', 'rate>0', byExpr['orders_placed rate>0']!.actual, byExpr['orders_placed rate>0']!.unit), /^[\d.]+\/s$/);
     assert.equal(byExpr['group_duration{group:::checkout} count==20']!.ok, true);
     assert.equal(byExpr['http.requests{group:::checkout::pay} count==20']!.ok, true);
     assert.equal(byExpr['http.latency{group:::checkout} count==20']!.ok, true);

@@ -83,7 +83,7 @@ function thresholdsHtml(result: RunResult): string {
   const rows = result.thresholds
     .map(
       (t) =>
-        `<tr><td><code>${h(t.metric)}</code></td><td><code>${h(t.expression)}</code></td><td class="num">${t.actual === null ? '–' : h(formatThresholdActual(t.metric, t.expression, t.actual))}</td><td class="${t.ok ? 'pass' : 'fail'}">${t.ok ? '✓ pass' : '✗ fail'}${t.abortOnFail ? ' <span class="note">(abortOnFail)</span>' : ''}</td></tr>`,
+        `<tr><td><code>${h(t.metric)}</code></td><td><code>${h(t.expression)}</code></td><td class="num">${t.actual === null ? '–' : h(formatThresholdActual(t.metric, t.expression, t.actual, t.unit))}</td><td class="${t.ok ? 'pass' : 'fail'}">${t.ok ? '✓ pass' : '✗ fail'}${t.abortOnFail ? ' <span class="note">(abortOnFail)</span>' : ''}</td></tr>`,
     )
     .join('');
   return `<table class="data"><thead><tr><th>metric</th><th>threshold</th><th class="num">actual</th><th>result</th></tr></thead><tbody>${rows}</tbody></table>`;

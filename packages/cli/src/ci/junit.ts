@@ -46,7 +46,7 @@ export function junitXml(r: RunResult): string {
       : undefined;
   runCases.push({ classname: `redline.${r.name}`, name: 'run completed with responses', ...(runFailure ? { failure: runFailure } : {}) });
   const thresholdCases: Case[] = r.thresholds.map((t) => {
-    const actual = formatThresholdActual(t.metric, t.expression, t.actual);
+    const actual = formatThresholdActual(t.metric, t.expression, t.actual, t.unit);
     return {
       classname: `redline.${r.name}.thresholds`,
       name: `${t.metric}: ${t.expression}`,

@@ -23,7 +23,7 @@ export function stepSummaryMarkdown(r: RunResult, reportPath: string | null): st
   );
   if (r.thresholds.length) {
     lines.push('', '| threshold | result | actual |', '|---|:---:|---:|');
-    for (const t of r.thresholds) lines.push(`| \`${cell(t.metric)}\` ${cell(t.expression)} | ${t.ok ? '✅' : '❌'} | ${cell(formatThresholdActual(t.metric, t.expression, t.actual))} |`);
+    for (const t of r.thresholds) lines.push(`| \`${cell(t.metric)}\` ${cell(t.expression)} | ${t.ok ? '✅' : '❌'} | ${cell(formatThresholdActual(t.metric, t.expression, t.actual, t.unit))} |`);
   }
   const checks = Object.entries(s.checks.byName);
   if (checks.length) {

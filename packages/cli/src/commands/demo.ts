@@ -60,7 +60,7 @@ export const DEMO_LOAD: Record<(typeof DEMO_BOTTLENECKS)[number], DemoLoad> = {
   'leak-cache': { rate: 150, maxVUs: 32, timeoutMs: 5000 },
 };
 
-export const DEMO_HELP = `Usage: redline demo [--bottleneck NAME] [--duration 12s] [--rate R] [--out DIR] [--json]
+export const DEMO_HELP = `Usage: redline demo [NAME | --bottleneck NAME] [--duration 12s] [--rate R] [--out DIR] [--json]
 
 Starts the demo service with the probe, runs a short open-model load against it, and prints the
 summary and the doctor's findings. Needs nothing from you.
@@ -87,7 +87,7 @@ export function demoServerPath(): string {
 
 /** `redline demo`: the README's main job. */
 export async function demoCommand(io: CliIo, args: string[]): Promise<number> {
-  const { values: v } = parseCommandArgs('demo', args, {
+  const { values: v, positionals } = parseCommandArgs('demo', args, {
     bottleneck: { type: 'string', short: 'b' },
     duration: { type: 'string', short: 'd' },
     rate: { type: 'string' },
@@ -103,7 +103,11 @@ export async function demoCommand(io: CliIo, args: string[]): Promise<number> {
     out(io, DEMO_HELP);
     return 0;
   }
-  const bottleneck = String(v.bottleneck ?? 'event-loop-block');
+  // `redline demo n-plus-one` reads as `--bottleneck n-plus-one`; anything more is a mistake, not ignored.
+  if (positionals.length > 1 || (positionals.length === 1 && v.bottleneck !== undefined)) {
+    throw new RedlineError(ErrorCodes.USAGE, `redline demo: unexpected argument "${positionals[positionals.length - 1]!}" (give one bottleneck, by name or with --bottleneck)`);
+  }
+  const bottleneck = String(v.bottleneck ?? positionals[0] ?? 'event-loop-block');
   if (!(DEMO_BOTTLENECKS as readonly string[]).includes(bottleneck)) {
     throw new RedlineError(ErrorCodes.USAGE, `unknown bottleneck "${bottleneck}": expected one of ${DEMO_BOTTLENECKS.join(', ')}`);
   }

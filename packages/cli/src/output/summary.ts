@@ -102,7 +102,7 @@ export function renderSummary(r: RunResult, paint: Paint = plain): string {
     lines.push('', '  thresholds');
     for (const t of r.thresholds) {
       const mark = t.ok ? paint.green('✓') : paint.red('✗');
-      lines.push(`    ${mark} ${t.metric} ${t.expression}   actual ${formatThresholdActual(t.metric, t.expression, t.actual)}${t.abortOnFail ? ' (abortOnFail)' : ''}`);
+      lines.push(`    ${mark} ${t.metric} ${t.expression}   actual ${formatThresholdActual(t.metric, t.expression, t.actual, t.unit)}${t.abortOnFail ? ' (abortOnFail)' : ''}`);
     }
   }
   if (g.limited) {

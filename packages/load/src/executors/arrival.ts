@@ -120,9 +120,24 @@ export async function runArrivals(env: ExecutorEnv, schedule: ArrivalSchedule, p
   const start1 = (v: Vu, lagMs: number): void => {
     v.run(lagMs, () => release(v));
   };
+  // Abandoned at the end of the graceful stop (a starved loop may not have ticked the schedule's last
+  // iterations yet): those that were due never started, and count as dropped like the backlog.
+  const dropDue = (now: number): void => {
+    while (due !== null && start + due <= now) {
+      env.countDropped();
+      k += env.workerCount;
+      due = scheduleOf(k);
+    }
+    due = null;
+  };
+  env.onAbandon(() => {
+    dropDue(engineNow());
+    dropBacklog();
+  });
   const tick = (): void => {
-    if (env.stopping()) due = null;
     const now = engineNow();
+    // Iterations already due when the run stops (a starved loop ticks late) never started: dropped.
+    if (env.stopping()) dropDue(now);
     dropExpired(now);
     while (due !== null && start + due <= now) {
       const intendedAt = start + due;
