@@ -135,6 +135,9 @@ export interface WsHost {
 }
 
 const DEFAULT_HANDSHAKE_MS = 10_000;
+/** Handshakes shared by URL in this thread (see VuWs#handshakeOf), the oldest forgotten first. */
+const SHARED_HANDSHAKES_MAX = 64;
+const sharedHandshakes = new Map<string, { origin: Origin; head: string; defaults: Record<string, string>; insecure: boolean; tls: TlsMaterial | null }>();
 const DEFAULT_MAX_PENDING = 10_000;
 
 /** Turns a URL into the ws:// or wss:// URL to dial. Throws REDLINE_ERR_BAD_URL. */
@@ -194,9 +197,8 @@ export class VuWs implements WsApi, ScriptSocketOwner {
   #run(url: URL, options: WsConnectOptions, handler: (socket: WsSocket) => unknown): Promise<WsResult> {
     const host = this.#host;
     const handshakeMs = options.handshakeTimeout === undefined ? DEFAULT_HANDSHAKE_MS : typeof options.handshakeTimeout === 'number' ? options.handshakeTimeout : parseDuration(options.handshakeTimeout, 'handshakeTimeout');
-    const headers = { ...host.defaultHeaders, ...(options.headers ?? {}) };
-    assertValidHeaders(headers, `ctx.ws.connect ${url.href}`);
     const protocols = options.protocols ?? [];
+    const { origin, head } = this.#handshakeOf(url, options.headers, protocols);
     const socket = new ScriptSocket(
       this,
       host,
@@ -205,12 +207,34 @@ export class VuWs implements WsApi, ScriptSocketOwner {
         name: options.name ?? `WS ${url.pathname}`,
         correlate: options.correlate ?? keyOf,
         maxPending: options.maxPending ?? DEFAULT_MAX_PENDING,
-        target: { origin: wsOrigin(url, host), head: handshakeHead(`${url.pathname}${url.search}`, url.host, headers, protocols), protocols, handshakeTimeoutMs: handshakeMs },
+        target: { origin, head, protocols, handshakeTimeoutMs: handshakeMs },
       },
       handler,
     );
     this.#open.add(socket.client);
     return socket.result;
+  }
+
+  /**
+   * The endpoint and handshake head of a connection. Connections without headers or subprotocols
+   * of their own (the common case) share them per URL within the thread: 10,000 VUs holding a
+   * socket each should not hold 10,000 copies of one handshake.
+   */
+  #handshakeOf(url: URL, headers: Record<string, string> | undefined, protocols: readonly string[]): { origin: Origin; head: string } {
+    const host = this.#host;
+    const shareable = headers === undefined && protocols.length === 0;
+    if (shareable) {
+      const hit = sharedHandshakes.get(url.href);
+      if (hit && hit.defaults === host.defaultHeaders && hit.insecure === host.insecure && hit.tls === host.tls) return hit;
+    }
+    const all = { ...host.defaultHeaders, ...(headers ?? {}) };
+    assertValidHeaders(all, `ctx.ws.connect ${url.href}`);
+    const made = { origin: wsOrigin(url, host), head: handshakeHead(`${url.pathname}${url.search}`, url.host, all, protocols) };
+    if (shareable) {
+      if (sharedHandshakes.size >= SHARED_HANDSHAKES_MAX) sharedHandshakes.delete(sharedHandshakes.keys().next().value!);
+      sharedHandshakes.set(url.href, { ...made, defaults: host.defaultHeaders, insecure: host.insecure, tls: host.tls });
+    }
+    return made;
   }
 
   get vuClosed(): boolean {

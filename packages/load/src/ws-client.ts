@@ -79,8 +79,30 @@ export function handshakeHead(path: string, authority: string, headers: Readonly
   return `GET ${path} HTTP/1.1\r\nHost: ${host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n${offer}${extra}`;
 }
 
+/** The client of a socket, so one listener function serves every socket (no closures per connection). */
+const kClient = Symbol('redline.wsClient');
+type ClientSocket = net.Socket & { [kClient]?: WsClient };
+
 /** One client WebSocket. Callbacks go to `events`; nothing is emitted after the final one. */
 export class WsClient implements FrameSink {
+  // Socket callbacks shared by every connection: `this` is the socket, which knows its client.
+  static readonly #read = function (this: ClientSocket, bytes: number, buf: Uint8Array): boolean {
+    this[kClient]!.#onData((buf as Buffer).subarray(0, bytes));
+    return true;
+  };
+  static readonly #data = function (this: ClientSocket, chunk: Buffer): void {
+    this[kClient]!.#onData(chunk);
+  };
+  static readonly #connected = function (this: ClientSocket): void {
+    this[kClient]!.#onConnected();
+  };
+  static readonly #error = function (this: ClientSocket, err: NodeJS.ErrnoException): void {
+    this[kClient]!.#onError(err);
+  };
+  static readonly #closed = function (this: ClientSocket): void {
+    this[kClient]!.#onSocketClose();
+  };
+
   readonly #events: WsClientEvents;
   readonly #target: WsTarget;
   readonly #socket: net.Socket;
@@ -105,25 +127,14 @@ export class WsClient implements FrameSink {
     this.#reader = new FrameReader(this, target.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES);
     const o = target.origin;
     const secure = o.protocol === 'https:';
-    const socket = secure
-      ? connectTls(o, ['http/1.1'])
-      : net.connect({
-          host: o.host,
-          port: o.port,
-          onread: {
-            buffer: sharedReadBuffer,
-            callback: (bytes: number, buf: Uint8Array): boolean => {
-              this.#onData((buf as Buffer).subarray(0, bytes));
-              return true;
-            },
-          },
-        });
+    const socket: ClientSocket = secure ? connectTls(o, ['http/1.1']) : net.connect({ host: o.host, port: o.port, onread: { buffer: sharedReadBuffer, callback: WsClient.#read } });
+    socket[kClient] = this;
     this.#socket = socket;
     socket.setNoDelay(true);
-    if (secure) socket.on('data', (chunk: Buffer) => this.#onData(chunk));
-    socket.once(secure ? 'secureConnect' : 'connect', () => this.#onConnected());
-    socket.on('error', (err: NodeJS.ErrnoException) => this.#onError(err));
-    socket.on('close', () => this.#onSocketClose());
+    if (secure) socket.on('data', WsClient.#data);
+    socket.once(secure ? 'secureConnect' : 'connect', WsClient.#connected);
+    socket.on('error', WsClient.#error);
+    socket.on('close', WsClient.#closed);
     this.#timer = setTimeout(() => this.#handshakeFailed(0, 'timeout', `no WebSocket handshake within ${target.handshakeTimeoutMs} ms`), target.handshakeTimeoutMs);
   }
 
