@@ -493,7 +493,7 @@ export function createIterationContext(
   const http = new VuHttpClient(host);
   let vuClosed = false;
   const tls = host.originOptions?.tls ?? null;
-  const grpc = new VuGrpc({
+  const grpc = new VuGrpc(() => ({
     baseDir: host.baseDir ?? process.cwd(),
     insecure: host.insecure,
     tls,
@@ -503,7 +503,7 @@ export function createIterationContext(
     onExchange: (name, ex, startedAt) => host.onExchange(name, ex, startedAt),
     onGrpcStatus: (s) => host.onGrpcStatus?.(s),
     closed: () => vuClosed,
-  });
+  }));
   const ws = new VuWs({
     baseUrl: host.baseUrl,
     defaultHeaders: host.defaultHeaders,
