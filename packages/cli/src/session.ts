@@ -286,6 +286,8 @@ async function writeOutputs(o: SessionOptions, result: RunResult, c: Collected):
           }
         }
       }
+      // Read while the target still runs, so settings assigned after listen() count.
+      const servers = launched ? await launched.serverSettings().catch(() => []) : [];
       const heapResult = heap as { profile: Record<string, unknown> } | null;
       if (heapResult) {
         await writeFile(join(runDir, 'heap.heapprofile'), JSON.stringify(heapResult.profile));
@@ -302,6 +304,7 @@ async function writeOutputs(o: SessionOptions, result: RunResult, c: Collected):
         ...(launched ? channelFields(launched, runStart) : {}),
         ...(o.target?.kind === 'launch' && o.target.nodeOptions?.length ? { nodeOptions: o.target.nodeOptions } : {}),
         ...(evidence ? await evidence.report(runDir, runStart) : {}),
+        ...(servers.length > 0 ? { servers } : {}),
       };
       const skipped = result.target.heapSnapshots?.skipped;
       if (skipped?.code) result.warnings = [...(result.warnings ?? []), skipped.message];

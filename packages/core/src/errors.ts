@@ -75,6 +75,10 @@ export const ErrorCodes = {
   INSTANCE_MISMATCH: 'REDLINE_ERR_INSTANCE_MISMATCH',
   /** A heap snapshot was not taken: the heap is too large against free memory (a snapshot needs about twice the heap). */
   SNAPSHOT_REFUSED: 'REDLINE_ERR_SNAPSHOT_REFUSED',
+  /** `--compare-protocols` names a protocol Redline cannot compare (not `h1` or `h2`). */
+  UNKNOWN_PROTOCOL: 'REDLINE_ERR_UNKNOWN_PROTOCOL',
+  /** `--compare-encodings` names a content coding Redline cannot compare (not identity, gzip, br, deflate). */
+  UNKNOWN_ENCODING: 'REDLINE_ERR_UNKNOWN_ENCODING',
 } as const;
 
 /** One of the stable `REDLINE_ERR_*` codes. */
@@ -117,6 +121,8 @@ const USAGE_CODES: ReadonlySet<string> = new Set<ErrorCode>([
   ErrorCodes.BAD_SEGMENT,
   ErrorCodes.COORDINATOR_UNREACHABLE,
   ErrorCodes.INSTANCE_MISMATCH,
+  ErrorCodes.UNKNOWN_PROTOCOL,
+  ErrorCodes.UNKNOWN_ENCODING,
 ]);
 
 /**

@@ -436,6 +436,34 @@ export const HeapSnapshotsSchema = z.strictObject({
   skipped: z.strictObject({ code: z.string().nullable(), message: z.string() }).nullable(),
 });
 
+/**
+ * One HTTP server the target created, with the socket settings the probe read from it at the end of
+ * the run (ms; `null` where its kind has no such setting). `keepAliveTimeoutMs` 0 and
+ * `maxRequestsPerSocket` 0 mean no limit.
+ */
+export const ServerSettingsSchema = z
+  .strictObject({
+    /** `http`/`https` (`node:http`, `node:https`), `http2`/`http2-secure` (`node:http2`). */
+    kind: z.enum(['http', 'https', 'http2', 'http2-secure']),
+    /** The thread that created it (`main`, `worker-<id>`). */
+    thread: z.string(),
+    address: z.string().nullable(),
+    port: z.number().int().nullable(),
+    /** Whether it was still listening when read. */
+    listening: z.boolean(),
+    /** `server.keepAliveTimeout`: how long an idle keep-alive connection stays open (Node's default 5000). */
+    keepAliveTimeoutMs: nonNegative.nullable(),
+    /** `server.headersTimeout`: the limit for receiving a request's headers (Node's default 60000). */
+    headersTimeoutMs: nonNegative.nullable(),
+    /** `server.requestTimeout`: the limit for receiving a whole request (Node's default 300000; 0: none). */
+    requestTimeoutMs: nonNegative.nullable(),
+    /** `server.maxRequestsPerSocket`: requests per connection before it is closed (0: unlimited). */
+    maxRequestsPerSocket: nonNegative.nullable(),
+    /** `server.timeout`: idle socket timeout (0: none). */
+    timeoutMs: nonNegative.nullable(),
+  })
+  .register(jsonSchemaMeta, { id: 'serverSettings' });
+
 /** What is known of the target process of a run. */
 export const TargetReportSchema = z.strictObject({
   command: z.string().nullable(),
@@ -459,6 +487,8 @@ export const TargetReportSchema = z.strictObject({
   fullGcs: z.array(FullGcSchema).optional(),
   /** Heap snapshots under load (launched targets). */
   heapSnapshots: HeapSnapshotsSchema.optional(),
+  /** The HTTP servers the target created and their socket settings (launched targets; absent when it created none). */
+  servers: z.array(ServerSettingsSchema).optional(),
 });
 
 /** Categories the doctor can name. */
@@ -483,6 +513,7 @@ export const FindingCategorySchema = z.enum([
   'cache-headers',
   'http2-stream-limit',
   'compression-cpu',
+  'server-keepalive',
   'no-problem',
 ]);
 

@@ -67,6 +67,9 @@ export type ProfileFiles = z.infer<typeof S.ProfileFilesSchema>;
 /** What is known of the target process of a run. */
 export type TargetReport = z.infer<typeof S.TargetReportSchema>;
 
+/** One HTTP server of the target with its socket settings (`target.servers`). */
+export type ServerSettings = z.infer<typeof S.ServerSettingsSchema>;
+
 /** Per-second values of one watched object (a pool, a limiter), aligned on the run clock. */
 export type StatsSeries = z.infer<typeof S.StatsSeriesSchema>;
 

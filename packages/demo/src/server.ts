@@ -83,7 +83,9 @@ if (!(BOTTLENECKS as readonly string[]).includes(name)) {
     if (limited) limited(req, res);
     else serve(req, res, url);
   });
-  server.keepAliveTimeout = 30_000;
+  // Above a load balancer's idle timeout (60 s on AWS ALB and nginx upstreams), as the doctor's server-keepalive rule advises.
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
   server.listen(port, '127.0.0.1', () => {
     const addr = server.address();
     const actual = typeof addr === 'object' && addr !== null ? addr.port : port;

@@ -23,6 +23,7 @@ import { connectionChurnRule } from './rules/connection-churn.js';
 import { cacheHeadersRule, edgeExpirySpikeRule } from './rules/edge-cache.js';
 import { http2StreamLimitRule } from './rules/http2-stream-limit.js';
 import { compressionCpuRule } from './rules/compression-cpu.js';
+import { serverKeepAliveRule } from './rules/server-keepalive.js';
 import type { TracesFile } from '@redline/trace';
 
 /** Options of {@link diagnose}. */
@@ -64,6 +65,7 @@ export const RULES: readonly Rule[] = [
   cacheHeadersRule,
   http2StreamLimitRule,
   compressionCpuRule,
+  serverKeepAliveRule,
 ];
 
 const SEVERITY_RANK: Record<Severity, number> = { high: 0, medium: 1, low: 2, info: 3 };

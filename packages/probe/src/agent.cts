@@ -22,6 +22,7 @@ import {
 import { createSampler, type Sampler, type SamplerDeps } from './sampler.cjs';
 import { createThreadpoolMeter } from './threadpool-meter.cjs';
 import { startPoolForwarding } from './pool-forwarding.cjs';
+import { createServerSettingsWatcher } from './server-settings.cjs';
 
 /** Most messages the probe queues while the runner is not reading; older samples are dropped first. */
 const MAX_QUEUED_MESSAGES = 600;
@@ -250,6 +251,8 @@ function startProbeUnsafe(options: StartProbeOptions): ProbeInstance | null {
         const out: HeapSnapshotResult = { path, atEpochMs: nowEpochMs(), heapUsedBytes, heapAfterBytes: getHeapStatistics().used_heap_size, pauseMs: performance.now() - t0, fileBytes: statSync(path).size };
         return out;
       }
+      case 'server-settings':
+        return servers.read();
       default:
         throw new Error(`unknown command ${(command as { cmd?: unknown }).cmd as string}`);
     }
@@ -270,6 +273,8 @@ function startProbeUnsafe(options: StartProbeOptions): ProbeInstance | null {
   };
   const listenChannel = diagnosticsChannel.channel('tracing:net.server.listen:asyncEnd');
   listenChannel.subscribe(onListen);
+  // Socket settings of the HTTP servers (keepAliveTimeout & co.), for the doctor's server-keepalive rule.
+  const servers = createServerSettingsWatcher(thread, () => send({ type: 'server-settings', servers: servers.read() }));
 
   const deps: SamplerDeps = {
     performance: performance as unknown as SamplerDeps['performance'],
@@ -311,6 +316,7 @@ function startProbeUnsafe(options: StartProbeOptions): ProbeInstance | null {
       sampler.stop();
       stopPools();
       listenChannel.unsubscribe(onListen);
+      servers.stop();
       session?.disconnect();
       session = null;
       socket.destroy();

@@ -2,7 +2,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { HelloMessage, HostCommand, ListenMessage, PoolInfoMessage, PoolLeakChannelMessage, ProbeMessage, RawProbeSample, StatsChannelMessage } from './protocol.cjs';
+import type { HelloMessage, HostCommand, ListenMessage, PoolInfoMessage, PoolLeakChannelMessage, ProbeMessage, RawProbeSample, RawServerSettings, StatsChannelMessage } from './protocol.cjs';
 
 /** Longest line accepted from a probe (a CPU profile of a long run is one line), in bytes. */
 const MAX_LINE_BYTES = 512 * 1024 * 1024;
@@ -12,6 +12,8 @@ export interface ProbeConnection {
   hello: HelloMessage | null;
   socket: Socket;
   closed: boolean;
+  /** The thread's HTTP servers as it last reported them (`server-settings`), if it has any. */
+  servers?: RawServerSettings[];
 }
 
 /** A host command without its id (distributes over the union). */
@@ -212,6 +214,9 @@ export class ProbeChannel {
         break;
       case 'pool-info':
         if (this.poolInfos.length < MAX_LEAK_MESSAGES) this.poolInfos.push({ ...message, pid: connection.hello?.pid ?? 0 });
+        break;
+      case 'server-settings':
+        if (Array.isArray(message.servers)) connection.servers = message.servers.slice(0, 64);
         break;
       case 'reply': {
         const p = this.pending.get(message.id);

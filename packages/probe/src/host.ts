@@ -3,7 +3,7 @@ import { existsSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ErrorCodes, RedlineError } from '@redline/core';
 import { ProbeChannel, type ProbeConnection } from './channel.js';
-import { PROBE_INTERVAL_ENV, PROBE_POOL_LEAK_ENV, PROBE_POOLS_ENV, PROBE_SOCKET_ENV, type FullGcResult, type HeapSnapshotResult, type PoolInfoMessage, type PoolLeakChannelMessage, type ProfileResult, type RawProbeSample, type StatsChannelMessage } from './protocol.cjs';
+import { PROBE_INTERVAL_ENV, PROBE_POOL_LEAK_ENV, PROBE_POOLS_ENV, PROBE_SOCKET_ENV, type FullGcResult, type HeapSnapshotResult, type PoolInfoMessage, type PoolLeakChannelMessage, type ProfileResult, type RawProbeSample, type RawServerSettings, type StatsChannelMessage } from './protocol.cjs';
 import { startWatchdog } from './watchdog.js';
 import { parseTargetNodeOptions } from './node-options.js';
 
@@ -13,6 +13,7 @@ export { aggregateStats, collectLeaks } from './aggregate-stats.js';
 export { parseTargetNodeOptions } from './node-options.js';
 export { defaultCpuSamplingIntervalUs, MAX_DEFAULT_CPU_INTERVAL_US, MIN_PROFILE_SAMPLES } from './cpu-interval.js';
 export type { FullGcResult, HeapSnapshotResult } from './protocol.cjs';
+export type { RawServerSettings } from './protocol.cjs';
 export type { RawProbeSample, RawLoopDelay, RawThreadpoolDelay, ProfileResult, StatsChannelMessage, PoolLeakChannelMessage, PoolInfoMessage } from './protocol.cjs';
 
 /** Absolute path of the CommonJS preload the runner injects (`--require`); runs in worker threads too. */
@@ -136,6 +137,12 @@ export interface TargetHandle {
    * target is paused meanwhile. Callers check memory first: a snapshot needs about twice the heap.
    */
   writeHeapSnapshot(path: string): Promise<HeapSnapshotResult>;
+  /**
+   * The HTTP servers of the probed process (every thread) with their socket settings
+   * (`keepAliveTimeout`, `headersTimeout`, `requestTimeout`, `maxRequestsPerSocket`, `timeout`), read
+   * now; a thread that does not answer within 5 s (or has exited) gives what it last reported.
+   */
+  serverSettings(): Promise<RawServerSettings[]>;
   /** Resolves when the target exits (never rejects). */
   readonly exited: Promise<TargetExit>;
   /** The last `lines` lines of the target's stderr (default 20). */
@@ -537,6 +544,20 @@ export async function launchTarget(opts: LaunchTargetOptions): Promise<TargetHan
     async writeHeapSnapshot(path) {
       const main = mainConnection('take a heap snapshot');
       return (await channel.request(main, { cmd: 'heap-snapshot', path }, 600_000).catch(wrapProbeError('taking a heap snapshot'))) as HeapSnapshotResult;
+    },
+    async serverSettings() {
+      const connections = channel.connections.filter((c) => c.hello !== null && c.hello.pid === probePid());
+      const answers = await Promise.all(
+        connections.map((c) =>
+          c.closed
+            ? Promise.resolve(c.servers ?? [])
+            : channel.request(c, { cmd: 'server-settings' }, 5000).then(
+                (r) => (Array.isArray(r) ? (r as RawServerSettings[]) : (c.servers ?? [])),
+                () => c.servers ?? [],
+              ),
+        ),
+      );
+      return answers.flat();
     },
     exited,
     stderrTail(lines = 20) {

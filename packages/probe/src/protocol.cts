@@ -153,6 +153,32 @@ export interface PoolInfoMessage {
   error?: string;
 }
 
+/**
+ * One HTTP server of the target and its socket settings as read by the probe (ms; `null` where the
+ * kind has no such setting). `maxRequestsPerSocket` 0 and `keepAliveTimeoutMs` 0 mean "no limit".
+ */
+export interface RawServerSettings {
+  /** `http`/`https` (`node:http`, `node:https`), `http2`/`http2-secure` (`node:http2`). */
+  kind: 'http' | 'https' | 'http2' | 'http2-secure';
+  /** The thread that created it (`main`, `worker-<id>`). */
+  thread: string;
+  address: string | null;
+  port: number | null;
+  listening: boolean;
+  keepAliveTimeoutMs: number | null;
+  headersTimeoutMs: number | null;
+  requestTimeoutMs: number | null;
+  maxRequestsPerSocket: number | null;
+  /** `server.timeout`: idle socket timeout (0: none). */
+  timeoutMs: number | null;
+}
+
+/** The thread's HTTP servers, sent when a new one appears (the host asks again at the end of the run). */
+export interface ServerSettingsMessage {
+  type: 'server-settings';
+  servers: RawServerSettings[];
+}
+
 /** Answer to a host command. */
 export interface ReplyMessage {
   type: 'reply';
@@ -163,7 +189,7 @@ export interface ReplyMessage {
 }
 
 /** Anything the probe sends. */
-export type ProbeMessage = HelloMessage | ListenMessage | SampleMessage | ReplyMessage | StatsChannelMessage | PoolLeakChannelMessage | PoolInfoMessage;
+export type ProbeMessage = HelloMessage | ListenMessage | SampleMessage | ReplyMessage | StatsChannelMessage | PoolLeakChannelMessage | PoolInfoMessage | ServerSettingsMessage;
 
 /** Commands the host sends to the probe. */
 export type HostCommand =
@@ -172,7 +198,8 @@ export type HostCommand =
   | { id: number; cmd: 'heap-start'; samplingIntervalBytes: number }
   | { id: number; cmd: 'heap-stop' }
   | { id: number; cmd: 'full-gc'; via?: 'gc' | 'inspector' }
-  | { id: number; cmd: 'heap-snapshot'; path: string };
+  | { id: number; cmd: 'heap-snapshot'; path: string }
+  | { id: number; cmd: 'server-settings' };
 
 /** Result of `full-gc`: a full collection forced through the inspector (`HeapProfiler.collectGarbage`). */
 export interface FullGcResult {

@@ -7,3 +7,4 @@ export * from './compare.js';
 export * from './compare-table.js';
 export * from './compare-html.js';
 export * from './dashboard-assets.js';
+export * from './experiment.js';

@@ -9,6 +9,7 @@ import { cacheSectionHtml } from './cache-html.js';
 import { tracesSectionHtml, type SlowestTrace } from './trace-html.js';
 import type { TracesFile } from '@redline/trace';
 import { settingsHtml } from './report-settings.js';
+import { serverSettingsHtml } from './server-settings-html.js';
 
 /** Optional parts of a run report that do not come from `result.json` itself. */
 export interface ReportExtras {
@@ -237,6 +238,7 @@ function targetHtml(result: RunResult): string {
 <div class="cols"><div class="chart" data-chart="cpu"></div><div class="chart" data-chart="gc"></div></div>
 <div class="chart" data-chart="heap"></div>
 ${t.samples.some((x) => x.io !== undefined) ? '<div class="chart" data-chart="io"></div>' : ''}
+${serverSettingsHtml(t.servers)}
 </section>`;
 }
 

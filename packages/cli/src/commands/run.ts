@@ -12,6 +12,7 @@ import { OUTPUT_HELP, OUTPUT_OPTIONS, openOutputs, outputPlanFrom, writeCiFiles 
 import { terminalSafe } from '../output/terminal-safe.js';
 import { targetSpecFrom, type SessionOutcome, type TargetSpec } from '../session.js';
 import { DISTRIBUTED_HELP, DISTRIBUTED_OPTIONS, distributedFlags, startDistributed, type DistributedRun } from '../coordinate/run-flags.js';
+import { EXPERIMENT_HELP, EXPERIMENT_OPTIONS, experimentFrom, runExperiment, type ArmSpec } from '../experiment.js';
 
 export const RUN_HELP = `Usage:
   redline run --url URL (--rate R | --vus N) [--duration 30s] [options]   quick mode
@@ -54,6 +55,8 @@ Protocol and TLS:
   --ca FILE              trust this CA (PEM) instead of the system store
   --cert FILE --key FILE client certificate and key (PEM) for mTLS
   --proxy URL            tunnel HTTP/1.1 connections through this HTTP proxy (CONNECT); http://[user:pass@]host:port
+
+${EXPERIMENT_HELP}
 
 Target:
   --target "CMD"         start the target with the probe (profiles it under the load)
@@ -124,6 +127,7 @@ const RUN_OPTIONS = {
   ...OUTPUT_OPTIONS,
   ...DISTRIBUTED_OPTIONS,
   ...LEAK_OPTIONS,
+  ...EXPERIMENT_OPTIONS,
   env: { type: 'string', short: 'e', multiple: true },
 } as const;
 
@@ -279,14 +283,19 @@ export async function runCommand(io: CliIo, args: string[]): Promise<number> {
   const transport = transportFlags(v, io.cwd);
   const outputPlan = await outputPlanFrom(v, io);
   const distributed = distributedFlags(v);
+  const experiment = experimentFrom(v, { grpc: grpcQuick !== null, target, headers });
   const overrides = { ...(transport ? { transport } : {}), ...(v.name !== undefined ? { name: String(v.name) } : {}), ...(workers !== undefined ? { workers } : {}), ...(timeoutMs !== undefined ? { timeoutMs } : {}) };
+  // An experiment's arm changes the HTTP version or the Accept-Encoding of the same plan.
+  const overridesFor = (arm: ArmSpec | undefined): typeof overrides =>
+    arm?.protocol === undefined ? overrides : { ...overrides, transport: { ...(overrides.transport ?? {}), protocol: arm.protocol } };
+  const headersFor = (arm: ArmSpec | undefined): Record<string, string> => (arm?.acceptEncoding === undefined ? headers : { ...headers, 'accept-encoding': arm.acceptEncoding });
   const environment = (): Record<string, string> => {
     const env: Record<string, string> = {};
     for (const [k, val] of Object.entries(io.env)) if (val !== undefined) env[k] = val;
     return Object.freeze({ ...env, ...scriptEnv });
   };
 
-  const quick = (baseUrl: string | null): QuickOptions => {
+  const quick = (baseUrl: string | null, arm?: ArmSpec): QuickOptions => {
     const rawUrl = String(v.url);
     return {
       url: baseUrl && rawUrl.startsWith('/') ? `${baseUrl}${rawUrl}` : rawUrl,
@@ -294,7 +303,7 @@ export async function runCommand(io: CliIo, args: string[]): Promise<number> {
       ...(vus !== undefined ? { vus } : {}),
       ...(v.duration !== undefined ? { duration: String(v.duration) } : {}),
       ...(v.method !== undefined ? { method: String(v.method) } : {}),
-      headers,
+      headers: headersFor(arm),
       ...(v.body !== undefined ? { body: String(v.body).startsWith('@') ? `@${resolve(io.cwd, String(v.body).slice(1))}` : String(v.body) } : {}),
       ...(v.timeout !== undefined ? { timeout: String(v.timeout) } : {}),
       ...(v.profile !== undefined ? { profile: String(v.profile) } : {}),
@@ -314,6 +323,7 @@ export async function runCommand(io: CliIo, args: string[]): Promise<number> {
     ...(thresholds ? { thresholds } : {}),
   });
   let flags: LoadFlags = {};
+  const flagsFor = (arm: ArmSpec | undefined): LoadFlags => (arm?.acceptEncoding === undefined ? flags : { ...flags, headers: headersFor(arm) });
   if (file) {
     if (v.rate !== undefined) parseRate(String(v.rate));
     if (v.duration !== undefined) checkTimerMs(parseDuration(String(v.duration)), '--duration');
@@ -331,26 +341,32 @@ export async function runCommand(io: CliIo, args: string[]): Promise<number> {
     };
   }
   const standIn = target?.kind === 'launch' ? STAND_IN_TARGET : null;
-  if (file && standIn) {
-    // The file's plan with the flags applied, against a stand-in address, so a flag its load model
-    // refuses (--duration on stages, --max-vus on a closed model) is reported before the target starts.
-    // A scenario exported as a function of the environment is called once more, with the real address.
-    await planFromFile(file, { ...overrides, env: { ...environment(), REDLINE_TARGET_URL: standIn.url, REDLINE_TARGET_PORT: String(standIn.port) } }, io.cwd, flags);
-  } else if (grpcQuick) {
-    // The .proto, the method and the message are checked before anything starts.
-    await grpcQuickPlan(grpcQuickOptions(), overrides, io.cwd);
-  } else if (!file) {
-    // The whole quick plan, against a stand-in address when the target's port is not known yet.
-    await quickPlan(quick(standIn?.url ?? null), overrides);
+  // Every arm of an experiment is checked, so a plan one arm cannot run fails here, not after the first arm.
+  for (const arm of experiment?.arms ?? [undefined]) {
+    if (file && standIn) {
+      // The file's plan with the flags applied, against a stand-in address, so a flag its load model
+      // refuses (--duration on stages, --max-vus on a closed model) is reported before the target starts.
+      // A scenario exported as a function of the environment is called once more, with the real address.
+      await planFromFile(file, { ...overridesFor(arm), env: { ...environment(), REDLINE_TARGET_URL: standIn.url, REDLINE_TARGET_PORT: String(standIn.port) } }, io.cwd, flagsFor(arm));
+    } else if (grpcQuick) {
+      // The .proto, the method and the message are checked before anything starts.
+      await grpcQuickPlan(grpcQuickOptions(), overrides, io.cwd);
+    } else if (!file) {
+      // The whole quick plan, against a stand-in address when the target's port is not known yet.
+      await quickPlan(quick(standIn?.url ?? null, arm), overridesFor(arm));
+    }
   }
 
   const trace = traceOptionsFrom(v);
-  const plan = async ({ url }: { url: string | null }): Promise<Awaited<ReturnType<typeof planFromFile>>> => {
+  const planFor = (arm?: ArmSpec) => async ({ url }: { url: string | null }): Promise<Awaited<ReturnType<typeof planFromFile>>> => {
     const env = environment();
-    if (file) return planFromFile(file, { ...overrides, env }, io.cwd, flags);
+    if (file) return planFromFile(file, { ...overridesFor(arm), env }, io.cwd, flagsFor(arm));
     if (grpcQuick) return grpcQuickPlan(grpcQuickOptions(), { ...overrides, env }, io.cwd);
-    return quickPlan(quick(url), { ...overrides, env });
+    return quickPlan(quick(url, arm), { ...overridesFor(arm), env });
   };
+  const plan = planFor();
+  const session = { dist: null, segment: undefined, target, trace, workers, cpuIntervalUs, poolLeakMs, outputPlan, leak };
+  if (experiment) return runExperiment(io, v, experiment, (armIo, arm, outDir) => runWithSession(armIo, { ...v, out: outDir }, { ...session, plan: planFor(arm) }));
   // Redis is checked before a target starts: an unreachable coordinator is a bad address (exit 2).
   const dist: DistributedRun | null = distributed.coordinator
     ? await startDistributed(distributed.coordinator, distributed.segment, file ?? `--url ${String(v.url)}`, io.cwd, (m) => err(io, `redline: ${m}`))
