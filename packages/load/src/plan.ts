@@ -31,7 +31,9 @@ export interface QuickOptions {
 
 /** Builds a plan from quick-mode flags. Validates URL, rate, duration and profile up front. */
 export async function quickPlan(q: QuickOptions, overrides: PlanOverrides = {}): Promise<LoadPlan> {
-  const url = parseTargetUrl(q.url);
+  // A ws:// or wss:// URL runs the WebSocket fast path: the body is the message, echoed or answered.
+  const ws = /^wss?:\/\//i.test(q.url);
+  const url = parseTargetUrl(ws ? q.url.replace(/^ws/i, 'http') : q.url);
   if (q.rate !== undefined && q.vus !== undefined) throw new RedlineError(ErrorCodes.USAGE, 'give either --rate (open model) or --vus (closed model), not both');
   const rate = q.rate !== undefined ? parseRate(q.rate) : undefined;
   const durationMs = checkTimerMs(parseDuration(q.duration ?? '10s'), '--duration');
@@ -55,7 +57,7 @@ export async function quickPlan(q: QuickOptions, overrides: PlanOverrides = {}):
   if (body !== undefined && q.body?.endsWith('.json') && !Object.keys(headers).some((h) => h.toLowerCase() === 'content-type')) headers['content-type'] = 'application/json';
   const definition: ScenarioDefinition = {
     name: overrides.name ?? url.host,
-    requests: [{ method: q.method ?? (body !== undefined ? 'POST' : 'GET'), url: url.href, headers, body: body ?? null }],
+    requests: [{ method: ws ? 'GET' : (q.method ?? (body !== undefined ? 'POST' : 'GET')), url: url.href, headers, body: body ?? null, ...(ws ? { name: `WS ${url.pathname}` } : {}) }],
     duration: durationMs / 1000,
     ...(q.timeout !== undefined ? { timeout: q.timeout } : {}),
     ...(q.thresholds ? { thresholds: q.thresholds } : {}),
@@ -66,6 +68,7 @@ export async function quickPlan(q: QuickOptions, overrides: PlanOverrides = {}):
     if (q.maxVUs !== undefined) definition.maxVUs = q.maxVUs;
   } else definition.vus = q.vus ?? 10;
   if (q.profile !== undefined) definition.profile = q.profile as ScenarioDefinition['profile'];
+  if (ws) return resolvePlan({ ...definition, protocol: 'ws' }, 'command line', { ...overrides, transport: { ...(overrides.transport ?? {}), protocol: 'ws' }, source: null });
   return resolvePlan(definition, 'command line', { ...overrides, source: null });
 }
 

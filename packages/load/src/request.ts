@@ -26,7 +26,8 @@ export function parseTargetUrl(raw: string, base?: string): URL {
     );
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new RedlineError(ErrorCodes.BAD_URL, `unsupported protocol "${url.protocol}" in URL "${raw}": use http:// or https://`);
+    const hint = url.protocol === 'ws:' || url.protocol === 'wss:' ? ` (WebSocket URLs need protocol: 'ws', or ctx.ws in a script)` : '';
+    throw new RedlineError(ErrorCodes.BAD_URL, `unsupported protocol "${url.protocol}" in URL "${raw}": use http:// or https://${hint}`);
   }
   if (!url.hostname) throw new RedlineError(ErrorCodes.BAD_URL, `URL "${raw}" has no host`);
   return url;
@@ -95,11 +96,13 @@ export function encodeBody(body: RequestSpec['body'], headers: Record<string, st
 /** Prepares a static request (fast path): resolved URL, serialised bytes, metric name. */
 export function prepareRequest(spec: RequestSpec, baseUrl?: string, options: OriginOptions | boolean = {}): PreparedRequest {
   const method = (spec.method ?? 'GET').toUpperCase();
-  const url = parseTargetUrl(spec.url, baseUrl);
+  const version = typeof options === 'boolean' ? undefined : options.version;
+  // The WebSocket fast path dials ws:// as http:// and wss:// as https:// (the upgrade is its own).
+  const url = parseTargetUrl(version === 'ws' ? spec.url.replace(/^ws(s?):\/\//i, 'http$1://') : spec.url, baseUrl);
   const headers = { ...(spec.headers ?? {}) };
   const body = encodeBody(spec.body, headers);
   return {
-    name: spec.name ?? `${method} ${url.pathname}`,
+    name: spec.name ?? (version === 'ws' ? `WS ${url.pathname}` : `${method} ${url.pathname}`),
     method,
     origin: originOf(url, options),
     payload: serializeRequest(method, url, headers, body),

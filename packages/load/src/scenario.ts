@@ -101,9 +101,11 @@ export interface ScenarioDefinition extends ScenarioSpec {
   /**
    * HTTP version: `h1` (default) or `h2` (h2 over TLS via ALPN for https, h2c with prior knowledge
    * for http); `grpc` sends static requests as gRPC unary calls over HTTP/2 (what quick mode's
-   * `--grpc` builds: path `/pkg.Service/Method`, body a length-prefixed message).
+   * `--grpc` builds: path `/pkg.Service/Method`, body a length-prefixed message); `ws` sends each
+   * static request's body as a message on the VU's WebSocket (URLs `ws://`/`wss://`, or http(s))
+   * and times it until the server's next message (an echo or a reply).
    */
-  protocol?: 'h1' | 'h2' | 'grpc';
+  protocol?: 'h1' | 'h2' | 'grpc' | 'ws';
   /** HTTP/2: connections per origin per worker thread (default 1). */
   connections?: number;
   /** HTTP/2: most concurrent streams per connection (default 100; the server's limit applies when lower). */
@@ -198,7 +200,7 @@ const definitionSchema = z.strictObject({
   timeout: durationSchema.optional(),
   insecure: z.boolean().optional(),
   tls: z.strictObject({ ca: z.string().optional(), cert: z.string().optional(), key: z.string().optional() }).optional(),
-  protocol: z.enum(['h1', 'h2', 'grpc'], { message: 'expected "h1", "h2" or "grpc"' }).optional(),
+  protocol: z.enum(['h1', 'h2', 'grpc', 'ws'], { message: 'expected "h1", "h2", "grpc" or "ws"' }).optional(),
   connections: positiveInt.optional(),
   maxStreams: positiveInt.optional(),
   proxy: z.string().min(1).optional(),
@@ -274,6 +276,9 @@ const TOP_LEVEL_ONLY = new Set([
   'teardownTimeout',
 ]);
 
+/** An absolute request URL (ws:// and wss:// for `protocol: 'ws'`). */
+const ABSOLUTE_URL = /^(https?|wss?):\/\//i;
+
 /**
  * Validates a scenario definition and resolves it into a plan: defaults applied, profiles
  * expanded, durations in ms, rates per second. Throws REDLINE_ERR_INVALID_SCENARIO naming the
@@ -319,9 +324,14 @@ export function resolvePlan(definition: unknown, source: string, overrides: Plan
     if (!spec.exec && !spec.requests) throw invalid(source, path.length ? path : ['requests'], 'expected "requests" (static requests) or "exec" (an iteration function)');
     if (spec.exec) exec.set(name, spec.exec);
     else {
-      if (!def.baseUrl && spec.requests!.some((r) => !/^https?:\/\//i.test(r.url))) {
-        const i = spec.requests!.findIndex((r) => !/^https?:\/\//i.test(r.url));
+      if (!def.baseUrl && spec.requests!.some((r) => !ABSOLUTE_URL.test(r.url))) {
+        const i = spec.requests!.findIndex((r) => !ABSOLUTE_URL.test(r.url));
         throw invalid(source, [...path, 'requests', i, 'url'], `relative URL "${spec.requests![i]!.url}" needs "baseUrl"`);
+      }
+      const wsAt = def.protocol === 'ws' ? -1 : spec.requests!.findIndex((r) => /^wss?:\/\//i.test(r.url));
+      if (wsAt >= 0) {
+        const where = invalid(source, [...path, 'requests', wsAt, 'url'], `WebSocket URL "${spec.requests![wsAt]!.url}" needs protocol: 'ws' (each request a message) or ctx.ws in a script`);
+        throw new RedlineError(ErrorCodes.BAD_URL, where.message, { details: where.details ?? {} });
       }
       requests.set(name, spec.requests!.map((r) => ({ ...r, headers: { ...(def.headers ?? {}), ...(r.headers ?? {}) } })));
     }

@@ -307,7 +307,7 @@ class ScriptResponse implements HttpResponse {
  * jar, and responses with headers, body and timings.
  */
 export class VuHttpClient implements HttpClient {
-  readonly cookies = new CookieJar();
+  #cookies: CookieJar | null = null;
   /** The group path requests are tagged with (`''` outside any group); set by `ctx.group`. */
   groupPath = '';
   readonly #host: ScriptHost;
@@ -318,6 +318,11 @@ export class VuHttpClient implements HttpClient {
 
   constructor(host: ScriptHost) {
     this.#host = host;
+  }
+
+  /** This VU's cookie jar, made on first use (a VU that only holds a WebSocket never needs one). */
+  get cookies(): CookieJar {
+    return (this.#cookies ??= new CookieJar());
   }
 
   get(url: string, options?: HttpRequestOptions): Promise<HttpResponse> {
@@ -364,7 +369,7 @@ export class VuHttpClient implements HttpClient {
     )
       entry = undefined;
     const url = entry ? entry.url : parseTargetUrl(rawUrl, host.baseUrl);
-    const cookie = this.cookies.header(url);
+    const cookie = this.#cookies ? this.#cookies.header(url) : null;
     let payload: Buffer;
     let origin: Origin;
     let key: string;
@@ -488,7 +493,7 @@ export function createIterationContext(
   const http = new VuHttpClient(host);
   let vuClosed = false;
   const tls = host.originOptions?.tls ?? null;
-  const grpc = new VuGrpc({
+  const grpc = new VuGrpc(() => ({
     baseDir: host.baseDir ?? process.cwd(),
     insecure: host.insecure,
     tls,
@@ -498,7 +503,7 @@ export function createIterationContext(
     onExchange: (name, ex, startedAt) => host.onExchange(name, ex, startedAt),
     onGrpcStatus: (s) => host.onGrpcStatus?.(s),
     closed: () => vuClosed,
-  });
+  }));
   const ws = new VuWs({
     baseUrl: host.baseUrl,
     defaultHeaders: host.defaultHeaders,

@@ -210,10 +210,21 @@ class CallHandle implements Connection {
 
 /** The gRPC API of one VU. */
 export class VuGrpc implements GrpcApi {
-  readonly #host: GrpcHost;
+  #hostOf: (() => GrpcHost) | null;
+  #made: GrpcHost | null = null;
 
-  constructor(host: GrpcHost) {
-    this.#host = host;
+  /** `host` may be a function that makes it on first use (most VUs of most runs make no gRPC call). */
+  constructor(host: GrpcHost | (() => GrpcHost)) {
+    this.#hostOf = typeof host === 'function' ? host : null;
+    if (typeof host !== 'function') this.#made = host;
+  }
+
+  get #host(): GrpcHost {
+    if (!this.#made) {
+      this.#made = this.#hostOf!();
+      this.#hostOf = null;
+    }
+    return this.#made;
   }
 
   client(options: GrpcClientOptions): GrpcClient {

@@ -1,10 +1,10 @@
-import { createRequire } from 'node:module';
-import type * as Ws from 'ws';
 import { ErrorCodes, RedlineError, parseDuration, parseRate } from '@redline/core';
 import { engineNow } from './engine-clock.js';
-import { classifySocketError } from './transports/http1.js';
+import { assertValidHeaders } from './header-validation.js';
 import type { TlsMaterial } from './transports/tls.js';
-import type { Exchange, NetworkErrorKind } from './transports/transport.js';
+import type { Exchange, Origin } from './transports/transport.js';
+import { handshakeHead, type WsClient } from './ws-client.js';
+import { ScriptSocket, type ScriptSocketOwner } from './ws-script-socket.js';
 
 /** Data a WebSocket message carries. */
 export type WsData = string | Buffer | Uint8Array;
@@ -134,14 +134,10 @@ export interface WsHost {
   sleep(ms: number): Promise<void>;
 }
 
-const require = createRequire(import.meta.url);
-let wsModule: typeof Ws | null = null;
-function wsLib(): typeof Ws {
-  return (wsModule ??= require('ws') as typeof Ws);
-}
-
-const DEFAULT_WAIT_MS = 10_000;
 const DEFAULT_HANDSHAKE_MS = 10_000;
+/** Handshakes shared by URL in this thread (see VuWs#handshakeOf), the oldest forgotten first. */
+const SHARED_HANDSHAKES_MAX = 64;
+const sharedHandshakes = new Map<string, { origin: Origin; head: string; defaults: Record<string, string>; insecure: boolean; tls: TlsMaterial | null }>();
 const DEFAULT_MAX_PENDING = 10_000;
 
 /** Turns a URL into the ws:// or wss:// URL to dial. Throws REDLINE_ERR_BAD_URL. */
@@ -158,38 +154,22 @@ export function wsUrlOf(raw: string, baseUrl: string | undefined): URL {
   return url;
 }
 
-function keyOf(data: WsData): string {
-  return typeof data === 'string' ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('latin1');
+function keyOf(data: string | Buffer): string {
+  return typeof data === 'string' ? data : data.toString('latin1');
 }
 
-function exchangeOf(status: number, error: NetworkErrorKind | null, detail: string | null, sentAt: number, endedAt: number, sent: number, received: number): Exchange {
-  return { status, error, errorDetail: detail, sentAt, firstByteAt: endedAt, endedAt, connectMs: 0, bytesSent: sent, bytesReceived: received, rawHeaders: null, body: null };
+/** The TCP/TLS endpoint of a ws:// or wss:// URL. */
+function wsOrigin(url: URL, host: WsHost): Origin {
+  const secure = url.protocol === 'wss:';
+  // URL keeps IPv6 literals bracketed; sockets want them bare.
+  const hostname = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
+  return { protocol: secure ? 'https:' : 'http:', host: hostname, port: url.port ? Number(url.port) : secure ? 443 : 80, authority: url.host, insecure: host.insecure, tls: host.tls, version: 'h1', proxy: null };
 }
-
-/** A pending sent message: when it was meant to go, when it went, and how large it was. */
-interface Pending {
-  intendedAt: number;
-  sentAt: number;
-  bytes: number;
-  /** Set by `request()`: settles its promise (no timer per message: a per-socket sweep ends it at `deadline`). */
-  waiter: Waiter | null;
-}
-
-interface Waiter {
-  resolve: (m: WsMessage) => void;
-  reject: (err: Error) => void;
-  deadline: number;
-}
-
-/** How often a socket with waiting `request()`s checks their deadlines. */
-const SWEEP_MS = 100;
-const SEND_TEXT = { binary: false } as const;
-const SEND_BINARY = { binary: true } as const;
 
 /** The WebSocket API of one VU: its open sockets are closed with the VU. */
-export class VuWs implements WsApi {
+export class VuWs implements WsApi, ScriptSocketOwner {
   readonly #host: WsHost;
-  readonly #open = new Set<Ws.WebSocket>();
+  readonly #open = new Set<WsClient>();
   #closed = false;
 
   constructor(host: WsHost) {
@@ -207,249 +187,66 @@ export class VuWs implements WsApi {
       return Promise.reject(err as Error);
     }
     if (this.#closed) return new Promise(() => undefined);
-    return this.#run(target, options, handler);
+    try {
+      return this.#run(target, options, handler);
+    } catch (err) {
+      return Promise.reject(err as Error);
+    }
   }
 
   #run(url: URL, options: WsConnectOptions, handler: (socket: WsSocket) => unknown): Promise<WsResult> {
     const host = this.#host;
-    const c = host.counters;
-    const name = options.name ?? `WS ${url.pathname}`;
-    const correlate = options.correlate ?? keyOf;
-    const maxPending = options.maxPending ?? DEFAULT_MAX_PENDING;
     const handshakeMs = options.handshakeTimeout === undefined ? DEFAULT_HANDSHAKE_MS : typeof options.handshakeTimeout === 'number' ? options.handshakeTimeout : parseDuration(options.handshakeTimeout, 'handshakeTimeout');
-    const tls = host.tls;
-    const ws = new (wsLib().WebSocket)(url, options.protocols ?? [], {
-      headers: { ...host.defaultHeaders, ...(options.headers ?? {}) },
-      // Measure the server, not zlib: no permessage-deflate offer; bytes are passed as received.
-      perMessageDeflate: false,
-      skipUTF8Validation: true,
-      handshakeTimeout: handshakeMs,
-      rejectUnauthorized: !host.insecure,
-      ...(tls?.ca ? { ca: tls.ca } : {}),
-      ...(tls?.cert ? { cert: tls.cert } : {}),
-      ...(tls?.key ? { key: tls.key } : {}),
-    });
-    this.#open.add(ws);
-    const startedAt = engineNow();
-    host.onExchangeStart();
-    const pending = new Map<string, Pending[]>();
-    const answered = exchangeOf(101, null, null, 0, 0, 0, 0);
-    let pendingCount = 0;
-    const listeners: Array<(m: WsMessage) => void> = [];
-    const nextWaiters: Array<(m: WsMessage) => void> = [];
-    const result: WsResult = { status: 0, error: null, errorDetail: null, close: null, messagesSent: 0, messagesReceived: 0, unanswered: 0 };
-    let handshakeDone = false;
-    let closeResolve!: (info: WsCloseInfo) => void;
-    const closed = new Promise<WsCloseInfo>((r) => (closeResolve = r));
-    const closeRejects = new Set<(err: Error) => void>();
-
-    const handshake = (status: number, error: NetworkErrorKind | null, detail: string | null): void => {
-      if (handshakeDone) return;
-      handshakeDone = true;
-      result.status = status;
-      result.error = error;
-      result.errorDetail = detail;
-      if (error || status !== 101) c.failedHandshakes++;
-      else c.connections++;
-      host.onExchange(`${name} connect`, exchangeOf(status, error, detail, startedAt, engineNow(), 0, 0), startedAt, 0);
-    };
-
-    const dropOldest = (): void => {
-      for (const [k, list] of pending) {
-        const dropped = list.shift();
-        if (dropped?.waiter) {
-          waiting.delete(dropped);
-          dropped.waiter.reject(new Error(`no reply before ${maxPending} newer messages were waiting for theirs (maxPending)`));
-        }
-        if (list.length === 0) pending.delete(k);
-        pendingCount--;
-        result.unanswered++;
-        c.unanswered++;
-        return;
-      }
-    };
-
-    // request() deadlines: one sweep per socket while any request waits, not a timer per message.
-    const waiting = new Set<Pending>();
-    let sweep: NodeJS.Timeout | null = null;
-    const sweepWaiters = (): void => {
-      const now = engineNow();
-      for (const p of waiting) {
-        if (p.waiter && p.waiter.deadline <= now) {
-          const w = p.waiter;
-          p.waiter = null;
-          waiting.delete(p);
-          w.reject(new Error(`no reply within ${Math.round(now - p.sentAt)} ms`));
-        }
-      }
-      if (waiting.size === 0 && sweep) {
-        clearInterval(sweep);
-        sweep = null;
-      }
-    };
-    const transmit = (data: WsData, intendedAt: number, waiter: Waiter | null): void => {
-      if (ws.readyState !== 1) throw new RedlineError(ErrorCodes.INVALID_ARGUMENT, `WebSocket ${url.href} is not open (state ${ws.readyState})`);
-      const sentAt = engineNow();
-      const key = correlate(typeof data === 'string' ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength));
-      const bytes = typeof data === 'string' ? Buffer.byteLength(data) : data.byteLength;
-      if (key !== null && key !== undefined) {
-        if (pendingCount >= maxPending) dropOldest();
-        const entry: Pending = { intendedAt, sentAt, bytes, waiter };
-        const list = pending.get(key);
-        if (list) list.push(entry);
-        else pending.set(key, [entry]);
-        pendingCount++;
-        if (waiter) {
-          waiting.add(entry);
-          sweep ??= setInterval(sweepWaiters, SWEEP_MS);
-        }
-      } else if (waiter) throw new RedlineError(ErrorCodes.INVALID_ARGUMENT, 'request(): the correlate function gave this message no key, so no reply can answer it');
-      result.messagesSent++;
-      c.messagesSent++;
-      ws.send(data, typeof data === 'string' ? SEND_TEXT : SEND_BINARY);
-    };
-
-    ws.on('unexpected-response', (_req, res) => {
-      handshake(res.statusCode ?? 0, null, `the server answered the upgrade with HTTP ${res.statusCode}`);
-      res.resume();
-      ws.terminate();
-    });
-    ws.on('open', () => handshake(101, null, null));
-    ws.on('message', (raw: Buffer, isBinary: boolean) => {
-      const receivedAt = engineNow();
-      result.messagesReceived++;
-      c.messagesReceived++;
-      const data = isBinary ? raw : raw.toString();
-      const message: WsMessage = { data, binary: isBinary, receivedAt };
-      const key = pendingCount > 0 ? correlate(data) : null;
-      if (key !== null && key !== undefined) {
-        const list = pending.get(key);
-        const entry = list?.shift();
-        if (entry) {
-          if (list!.length === 0) pending.delete(key);
-          pendingCount--;
-          // One Exchange per socket, reused: the recorder reads it during the call only.
-          const ex = answered;
-          ex.sentAt = entry.sentAt;
-          ex.firstByteAt = receivedAt;
-          ex.endedAt = receivedAt;
-          ex.bytesSent = entry.bytes;
-          ex.bytesReceived = raw.length;
-          host.onExchange(name, ex, entry.sentAt, entry.sentAt - entry.intendedAt);
-          if (entry.waiter) {
-            waiting.delete(entry);
-            entry.waiter.resolve(message);
-          }
-        }
-      }
-      if (nextWaiters.length) for (const w of nextWaiters.splice(0)) w(message);
-      for (const l of listeners) l(message);
-    });
-    ws.on('error', (err: NodeJS.ErrnoException) => {
-      if (!handshakeDone) {
-        const kind: NetworkErrorKind = /handshake has timed out/i.test(err.message) ? 'timeout' : classifySocketError(err);
-        handshake(0, kind, err.code ?? err.message);
-      }
-    });
-    ws.on('close', (code: number, reason: Buffer) => {
-      this.#open.delete(ws);
-      const info: WsCloseInfo = { code, reason: reason.toString() };
-      if (handshakeDone && result.status === 101) {
-        result.close = info;
-        c.closeCodes[String(code)] = (c.closeCodes[String(code)] ?? 0) + 1;
-      } else handshake(0, 'network', `closed (${code}) before the handshake completed`);
-      result.unanswered += pendingCount;
-      c.unanswered += pendingCount;
-      pending.clear();
-      pendingCount = 0;
-      const gone = new Error(`WebSocket closed (${code}${info.reason ? ` ${info.reason}` : ''})`);
-      for (const r of closeRejects) r(gone);
-      closeRejects.clear();
-      for (const p of waiting) p.waiter?.reject(gone);
-      waiting.clear();
-      if (sweep) clearInterval(sweep);
-      sweep = null;
-      closeResolve(info);
-    });
-
-    const wait = <T>(timeoutMs: number, register: (resolve: (v: T) => void) => () => void): Promise<T> =>
-      new Promise<T>((resolve, reject) => {
-        if (ws.readyState > 1) {
-          reject(new Error('WebSocket is closed'));
-          return;
-        }
-        let unregister = (): void => undefined;
-        const timer = setTimeout(() => {
-          cleanup();
-          reject(new Error(`no WebSocket message within ${timeoutMs} ms`));
-        }, timeoutMs);
-        const fail = (err: Error): void => {
-          cleanup();
-          reject(err);
-        };
-        const cleanup = (): void => {
-          clearTimeout(timer);
-          closeRejects.delete(fail);
-          unregister();
-        };
-        closeRejects.add(fail);
-        unregister = register((v) => {
-          cleanup();
-          resolve(v);
-        });
-      });
-
-    const socket: WsSocket = {
-      send: (data) => transmit(data, engineNow(), null),
-      request: (data, o) =>
-        new Promise<WsMessage>((resolve, reject) => {
-          const now = engineNow();
-          transmit(data, now, { resolve, reject, deadline: now + (o?.timeoutMs ?? DEFAULT_WAIT_MS) });
-        }),
-      next: (o) =>
-        wait<WsMessage>(o?.timeoutMs ?? DEFAULT_WAIT_MS, (resolve) => {
-          nextWaiters.push(resolve);
-          return () => {
-            const i = nextWaiters.indexOf(resolve);
-            if (i >= 0) nextWaiters.splice(i, 1);
-          };
-        }),
-      sendAtRate: (o) => this.#sendAtRate(o, () => ws.readyState === 1, (data, at) => transmit(data, at, null)),
-      onMessage: (fn) => {
-        listeners.push(fn);
+    const protocols = options.protocols ?? [];
+    const { origin, head } = this.#handshakeOf(url, options.headers, protocols);
+    const socket = new ScriptSocket(
+      this,
+      host,
+      url,
+      {
+        name: options.name ?? `WS ${url.pathname}`,
+        correlate: options.correlate ?? keyOf,
+        maxPending: options.maxPending ?? DEFAULT_MAX_PENDING,
+        target: { origin, head, protocols, handshakeTimeoutMs: handshakeMs },
       },
-      close: (code = 1000, reason) => {
-        if (ws.readyState <= 1) ws.close(code, reason);
-      },
-      closed,
-      get protocol() {
-        return ws.protocol;
-      },
-    };
-
-    // A handler that throws closes the socket (1011) and fails the iteration with its error.
-    let handlerError: { error: unknown } | null = null;
-    return new Promise<WsResult>((resolve, reject) => {
-      ws.once('open', () => {
-        let out: unknown;
-        try {
-          out = handler(socket);
-        } catch (err) {
-          out = Promise.reject(err as Error);
-        }
-        Promise.resolve(out).then(
-          () => socket.close(1000),
-          (err: unknown) => {
-            handlerError = { error: err };
-            socket.close(1011, 'script error');
-          },
-        );
-      });
-      void closed.then(() => (handlerError ? reject(handlerError.error as Error) : resolve(result)));
-    });
+      handler,
+    );
+    this.#open.add(socket.client);
+    return socket.result;
   }
 
-  async #sendAtRate(o: WsRateOptions, open: () => boolean, send: (data: WsData, intendedAt: number) => void): Promise<void> {
+  /**
+   * The endpoint and handshake head of a connection. Connections without headers or subprotocols
+   * of their own (the common case) share them per URL within the thread: 10,000 VUs holding a
+   * socket each should not hold 10,000 copies of one handshake.
+   */
+  #handshakeOf(url: URL, headers: Record<string, string> | undefined, protocols: readonly string[]): { origin: Origin; head: string } {
+    const host = this.#host;
+    const shareable = headers === undefined && protocols.length === 0;
+    if (shareable) {
+      const hit = sharedHandshakes.get(url.href);
+      if (hit && hit.defaults === host.defaultHeaders && hit.insecure === host.insecure && hit.tls === host.tls) return hit;
+    }
+    const all = { ...host.defaultHeaders, ...(headers ?? {}) };
+    assertValidHeaders(all, `ctx.ws.connect ${url.href}`);
+    const made = { origin: wsOrigin(url, host), head: handshakeHead(`${url.pathname}${url.search}`, url.host, all, protocols) };
+    if (shareable) {
+      if (sharedHandshakes.size >= SHARED_HANDSHAKES_MAX) sharedHandshakes.delete(sharedHandshakes.keys().next().value!);
+      sharedHandshakes.set(url.href, { ...made, defaults: host.defaultHeaders, insecure: host.insecure, tls: host.tls });
+    }
+    return made;
+  }
+
+  get vuClosed(): boolean {
+    return this.#closed;
+  }
+
+  release(client: WsClient): void {
+    this.#open.delete(client);
+  }
+
+  /** Runs an open-model schedule of messages on one socket (its `sendAtRate`). */
+  async sendAtRate(o: WsRateOptions, open: () => boolean, send: (data: WsData, intendedAt: number) => void): Promise<void> {
     if (typeof o?.message !== 'function') throw new RedlineError(ErrorCodes.INVALID_ARGUMENT, 'sendAtRate: expected { rate, duration | count, message: (i) => data }');
     const perSec = parseRate(o.rate);
     if (!(perSec > 0)) throw new RedlineError(ErrorCodes.BAD_RATE, `sendAtRate: rate must be greater than zero, got ${String(o.rate)}`);

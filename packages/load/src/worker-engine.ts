@@ -103,7 +103,7 @@ export class WorkerEngine {
     this.#share = executionShare(init.segment);
     this.#exec = exec;
     this.#post = post;
-    this.#transports = new TransportSelector(init.transport ?? { ...defaultTransportConfig(), insecure: init.insecure });
+    this.#transports = new TransportSelector(init.transport ?? { ...defaultTransportConfig(), insecure: init.insecure }, this.#protocols.ws);
     init.data.forEach((d, i) => this.#feeds.set(d.name, new DataFeed(d, init.dataCounters[i]!)));
   }
 

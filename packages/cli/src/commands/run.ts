@@ -25,6 +25,7 @@ With a scenario file, --rate/--vus/--profile replace its load model, --duration 
 
 Load:
   --url URL              target URL (quick mode); with --target, a path such as /api is relative to it
+                         ws:// or wss://: each request sends --body as a WebSocket message
   --rate R               open model: requests per second (2000, 2k/s)
   --vus N                closed model: concurrent virtual users
   --duration D           how long (default 10s)

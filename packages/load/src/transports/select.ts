@@ -6,6 +6,8 @@ import { createHttp2Transport, type Http2Transport } from './http2.js';
 import { parseProxyUrl, type ProxyTarget } from './proxy.js';
 import type { TlsMaterial } from './tls.js';
 import { createGrpcFastTransport, type GrpcFastTransport } from './grpc-fast.js';
+import { createWsFastTransport } from './ws-fast.js';
+import type { WsCounters } from '../script-ws.js';
 import type { Origin, Transport, WireProtocol } from './transport.js';
 
 /** How a run talks to its targets: HTTP version, TLS material, HTTP/2 connection sharing. Structured-clonable. */
@@ -91,9 +93,13 @@ export class TransportSelector {
   readonly #config: TransportConfig;
   #http2: Http2Transport | null = null;
   #grpc: GrpcFastTransport | null = null;
+  #ws: Transport | null = null;
+  readonly #wsCounters: WsCounters | undefined;
 
-  constructor(config: TransportConfig) {
+  /** `wsCounters`: where the WebSocket fast path counts connections, messages and close codes. */
+  constructor(config: TransportConfig, wsCounters?: WsCounters) {
     this.#config = config;
+    this.#wsCounters = wsCounters;
   }
 
   get config(): TransportConfig {
@@ -104,6 +110,7 @@ export class TransportSelector {
   for(origin: Origin): Transport {
     const version = origin.version ?? this.#config.version;
     if (version === 'h2') return this.#h2();
+    if (version === 'ws') return (this.#ws ??= createWsFastTransport(this.#wsCounters));
     if (version === 'grpc') return (this.#grpc ??= createGrpcFastTransport({ connections: this.#config.connections, maxStreams: this.#config.maxStreams }, () => this.#h2()));
     return http1Transport;
   }

@@ -97,7 +97,8 @@ export interface Origin {
   tls?: TlsMaterial | null;
   /**
    * Which HTTP version to speak (default `h1`); `h2` is h2 over TLS (ALPN) or h2c with prior
-   * knowledge; `grpc` sends each request as a gRPC call over HTTP/2 (quick mode's `--grpc`).
+   * knowledge; `grpc` sends each request as a gRPC call over HTTP/2 (quick mode's `--grpc`); `ws`
+   * sends each request's body as a WebSocket message (transports/ws-fast.ts).
    */
   version?: WireProtocol;
   /** Tunnel through this HTTP proxy with CONNECT (HTTP/1.1 only), or connect directly (null/absent). */
@@ -107,8 +108,11 @@ export interface Origin {
 /** HTTP versions a transport can speak. */
 export type HttpVersion = 'h1' | 'h2';
 
-/** What a static request is sent as: an HTTP version, or a gRPC unary call over HTTP/2. */
-export type WireProtocol = HttpVersion | 'grpc';
+/**
+ * What a static request is sent as: an HTTP version, a gRPC unary call over HTTP/2, or (`ws`) a
+ * message on the VU's WebSocket, answered by the next message the server sends.
+ */
+export type WireProtocol = HttpVersion | 'grpc' | 'ws';
 
 /** A single connection that runs one exchange at a time. */
 export interface Connection {
