@@ -5,6 +5,7 @@
 // process gets only part of the time, in scheduler quanta (as on a machine with a load average far
 // above its core count). Running the same limiter on both tells the algorithm's misses from the
 // machine's. Deterministic for a given seed; runs in well under a second of real time per scenario.
+import { seededRandom } from '@redline/core';
 import { createLimiter, type Clock, type LimiterOptions, type Permit } from '@redline/flow';
 
 /** The CPU the service's process gets. */
@@ -85,17 +86,6 @@ export interface SimResult {
   steps: SimStepResult[];
 }
 
-/** mulberry32: a small seeded PRNG in [0, 1). */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Job {
   remaining: number;
@@ -121,7 +111,7 @@ const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve)
  * p99. Admission goes through a real `Limiter` on the virtual clock.
  */
 export async function simulateOverload(o: SimOptions): Promise<SimResult> {
-  const random = prng(o.seed ?? 1);
+  const random = seededRandom(o.seed ?? 1);
   const quantum = o.machine.quantumMs ?? 4;
   const jitter = o.machine.jitter ?? 0;
   const workMs = o.service?.workMs ?? 4;

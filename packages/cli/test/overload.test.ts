@@ -95,17 +95,19 @@ test('overload refuses a scenario file with --url, two scenario files and a bad 
 
 test('demo overload runs the demo service with and without the limiter side by side', async () => {
   const out = join(await mkdtemp(join(tmpdir(), 'redline-overload-')), 'o');
-  const r = await runCli(['demo', 'overload', '--rate', '20', '--duration', '1s', '--out', out, '--workers', '0']);
+  // 4 ms of CPU per request: 4× of 100/s asks for 1.6 cores, an overload on any machine (4× of a lower
+  // rate would overload only a busy one).
+  const r = await runCli(['demo', 'overload', '--rate', '100', '--duration', '1s', '--out', out, '--workers', '0']);
   assert.equal(r.code, 0, r.stderr);
   const { results } = JSON.parse(await readFile(join(out, 'overload.json'), 'utf8')) as { results: OverloadResult[] };
   assert.deepEqual(results.map((x) => x.label), ['without limiter', 'with @redline/flow (gradient2)']);
   for (const x of results) {
-    assert.deepEqual(x.steps.map((s) => s.offeredRate), [10, 20, 40, 60, 80, 10]);
+    assert.deepEqual(x.steps.map((s) => s.offeredRate), [50, 100, 200, 300, 400, 50]);
     assert.ok(x.steps.every((s) => s.seconds.some((sec) => sec.requests > 0)), `${x.label}: every step measured requests`);
   }
   const limited = results[1]!;
   assert.ok((limited.steps[4]!.errorsByKind.http_5xx ?? 0) > 0, `the limiter refused some of 4× with 503: ${JSON.stringify(limited.steps[4]!.errorsByKind)}`);
-  assert.match(r.stdout, /without limiter: max sustainable 20\.0\/s[\s\S]*with @redline\/flow \(gradient2\): max sustainable 20\.0\/s/);
+  assert.match(r.stdout, /without limiter: max sustainable 100\/s[\s\S]*with @redline\/flow \(gradient2\): max sustainable 100\/s/);
   const bad = await runCli(['demo', 'overload', '--duration', '20s']);
   assert.equal(bad.code, 2);
   assert.equal(bad.stderr, 'redline: --duration for the overload demo is the length of each step, between 1s and 10s, got 20s\n');

@@ -1,10 +1,8 @@
-import { relative } from 'node:path';
 import { ErrorCodes, RedlineError, defaultRunDir, parseDuration } from '@redline/core';
-import { parseSlo, renderOverloadText } from '@redline/capacity';
+import { parseSlo } from '@redline/capacity';
 import { intFlag } from '../args.js';
-import { out, type CliIo } from '../io.js';
-import { interruptHandler } from '../live.js';
-import { overloadExperiment } from './overload.js';
+import type { CliIo } from '../io.js';
+import { runAndPrintOverload } from './overload.js';
 
 /** The demo's SLO for the overload scenario, as the demo's other scenarios use. */
 const DEMO_OVERLOAD_SLO = 'p(99)<250';
@@ -21,43 +19,27 @@ export async function demoOverload(io: CliIo, v: Record<string, unknown>, server
   const maxRate = intFlag('rate', v.rate);
   const workers = intFlag('workers', v.workers, 0);
   const base = `"${process.execPath}" "${server}" --bottleneck overload`;
-  const interrupts = interruptHandler(io);
-  const abort = new AbortController();
-  interrupts.attach({ stop: () => abort.abort(), abort: () => abort.abort() });
-  try {
+  return runAndPrintOverload(io, Boolean(v.json), () => {
     io.stderr.write(`redline demo: overload, ${maxRate === undefined ? 'searching the maximum sustainable rate, then ' : ''}0.5× to 4× of it and back, with and without @redline/flow\n`);
     const outDir = v.out !== undefined ? String(v.out) : defaultRunDir('demo-overload', new Date(), io.cwd);
-    const { results, files } = await overloadExperiment(
-      io,
-      {
-        variants: [
-          { label: 'without limiter', command: base },
-          { label: 'with @redline/flow (gradient2)', command: `${base} --limiter gradient2` },
-        ],
-        path: '/search',
-        slo: parseSlo(DEMO_OVERLOAD_SLO),
-        ...(maxRate !== undefined && { maxRate }),
-        stepMs,
-        recoveryStepMs: Math.max(5000, 2 * stepMs),
-        recoverWithinMs: 5000,
-        warmupMs: 2000,
-        timeoutMs: 2000,
-        searchStepMs: 2000,
-        searchBudgetMs: 40_000,
-        searchStart: 10,
-        outDir,
-        ...(workers !== undefined && { workers }),
-        quiet: Boolean(v.json),
-      },
-      abort.signal,
-    );
-    if (v.json) out(io, JSON.stringify({ results, files }, null, 2));
-    else {
-      out(io, renderOverloadText(results));
-      out(io, `overload: ${relative(io.cwd, files.json)}  chart: ${relative(io.cwd, files.svg)}  page: ${relative(io.cwd, files.html)}`);
-    }
-    return 0;
-  } finally {
-    interrupts.dispose();
-  }
+    return {
+      variants: [
+        { label: 'without limiter', command: base },
+        { label: 'with @redline/flow (gradient2)', command: `${base} --limiter gradient2` },
+      ],
+      path: '/search',
+      slo: parseSlo(DEMO_OVERLOAD_SLO),
+      ...(maxRate !== undefined && { maxRate }),
+      stepMs,
+      recoveryStepMs: Math.max(5000, 2 * stepMs),
+      recoverWithinMs: 5000,
+      warmupMs: 2000,
+      timeoutMs: 2000,
+      searchStepMs: 2000,
+      searchBudgetMs: 40_000,
+      searchStart: 10,
+      outDir,
+      ...(workers !== undefined && { workers }),
+    };
+  });
 }

@@ -102,6 +102,28 @@ function slug(label: string): string {
 }
 
 /**
+ * Runs the overload experiment with Ctrl-C wired to stop it, and prints its table (or, with `json`,
+ * the results and files as JSON). `redline overload` and `redline demo overload` share it.
+ */
+export async function runAndPrintOverload(io: CliIo, json: boolean, options: (() => Omit<OverloadExperimentOptions, 'quiet'>) | Omit<OverloadExperimentOptions, 'quiet'>): Promise<number> {
+  const interrupts = interruptHandler(io);
+  const abort = new AbortController();
+  interrupts.attach({ stop: () => abort.abort(), abort: () => abort.abort() });
+  try {
+    const o = typeof options === 'function' ? options() : options;
+    const { results, files } = await overloadExperiment(io, { ...o, quiet: json }, abort.signal);
+    if (json) out(io, JSON.stringify({ results, files }, null, 2));
+    else {
+      out(io, renderOverloadText(results));
+      out(io, `overload: ${relative(io.cwd, files.json)}  chart: ${relative(io.cwd, files.svg)}  page: ${relative(io.cwd, files.html)}`);
+    }
+    return 0;
+  } finally {
+    interrupts.dispose();
+  }
+}
+
+/**
  * Runs the overload experiment on each variant in turn (each started fresh with the probe) and
  * writes `overload.json`, `overload.svg` and `overload.html` to `outDir`.
  */
@@ -235,45 +257,29 @@ export async function overloadCommand(io: CliIo, args: string[]): Promise<number
   const definition = file !== undefined ? ((await importScenarioModule(file, io.cwd)) as ScenarioDefinition) : undefined;
   const maxRate = v['max-rate'] === undefined ? undefined : positiveFlag('max-rate', v['max-rate'], 1);
   const duration = (name: string, fallback: string): number => parseDuration(String(v[name] ?? fallback), `--${name}`);
-  const interrupts = interruptHandler(io);
-  const abort = new AbortController();
-  interrupts.attach({ stop: () => abort.abort(), abort: () => abort.abort() });
-  try {
+  return runAndPrintOverload(io, Boolean(v.json), () => {
     const outDir = v.out !== undefined ? String(v.out) : defaultRunDir('overload', new Date(), io.cwd);
     const workers = intFlag('workers', v.workers, 0);
     const multipliers = multiplierList(v.steps);
-    const { results, files } = await overloadExperiment(
-      io,
-      {
-        variants: targets.map((command, i) => ({ label: labels[i] ?? (targets.length === 1 ? 'target' : `target ${i + 1}`), command })),
-        path,
-        ...(v.method !== undefined && { method: String(v.method).toUpperCase() }),
-        headers,
-        ...(definition && { definition, source: file! }),
-        slo: parseSlo(String(v.slo)),
-        ...(maxRate !== undefined && { maxRate }),
-        ...(multipliers && { multipliers }),
-        stepMs: duration('step', '5s'),
-        recoveryStepMs: duration('recovery-step', '10s'),
-        recoverWithinMs: duration('recover-within', '5s'),
-        warmupMs: v.warmup === undefined ? 2000 : String(v.warmup) === '0' ? 0 : duration('warmup', '2s'),
-        timeoutMs: duration('timeout', '2s'),
-        searchStepMs: duration('search-step', '3s'),
-        searchBudgetMs: duration('search-budget', '2m'),
-        searchStart: positiveFlag('search-start', v['search-start'], 20),
-        outDir,
-        ...(workers !== undefined && { workers }),
-        quiet: Boolean(v.json),
-      },
-      abort.signal,
-    );
-    if (v.json) out(io, JSON.stringify({ results, files }, null, 2));
-    else {
-      out(io, renderOverloadText(results));
-      out(io, `overload: ${relative(io.cwd, files.json)}  chart: ${relative(io.cwd, files.svg)}  page: ${relative(io.cwd, files.html)}`);
-    }
-    return 0;
-  } finally {
-    interrupts.dispose();
-  }
+    return {
+      variants: targets.map((command, i) => ({ label: labels[i] ?? (targets.length === 1 ? 'target' : `target ${i + 1}`), command })),
+      path,
+      ...(v.method !== undefined && { method: String(v.method).toUpperCase() }),
+      headers,
+      ...(definition && { definition, source: file! }),
+      slo: parseSlo(String(v.slo)),
+      ...(maxRate !== undefined && { maxRate }),
+      ...(multipliers && { multipliers }),
+      stepMs: duration('step', '5s'),
+      recoveryStepMs: duration('recovery-step', '10s'),
+      recoverWithinMs: duration('recover-within', '5s'),
+      warmupMs: v.warmup === undefined ? 2000 : String(v.warmup) === '0' ? 0 : duration('warmup', '2s'),
+      timeoutMs: duration('timeout', '2s'),
+      searchStepMs: duration('search-step', '3s'),
+      searchBudgetMs: duration('search-budget', '2m'),
+      searchStart: positiveFlag('search-start', v['search-start'], 20),
+      outDir,
+      ...(workers !== undefined && { workers }),
+    };
+  });
 }
