@@ -1,20 +1,10 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
+import { describe, it } from 'node:test';
 import { equalSegments, executionShare, parseJsonArray, planFromFile, resolvePlan, runLoad, segmentRows, type IterationContext } from '@redline/load';
-import { startTestServer, type TestServer } from './fixtures/test-server.ts';
+import { FIXTURES, useTestServer } from './fixtures/test-server.ts';
 
-const FIXTURES = join(fileURLToPath(new URL('.', import.meta.url)), 'fixtures');
-let srv: TestServer;
-before(async () => {
-  srv = await startTestServer();
-  process.env.REDLINE_TEST_BASE_URL = srv.url;
-});
-after(async () => {
-  delete process.env.REDLINE_TEST_BASE_URL;
-  await srv.close();
-});
+const srv = useTestServer();
 
 /** Query strings of the `/echo?feed=seg` requests seen from index `from` on. */
 function seen(from: number): Array<Record<string, string>> {

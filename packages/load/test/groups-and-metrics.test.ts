@@ -2,22 +2,12 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
+import { describe, it } from 'node:test';
 import { ErrorCodes, LatencyHistogram, formatThresholdActual, readRunResult } from '@redline/core';
 import { Counter, Gauge, Rate, Trend, parseThresholds, planFromFile, resolvePlan, runLoad, startLoad, writeRunDir, type IterationContext } from '@redline/load';
-import { startTestServer, type TestServer } from './fixtures/test-server.ts';
+import { FIXTURES, useTestServer } from './fixtures/test-server.ts';
 
-const FIXTURES = join(fileURLToPath(new URL('.', import.meta.url)), 'fixtures');
-let srv: TestServer;
-before(async () => {
-  srv = await startTestServer();
-  process.env.REDLINE_TEST_BASE_URL = srv.url;
-});
-after(async () => {
-  delete process.env.REDLINE_TEST_BASE_URL;
-  await srv.close();
-});
+const srv = useTestServer();
 
 function scripted(exec: (ctx: IterationContext) => Promise<void>, extra: Record<string, unknown> = {}) {
   return resolvePlan({ baseUrl: srv.url, executor: 'per-vu-iterations', vus: 2, iterations: 3, exec, ...extra }, 'groups-and-metrics.test.ts');

@@ -1,21 +1,11 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { after, before, beforeEach, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
+import { beforeEach, describe, it } from 'node:test';
 import { ErrorCodes, exitCodeFor } from '@redline/core';
 import { planFromFile, resolvePlan, runLoad, startLoad, type IterationContext, type ScenarioDefinition } from '@redline/load';
-import { startTestServer, type TestServer } from './fixtures/test-server.ts';
+import { FIXTURES, useTestServer } from './fixtures/test-server.ts';
 
-const FIXTURES = join(fileURLToPath(new URL('.', import.meta.url)), 'fixtures');
-let srv: TestServer;
-before(async () => {
-  srv = await startTestServer();
-  process.env.REDLINE_TEST_BASE_URL = srv.url;
-});
-after(async () => {
-  delete process.env.REDLINE_TEST_BASE_URL;
-  await srv.close();
-});
+const srv = useTestServer();
 beforeEach(() => {
   srv.requests.length = 0;
 });

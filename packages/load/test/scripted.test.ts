@@ -1,21 +1,10 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
+import { describe, it } from 'node:test';
 import { CookieJar, planFromFile, resolvePlan, runLoad, type HttpResponse, type IterationContext } from '@redline/load';
-import { startTestServer, type TestServer } from './fixtures/test-server.ts';
+import { FIXTURES, useTestServer } from './fixtures/test-server.ts';
 
-const FIXTURES = join(fileURLToPath(new URL('.', import.meta.url)), 'fixtures');
-let srv: TestServer;
-before(async () => {
-  srv = await startTestServer();
-  // Scenario fixtures read the target from the environment (workers inherit it).
-  process.env.REDLINE_TEST_BASE_URL = srv.url;
-});
-after(async () => {
-  delete process.env.REDLINE_TEST_BASE_URL;
-  await srv.close();
-});
+const srv = useTestServer();
 
 /** Runs one scripted iteration function `iterations` times on one VU, in this thread. */
 async function script(exec: (ctx: IterationContext) => Promise<void>, iterations = 1, vus = 1) {
