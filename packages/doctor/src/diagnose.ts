@@ -185,7 +185,8 @@ function arbitrate(found: Finding[], ctx: RuleContext): void {
   if (cause === undefined) return;
   const errors = by('errors');
   const s = ctx.result.summary;
-  const timeouts = s.errorsByKind.timeout ?? 0;
+  // Timeouts and requests still unanswered when the run ended (`interrupted`) are both a slow target.
+  const timeouts = (s.errorsByKind.timeout ?? 0) + (s.errorsByKind.interrupted ?? 0);
   if (errors !== undefined && s.errors > 0 && timeouts / s.errors >= Thresholds.ERRORS_TIMEOUT_SHARE && SEVERITY_RANK[errors.severity] <= SEVERITY_RANK[cause.severity]) {
     errors.severity = lowerThan(cause.severity);
     errors.title = `${errors.title} (timeouts: a symptom of ${cause.category} above)`;

@@ -377,6 +377,21 @@ test('"no problem" is not claimed when a number is bad but no rule explains it',
   assert.match(f.recommendation, /--target/);
 });
 
+test('requests still unanswered at the end (interrupted) rank below the cause, as timeouts do', () => {
+  const r = makeRunResult({
+    durationS: N,
+    timeseries: seconds(N, (t) => point(t, 100, 900, 20, { interrupted: 20 })),
+    samples: seconds(N, (t) => sample(t, { elu: 1, cpuUser: 0.35, cpuSystem: 0.02, loopDelayMs: { mean: 200, p50: 180, p99: 300, max: 320 } })),
+    errorsByKind: { interrupted: 200 },
+  });
+  const findings = diagnose(r, { profile: hotProfile });
+  assert.equal(top(findings).category, 'event-loop-blocked', findings.map((x) => x.title).join('\n'));
+  const errors = findings.find((x) => x.category === 'errors');
+  assert.ok(errors !== undefined);
+  assert.equal(errors.severity, 'medium');
+  assert.match(errors.title, /\(timeouts: a symptom of event-loop-blocked above\)$/);
+});
+
 test('timeouts caused by a blocked loop rank below the cause; a starved, idle generator too', () => {
   const r = makeRunResult({
     durationS: N,
