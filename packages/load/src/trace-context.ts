@@ -43,6 +43,8 @@ const SEQ_DIGITS = 20;
 /** Records before the thresholds mean anything; until then only baseline samples are kept. */
 const WARMUP = 100;
 const REFRESH_EVERY = 128;
+/** Sampled records before the baseline's band means anything; until then any sampled one may be kept. */
+const SAMPLED_WARMUP = 20;
 
 /** `traceparent: 00-<32 hex>-<16 hex>-01` followed by CRLF. */
 const HEADER_PREFIX = 'traceparent: 00-';
@@ -61,9 +63,16 @@ export interface StampablePayload {
 class NameState {
   readonly hist = new LatencyHistogram();
   count = 0;
+  p99 = Infinity;
+  /**
+   * The baseline's band, p25–p75 of the *sampled* requests: a traced request costs the target more
+   * than an untraced one (and a sampling budget sends them in bursts), so with a budget the sampled
+   * requests can all sit above the run's p75 and a band over every request would keep none.
+   */
+  readonly sampledHist = new LatencyHistogram();
+  sampledCount = 0;
   p25 = 0;
   p75 = Infinity;
-  p99 = Infinity;
   tailThisSecond = 0;
   baseThisSecond = 0;
   /** Sampled requests completed in the last and in this second. */
@@ -132,9 +141,9 @@ export class TraceStamper {
 
   /**
    * Decides, as a request completes, whether its trace is kept: at or above this worker's running
-   * p99 for the name (the tail; capped per second), or between p25 and p75 with a probability that
-   * keeps about `baselinePerSecond` (the baseline). The percentiles are over every request, sampled
-   * or not, so with a sampling budget the tail is still the run's tail. Unsampled requests (negative
+   * p99 for the name (the tail; capped per second), or between p25 and p75 of the sampled requests
+   * with a probability that keeps about `baselinePerSecond` (the baseline). The p99 is over every
+   * request, sampled or not, so with a sampling budget the tail is still the run's tail. Unsampled requests (negative
    * `seq`) and network failures are not kept.
    */
   complete(name: string, seq: number, ex: Exchange, startedAt: number, delayMs: number): void {
@@ -144,21 +153,23 @@ export class TraceStamper {
     const latencyMs = ex.endedAt - startedAt + delayMs;
     st.hist.recordUs(latencyMs * 1000);
     st.count++;
-    if (st.count % REFRESH_EVERY === 0 || st.count === WARMUP) {
-      st.p25 = st.hist.percentileMs(25);
-      st.p75 = st.hist.percentileMs(75);
-      st.p99 = st.hist.percentileMs(99);
-    }
+    if (st.count % REFRESH_EVERY === 0 || st.count === WARMUP) st.p99 = st.hist.percentileMs(99);
     if (seq <= 0) return;
     st.thisSecondCount++;
+    st.sampledHist.recordUs(latencyMs * 1000);
+    st.sampledCount++;
+    if (st.sampledCount % REFRESH_EVERY === 0 || st.sampledCount === SAMPLED_WARMUP) {
+      st.p25 = st.sampledHist.percentileMs(25);
+      st.p75 = st.sampledHist.percentileMs(75);
+    }
     let reason: TraceRecord['reason'] | null = null;
     const s = this.#settings;
     if (st.count > WARMUP && latencyMs >= st.p99 && st.tailThisSecond < s.tailPerSecond) {
       reason = 'tail';
       st.tailThisSecond++;
-    } else if (st.baseThisSecond < s.baselinePerSecond && (st.count <= WARMUP || (latencyMs >= st.p25 && latencyMs <= st.p75))) {
+    } else if (st.baseThisSecond < s.baselinePerSecond && (st.sampledCount <= SAMPLED_WARMUP || (latencyMs >= st.p25 && latencyMs <= st.p75))) {
       // Sampled requests last second; about half of them fall between p25 and p75.
-      const expected = Math.max(1, st.lastSecondCount * (st.count <= WARMUP ? 1 : 0.5));
+      const expected = Math.max(1, st.lastSecondCount * (st.sampledCount <= SAMPLED_WARMUP ? 1 : 0.5));
       if (Math.random() < s.baselinePerSecond / expected) {
         reason = 'baseline';
         st.baseThisSecond++;

@@ -120,7 +120,7 @@ describe('TLS bad input', () => {
   it('rejects an unknown protocol', () => {
     assert.throws(() => resolvePlan({ requests: [{ url: `${plain.url}/` }], vus: 1, duration: '1s', protocol: 'h3' as 'h2' }, 'tls.test.ts'), {
       code: 'REDLINE_ERR_INVALID_SCENARIO',
-      message: 'tls.test.ts: protocol: expected "h1", "h2" or "grpc"',
+      message: 'tls.test.ts: protocol: expected "h1", "h2", "grpc" or "ws"',
     });
   });
 });

@@ -72,6 +72,26 @@ describe('traceparent under load', () => {
     assert.ok(sampled > 140 && sampled < 260, `sampled ${sampled} of 400`);
   });
 
+  it('the baseline comes from the sampled requests even when every one of them is slower than the untraced', () => {
+    // Tracing makes a sampled request slower than an untraced one: all sampled at 50 ms, the rest at
+    // 5 ms, so every sampled request is above the run's p75. The baseline still gets its share.
+    const s = new TraceStamper(settings({ sampleRatio: 0.1 }), 0);
+    type Ex = Parameters<TraceStamper['complete']>[2];
+    const kept: TraceRecord[] = [];
+    for (let second = 0; second < 10; second++) {
+      for (let i = 0; i < 500; i++) {
+        const { seq } = s.header();
+        const latency = seq > 0 ? 50 + (i % 7) : 5 + (i % 3);
+        s.complete('GET /x', seq, { error: null, status: 200, endedAt: 1000 + latency } as unknown as Ex, 1000, 0);
+      }
+      kept.push(...s.drain());
+    }
+    const baseline = kept.filter((r) => r.reason === 'baseline');
+    // 5 a second at most; after the first seconds' warm-up the band is the sampled requests' own.
+    assert.ok(baseline.length >= 30, `baseline ${baseline.length}`);
+    assert.ok(baseline.every((r) => r.latencyMs >= 50), 'only sampled requests are kept');
+  });
+
   it('stamping rewrites the digits in place; the payload keeps its other bytes', () => {
     const s = new TraceStamper(settings(), 3);
     const payload = Buffer.from('GET / HTTP/1.1\r\nHost: x\r\n\r\nbody', 'latin1');
