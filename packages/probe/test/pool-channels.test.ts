@@ -60,8 +60,14 @@ test('the probe measures the libuv thread-pool queue delay: near zero idle, high
   const runStart = nowEpochMs();
   await sleep(1500); // idle seconds 1
   const burstStart = nowEpochMs();
-  // 40 PBKDF2 jobs queued on 4 threads keep the pool saturated for a while.
-  await Promise.all(Array.from({ length: 40 }, () => get(h.port as number, '/pbkdf2')));
+  // 16 PBKDF2 requests kept in flight for 1.5 s on 4 threads: the pool stays queued, and new work keeps
+  // arriving while the probe samples who submits it (40 sent at once finish before the sampling
+  // window opens on a quiet machine).
+  const until = burstStart + 1500;
+  const client = async (): Promise<void> => {
+    while (nowEpochMs() < until) await get(h.port as number, '/pbkdf2');
+  };
+  await Promise.all(Array.from({ length: 16 }, client));
   const burstEnd = nowEpochMs();
   await sleep(1200);
   const samples = aggregateSamples(h.samples(), runStart);
