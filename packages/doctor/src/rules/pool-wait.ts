@@ -56,8 +56,12 @@ function weighted(samples: StatsSeries['samples'], key: string, weightKey: strin
  */
 function demandRate(ctx: RuleContext, secs: StatsSeries['samples'], seen: number): number {
   const intended = median(ctx.timeseries.flatMap((p) => (p.intendedRate !== null && p.intendedRate > 0 ? [p.intendedRate] : [])));
-  const completed = ctx.timeseries.reduce((n, p) => n + p.requests, 0);
-  const acquires = secs.reduce((n, s) => n + (s.values.acquires ?? 0), 0);
+  // Acquisitions per completed request, both over the same seconds: the pool's, without its first
+  // (a pool is made at its first use, mid-second, so that second misses acquisitions its requests made).
+  const steady = secs.length > 2 ? secs.slice(1) : secs;
+  const inWindow = new Set(steady.map((s) => s.t));
+  const completed = ctx.timeseries.reduce((n, p) => n + (inWindow.has(p.t) ? p.requests : 0), 0);
+  const acquires = steady.reduce((n, s) => n + (s.values.acquires ?? 0), 0);
   if (!Number.isFinite(intended) || completed === 0 || acquires === 0) return seen;
   return Math.max(seen, intended * (acquires / completed));
 }
