@@ -205,7 +205,7 @@ export async function startRunTracing(o: RunTracingOptions): Promise<RunTracing>
     receiver,
     load: {
       // Per worker and second: up to 20 tail traces and about 5 around the median, per request name.
-      trace: { runTag, ...sampling, tailPerSecond: 20, baselinePerSecond: 5 },
+      trace: { runTag, ...sampling, tailPerSecond: 20, baselinePerSecond: 10 },
       onTraceRecords: (r) => receiver.addRecords(r),
     },
     async checkTarget(): Promise<void> {
