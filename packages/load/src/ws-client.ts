@@ -204,7 +204,9 @@ export class WsClient implements FrameSink {
     this.#handshake = EMPTY;
     const problem = this.#checkResponse(buf.toString('latin1', 0, end));
     if (problem) {
-      if (problem.status !== 101) this.#handshakeFailed(problem.status, null, problem.detail);
+      // An error status counts by its class (http_4xx, http_5xx); any other answer than 101 (a plain
+      // 200 from a server that does not speak WebSocket) is no upgrade either: a protocol error.
+      if (problem.status !== 101) this.#handshakeFailed(problem.status, problem.status >= 400 ? null : 'protocol', problem.detail);
       else this.#handshakeFailed(0, 'protocol', problem.detail);
       return;
     }

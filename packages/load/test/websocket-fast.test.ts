@@ -151,6 +151,17 @@ describe('WebSocket fast path (protocol: ws)', () => {
     const refused = await run({ protocol: 'ws', vus: 1, iterations: 2, requests: [{ url: `${base}/deny`, body: 'x' }] });
     assert.equal(refused.summary.errorsByKind.http_4xx, 2, JSON.stringify(refused.summary.errorsByKind));
     assert.equal(refused.summary.ws!.failedHandshakes, 2);
+    // A server that does not speak WebSocket answers 200: no upgrade, so every message fails.
+    const plain = createServer((_req, res) => res.end('ok'));
+    await new Promise<void>((r) => plain.listen(0, '127.0.0.1', r));
+    try {
+      const http = await run({ protocol: 'ws', vus: 1, iterations: 3, requests: [{ url: `ws://127.0.0.1:${(plain.address() as AddressInfo).port}/`, body: 'x' }] });
+      assert.deepEqual(http.summary.errorsByKind, { protocol: 3 });
+      assert.equal(http.summary.errors, 3);
+      assert.equal(http.summary.ws!.failedHandshakes, 3);
+    } finally {
+      plain.close();
+    }
     const down = await run({ protocol: 'ws', requests: [{ url: 'ws://127.0.0.1:1/', body: 'x' }] });
     assert.equal(down.summary.errorsByKind.connect_refused, 1, JSON.stringify(down.summary.errorsByKind));
     const closing = await run({ protocol: 'ws', vus: 1, iterations: 5, requests: [{ url: `${base}/close-after/3`, body: 'x' }] });
