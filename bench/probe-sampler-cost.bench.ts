@@ -6,24 +6,13 @@
  * a few seconds. Usage: node --import tsx bench/probe-sampler-cost.bench.ts [--windows N]
  */
 import { readFileSync } from 'node:fs';
-import { performance, monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
-import { getHeapStatistics } from 'node:v8';
-import { createSampler, type SamplerDeps } from '../packages/probe/src/sampler.cjs';
+import { createSampler } from '../packages/probe/src/sampler.cjs';
+import { realSamplerDeps } from '../packages/probe/test/helpers/sampler-deps.ts';
 
 const args = process.argv.slice(2);
 const i = args.indexOf('--windows');
 const windows = i !== -1 ? Number(args[i + 1]) : 5000;
-const sampler = createSampler({
-  performance: performance as unknown as SamplerDeps['performance'],
-  monitorEventLoopDelay: monitorEventLoopDelay as unknown as SamplerDeps['monitorEventLoopDelay'],
-  PerformanceObserver: PerformanceObserver as unknown as SamplerDeps['PerformanceObserver'],
-  getHeapStatistics,
-  process,
-  isMainThread: true,
-  thread: 'main',
-  readProcIo: () => (process.platform === 'linux' ? readFileSync('/proc/self/io', 'latin1') : null),
-  ownResources: {},
-});
+const sampler = createSampler(realSamplerDeps({ readProcIo: () => (process.platform === 'linux' ? readFileSync('/proc/self/io', 'latin1') : null) }));
 // Some handles, as a small server has (the sampler lists them every window).
 const timers = Array.from({ length: 20 }, () => setInterval(() => undefined, 60_000));
 let bytes = 0;

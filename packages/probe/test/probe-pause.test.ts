@@ -4,22 +4,13 @@
 // is still seen; aggregation takes the pauses' time and CPU out of ELU and CPU.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { performance, monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
+import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { getHeapStatistics } from 'node:v8';
 import { aggregateSamples, type RawProbeSample } from '@redline/probe';
-import { createSampler, type Sampler, type SamplerDeps } from '../src/sampler.cjs';
+import { createSampler, type Sampler } from '../src/sampler.cjs';
+import { realSamplerDeps } from './helpers/sampler-deps.ts';
 
-const deps: SamplerDeps = {
-  performance: performance as unknown as SamplerDeps['performance'],
-  monitorEventLoopDelay: monitorEventLoopDelay as unknown as SamplerDeps['monitorEventLoopDelay'],
-  PerformanceObserver: PerformanceObserver as unknown as SamplerDeps['PerformanceObserver'],
-  getHeapStatistics,
-  process,
-  isMainThread: true,
-  thread: 'main',
-  ownResources: {},
-};
+const deps = realSamplerDeps();
 
 /** Blocks the loop for `ms` inside a timer callback; notes it as the probe's own when `noted` is set. */
 async function block(sampler: Sampler, ms: number, noted: boolean): Promise<void> {

@@ -1,26 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { performance, monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { getHeapStatistics } from 'node:v8';
 import { aggregateSamples, type RawProbeSample } from '@redline/probe';
 import { createSampler, type SamplerDeps } from '../src/sampler.cjs';
+import { realSamplerDeps } from './helpers/sampler-deps.ts';
 
 const procIo = (rchar: number, syscr: number, writeBytes = 0): string =>
   `rchar: ${rchar}\nwchar: 10\nsyscr: ${syscr}\nsyscw: 1\nread_bytes: 0\nwrite_bytes: ${writeBytes}\ncancelled_write_bytes: 0\n`;
 
-function deps(readProcIo: SamplerDeps['readProcIo']): SamplerDeps {
-  return {
-    performance: performance as unknown as SamplerDeps['performance'],
-    monitorEventLoopDelay: monitorEventLoopDelay as unknown as SamplerDeps['monitorEventLoopDelay'],
-    PerformanceObserver: PerformanceObserver as unknown as SamplerDeps['PerformanceObserver'],
-    getHeapStatistics,
-    process,
-    isMainThread: true,
-    thread: 'main',
-    ...(readProcIo ? { readProcIo } : {}),
-    ownResources: {},
-  };
-}
+const deps = (readProcIo: SamplerDeps['readProcIo']): SamplerDeps => realSamplerDeps(readProcIo ? { readProcIo } : {});
 
 test('the sampler reports /proc/self/io as per-window deltas, and the heap limit', () => {
   const reads = [procIo(1000, 10), procIo(5096, 14, 4096), procIo(5096, 14, 4096)];
