@@ -192,13 +192,17 @@ describe('Redis store', () => {
   });
 
   it('expires keys in Redis after ttl + grace', async () => {
-    const a = instance({ ttl: 100, grace: 100 }, false);
-    const b = instance({ ttl: 100, grace: 100 }, false);
+    // The stale read must land inside the grace window (ttl … ttl + grace after the set) on Redis's
+    // clock: 400 ms wide, so a stalled test process (80 ms was enough with 100 + 100) still lands in it.
+    const a = instance({ ttl: 200, grace: 400 }, false);
+    const b = instance({ ttl: 200, grace: 400 }, false);
+    const setAt = Date.now();
     await a.set('short', 'lived');
     assert.equal(await b.get('short'), 'lived');
-    await sleep(120);
-    assert.equal(await b.get('short', { allowStale: true }), 'lived', 'stale but within grace');
-    await sleep(120);
+    await sleep(Math.max(0, 250 - (Date.now() - setAt)));
+    const staleAt = Date.now() - setAt;
+    assert.equal(await b.get('short', { allowStale: true }), 'lived', `stale but within grace (read ${staleAt} ms after the set)`);
+    await sleep(Math.max(0, 650 - (Date.now() - setAt)));
     const c = instance({}, false);
     assert.equal(await c.get('short', { allowStale: true }), undefined, 'gone from Redis after ttl + grace');
   });

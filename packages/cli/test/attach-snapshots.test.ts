@@ -5,44 +5,26 @@
 // test machine, longer than such a short run.)
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { resolvePlan } from '@redline/load';
 import { diffHeapSnapshots, readHeapSnapshot } from '@redline/doctor';
 import { runSession } from '../src/session.js';
+import { InspectedTargets } from '../../../test-support/inspected.ts';
 
 const FIXTURES = fileURLToPath(new URL('../../probe/test/fixtures/', import.meta.url));
-const children: ChildProcess[] = [];
+const targets = new InspectedTargets();
 const dirs: string[] = [];
 after(async () => {
-  for (const c of children) c.kill('SIGKILL');
+  targets.killAll();
   for (const d of dirs) await rm(d, { recursive: true, force: true });
 });
 
-async function startInspected(): Promise<{ inspectPort: number; appPort: number }> {
-  const child = spawn(process.execPath, ['--inspect=127.0.0.1:0', 'inspect-target.mjs'], { cwd: FIXTURES, stdio: ['ignore', 'pipe', 'pipe'] });
-  children.push(child);
-  let stderr = '';
-  let stdout = '';
-  child.stderr?.on('data', (c: Buffer) => (stderr += c.toString()));
-  child.stdout?.on('data', (c: Buffer) => (stdout += c.toString()));
-  const t0 = Date.now();
-  for (;;) {
-    const inspect = /ws:\/\/127\.0\.0\.1:(\d+)\//.exec(stderr);
-    const app = /port (\d+)/.exec(stdout);
-    if (inspect && app) return { inspectPort: Number(inspect[1]), appPort: Number(app[1]) };
-    if (Date.now() - t0 > 10_000) throw new Error(`inspected target did not start: ${stderr}`);
-    await sleep(20);
-  }
-}
-
 test('--attach with --leak-snapshots on: snapshots and forced GCs over the inspector; their diff names the growing holder', async () => {
-  const { inspectPort, appPort } = await startInspected();
+  const { inspectPort, appPort } = await targets.start('inspect-target.mjs', FIXTURES);
   const cwd = await mkdtemp(join(tmpdir(), 'redline-attach-snap-'));
   dirs.push(cwd);
   const outcome = await runSession({

@@ -120,12 +120,13 @@ test('server queueing: time before the handler dominates the tail; top finding u
   assert.match(queueing.title, /waits [\d.]+ ms \(\d+% of/);
 });
 
-test('a healthy pg-backed service gets none of the trace findings', async () => {
+test('a healthy pg-backed service gets none of the trace findings', async (t) => {
   const o = await traced('healthy', 2);
   const hits = o.result.findings.filter((f) => TRACE_CATEGORIES.includes(f.category));
   assert.deepEqual(hits.map((f) => f.title), []);
   const file = JSON.parse(await readFile(join(o.runDir, 'traces.json'), 'utf8')) as { analysis: { byName: Record<string, { traced: number; untraced: number }> }; records: Array<{ reason: string }>; receiver: unknown; sampleRatio: number };
   const x = file.analysis.byName['GET /x']!;
   const why = `traced ${x.traced}, untraced ${x.untraced}, records ${file.records.length} (${file.records.filter((r) => r.reason === 'baseline').length} baseline), sampled share ${file.sampleRatio}, receiver ${JSON.stringify(file.receiver)}`;
+  t.diagnostic(why);
   assert.ok(x.traced >= 20, why);
 });

@@ -220,8 +220,8 @@ class PathNamer {
       for (let e = s.firstEdge[i]!; e < s.firstEdge[i + 1]!; e += s.edgeFieldCount) {
         if (edgeName(s, e) === 'context' && edgeType(s, e) === 'internal') {
           const c = edgeTarget(s, e);
-          // Prefer a closure with a known position.
-          if (!out.has(c) || (s.locations.has(i) && !s.locations.has(out.get(c)!))) out.set(c, i);
+          const held = out.get(c);
+          if (held === undefined || earlierClosure(s, i, held)) out.set(c, i);
         }
       }
     }
@@ -258,6 +258,20 @@ class PathNamer {
     if (withName) site.inFunction = nodeName(s, closure) || '(anonymous)';
     return site;
   }
+}
+
+/**
+ * Whether closure `a` names a scope better than `b`: every closure made in one scope keeps it alive
+ * alike, so the choice must not follow the snapshot's node order (heap addresses, which differ from run
+ * to run: leak-map's holder read "closure close" once instead of "closure handle"). A closure with a
+ * known position wins, then the one defined first in the source, then the lower node index.
+ */
+function earlierClosure(s: HeapSnapshot, a: number, b: number): boolean {
+  const la = s.locations.get(a);
+  const lb = s.locations.get(b);
+  if (la === undefined || lb === undefined) return la !== undefined || (lb === undefined && a < b);
+  if (la.scriptId !== lb.scriptId) return la.scriptId < lb.scriptId;
+  return la.line !== lb.line ? la.line < lb.line : la.column !== lb.column ? la.column < lb.column : a < b;
 }
 
 /** The script URL of a closure: closure → shared function info → script, whose name is the URL. */

@@ -24,6 +24,17 @@ before(async () => {
   b = await readHeapSnapshot(join(dir, 'b.heapsnapshot'));
 });
 
+test('of two closures that keep the holder\'s scope, the one first in the source is named, whichever was made first', async () => {
+  // Node order in a snapshot follows the heap, not the source: naming the first closure met by index
+  // read "closure close" in one leak-map run and "closure handle" in the next.
+  const other = await mkdtemp(join(tmpdir(), 'redline-leak-order-'));
+  await promisify(execFile)(process.execPath, [join(FIXTURES, 'leak-snapshots.mjs'), other, 'close-first'], { timeout: 120_000 });
+  const closeFirst = diffHeapSnapshots([await readHeapSnapshot(join(other, 'a.heapsnapshot')), await readHeapSnapshot(join(other, 'b.heapsnapshot'))], { appRoot: FIXTURES });
+  for (const [order, suspects] of [['handle made first', diffHeapSnapshots([a, b], { appRoot: FIXTURES })], ['close made first', closeFirst]] as const) {
+    assert.match(suspects[0]?.pathText ?? '', /^Map in SessionStore\.sessions ← variable store \(kept by closure handle at leak-snapshots\.mjs:\d+\)/, order);
+  }
+});
+
 test('the streaming reader gives the same graph whatever the chunk size', async () => {
   const small = await readHeapSnapshot(join(dir, 'a.heapsnapshot'), { chunkBytes: 4093 });
   assert.equal(small.nodeCount, a.nodeCount);

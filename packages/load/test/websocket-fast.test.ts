@@ -1,20 +1,19 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type IncomingMessage } from 'node:http';
 import * as net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { WebSocketServer, type WebSocket } from 'ws';
 import { ErrorCodes, type RunResult } from '@redline/core';
 import { quickPlan, resolvePlan, runLoad, type IterationContext, type ScenarioDefinition, type WsResult } from '@redline/load';
+import { runWs, startWsServer, type WsTestServer } from './fixtures/ws-server.ts';
 
 /**
- * A real `ws` server on 127.0.0.1:0. `/echo` echoes (and records what it saw), `/close-after/N`
+ * A real `ws` server on 127.0.0.1:0 (fixtures/ws-server.ts). `/echo` echoes (and records what it saw), `/close-after/N`
  * echoes but closes with 4002 instead of answering the N-th message of a connection, `/deny`
  * refuses the upgrade (403). Subprotocol `chat` is accepted when offered.
  */
-let http: Server;
-let wss: WebSocketServer;
+let server: WsTestServer;
 let base: string;
 const seen: { binary: boolean[]; headers: IncomingMessage['headers'][]; protocols: string[] } = { binary: [], headers: [], protocols: [] };
 
@@ -38,14 +37,8 @@ function frame(opcode: number, payload: string, fin = true): Buffer {
 }
 
 before(async () => {
-  http = createServer();
-  wss = new WebSocketServer({ noServer: true, handleProtocols: (offered) => (offered.has('chat') ? 'chat' : false) });
-  http.on('upgrade', (req, socket, head) => {
-    if (req.url === '/deny') {
-      socket.end('HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n');
-      return;
-    }
-    wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
+  server = await startWsServer(
+    (ws, req) => {
       const path = req.url ?? '/';
       seen.headers.push(req.headers);
       seen.protocols.push(ws.protocol);
@@ -60,10 +53,10 @@ before(async () => {
           else ws.send(data, { binary: isBinary });
         }
       });
-    });
-  });
-  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
-  base = `ws://127.0.0.1:${(http.address() as AddressInfo).port}`;
+    },
+    { handleProtocols: (offered) => (offered.has('chat') ? 'chat' : false) },
+  );
+  base = server.base;
 
   raw = net.createServer((socket) => {
     let buf = '';
@@ -99,15 +92,11 @@ before(async () => {
 });
 
 after(async () => {
-  for (const c of wss.clients) c.terminate();
-  wss.close();
-  await new Promise<void>((resolve) => http.close(() => resolve()));
+  await server.close();
   await new Promise<void>((resolve) => raw.close(() => resolve()));
 });
 
-function run(def: ScenarioDefinition): Promise<RunResult> {
-  return runLoad(resolvePlan({ timeout: '5s', executor: 'per-vu-iterations', vus: 1, iterations: 1, ...def }, 'websocket-fast.test.ts'), { workers: 0 });
-}
+const run = (def: ScenarioDefinition): Promise<RunResult> => runWs(def, 'websocket-fast.test.ts');
 
 describe('WebSocket fast path (protocol: ws)', () => {
   it('sends each static request body as a message on the VU\'s socket and times it until the echo', async () => {

@@ -1,52 +1,34 @@
 import assert from 'node:assert/strict';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { WebSocketServer, type WebSocket } from 'ws';
 import { ErrorCodes, type RunResult } from '@redline/core';
-import { resolvePlan, runLoad, type IterationContext, type ScenarioDefinition, type WsResult } from '@redline/load';
+import type { IterationContext, ScenarioDefinition, WsResult } from '@redline/load';
+import { runWs, startWsServer, type WsTestServer } from './fixtures/ws-server.ts';
 
 /**
- * A real `ws` server on 127.0.0.1:0. Paths: `/echo` echoes every message; `/tagged` answers
+ * A real `ws` server on 127.0.0.1:0 (fixtures/ws-server.ts). Paths: `/echo` echoes every message; `/tagged` answers
  * `{"id":N,...}` with `{"re":N}` after 5 ms; `/close/<code>` closes with that code on the first
  * message; `/drop` destroys the socket on the first message (1006); `/deny` refuses the upgrade (403).
  */
-let http: Server;
-let wss: WebSocketServer;
+let server: WsTestServer;
 let base: string;
 
 before(async () => {
-  http = createServer();
-  wss = new WebSocketServer({ noServer: true });
-  http.on('upgrade', (req, socket, head) => {
-    if (req.url === '/deny') {
-      socket.end('HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n');
-      return;
-    }
-    wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
-      const path = req.url ?? '/';
-      ws.on('message', (data, isBinary) => {
-        if (path === '/echo') ws.send(data, { binary: isBinary });
-        else if (path === '/tagged') {
-          const { id } = JSON.parse(data.toString()) as { id: number };
-          setTimeout(() => ws.send(JSON.stringify({ re: id })), 5);
-        } else if (path.startsWith('/close/')) ws.close(Number(path.slice(7)), 'bye');
-        else if (path === '/drop') ws.terminate();
-      });
+  server = await startWsServer((ws, req) => {
+    const path = req.url ?? '/';
+    ws.on('message', (data, isBinary) => {
+      if (path === '/echo') ws.send(data, { binary: isBinary });
+      else if (path === '/tagged') {
+        const { id } = JSON.parse(data.toString()) as { id: number };
+        setTimeout(() => ws.send(JSON.stringify({ re: id })), 5);
+      } else if (path.startsWith('/close/')) ws.close(Number(path.slice(7)), 'bye');
+      else if (path === '/drop') ws.terminate();
     });
   });
-  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
-  base = `ws://127.0.0.1:${(http.address() as AddressInfo).port}`;
+  base = server.base;
 });
-after(async () => {
-  for (const c of wss.clients) c.terminate();
-  wss.close();
-  await new Promise<void>((resolve) => http.close(() => resolve()));
-});
+after(() => server.close());
 
-function run(def: ScenarioDefinition): Promise<RunResult> {
-  return runLoad(resolvePlan({ timeout: '5s', executor: 'per-vu-iterations', vus: 1, iterations: 1, ...def }, 'websocket.test.ts'), { workers: 0 });
-}
+const run = (def: ScenarioDefinition): Promise<RunResult> => runWs(def, 'websocket.test.ts');
 
 describe('ctx.ws', () => {
   it('records the latency of each echoed message and counts the close code', async () => {

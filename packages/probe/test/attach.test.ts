@@ -1,34 +1,15 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ErrorCodes, RedlineError } from '@redline/core';
 import { attachInspector, aggregateSamples, profilesForAggregation } from '@redline/probe/host';
+import { InspectedTargets } from '../../../test-support/inspected.ts';
 
 const fixtures = fileURLToPath(new URL('./fixtures/', import.meta.url));
-const children: ChildProcess[] = [];
-after(() => {
-  for (const c of children) c.kill('SIGKILL');
-});
-
-async function startInspected(): Promise<{ inspectPort: number; appPort: number; child: ChildProcess }> {
-  const child = spawn(process.execPath, ['--inspect=127.0.0.1:0', 'inspect-target.mjs'], { cwd: fixtures, stdio: ['ignore', 'pipe', 'pipe'] });
-  children.push(child);
-  let stderr = '';
-  let stdout = '';
-  child.stderr?.on('data', (c: Buffer) => (stderr += c.toString()));
-  child.stdout?.on('data', (c: Buffer) => (stdout += c.toString()));
-  const t0 = Date.now();
-  for (;;) {
-    const inspect = /ws:\/\/127\.0\.0\.1:(\d+)\//.exec(stderr);
-    const app = /port (\d+)/.exec(stdout);
-    if (inspect && app) return { inspectPort: Number(inspect[1]), appPort: Number(app[1]), child };
-    if (Date.now() - t0 > 10_000) throw new Error(`inspected target did not start: ${stderr}`);
-    await sleep(20);
-  }
-}
+const targets = new InspectedTargets();
+after(() => targets.killAll());
 
 function expectCode(code: string, message: RegExp) {
   return (err: unknown): boolean => {
@@ -40,7 +21,7 @@ function expectCode(code: string, message: RegExp) {
 }
 
 test('attaching to a --inspect process gives a CPU profile, heap usage, a heap profile and samples', async () => {
-  const { inspectPort, appPort, child } = await startInspected();
+  const { inspectPort, appPort, child } = await targets.start('inspect-target.mjs', fixtures);
   const runStart = performance.timeOrigin + performance.now();
   const target = await attachInspector(`127.0.0.1:${inspectPort}`, { intervalMs: 100 });
   assert.equal(target.pid, child.pid);
