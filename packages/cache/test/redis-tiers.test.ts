@@ -24,6 +24,13 @@ after(async () => {
 
 let seq = 0;
 /** A cache instance with its own Redis connections (as a separate app instance would have). */
+/** Promise.withResolvers (Node 22+) for Node 20. */
+function withResolvers(): { promise: Promise<void>; resolve: () => void } {
+  let resolve = (): void => undefined;
+  const promise = new Promise<void>((r) => (resolve = r));
+  return { promise, resolve };
+}
+
 function instance(extra: Partial<CacheOptions> = {}, withBus = true): Cache<unknown> {
   const cache = createCache({
     name: `inst${++seq}`,
@@ -86,13 +93,17 @@ describe('stampede protection against a real redis-server', () => {
     const a = instance({ lock: { lease: 150, waitTimeout: '5s' } }, false);
     const b = instance({ lock: { lease: 150, waitTimeout: '5s' } }, false);
     let calls = 0;
+    // B asks once A holds the lock (A's factory runs only then), not after a guessed delay: a busy
+    // machine can take longer than any fixed sleep to get A's lock from Redis.
+    const { promise: aHoldsLock, resolve: lockTaken } = withResolvers();
     const slow = async (): Promise<string> => {
       calls++;
+      lockTaken();
       await sleep(600);
       return 'slow';
     };
     const first = a.getOrSet('long-lease', slow);
-    await sleep(50);
+    await aHoldsLock;
     const second = b.getOrSet('long-lease', slow);
     assert.deepEqual(await Promise.all([first, second]), ['slow', 'slow']);
     assert.equal(calls, 1);
@@ -102,11 +113,13 @@ describe('stampede protection against a real redis-server', () => {
   it('releases the lock when the factory fails, so another instance can compute', async () => {
     const a = instance({ lock: true }, false);
     const b = instance({ lock: true }, false);
+    const { promise: aHoldsLock, resolve: lockTaken } = withResolvers();
     const failing = a.getOrSet('fails-then-works', async () => {
+      lockTaken();
       await sleep(50);
       throw new Error('backend down');
     });
-    await sleep(10);
+    await aHoldsLock;
     const fromB = b.getOrSet('fails-then-works', async () => 'from-b');
     await assert.rejects(failing, /backend down/);
     assert.equal(await fromB, 'from-b');
