@@ -97,13 +97,14 @@ test('slow-downstream: the top finding is waiting-external, with sockets piling 
   assert.ok(f.evidence.some((e) => e.metric === 'target.active_resources.TCPSocketWrap'), JSON.stringify(f.evidence));
 });
 
-test('pool-starvation: the top finding is pool-wait, naming the pg pool against PGlite, its size and the idle hold', async () => {
+test('pool-starvation: the top finding is pool-wait, naming the pg pool against PGlite, its size and the idle hold', async (t) => {
   const { result } = await runDemo('pool-starvation');
   const f = top(result, 'pool-wait');
   assert.match(f.title, /pg pool "pg 127\.0\.0\.1:\d+\/postgres" \(max 4\)/);
   assert.match(f.title, /mostly without a query running/);
   // 150 requests/s asked for × ≥ 40 ms held: well over the 4 clients there are.
   const needed = f.evidence.find((e) => e.metric === 'pool.needed_size')?.value ?? 0;
+  t.diagnostic(`needed size ${needed}: ${f.title}`);
   assert.ok(needed >= 5.5, `needed size ${needed}`);
   assert.match(f.recommendation, /raise max from 4 to at least \d+/);
   const wait = result.findings.find((x) => x.category === 'waiting-external');
@@ -120,8 +121,9 @@ test('threadpool: the top finding is threadpool-saturated, naming crypto and has
   if (cpu !== undefined) assert.notEqual(cpu.severity, 'high', describe(result.findings));
 });
 
-test('healthy: no finding of high severity', async () => {
+test('healthy: no finding of high severity', async (t) => {
   const { result } = await runDemo('healthy');
+  t.diagnostic(describe(result.findings).split('\n--- stderr')[0]!.replaceAll('\n', ' | '));
   assert.ok(!result.findings.some((f) => f.severity === 'high'), describe(result.findings));
   assert.ok(result.summary.requests > 0);
 });
