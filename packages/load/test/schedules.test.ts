@@ -117,17 +117,19 @@ describe('open models', () => {
     near(srv.hits('/car'), 150, 1, 'requests at the server');
     near(r.summary.iterations, 150, 1, 'iterations');
     assert.equal(r.summary.iterationsDropped, 0);
-    const perSecond = r.timeseries.slice(0, 3).map((p) => p.requests);
-    for (const n of perSecond) near(n, 50, 5, `per-second ${JSON.stringify(perSecond)}`);
-    for (const p of r.timeseries.slice(0, 3)) near(p.intendedRate ?? -1, 50, 2, 'intended rate');
-    for (const g of r.generator.seconds.slice(0, 3)) near(g.achievedRate, 50, 5, 'achieved rate');
-    // The arrivals are spread over the 3 s, not bunched: first to last 2.98 s as scheduled. A send that
-    // starts late moves one end by its lateness, which the generator measures itself (a starved worker
-    // on a busy machine ticked 200+ ms late once): the span may differ from the plan by that, no more.
-    const seen = srv.requests.slice(before).filter((q) => q.url === '/car');
-    const spanMs = seen.at(-1)!.atMs - seen[0]!.atMs;
+    // A send that starts late moves it by its lateness, which the generator measures itself (a starved
+    // worker on a busy machine ticked 200+ ms late once): counts and times may differ from the plan by
+    // what that lateness moves (50/s × late), no more. On a quiet machine that is nothing.
     const lateMs = r.generator.scheduleLagMs.max;
     assert.ok(lateMs < 1000, `the generator ticked ${lateMs} ms late: a third of the run, not a schedule`);
+    const moved = Math.ceil((50 * lateMs) / 1000);
+    const perSecond = r.timeseries.slice(0, 3).map((p) => p.requests);
+    for (const n of perSecond) near(n, 50, 5 + moved, `per-second ${JSON.stringify(perSecond)}, sends up to ${lateMs} ms late`);
+    for (const p of r.timeseries.slice(0, 3)) near(p.intendedRate ?? -1, 50, 2, 'intended rate');
+    for (const g of r.generator.seconds.slice(0, 3)) near(g.achievedRate, 50, 5 + moved, 'achieved rate');
+    // The arrivals are spread over the 3 s, not bunched: first to last 2.98 s as scheduled.
+    const seen = srv.requests.slice(before).filter((q) => q.url === '/car');
+    const spanMs = seen.at(-1)!.atMs - seen[0]!.atMs;
     near(spanMs, 2980, 100 + lateMs, `span at the server (the generator's sends were at most ${lateMs.toFixed(1)} ms late)`);
   });
 
