@@ -55,7 +55,7 @@ test('the probe watches the pg pool the service creates, with no code change, an
   assert.match(leaks[0]!.stack, /holdClient .*pg-service\.mjs:\d+:\d+/);
 });
 
-test('the probe measures the libuv thread-pool queue delay: near zero idle, high under async crypto', async () => {
+test('the probe measures the libuv thread-pool queue delay: near zero idle, high under async crypto', async (t) => {
   const h = await launch({ watchPools: false });
   const runStart = nowEpochMs();
   await sleep(1500); // idle seconds 1
@@ -76,10 +76,13 @@ test('the probe measures the libuv thread-pool queue delay: near zero idle, high
   const burstSeconds = samples.filter((s) => s.t > (burstStart - runStart) / 1000 && s.t <= Math.ceil((burstEnd - runStart) / 1000));
   const worst = Math.max(...burstSeconds.map((s) => s.threadpoolDelayMs?.max ?? 0));
   assert.ok(worst >= 20, `queue delay under the burst ${worst} ms (burst ${Math.round(burstEnd - burstStart)} ms)`);
-  // The mean, not the max, and relative to the burst: on a crowded 2-core machine even an idle
-  // process's thread waits a few ms for a CPU now and then.
+  // The mean, not the max, and relative to the burst, which a busy machine slows alike: there an idle
+  // process's threads wait for a CPU too (29.8 ms at load 10, against 682 ms under the burst; a fixed
+  // 20 ms cap failed there), on a quiet machine ~0.1 ms against ≥ 90 ms.
   const idleMean = idle.threadpoolDelayMs.mean;
-  assert.ok(idleMean < Math.min(20, worst / 4), `idle queue delay ${idleMean} ms against ${worst} ms under the burst`);
+  const why = `idle queue delay ${idleMean} ms (loop delay p50 ${idle.loopDelayMs.p50} ms) against ${worst} ms under the burst`;
+  t.diagnostic(why);
+  assert.ok(idleMean < worst / 4, why);
   assert.equal(h.stats().length, 0, 'watchPools: false watches nothing');
   // While the pool queued, the probe sampled who submitted the work: the named function, not the meter's own task.
   const callers = h.threadpoolCallers();
