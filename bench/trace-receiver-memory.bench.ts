@@ -121,7 +121,7 @@ while (Date.now() - t0 < seconds * 1000) {
     samples.push({ t, rss: m.rss / 2 ** 20, heap: m.heapUsed / 2 ** 20 });
     const c = process.cpuUsage(cpu0);
     const share = (c.user + c.system) / 1000 / (Date.now() - t0);
-    console.log(`t=${t.toFixed(0)}s rss ${(m.rss / 2 ** 20).toFixed(1)} MB heap ${(m.heapUsed / 2 ** 20).toFixed(1)} MB kept ${receiver.stats().tracesKept} traces, ${receiver.stats().spansReceived} spans received, CPU ${(share * 100).toFixed(1)} % of a core`);
+    console.log(`t=${t.toFixed(0)}s rss ${(m.rss / 2 ** 20).toFixed(1)} MB heap ${(m.heapUsed / 2 ** 20).toFixed(1)} MB (committed ${(m.heapTotal / 2 ** 20).toFixed(1)}, external ${(m.external / 2 ** 20).toFixed(1)}, array buffers ${(m.arrayBuffers / 2 ** 20).toFixed(1)}) kept ${receiver.stats().tracesKept} traces, ${receiver.stats().spansReceived} spans received, CPU ${(share * 100).toFixed(1)} % of a core`);
   }
   const wait = nextBatch - Date.now();
   if (wait > 0) await new Promise((r) => setTimeout(r, wait));
