@@ -106,19 +106,26 @@ export function countWithin(encoded: string, limitMs: number): number {
 
 /**
  * Per-second goodput of a run: responses within the SLO latency, less that second's failures that
- * were not timeouts (refusals such as a limiter's 503 are fast, so they sit inside the latency
- * bound and must not count as good). Timeouts last at least the request timeout, so they are
- * outside it already.
+ * may sit inside the latency bound (refusals such as a limiter's 503 are fast and must not count as
+ * good). A timeout is a request the client gave up on, recorded at the request timeout or later:
+ * outside the bound when the timeout is longer than the SLO's latency limit, but inside it when the
+ * limit is at or above the timeout (`p(99)<5000` with a 2 s timeout), where the abandoned requests
+ * would otherwise count as goodput. Those inside are at most the responses recorded between the
+ * timeout and the limit, and are subtracted.
  */
 export function goodputSeconds(result: RunResult, slo: Slo, offsetS: number, fallbackRate: number): OverloadSecond[] {
+  const timeoutMs = result.config?.timeoutMs;
   return result.timeseries.map((p, i) => {
     const encoded = result.histograms.intervals[i];
     const within = encoded ? countWithin(encoded, slo.limitMs) : 0;
-    const fastErrors = p.errors - (p.errorsByKind.timeout ?? 0);
+    const timeouts = p.errorsByKind.timeout ?? 0;
+    // 1 % under the timeout: the histogram's buckets round a value down by up to its precision.
+    const abandonedWithin = encoded && timeouts > 0 && typeof timeoutMs === 'number' && timeoutMs > 0 && slo.limitMs >= 0.99 * timeoutMs ? Math.min(timeouts, within - countWithin(encoded, 0.99 * timeoutMs)) : 0;
+    const failedWithin = p.errors - timeouts + abandonedWithin;
     return {
       t: offsetS + p.t,
       offered: p.intendedRate ?? fallbackRate,
-      goodput: Math.max(0, within - fastErrors),
+      goodput: Math.max(0, within - failedWithin),
       requests: p.requests,
       errors: p.errors,
       p99Ms: p.latency?.p99 ?? null,
