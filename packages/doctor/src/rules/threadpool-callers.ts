@@ -16,6 +16,11 @@ export interface ThreadpoolSubmitter {
   source: 'probe' | 'profile';
 }
 
+/** Whether a Node API name is the synchronous variant (`gzipSync`, `zlibBufferSync`, `readFileSync`), which runs on the calling thread. */
+export function isSyncApi(name: string): boolean {
+  return /Sync$/.test(name);
+}
+
 /** `    at fn (location)` or `    at location`, where location is `url:line:column`. */
 const FRAME = /^\s*at (?:(.*?) \()?((?:file:\/\/)?\/[^():]*?|node:[^():]+):(\d+):(\d+)\)?\s*$/;
 
@@ -83,6 +88,9 @@ export function probedSubmitters(ctx: RuleContext, w: SecondsWindow): Threadpool
   for (const c of ctx.result.target?.threadpoolCallers ?? []) {
     if (c.lastS < w.startS || c.firstS > w.endS + 1) continue;
     const { api, caller } = splitStack(ctx, parseStack(c.stack));
+    // A synchronous call (brotliCompressSync, readFileSync) creates its handle like the async one but
+    // runs on the main thread: it is no thread-pool work.
+    if (isSyncApi(api)) continue;
     const key = `${c.op}|${api}|${caller?.functionName ?? ''}|${caller?.file ?? ''}|${caller?.line ?? 0}`;
     const entry = found.get(key) ?? { op: c.op, api: api === '' ? c.resource.toLowerCase() : api, caller, samples: 0, source: 'probe' as const };
     entry.samples += c.count;
