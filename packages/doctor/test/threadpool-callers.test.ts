@@ -71,12 +71,13 @@ test('callers sampled outside the saturated window are not named; without probe 
 // The encodings experiment's br arm: every request runs brotliCompressSync (~55 ms) on the main thread
 // (ELU 0.99); the probe's randomFill completion waits behind those callbacks, 60 ms beyond the loop
 // delay's p99, and the probe's init hook saw the sync call's ZLIB handle.
+// Node 20.20's stack of brotliCompressSync, as the probe captured it in that run.
 const brotliSyncStack = [
-  '    at Zlib (node:zlib:620:3)',
-  '    at BrotliCompress (node:zlib:840:3)',
-  '    at zlibBufferSync (node:zlib:160:10)',
-  '    at brotliCompressSync (node:zlib:900:12)',
-  `    at handle (${APP}/src/server.ts:14:60)`,
+  '    at BrotliCompress.Brotli (node:zlib:815:39)',
+  '    at new BrotliCompress (node:zlib:828:3)',
+  '    at syncBufferWrapper (node:zlib:767:29)',
+  `    at Server.<anonymous> (file://${APP}/src/server.mjs:14:74)`,
+  '    at Server.emit (node:events:524:28)',
 ].join('\n');
 
 function busyMainThread(callers: ThreadpoolCaller[]): RunResult {

@@ -26,7 +26,7 @@ export function threadpoolSubmitters(ctx: RuleContext, w: SecondsWindow): Thread
       const op = THREADPOOL_MODULES.find(([re]) => re.test(f.file))?.[1];
       if (op === undefined) continue;
       // brotliCompressSync, readFileSync...: the same modules, but the work runs on the main thread.
-      if (isSyncApi(f.functionName)) break;
+      if (sample.stack.slice(d).some((i) => isSyncApi(p.frames[i]!.functionName))) break;
       // The innermost named app function (a Promise executor or callback around the call is anonymous).
       let caller: HotFrame | null = null;
       for (let u = d - 1; u >= 0; u--) {
