@@ -113,9 +113,9 @@ export function countWithin(encoded: string, limitMs: number): number {
  * would otherwise count as goodput. Those inside are at most the responses recorded between the
  * timeout and the limit, and are subtracted.
  */
-export function goodputSeconds(result: RunResult, slo: Slo, offsetS: number, fallbackRate: number): OverloadSecond[] {
+export function goodputSeconds(result: RunResult, slo: Slo, offsetS: number, fallbackRate: number, scheduleS?: number): OverloadSecond[] {
   const timeoutMs = result.config?.timeoutMs;
-  return result.timeseries.map((p, i) => {
+  const seconds = result.timeseries.map((p, i) => {
     const encoded = result.histograms.intervals[i];
     const within = encoded ? countWithin(encoded, slo.limitMs) : 0;
     const timeouts = p.errorsByKind.timeout ?? 0;
@@ -131,6 +131,25 @@ export function goodputSeconds(result: RunResult, slo: Slo, offsetS: number, fal
       p99Ms: p.latency?.p99 ?? null,
     };
   });
+  return scheduleS === undefined ? seconds : foldDrain(seconds, offsetS + scheduleS);
+}
+
+/**
+ * Seconds that begin after the schedule ended (`endS`, on the same clock) hold only the stragglers of
+ * the last second's requests: they are added to the last scheduled second, so that a drain second
+ * nothing was offered in neither lowers the step's mean goodput (a 1 s step read as half its
+ * goodput) nor breaks a recovery that held to the end.
+ */
+function foldDrain(seconds: OverloadSecond[], endS: number): OverloadSecond[] {
+  const kept = seconds.filter((s, i) => i === 0 || s.t - 1 < endS - 0.05);
+  const last = kept.at(-1);
+  if (last === undefined || kept.length === seconds.length) return seconds;
+  for (const d of seconds.slice(kept.length)) {
+    last.goodput += d.goodput;
+    last.requests += d.requests;
+    last.errors += d.errors;
+  }
+  return kept;
 }
 
 /** When goodput came back in the recovery step's seconds: the first second from which it holds ≥ 90 % of the baseline on average. */
@@ -189,7 +208,7 @@ export async function runOverload(runStep: StepRunner, options: OverloadOptions)
     if (!m.runDir) throw invalid('the overload step runner must write run directories (give loadStepRunner an outDir)');
     const run = await readRun(m.runDir);
     if (run.summary.requests === 0) throw invalid(`overload step ${i + 1} (${level}/s) measured no requests`);
-    const seconds = goodputSeconds(run, slo, offsetS, level);
+    const seconds = goodputSeconds(run, slo, offsetS, level, durationMs / 1000);
     offsetS += seconds.length;
     const ok = run.summary.byStatusClass['2xx'];
     const result: OverloadStep = {

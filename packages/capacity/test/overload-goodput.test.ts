@@ -31,7 +31,24 @@ function step(ok: number, refused: number, timedOut: number, timeoutMs: number):
   return { config: { timeoutMs }, timeseries: [point], histograms: { intervals: [h.encode()], latency: '', serviceTime: '', byName: {} } } as unknown as RunResult;
 }
 
+/** A 1 s step's run as the engine writes it: second 1, then a drain second (nothing offered) of 8 stragglers. */
+function withDrain(): RunResult {
+  const r = step(90, 0, 0, 2000);
+  const h = new LatencyHistogram();
+  h.recordMs(60, 8);
+  r.timeseries.push({ ...r.timeseries[0]!, t: 2, requests: 8, iterations: 8, intendedRate: 0 });
+  r.histograms.intervals.push(h.encode());
+  return r;
+}
+
 describe('goodputSeconds', () => {
+  it('adds the drain second after the schedule to the last scheduled second', () => {
+    const seconds = goodputSeconds(withDrain(), parseSlo('p(99)<250'), 10, 100, 1);
+    assert.deepEqual(seconds.map((s) => [s.t, s.goodput, s.requests]), [[11, 98, 98]], 'one second of 98 good responses, not a mean of 49 over two');
+    assert.equal(goodputSeconds(withDrain(), parseSlo('p(99)<250'), 0, 100).length, 2, 'without a schedule length every second is kept');
+  });
+
+
   it('counts neither refusals nor the requests the client gave up on when the SLO limit is under the timeout', () => {
     const [s] = goodputSeconds(step(60, 25, 15, 2000), parseSlo('p(99)<250'), 0, 100);
     assert.equal(s!.goodput, 60);
