@@ -106,24 +106,50 @@ export function countWithin(encoded: string, limitMs: number): number {
 
 /**
  * Per-second goodput of a run: responses within the SLO latency, less that second's failures that
- * were not timeouts (refusals such as a limiter's 503 are fast, so they sit inside the latency
- * bound and must not count as good). Timeouts last at least the request timeout, so they are
- * outside it already.
+ * may sit inside the latency bound (refusals such as a limiter's 503 are fast and must not count as
+ * good). A timeout is a request the client gave up on, recorded at the request timeout or later:
+ * outside the bound when the timeout is longer than the SLO's latency limit, but inside it when the
+ * limit is at or above the timeout (`p(99)<5000` with a 2 s timeout), where the abandoned requests
+ * would otherwise count as goodput. Those inside are at most the responses recorded between the
+ * timeout and the limit, and are subtracted.
  */
-export function goodputSeconds(result: RunResult, slo: Slo, offsetS: number, fallbackRate: number): OverloadSecond[] {
-  return result.timeseries.map((p, i) => {
+export function goodputSeconds(result: RunResult, slo: Slo, offsetS: number, fallbackRate: number, scheduleS?: number): OverloadSecond[] {
+  const timeoutMs = result.config?.timeoutMs;
+  const seconds = result.timeseries.map((p, i) => {
     const encoded = result.histograms.intervals[i];
     const within = encoded ? countWithin(encoded, slo.limitMs) : 0;
-    const fastErrors = p.errors - (p.errorsByKind.timeout ?? 0);
+    const timeouts = p.errorsByKind.timeout ?? 0;
+    // 1 % under the timeout: the histogram's buckets round a value down by up to its precision.
+    const abandonedWithin = encoded && timeouts > 0 && typeof timeoutMs === 'number' && timeoutMs > 0 && slo.limitMs >= 0.99 * timeoutMs ? Math.min(timeouts, within - countWithin(encoded, 0.99 * timeoutMs)) : 0;
+    const failedWithin = p.errors - timeouts + abandonedWithin;
     return {
       t: offsetS + p.t,
       offered: p.intendedRate ?? fallbackRate,
-      goodput: Math.max(0, within - fastErrors),
+      goodput: Math.max(0, within - failedWithin),
       requests: p.requests,
       errors: p.errors,
       p99Ms: p.latency?.p99 ?? null,
     };
   });
+  return scheduleS === undefined ? seconds : foldDrain(seconds, offsetS + scheduleS);
+}
+
+/**
+ * Seconds that begin after the schedule ended (`endS`, on the same clock) hold only the stragglers of
+ * the last second's requests: they are added to the last scheduled second, so that a drain second
+ * nothing was offered in neither lowers the step's mean goodput (a 1 s step read as half its
+ * goodput) nor breaks a recovery that held to the end.
+ */
+function foldDrain(seconds: OverloadSecond[], endS: number): OverloadSecond[] {
+  const kept = seconds.filter((s, i) => i === 0 || s.t - 1 < endS - 0.05);
+  const last = kept.at(-1);
+  if (last === undefined || kept.length === seconds.length) return seconds;
+  for (const d of seconds.slice(kept.length)) {
+    last.goodput += d.goodput;
+    last.requests += d.requests;
+    last.errors += d.errors;
+  }
+  return kept;
 }
 
 /** When goodput came back in the recovery step's seconds: the first second from which it holds ≥ 90 % of the baseline on average. */
@@ -182,7 +208,7 @@ export async function runOverload(runStep: StepRunner, options: OverloadOptions)
     if (!m.runDir) throw invalid('the overload step runner must write run directories (give loadStepRunner an outDir)');
     const run = await readRun(m.runDir);
     if (run.summary.requests === 0) throw invalid(`overload step ${i + 1} (${level}/s) measured no requests`);
-    const seconds = goodputSeconds(run, slo, offsetS, level);
+    const seconds = goodputSeconds(run, slo, offsetS, level, durationMs / 1000);
     offsetS += seconds.length;
     const ok = run.summary.byStatusClass['2xx'];
     const result: OverloadStep = {

@@ -67,3 +67,35 @@ test('callers sampled outside the saturated window are not named; without probe 
   assert.doesNotMatch(none.title, /the work queued is/);
   assert.match(none.recommendation, /Find the async crypto, zlib, fs or dns\.lookup calls/);
 });
+
+// The encodings experiment's br arm: every request runs brotliCompressSync (~55 ms) on the main thread
+// (ELU 0.99); the probe's randomFill completion waits behind those callbacks, 60 ms beyond the loop
+// delay's p99, and the probe's init hook saw the sync call's ZLIB handle.
+// Node 20.20's stack of brotliCompressSync, as the probe captured it in that run.
+const brotliSyncStack = [
+  '    at BrotliCompress.Brotli (node:zlib:815:39)',
+  '    at new BrotliCompress (node:zlib:828:3)',
+  '    at syncBufferWrapper (node:zlib:767:29)',
+  `    at Server.<anonymous> (file://${APP}/src/server.mjs:14:74)`,
+  '    at Server.emit (node:events:524:28)',
+].join('\n');
+
+function busyMainThread(callers: ThreadpoolCaller[]): RunResult {
+  const n = 8;
+  const r = makeRunResult({
+    durationS: n,
+    timeseries: seconds(n, (t) => point(t, 14, 260)),
+    samples: seconds(n, (t) => sample(t, { elu: 0.99, loopDelayMs: { mean: 40, p50: 30, p99: 120, max: 200 }, threadpoolDelayMs: { mean: 180, max: 300 } })),
+  });
+  r.target!.threadpoolCallers = callers;
+  return r;
+}
+
+test('a main thread busy with synchronous compression is not a saturated thread pool; a busy one that submits pool work still is', () => {
+  const sync = diagnose(busyMainThread([{ op: 'zlib', resource: 'ZLIB', stack: brotliSyncStack, count: 30, firstS: 1, lastS: 8 }]), { appRoot: APP });
+  assert.equal(sync.find((x) => x.category === 'threadpool-saturated'), undefined, `findings: ${sync.map((x) => x.category).join(', ')}`);
+  const pool = diagnose(busyMainThread([{ op: 'crypto', resource: 'PBKDF2REQUEST', stack: pbkdf2Stack, count: 30, firstS: 1, lastS: 8 }]), { appRoot: APP });
+  const f = pool.find((x) => x.category === 'threadpool-saturated');
+  assert.ok(f, `findings: ${pool.map((x) => x.category).join(', ')}`);
+  assert.match(f.title, /pbkdf2 called from hashPassword/);
+});

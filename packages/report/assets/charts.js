@@ -98,11 +98,35 @@
   }
 
   /**
+   * Series sampled at seconds `t`, moved onto the run's time axis `axis` (both ascending): each axis
+   * second takes the sample within half a second of it, else null (a gap). Samples outside the axis
+   * (the probe's or a pool's seconds before the load began or in the drain) are left out, so every
+   * chart spans the same seconds and a double-click resets them all to the same range.
+   */
+  function onAxis(axis, t, series) {
+    var idx = [];
+    var j = 0;
+    for (var i = 0; i < axis.length; i++) {
+      while (j < t.length && t[j] < axis[i] - 0.5) j++;
+      idx.push(j < t.length && Math.abs(t[j] - axis[i]) <= 0.5 ? j : -1);
+    }
+    return series.map(function (s) {
+      var values = s.values ? idx.map(function (k) { return k < 0 ? null : s.values[k]; }) : s.values;
+      return Object.assign({}, s, { values: values });
+    });
+  }
+
+  /**
    * A chart over seconds since run start. series: [{label, values, color, kind?, dash?, fill?}].
-   * opts: {title, kind ('ms'|'num'|'pct'|...), height, bands, highlight, log, group, plugins (more uPlot plugins)}
+   * opts: {title, kind ('ms'|'num'|'pct'|...), height, bands, highlight, log, group, plugins (more uPlot plugins),
+   * axis (the run's seconds: `t` and the series are moved onto it, see onAxis)}
    */
   function timeChart(el, t, series, opts) {
     opts = opts || {};
+    if (opts.axis && opts.axis.length > 0 && t && t !== opts.axis) {
+      series = onAxis(opts.axis, t, series);
+      t = opts.axis;
+    }
     series = series.filter(function (s) { return s.values && s.values.some(function (v) { return v != null; }); });
     if (!t || t.length === 0 || series.length === 0) return emptyNote(el, opts.empty);
     var kind = opts.kind || 'num';

@@ -60,7 +60,7 @@
   });
   var tg = c.target;
   if (tg) {
-    var tcommon = { bands: bands, highlight: pw, height: 180 };
+    var tcommon = { bands: bands, highlight: pw, height: 180, axis: c.t };
     draw('elu', function (n) {
       C.timeChart(n, tg.t, [{ label: 'event-loop utilisation', values: tg.elu, color: '#dc2626', fill: 'rgba(220,38,38,0.07)' }], Object.assign({ title: 'Event-loop utilisation', kind: 'pct' }, tcommon));
     });
@@ -94,7 +94,7 @@
   }
 
   (c.pools || []).forEach(function (p, i) {
-    var pcommon = { bands: bands, highlight: pw, height: 200 };
+    var pcommon = { bands: bands, highlight: pw, height: 200, axis: c.t };
     var limit = p.max == null ? null : p.t.map(function () { return p.max; });
     // Clients and callers waiting on two charts: a queue of 80 callers would flatten a pool of 4.
     draw('pool-clients-' + i, function (n) {

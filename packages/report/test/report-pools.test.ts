@@ -98,4 +98,26 @@ describe('pool gauges on the report timeline', () => {
     assert.deepEqual(problems, []);
     await page.close();
   });
+
+  it('every timeline chart spans the run\'s seconds, though the probe and the pool sampled others', async () => {
+    // Load seconds 1–12; the probe's samples run 1–13 (the drain) and the pool's 2–13 (watched a second late).
+    const r = syntheticRun({ durationS: 12 });
+    r.target!.samples.push({ ...r.target!.samples.at(-1)!, t: 13 });
+    const pool = starvedPool(13);
+    pool.samples = pool.samples.filter((s) => s.t >= 2);
+    r.target!.pools = [pool];
+    const path = join(dir, 'pools-axis.html');
+    writeFileSync(path, renderReportHtml(r));
+    const { page, problems } = await openFile(browser, path);
+    const ranges = (await page.evaluate(`[...document.querySelectorAll('[data-chart]')].filter((el) => el.__uplot && el.dataset.chart !== 'spectrum').map((el) => [el.dataset.chart, el.__uplot.scales.x.min, el.__uplot.scales.x.max])`)) as [string, number, number][];
+    const names = ranges.map(([n]) => n);
+    for (const name of ['throughput', 'elu', 'cpu', 'pool-clients-0', 'pool-waiting-0', 'pool-wait-0']) assert.ok(names.includes(name), `${name} drawn: ${names.join(', ')}`);
+    for (const [name, min, max] of ranges) assert.deepEqual([name, min, max], [name, 1, 12]);
+    // Second 2 of the pool is on the chart at second 2 (the first pool sample), and second 1 is a gap.
+    const u = `document.querySelector('[data-chart="pool-clients-0"]').__uplot`;
+    assert.deepEqual(await page.evaluate(`[${u}.data[0][0], ${u}.data[0][1], ${u}.data[1][0], ${u}.data[1][1]]`), [1, 2, null, 1.5]);
+    if (process.env.REDLINE_SCREENSHOT_DIR) await page.screenshot({ path: join(process.env.REDLINE_SCREENSHOT_DIR, 'report-axis.png'), fullPage: true });
+    assert.deepEqual(problems, []);
+    await page.close();
+  });
 });

@@ -16,6 +16,12 @@ export interface ThreadpoolSubmitter {
   source: 'probe' | 'profile';
 }
 
+/** Whether a Node API name is the synchronous variant (`gzipSync`, `zlibBufferSync`, `readFileSync`), which runs on the calling thread. */
+export function isSyncApi(name: string): boolean {
+  // Node 20 names zlib's sync convenience methods `syncBufferWrapper` on the stack.
+  return /Sync$/.test(name) || /^sync[A-Z]/.test(name);
+}
+
 /** `    at fn (location)` or `    at location`, where location is `url:line:column`. */
 const FRAME = /^\s*at (?:(.*?) \()?((?:file:\/\/)?\/[^():]*?|node:[^():]+):(\d+):(\d+)\)?\s*$/;
 
@@ -82,7 +88,12 @@ export function probedSubmitters(ctx: RuleContext, w: SecondsWindow): Threadpool
   const found = new Map<string, ThreadpoolSubmitter>();
   for (const c of ctx.result.target?.threadpoolCallers ?? []) {
     if (c.lastS < w.startS || c.firstS > w.endS + 1) continue;
-    const { api, caller } = splitStack(ctx, parseStack(c.stack));
+    const frames = parseStack(c.stack);
+    // A synchronous call (brotliCompressSync, readFileSync) creates its handle like the async one but
+    // runs on the main thread: it is no thread-pool work.
+    const userAt = frames.findIndex((f) => !f.file.startsWith('node:'));
+    if (frames.slice(0, userAt < 0 ? frames.length : userAt).some((f) => isSyncApi(f.functionName))) continue;
+    const { api, caller } = splitStack(ctx, frames);
     const key = `${c.op}|${api}|${caller?.functionName ?? ''}|${caller?.file ?? ''}|${caller?.line ?? 0}`;
     const entry = found.get(key) ?? { op: c.op, api: api === '' ? c.resource.toLowerCase() : api, caller, samples: 0, source: 'probe' as const };
     entry.samples += c.count;

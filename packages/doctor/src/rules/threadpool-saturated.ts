@@ -1,7 +1,7 @@
 import type { Finding, HotFrame } from '@redline/core';
 import { Thresholds } from '../thresholds.js';
 import { meanOf, median, profileWindow, round, secondLatencies, sustained, type RuleContext, type SecondsWindow } from '../timeline.js';
-import { probedSubmitters, type ThreadpoolSubmitter } from './threadpool-callers.js';
+import { isSyncApi, probedSubmitters, type ThreadpoolSubmitter } from './threadpool-callers.js';
 
 export type { ThreadpoolSubmitter } from './threadpool-callers.js';
 
@@ -25,6 +25,8 @@ export function threadpoolSubmitters(ctx: RuleContext, w: SecondsWindow): Thread
       const f = p.frames[sample.stack[d]!]!;
       const op = THREADPOOL_MODULES.find(([re]) => re.test(f.file))?.[1];
       if (op === undefined) continue;
+      // brotliCompressSync, readFileSync...: the same modules, but the work runs on the main thread.
+      if (sample.stack.slice(d).some((i) => isSyncApi(p.frames[i]!.functionName))) break;
       // The innermost named app function (a Promise executor or callback around the call is anonymous).
       let caller: HotFrame | null = null;
       for (let u = d - 1; u >= 0; u--) {
@@ -76,6 +78,11 @@ export function threadpoolSaturatedRule(ctx: RuleContext): Finding | null {
   // profile may catch only the completion callbacks (no caller on the stack) or nothing at all.
   const probed = probedSubmitters(ctx, queued.window);
   const submitters = probed.length > 0 ? probed : threadpoolSubmitters(ctx, queued.window);
+  // With the main thread busy, the probe's task also waits for its completion callback behind long
+  // callbacks in the poll phase, which the loop-delay timer does not see (a service compressing with
+  // brotliCompressSync at ELU 0.99 read as a full pool): only thread-pool work seen being submitted
+  // makes it the pool's queue.
+  if (elu >= Thresholds.ELU_BUSY && submitters.length === 0) return null;
   const top = submitters[0];
   const sampled = submitters.reduce((n, s) => n + s.samples, 0);
   const share = top !== undefined && top.source === 'probe' && submitters.length > 1 ? `, ${Math.round((100 * top.samples) / Math.max(1, sampled))}% of ${sampled} sampled submissions` : '';
