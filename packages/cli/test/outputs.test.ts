@@ -139,7 +139,9 @@ test('an output whose writes fail is counted and reported; the other outputs and
     end: () => Promise.resolve(),
     close: () => Promise.resolve(),
   };
-  const set = new OutputSet([good, bad, thrower]);
+  // No final write (as remote write, OTLP, CSV): the end is not counted as a write.
+  const noEnd: Output = { label: 'no-end', second: () => Promise.reject(new Error('HTTP 404: not found')), close: () => Promise.resolve() };
+  const set = new OutputSet([good, bad, thrower, noEnd]);
   const events: string[] = [];
   set.onEvent((m) => events.push(m));
   const point = { t: 1, requests: 1, errors: 0, errorsByKind: {}, latency: { p50: 1, p90: 1, p99: 1, max: 1 }, serviceTime: { p50: 1, p90: 1, p99: 1, max: 1 }, iterations: 1, iterationsDropped: 0, vus: 1, inFlight: 0, intendedRate: null, scheduleLagMs: { p50: 0, p99: 0, max: 0 } };
@@ -150,9 +152,10 @@ test('an output whose writes fail is counted and reported; the other outputs and
   const stats = Object.fromEntries(set.stats().map((s) => [s.label, s]));
   assert.deepEqual([stats.bad!.writes, stats.bad!.failures, stats.bad!.lastError], [4, 4, 'gone']);
   assert.deepEqual([stats.thrower!.failures, stats.good!.failures], [3, 0]);
-  assert.deepEqual(set.problems(), ['output bad: 4 of 4 writes failed (last: gone)', 'output thrower: 3 of 4 writes failed (last: sync boom)']);
+  assert.deepEqual([stats['no-end']!.writes, stats['no-end']!.failures], [3, 3]);
+  assert.deepEqual(set.problems(), ['output bad: 4 of 4 writes failed (last: gone)', 'output thrower: 3 of 4 writes failed (last: sync boom)', 'output no-end: 3 of 3 writes failed (last: HTTP 404: not found)']);
   // Announced once per output, not once per second.
-  assert.equal(events.length, 2);
+  assert.equal(events.length, 3);
   assert.ok(events.some((e) => /^output bad: write failed \(HTTP 503: busy\); the run goes on/.test(e)), events.join('\n'));
 });
 
