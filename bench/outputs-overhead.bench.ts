@@ -84,11 +84,14 @@ const range = (xs: number[], digits: number): string => `${Math.min(...xs).toFix
 const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
 
 /** What the generator child adds to GenResult: per-thread CPU over the load window, and the outputs' own synchronous CPU. */
-type Run = GenResult & { outputsSyncMsPerSecond?: number; outputProblems?: string[]; threads: { mainMs: number; poolMs: number; otherMs: number } };
-const perS = (r: Run, ms: number): number => ms / (r.wallMs / 1000);
+type Threads = { mainMs: number; poolMs: number; otherMs: number };
+/** One measurement window of a run: the whole load, or its steady state (from the second second on). */
+type Window = { requests: number; cpuMs: number; wallMs: number; threads: Threads };
+type Run = GenResult & { outputsSyncMsPerSecond?: number; outputProblems?: string[]; threads: Threads; steady: Window };
+const perS = (r: Window, ms: number): number => ms / (r.wallMs / 1000);
 /** CPU ms per second of every thread but the engine's (the engine's threads have exited by the last reading: they are the rest of process.cpuUsage). */
-const runnerSide = (r: Run): number => perS(r, r.threads.mainMs + r.threads.poolMs + r.threads.otherMs);
-const engineMs = (r: Run): number => r.cpuMs - r.threads.mainMs - r.threads.poolMs - r.threads.otherMs;
+const runnerSide = (r: Window): number => perS(r, r.threads.mainMs + r.threads.poolMs + r.threads.otherMs);
+const engineMs = (r: Window): number => r.cpuMs - r.threads.mainMs - r.threads.poolMs - r.threads.otherMs;
 
 async function main(): Promise<void> {
   const wanted = (process.env.OUTPUTS_BENCH_MODES ?? 'json,csv,prometheus,otlp,dashboard').split(',').map((m) => m.trim()).filter(Boolean);
@@ -113,28 +116,33 @@ async function main(): Promise<void> {
         );
       }
     }
-    const base = byMode.none!;
     const table: string[] = [];
     for (const mode of wanted) {
-      const runs = byMode[mode]!;
       const label = LABELS[mode]!;
-      const mainDelta = runs.map((r, i) => perS(r, r.threads.mainMs) - perS(base[i]!, base[i]!.threads.mainMs));
-      const otherDelta = runs.map((r, i) => perS(r, r.threads.otherMs + r.threads.poolMs) - perS(base[i]!, base[i]!.threads.otherMs + base[i]!.threads.poolMs));
-      const delta = runs.map((r, i) => runnerSide(r) - runnerSide(base[i]!));
-      const share = runs.map((r, i) => (100 * (runnerSide(r) - runnerSide(base[i]!))) / perS(base[i]!, base[i]!.cpuMs));
-      const sync = runs.map((r) => r.outputsSyncMsPerSecond ?? 0);
-      const eff = runs.map((r, i) => perCpuSecond(r) / perCpuSecond(base[i]!));
-      const thr = runs.map((r, i) => r.requests / base[i]!.requests);
-      const core = median(delta) / 10;
-      console.log(`  ${label}: +${median(delta).toFixed(2)} ms CPU per second outside the engine over "none" (rounds ${range(delta, 2)}): main thread +${median(mainDelta).toFixed(2)} (${range(mainDelta, 2)}), other threads +${median(otherDelta).toFixed(2)} (${range(otherDelta, 2)}); process CPU during set.second() ${median(sync).toFixed(2)} ms/s`);
-      console.log(`  ${label}: = ${core.toFixed(2)} % of one core (rounds ${range(delta.map((d) => d / 10), 2)}), ${median(share).toFixed(2)} % of the generator's CPU per second (rounds ${range(share, 2)})`);
-      console.log(`  ${label}: end to end, req/CPU-s ${median(eff).toFixed(3)}× of none (rounds ${range(eff, 3)}), requests ${median(thr).toFixed(3)}× (rounds ${range(thr, 3)})`);
-      // The engine's throughput is made of the CPU it gets on its core: what the outputs take there is
-      // the share of throughput they cost, relative to the generator's whole CPU (≈ one core when quiet).
-      verdict(`${label} costs ≤ 2 % of the generator's CPU (median of per-round differences)`, median(share) <= 2, `${median(share).toFixed(2)} % (${core.toFixed(2)} % of one core)`);
-      table.push(`| ${label} | +${median(delta).toFixed(1)} [${range(delta, 1)}] | +${median(mainDelta).toFixed(1)} | +${median(otherDelta).toFixed(1)} | ${core.toFixed(2)} % | ${median(share).toFixed(2)} % | ${median(eff).toFixed(3)}× |`);
+      const row: string[] = [label];
+      for (const which of ['steady', 'whole'] as const) {
+        const pick = (r: Run): Window => (which === 'steady' ? r.steady : r);
+        const runs = byMode[mode]!.map(pick);
+        const base = byMode.none!.map(pick);
+        const tag = which === 'steady' ? 'steady state (from the second second)' : 'whole run (with the first second)';
+        const mainDelta = runs.map((r, i) => perS(r, r.threads.mainMs) - perS(base[i]!, base[i]!.threads.mainMs));
+        const otherDelta = runs.map((r, i) => perS(r, r.threads.otherMs + r.threads.poolMs) - perS(base[i]!, base[i]!.threads.otherMs + base[i]!.threads.poolMs));
+        const delta = runs.map((r, i) => runnerSide(r) - runnerSide(base[i]!));
+        const share = runs.map((r, i) => (100 * (runnerSide(r) - runnerSide(base[i]!))) / perS(base[i]!, base[i]!.cpuMs));
+        const eff = runs.map((r, i) => perCpuSecond(r) / perCpuSecond(base[i]!));
+        console.log(`  ${label}, ${tag}: +${median(delta).toFixed(2)} ms CPU per second outside the engine over "none" (rounds ${range(delta, 2)}): main thread +${median(mainDelta).toFixed(2)} (${range(mainDelta, 2)}), other threads +${median(otherDelta).toFixed(2)} (${range(otherDelta, 2)})`);
+        console.log(`  ${label}, ${tag}: = ${median(share).toFixed(2)} % of the generator's CPU per second (rounds ${range(share, 2)}), ${(median(delta) / 10).toFixed(2)} % of one core; end to end req/CPU-s ${median(eff).toFixed(3)}× of none (rounds ${range(eff, 3)})`);
+        // The engine's throughput is made of the CPU it gets on its core: what the outputs take there is
+        // the share of throughput they cost, relative to the generator's whole CPU (≈ one core when quiet).
+        if (which === 'steady') verdict(`${label} costs ≤ 2 % of the generator's CPU in steady state (median of per-round differences)`, median(share) <= 2, `${median(share).toFixed(2)} % (${(median(delta) / 10).toFixed(2)} % of one core)`);
+        row.push(`+${median(delta).toFixed(1)} [${range(delta, 1)}]`, `${median(share).toFixed(2)} % [${range(share, 2)}]`);
+        if (which === 'steady') row.push(`+${median(mainDelta).toFixed(1)} / +${median(otherDelta).toFixed(1)}`);
+      }
+      const sync = byMode[mode]!.map((r) => r.outputsSyncMsPerSecond ?? 0);
+      row.push(median(sync).toFixed(2));
+      table.push(`| ${row.join(' | ')} |`);
     }
-    console.log('\n| mode | outside the engine Δ ms/s [rounds] | main Δ | other Δ | / one core | / generator CPU | req/CPU-s vs none |');
+    console.log('\n| mode | steady Δ ms/s [rounds] | steady / generator CPU [rounds] | steady main / other Δ | whole-run Δ ms/s [rounds] | whole-run / generator CPU [rounds] | process CPU in set.second() ms/s |');
     console.log('|---|---|---|---|---|---|---|');
     for (const row of table) console.log(row);
   } finally {
