@@ -15,7 +15,8 @@
 // engine shares: it resolves 2 % where end-to-end request ratios on a busy machine cannot (they
 // are printed too). Median over rounds, with the range.
 // Usage: node --import tsx bench/outputs-overhead.bench.ts
-//   OUTPUTS_BENCH_DURATION_S=4, OUTPUTS_BENCH_ROUNDS=6,
+//   OUTPUTS_BENCH_DURATION_S=10, OUTPUTS_BENCH_ROUNDS=4, OUTPUTS_BENCH_WARMUP_S=4 (the steady-state window
+//   opens at that second: before, V8 is still compiling the outputs' code, which runs once a second),
 //   OUTPUTS_BENCH_MODES=json,csv,prometheus,otlp,dashboard (which to run besides "none"; add `outputs` for the three together)
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -26,8 +27,10 @@ import { freePort, startNginx } from './nginx/start-nginx.js';
 import { envInt, perCpuSecond, runGen, verdict, type GenResult } from './fixtures/load-harness.js';
 
 const VUS = 50;
-const durationS = envInt('OUTPUTS_BENCH_DURATION_S', 4);
-const rounds = envInt('OUTPUTS_BENCH_ROUNDS', 6);
+const durationS = envInt('OUTPUTS_BENCH_DURATION_S', 10);
+const rounds = envInt('OUTPUTS_BENCH_ROUNDS', 4);
+/** Seconds before the steady-state window opens: V8 compiles and optimises code that runs once a second only after a few runs. */
+const warmupS = envInt('OUTPUTS_BENCH_WARMUP_S', 4);
 const GEN = fileURLToPath(new URL('./fixtures/outputs-gen.ts', import.meta.url));
 const SINK = fileURLToPath(new URL('./fixtures/otlp-sink.ts', import.meta.url));
 const ALL_MODES = ['json', 'csv', 'prometheus', 'otlp', 'dashboard', 'outputs'] as const;
@@ -85,7 +88,7 @@ const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
 
 /** What the generator child adds to GenResult: per-thread CPU over the load window, and the outputs' own synchronous CPU. */
 type Threads = { mainMs: number; poolMs: number; otherMs: number };
-/** One measurement window of a run: the whole load, or its steady state (from the second second on). */
+/** One measurement window of a run: the whole load, or its steady state (after the warm-up seconds). */
 type Window = { requests: number; cpuMs: number; wallMs: number; threads: Threads };
 type Run = GenResult & { outputsSyncMsPerSecond?: number; outputProblems?: string[]; threads: Threads; steady: Window };
 const perS = (r: Window, ms: number): number => ms / (r.wallMs / 1000);
@@ -100,14 +103,14 @@ async function main(): Promise<void> {
   const prom = await startPrometheus();
   const sink = await startOtlpSink();
   try {
-    console.log(`outputs-overhead: GET ${nginx.url}, ${VUS} VUs, 1 worker, ${durationS} s × ${rounds} rounds, modes none + ${wanted.join(', ')}; generator on core 0, nginx, prometheus and the OTLP receiver on core 1`);
+    console.log(`outputs-overhead: GET ${nginx.url}, ${VUS} VUs, 1 worker, ${durationS} s × ${rounds} rounds (steady state from second ${warmupS + 1}), modes none + ${wanted.join(', ')}; generator on core 0, nginx, prometheus and the OTLP receiver on core 1`);
     const modes = ['none', ...wanted];
     const byMode: Record<string, Run[]> = Object.fromEntries(modes.map((m) => [m, []]));
     for (let round = 1; round <= rounds; round++) {
       // Rotate the order each round so drift on a shared machine does not favour one mode.
       const order = modes.map((_, i) => modes[(i + round - 1) % modes.length]!);
       for (const mode of order) {
-        const r = (await runGen(mode, { url: nginx.url, vus: VUS, durationS, workers: 1, promUrl: prom.writeUrl, otlpUrl: sink.url }, { script: GEN })) as Run;
+        const r = (await runGen(mode, { url: nginx.url, vus: VUS, durationS, workers: 1, promUrl: prom.writeUrl, otlpUrl: sink.url, warmupS }, { script: GEN })) as Run;
         byMode[mode]!.push(r);
         for (const p of r.outputProblems ?? []) console.log(`    ${p}`);
         const t = r.threads;
@@ -124,7 +127,7 @@ async function main(): Promise<void> {
         const pick = (r: Run): Window => (which === 'steady' ? r.steady : r);
         const runs = byMode[mode]!.map(pick);
         const base = byMode.none!.map(pick);
-        const tag = which === 'steady' ? 'steady state (from the second second)' : 'whole run (with the first second)';
+        const tag = which === 'steady' ? `steady state (from second ${warmupS + 1})` : 'whole run (with the first seconds)';
         const mainDelta = runs.map((r, i) => perS(r, r.threads.mainMs) - perS(base[i]!, base[i]!.threads.mainMs));
         const otherDelta = runs.map((r, i) => perS(r, r.threads.otherMs + r.threads.poolMs) - perS(base[i]!, base[i]!.threads.otherMs + base[i]!.threads.poolMs));
         const delta = runs.map((r, i) => runnerSide(r) - runnerSide(base[i]!));

@@ -1,4 +1,4 @@
-import type { LatencyHistogram } from '@redline/core';
+import { LatencyHistogram } from '@redline/core';
 
 /** The parts of hdr-histogram-js's JsHistogram that a direct walk of the counts needs. */
 interface RawCounts {
@@ -52,15 +52,19 @@ function valueAt(raw: RawCounts, i: number): number {
   return v;
 }
 
-/** Walks a histogram's counts array up to its last sample (bucket values cached per index). */
-export function walkHdr(h: LatencyHistogram): HdrWalk {
-  const raw = h.raw as unknown as RawCounts;
-  if (raw.totalCount === 0) return EMPTY;
+function useLayout(raw: RawCounts): void {
   const layout = `${raw.subBucketHalfCount}/${raw.unitMagnitude}`;
   if (layout !== cacheLayout) {
     cacheLayout = layout;
     valueCache = new Float64Array(0);
   }
+}
+
+/** Walks a histogram's counts array up to its last sample (bucket values cached per index). */
+export function walkHdr(h: LatencyHistogram): HdrWalk {
+  const raw = h.raw as unknown as RawCounts;
+  if (raw.totalCount === 0) return EMPTY;
+  useLayout(raw);
   let cap = 256;
   let index = new Int32Array(cap);
   let us = new Float64Array(cap);
@@ -118,5 +122,19 @@ export class IndexLookup {
     let v = this.#cache[index]!;
     if (Number.isNaN(v)) this.#cache[index] = v = this.#fn(us);
     return v;
+  }
+}
+
+/**
+ * Fills the bucket values and `lookups` for every counts index of a fresh histogram (values up to
+ * its highest trackable value, 10 s), when an output opens: no second of the run pays for them
+ * (a busy first second met thousands of new indices). Values beyond are looked up when met.
+ */
+export function prefillLookups(...lookups: IndexLookup[]): void {
+  const raw = new LatencyHistogram().raw as unknown as RawCounts;
+  useLayout(raw);
+  for (let i = 0; i < raw.countsArrayLength; i++) {
+    const us = valueAt(raw, i);
+    for (const l of lookups) l.at(i, us);
   }
 }

@@ -131,3 +131,8 @@ function lookupFor(h: NativeHistogram): IndexLookup {
   if (!l) lookups.set(h.schema, (l = new IndexLookup((us) => h.index(us / 1000 / 1000))));
   return l;
 }
+
+/** The lookup `addWalk` uses for a schema (to fill it before the run: `prefillLookups`). */
+export function nativeLookup(schema = NATIVE_SCHEMA): IndexLookup {
+  return lookupFor(new NativeHistogram(schema));
+}

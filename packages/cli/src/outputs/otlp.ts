@@ -1,7 +1,8 @@
 import { hostname } from 'node:os';
 import { REDLINE_VERSION } from '@redline/load';
 import { outputUrl, postBody, releaseConnections } from './http-post.js';
-import { NativeHistogram } from './native-histogram.js';
+import { prefillLookups } from './hdr-buckets.js';
+import { NativeHistogram, nativeLookup } from './native-histogram.js';
 import type { Output, OutputFactory, OutputSecond, OutputStart } from './types.js';
 
 type Attr = { key: string; value: { stringValue: string } };
@@ -26,6 +27,12 @@ class OtlpOutput implements Output {
     if (url.pathname === '/' || url.pathname === '') url.pathname = '/v1/metrics';
     this.label = label;
     this.#url = url.href;
+  }
+
+  /** Fills the bucket lookup before any load (see `prefillLookups`). */
+  open(): Promise<void> {
+    prefillLookups(nativeLookup(this.#hist.schema));
+    return Promise.resolve();
   }
 
   start(info: OutputStart): void {

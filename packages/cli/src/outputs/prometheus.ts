@@ -1,8 +1,8 @@
 import { hostname } from 'node:os';
 import { REDLINE_VERSION } from '@redline/load';
 import { HttpWriteError, outputUrl, postBody, releaseConnections } from './http-post.js';
-import { IndexLookup, type HdrWalk } from './hdr-buckets.js';
-import { NativeHistogram } from './native-histogram.js';
+import { IndexLookup, prefillLookups, type HdrWalk } from './hdr-buckets.js';
+import { NativeHistogram, nativeLookup } from './native-histogram.js';
 import { ProtoWriter } from './protobuf.js';
 import { snappyCompress } from './snappy.js';
 import type { Output, OutputFactory, OutputSecond, OutputStart } from './types.js';
@@ -124,6 +124,12 @@ class PrometheusOutput implements Output {
     const forced = env.REDLINE_PROMETHEUS_HISTOGRAMS;
     if (forced === 'classic') this.#mode = 'classic';
     this.#url = url.href;
+  }
+
+  /** Fills the bucket lookups before any load (a few ms once, instead of in the run's first seconds). */
+  open(): Promise<void> {
+    prefillLookups(nativeLookup(this.#native.schema), CLASSIC_INDEX);
+    return Promise.resolve();
   }
 
   /** `native` until the server refuses a native histogram, then `classic`. */
