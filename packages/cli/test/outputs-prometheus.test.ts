@@ -130,5 +130,7 @@ test('a Prometheus that rejects every write: the failures are counted and report
   assert.ok(warning, String(result.warnings));
   assert.match(warning, new RegExp(`: ${n} of ${n} writes failed \\(last: HTTP 404`));
   assert.match(stderr, /output prometheus=.*: write failed \(HTTP 404.*\); the run goes on, failures are counted/);
-  assert.match(stderr, new RegExp(`output prometheus=.*: ${n} of ${n + 1} writes failed`));
+  // The end of the run is no write for remote write: the terminal's count after the end is the same
+  // (it read "N of N+1 writes failed" when the end was charged as a write).
+  assert.match(stderr, new RegExp(`output prometheus=.*: ${n} of ${n} writes failed \\(last: HTTP 404`));
 });

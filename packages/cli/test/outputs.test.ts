@@ -10,7 +10,7 @@ import { main } from '../src/main.js';
 import { snappyCompress, snappyDecompress } from '../src/outputs/snappy.js';
 import { ProtoWriter } from '../src/outputs/protobuf.js';
 import { NativeHistogram } from '../src/outputs/native-histogram.js';
-import { hdrBuckets } from '../src/outputs/hdr-buckets.js';
+import { hdrBuckets, walkHdr } from '../src/outputs/hdr-buckets.js';
 import { OutputSet } from '../src/outputs/output-set.js';
 import { CSV_COLUMNS } from '../src/outputs/csv.js';
 import type { Output } from '../src/outputs/types.js';
@@ -53,6 +53,37 @@ test('protobuf writer: varints, zigzag, doubles and nested messages as the wire 
   assert.deepEqual([...new ProtoWriter().double(1, 1).finish()], [0x09, 0, 0, 0, 0, 0, 0, 0xf0, 0x3f]);
   assert.deepEqual([...new ProtoWriter().message(1, new ProtoWriter().uint(1, 1)).finish()], [0x0a, 2, 0x08, 1]);
   assert.deepEqual([...new ProtoWriter().packedSint(12, [1, -1, 0]).finish()], [0x62, 3, 2, 1, 0]);
+  // Past 32 bits (numbers, not BigInt), negatives as 64-bit two's complement, zigzag of large values.
+  assert.deepEqual([...new ProtoWriter().uint(1, 2 ** 35 + 1).finish()], [0x08, 0x81, 0x80, 0x80, 0x80, 0x80, 0x01]);
+  assert.deepEqual([...new ProtoWriter().uint(1, -1).finish()], [0x08, ...Array<number>(9).fill(0xff), 0x01]);
+  assert.deepEqual([...new ProtoWriter().sint(1, -(2 ** 33)).finish()], [0x08, 0xff, 0xff, 0xff, 0xff, 0x3f]);
+  // A writer grows past its first buffer; append() adds bytes encoded earlier.
+  const long = 'x'.repeat(300);
+  const w = new ProtoWriter().string(1, long);
+  assert.deepEqual([...new ProtoWriter().append(w.finish()).finish()], [0x0a, 0xac, 0x02, ...Array<number>(300).fill(120)]);
+});
+
+test('one walk of a second feeds a native histogram exactly as its buckets one by one do (lookups cached per HDR index)', () => {
+  const hdr = new LatencyHistogram();
+  // A spread like a busy second's: thousands of distinct buckets from 0.2 ms to 3 s.
+  let x = 1;
+  for (let i = 0; i < 20_000; i++) {
+    x = (x * 48271) % 2147483647;
+    hdr.recordMs(0.2 + (x / 2147483647) ** 4 * 3000);
+  }
+  const walk = walkHdr(hdr);
+  assert.ok(walk.length > 2000, `${walk.length} buckets`);
+  assert.deepEqual(Array.from({ length: walk.length }, (_, k) => [walk.us[k]! / 1000, walk.count[k]!]), hdr.buckets());
+  for (let round = 0; round < 2; round++) {
+    // The second round reads the lookups cached by the first.
+    const a = new NativeHistogram();
+    const b = new NativeHistogram();
+    a.addBuckets(hdrBuckets(hdr));
+    b.addWalk(walkHdr(hdr));
+    assert.deepEqual([b.count, b.sum, b.zeroCount], [a.count, a.sum, a.zeroCount]);
+    assert.deepEqual([...b.buckets].sort((p, q) => p[0] - q[0]), [...a.buckets].sort((p, q) => p[0] - q[0]));
+  }
+  assert.equal(walkHdr(new LatencyHistogram()).length, 0);
 });
 
 test('native histogram: schema-3 bucket bounds hold each value; spans and counts add up to the count', () => {
@@ -139,7 +170,9 @@ test('an output whose writes fail is counted and reported; the other outputs and
     end: () => Promise.resolve(),
     close: () => Promise.resolve(),
   };
-  const set = new OutputSet([good, bad, thrower]);
+  // No final write (as remote write, OTLP, CSV): the end is not counted as a write.
+  const noEnd: Output = { label: 'no-end', second: () => Promise.reject(new Error('HTTP 404: not found')), close: () => Promise.resolve() };
+  const set = new OutputSet([good, bad, thrower, noEnd]);
   const events: string[] = [];
   set.onEvent((m) => events.push(m));
   const point = { t: 1, requests: 1, errors: 0, errorsByKind: {}, latency: { p50: 1, p90: 1, p99: 1, max: 1 }, serviceTime: { p50: 1, p90: 1, p99: 1, max: 1 }, iterations: 1, iterationsDropped: 0, vus: 1, inFlight: 0, intendedRate: null, scheduleLagMs: { p50: 0, p99: 0, max: 0 } };
@@ -150,9 +183,10 @@ test('an output whose writes fail is counted and reported; the other outputs and
   const stats = Object.fromEntries(set.stats().map((s) => [s.label, s]));
   assert.deepEqual([stats.bad!.writes, stats.bad!.failures, stats.bad!.lastError], [4, 4, 'gone']);
   assert.deepEqual([stats.thrower!.failures, stats.good!.failures], [3, 0]);
-  assert.deepEqual(set.problems(), ['output bad: 4 of 4 writes failed (last: gone)', 'output thrower: 3 of 4 writes failed (last: sync boom)']);
+  assert.deepEqual([stats['no-end']!.writes, stats['no-end']!.failures], [3, 3]);
+  assert.deepEqual(set.problems(), ['output bad: 4 of 4 writes failed (last: gone)', 'output thrower: 3 of 4 writes failed (last: sync boom)', 'output no-end: 3 of 3 writes failed (last: HTTP 404: not found)']);
   // Announced once per output, not once per second.
-  assert.equal(events.length, 2);
+  assert.equal(events.length, 3);
   assert.ok(events.some((e) => /^output bad: write failed \(HTTP 503: busy\); the run goes on/.test(e)), events.join('\n'));
 });
 

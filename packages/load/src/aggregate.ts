@@ -100,6 +100,8 @@ export class RunAggregate implements MetricSource {
   readonly timeseries: TimeseriesPoint[] = [];
   readonly generatorSeconds: GeneratorSecond[] = [];
   readonly intervalHistograms: string[] = [];
+  /** The last second's corrected-latency histogram, decoded (the object `intervalHistograms.at(-1)` encodes; read-only for consumers). */
+  lastSecondLatency: LatencyHistogram | null = null;
   /** Encoded per-second service-time histograms, index i ↔ timeseries[i]. */
   readonly serviceIntervalHistograms: string[] = [];
   readonly iterations: Record<string, number> = {};
@@ -214,6 +216,7 @@ export class RunAggregate implements MetricSource {
     this.lag.merge(secLag);
     const serviceEncoded = secService.encode();
     this.intervalHistograms.push(secLatency ? secLatency.encode() : serviceEncoded);
+    this.lastSecondLatency = secLatency ?? secService;
     this.serviceIntervalHistograms.push(serviceEncoded);
     const [lagP50, lagP99, lagMax] = secLag.percentilesMs(LAG_QUANTILES) as [number, number, number];
     const lagQ = { p50: lagP50, p99: lagP99, max: lagMax };

@@ -7,6 +7,7 @@ import {
   RedlineError,
   defaultRunDir,
   type GeneratorReport,
+  type LatencyHistogram,
   type RunResult,
   type RunStatus,
   type RunSummary,
@@ -39,6 +40,11 @@ export interface LiveStatus {
   totalErrors: number;
   /** This second's corrected-latency histogram (all requests), encoded (`LatencyHistogram.decode`); streaming outputs read it. */
   latencyHistogram?: string;
+  /**
+   * The same histogram, decoded (the runner merged it from the workers' snapshots): streaming
+   * outputs read it instead of decoding `latencyHistogram` again. Shared; never modify it.
+   */
+  latency?: LatencyHistogram;
 }
 
 /** Options of `startLoad`/`runLoad`. */
@@ -237,6 +243,7 @@ export function startLoad(plan: LoadPlan, options: RunLoadOptions = {}): LoadRun
           totalRequests: agg.slices.get('all')?.requests ?? 0,
           totalErrors: agg.slices.get('all')?.errors ?? 0,
           ...(agg.intervalHistograms.length ? { latencyHistogram: agg.intervalHistograms.at(-1)! } : {}),
+          ...(agg.lastSecondLatency ? { latency: agg.lastSecondLatency } : {}),
         });
         if (!aborting && checkAbort(thresholds, agg, now - runStart)) {
           aborting = true;

@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { performance } from 'node:perf_hooks';
 import { brotliDecompressSync, gunzipSync, inflateSync } from 'node:zlib';
 import { parseDuration, parseSize } from '@redline/core';
@@ -303,13 +304,24 @@ class ScriptResponse implements HttpResponse {
 }
 
 /**
+ * The group path of the code running now (`''` outside any group), carried along the async context,
+ * so that concurrent groups of one VU (`Promise.all([group('a', …), group('b', …)])`) each tag their
+ * own requests. Made on the first `group()` call: on Node 20 an AsyncLocalStorage in use makes every
+ * promise of the thread carry the context, a cost scripts without groups never pay.
+ */
+let groupStore: AsyncLocalStorage<string> | null = null;
+
+/** The group path requests made now are tagged with. */
+export function currentGroupPath(): string {
+  return groupStore?.getStore() ?? '';
+}
+
+/**
  * A VU's HTTP client: keep-alive connections per origin (one per concurrent request), a cookie
  * jar, and responses with headers, body and timings.
  */
 export class VuHttpClient implements HttpClient {
   #cookies: CookieJar | null = null;
-  /** The group path requests are tagged with (`''` outside any group); set by `ctx.group`. */
-  groupPath = '';
   readonly #host: ScriptHost;
   readonly #idle = new Map<string, Connection[]>();
   readonly #all = new Set<Connection>();
@@ -401,7 +413,7 @@ export class VuHttpClient implements HttpClient {
     const trace = host.traceparent?.();
     if (trace) payload = withHeader(payload, 'traceparent', trace.value);
     const conn = this.#acquire(origin, key);
-    const group = this.groupPath;
+    const group = currentGroupPath();
     host.onExchangeStart();
     return new Promise((resolve) => {
       conn.exchange(payload, m, (ex) => {
@@ -548,14 +560,14 @@ export function createIterationContext(
     data,
     group: async <T,>(name: string, fn: () => T): Promise<Awaited<T>> => {
       if (typeof name !== 'string' || name === '' || name.includes('::')) throw new TypeError(`group(): the name must be a non-empty string without "::", got ${JSON.stringify(name)}`);
-      const parent = http.groupPath;
-      const path = `${parent}::${name}`;
-      http.groupPath = path;
+      const store = (groupStore ??= new AsyncLocalStorage<string>());
+      const path = `${store.getStore() ?? ''}::${name}`;
       const t0 = performance.now();
       try {
-        return await fn();
+        // The path holds for fn and everything it awaits, and only there: a group started meanwhile
+        // by the same VU (Promise.all) has its own.
+        return await store.run(path, fn);
       } finally {
-        http.groupPath = parent;
         host.onGroup?.(path, performance.now() - t0);
       }
     },

@@ -118,6 +118,35 @@ describe('custom metrics on the calling thread', () => {
     assert.equal(r.histograms.groups, undefined);
   });
 
+  it('tags each of concurrent groups of one VU (Promise.all) with its own path, nested ones under their parent', async () => {
+    const r = await runLoad(
+      scripted(async (ctx) => {
+        const twice = async (tag: string): Promise<void> => {
+          await ctx.http.get(`/ok?${tag}=1`);
+          await ctx.sleep(1);
+          await ctx.http.get(`/ok?${tag}=2`);
+        };
+        await Promise.all([
+          ctx.group('a', () => twice('a')),
+          ctx.group('b', async () => {
+            await twice('b');
+            await Promise.all([ctx.group('x', () => twice('x')), ctx.group('y', () => twice('y'))]);
+            await ctx.http.get('/ok?b=3');
+          }),
+        ]);
+        await ctx.http.get('/ok?outside=1');
+      }),
+      { workers: 0 },
+    );
+    assert.equal(r.summary.iterationErrors, 0);
+    assert.equal(r.summary.requests, 6 * 10);
+    const g = r.summary.byGroup!;
+    // Before: b's path was "::a::b" (started while a was open), and a's second request read b's path.
+    assert.deepEqual(Object.keys(g).sort(), ['::a', '::b', '::b::x', '::b::y']);
+    assert.deepEqual(['::a', '::b', '::b::x', '::b::y'].map((p) => g[p]!.requests), [12, 18, 12, 12]);
+    assert.deepEqual(['::a', '::b', '::b::x', '::b::y'].map((p) => g[p]!.duration!.count), [6, 6, 6, 6]);
+  });
+
   it('a group name with "::" fails the iteration', async () => {
     const r = await runLoad(scripted(async (ctx) => void (await ctx.group('a::b', () => ctx.http.get('/ok')))), { workers: 0 });
     assert.equal(r.summary.iterationErrors, 6);

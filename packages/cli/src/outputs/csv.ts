@@ -1,4 +1,3 @@
-import type { RunResult } from '@redline/core';
 import { FileSink } from './file-sink.js';
 import type { Output, OutputFactory, OutputSecond } from './types.js';
 
@@ -65,9 +64,6 @@ class CsvOutput implements Output {
   }
   second(s: OutputSecond): Promise<void> {
     return this.#sink.write(`${csvRow(s)}\n`);
-  }
-  end(_result: RunResult): Promise<void> {
-    return Promise.resolve();
   }
   close(): Promise<void> {
     return this.#sink.close();

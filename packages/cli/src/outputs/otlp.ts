@@ -1,8 +1,8 @@
 import { hostname } from 'node:os';
-import type { RunResult } from '@redline/core';
 import { REDLINE_VERSION } from '@redline/load';
 import { outputUrl, postBody, releaseConnections } from './http-post.js';
-import { NativeHistogram } from './native-histogram.js';
+import { prefillLookups } from './hdr-buckets.js';
+import { NativeHistogram, nativeLookup } from './native-histogram.js';
 import type { Output, OutputFactory, OutputSecond, OutputStart } from './types.js';
 
 type Attr = { key: string; value: { stringValue: string } };
@@ -29,6 +29,12 @@ class OtlpOutput implements Output {
     this.#url = url.href;
   }
 
+  /** Fills the bucket lookup before any load (see `prefillLookups`). */
+  open(): Promise<void> {
+    prefillLookups(nativeLookup(this.#hist.schema));
+    return Promise.resolve();
+  }
+
   start(info: OutputStart): void {
     this.#resource = [attr('service.name', 'redline'), attr('service.instance.id', hostname()), attr('redline.run_id', info.runId), attr('redline.name', info.name)];
   }
@@ -36,7 +42,7 @@ class OtlpOutput implements Output {
   /** The ExportMetricsServiceRequest of one second, as OTLP/JSON. */
   body(s: OutputSecond): Record<string, unknown> {
     if (this.#startMs === 0) this.#startMs = s.atMs - 1000;
-    this.#hist.addBuckets(s.latencyBuckets());
+    this.#hist.addWalk(s.latencyWalk());
     const start = nanos(this.#startMs);
     const time = nanos(s.atMs);
     const sum = (name: string, unit: string, v: number): Record<string, unknown> => ({
@@ -90,9 +96,6 @@ class OtlpOutput implements Output {
     const p = this.#chain.then(() => postBody(this.#url, text, { 'content-type': 'application/json', 'user-agent': `redline/${REDLINE_VERSION}` }));
     this.#chain = p.catch(() => undefined);
     return p;
-  }
-  end(_result: RunResult): Promise<void> {
-    return Promise.resolve();
   }
   async close(): Promise<void> {
     await this.#chain;

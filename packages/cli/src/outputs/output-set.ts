@@ -1,12 +1,16 @@
 import { LatencyHistogram, type RunResult } from '@redline/core';
 import type { LiveStatus } from '@redline/load';
-import { hdrBuckets } from './hdr-buckets.js';
+import { walkHdr, type HdrWalk } from './hdr-buckets.js';
 import type { Output, OutputSecond, OutputStart } from './types.js';
 
-/** One second for every output: the histogram is decoded, and its buckets listed, only if one asks. */
+/**
+ * One second for every output: the histogram the runner merged is used as it is (decoded from its
+ * encoding only when a caller passed none), and its buckets are listed only if an output asks.
+ */
 function lazySecond(status: LiveStatus, atMs: number): OutputSecond {
-  let latency: LatencyHistogram | null | undefined;
+  let latency: LatencyHistogram | null | undefined = status.latency;
   let buckets: Array<[number, number]> | undefined;
+  let walk: HdrWalk | undefined;
   const decoded = (): LatencyHistogram | null => (latency ??= status.latencyHistogram ? LatencyHistogram.decode(status.latencyHistogram) : null);
   return {
     status,
@@ -14,9 +18,16 @@ function lazySecond(status: LiveStatus, atMs: number): OutputSecond {
     get latency() {
       return decoded();
     },
-    latencyBuckets() {
+    latencyWalk() {
       const h = decoded();
-      return (buckets ??= h ? hdrBuckets(h) : []);
+      return (walk ??= h ? walkHdr(h) : { length: 0, index: new Int32Array(0), us: new Float64Array(0), count: new Float64Array(0) });
+    },
+    latencyBuckets() {
+      if (buckets) return buckets;
+      const w = this.latencyWalk();
+      buckets = [];
+      for (let k = 0; k < w.length; k++) buckets.push([w.us[k]! / 1000, w.count[k]!]);
+      return buckets;
     },
   };
 }
@@ -27,7 +38,7 @@ const MAX_PENDING = 4;
 /** What one output did over the run. */
 export interface OutputStats {
   label: string;
-  /** Writes attempted (one per second, plus the final one). */
+  /** Writes attempted: one per second, plus the final one of an output that has one (`end`). */
   writes: number;
   /** Writes that failed (rejected, unreachable, I/O error). */
   failures: number;
@@ -107,8 +118,11 @@ export class OutputSet {
     if (this.#closed || this.#ended) return;
     this.#ended = true;
     for (const s of this.#slots) {
+      const end = s.output.end?.bind(s.output);
+      // An output without a final write is not charged one (it used to read "N of N+1 writes failed").
+      if (!end) continue;
       s.stats.writes++;
-      this.#guard(s, () => s.output.end(result));
+      this.#guard(s, () => end(result));
     }
     await Promise.allSettled(this.#slots.flatMap((s) => [...s.pending]));
   }

@@ -1,8 +1,8 @@
 import { hostname } from 'node:os';
-import type { RunResult } from '@redline/core';
 import { REDLINE_VERSION } from '@redline/load';
 import { HttpWriteError, outputUrl, postBody, releaseConnections } from './http-post.js';
-import { NativeHistogram } from './native-histogram.js';
+import { IndexLookup, prefillLookups, type HdrWalk } from './hdr-buckets.js';
+import { NativeHistogram, nativeLookup } from './native-histogram.js';
 import { ProtoWriter } from './protobuf.js';
 import { snappyCompress } from './snappy.js';
 import type { Output, OutputFactory, OutputSecond, OutputStart } from './types.js';
@@ -21,12 +21,21 @@ export const PROM_METRICS = {
   latency: 'redline_http_latency_seconds',
 } as const;
 
+/** Classic bucket of each HDR bucket (the first bound at or above its value; the last is +Inf). */
+const CLASSIC_INDEX = new IndexLookup((us) => {
+  const s = us / 1000 / 1000;
+  const i = CLASSIC_BOUNDS_S.findIndex((b) => s <= b);
+  return i < 0 ? CLASSIC_BOUNDS_S.length : i;
+});
+
 type Labels = Array<[string, string]>;
 
 interface Series {
   labels: Labels;
   value?: number;
   histogram?: NativeHistogram;
+  /** Set by the output: the same key means the same labels, whose encoding is then reused. */
+  key?: string;
 }
 
 function label(w: ProtoWriter, name: string, value: string): void {
@@ -50,13 +59,27 @@ function encodeHistogram(h: NativeHistogram, tsMs: number): ProtoWriter {
   return w.uint(15, tsMs);
 }
 
-/** Encodes a prompb.WriteRequest: one sample (or native histogram) per series at `tsMs`. */
-export function encodeWriteRequest(series: readonly Series[], tsMs: number): Uint8Array {
+/** A series' labels as prompb.Label fields, sorted by name as the remote-write spec asks. */
+function encodeLabels(labels: Labels): Uint8Array {
+  const w = new ProtoWriter();
+  for (const [n, v] of [...labels].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))) label(w, n, v);
+  return w.finish();
+}
+
+/**
+ * Encodes a prompb.WriteRequest: one sample (or native histogram) per series at `tsMs`. With a
+ * `labelCache`, a series with a `key` encodes its labels once for the run, not every second.
+ */
+export function encodeWriteRequest(series: readonly Series[], tsMs: number, labelCache?: Map<string, Uint8Array>): Uint8Array {
   const req = new ProtoWriter();
   for (const s of series) {
     const ts = new ProtoWriter();
-    // Labels sorted by name, as the remote-write spec asks.
-    for (const [n, v] of [...s.labels].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))) label(ts, n, v);
+    let labels = s.key !== undefined ? labelCache?.get(s.key) : undefined;
+    if (!labels) {
+      labels = encodeLabels(s.labels);
+      if (s.key !== undefined) labelCache?.set(s.key, labels);
+    }
+    ts.append(labels);
     if (s.histogram) ts.message(4, encodeHistogram(s.histogram, tsMs));
     else ts.message(2, new ProtoWriter().double(1, s.value ?? 0).uint(2, tsMs));
     req.message(1, ts);
@@ -81,6 +104,8 @@ class PrometheusOutput implements Output {
   #dropped = 0;
   #lastAt = 0;
   #chain: Promise<void> = Promise.resolve();
+  /** Encoded labels by series key (the labels change only at `start`). */
+  readonly #labelCache = new Map<string, Uint8Array>();
 
   constructor(arg: string, env: Record<string, string | undefined>) {
     const { url, label } = outputUrl('prometheus', arg);
@@ -101,12 +126,19 @@ class PrometheusOutput implements Output {
     this.#url = url.href;
   }
 
+  /** Fills the bucket lookups before any load (a few ms once, instead of in the run's first seconds). */
+  open(): Promise<void> {
+    prefillLookups(nativeLookup(this.#native.schema), CLASSIC_INDEX);
+    return Promise.resolve();
+  }
+
   /** `native` until the server refuses a native histogram, then `classic`. */
   get histogramMode(): 'native' | 'classic' {
     return this.#mode;
   }
 
   start(info: OutputStart): void {
+    this.#labelCache.clear();
     this.#base = [
       ['job', 'redline'],
       ['instance', hostname()],
@@ -115,46 +147,45 @@ class PrometheusOutput implements Output {
     ];
   }
 
-  #addLatency(buckets: ReadonlyArray<readonly [number, number]>): void {
-    this.#native.addBuckets(buckets);
-    for (const [ms, n] of buckets) {
-      const s = ms / 1000;
-      this.#classicSum += s * n;
-      let i = CLASSIC_BOUNDS_S.findIndex((b) => s <= b);
-      if (i < 0) i = CLASSIC_BOUNDS_S.length;
-      this.#classic[i]! += n;
+  #addLatency(w: HdrWalk): void {
+    this.#native.addWalk(w);
+    for (let k = 0; k < w.length; k++) {
+      const n = w.count[k]!;
+      this.#classicSum += (w.us[k]! / 1000 / 1000) * n;
+      this.#classic[CLASSIC_INDEX.at(w.index[k]!, w.us[k]!)]! += n;
     }
   }
 
   #series(s: OutputSecond): Series[] {
     const p = s.status.point;
-    const m = (name: string, extra: Labels = []): Labels => [['__name__', name], ...this.#base, ...extra];
+    // The key names the labels (the base labels are the run's): their encoding is made once.
+    const m = (name: string, extra: Labels = []): Pick<Series, 'labels' | 'key'> => ({ labels: [['__name__', name], ...this.#base, ...extra], key: extra.length ? `${name}{${extra[0]![1]}}` : name });
     const out: Series[] = [
-      { labels: m(PROM_METRICS.requests), value: s.status.totalRequests },
-      { labels: m(PROM_METRICS.errors), value: s.status.totalErrors },
-      { labels: m(PROM_METRICS.dropped), value: this.#dropped },
-      { labels: m(PROM_METRICS.vus), value: p.vus },
-      { labels: m(PROM_METRICS.inFlight), value: p.inFlight ?? 0 },
+      { ...m(PROM_METRICS.requests), value: s.status.totalRequests },
+      { ...m(PROM_METRICS.errors), value: s.status.totalErrors },
+      { ...m(PROM_METRICS.dropped), value: this.#dropped },
+      { ...m(PROM_METRICS.vus), value: p.vus },
+      { ...m(PROM_METRICS.inFlight), value: p.inFlight ?? 0 },
     ];
-    if (p.latency !== null) out.push({ labels: m(PROM_METRICS.p99), value: p.latency.p99 / 1000 });
+    if (p.latency !== null) out.push({ ...m(PROM_METRICS.p99), value: p.latency.p99 / 1000 });
     if (this.#mode === 'native') {
-      out.push({ labels: m(PROM_METRICS.latency), histogram: this.#native });
+      out.push({ ...m(PROM_METRICS.latency), histogram: this.#native });
     } else {
       let cum = 0;
       CLASSIC_BOUNDS_S.forEach((b, i) => {
         cum += this.#classic[i]!;
-        out.push({ labels: m(`${PROM_METRICS.latency}_bucket`, [['le', String(b)]]), value: cum });
+        out.push({ ...m(`${PROM_METRICS.latency}_bucket`, [['le', String(b)]]), value: cum });
       });
       cum += this.#classic[CLASSIC_BOUNDS_S.length]!;
-      out.push({ labels: m(`${PROM_METRICS.latency}_bucket`, [['le', '+Inf']]), value: cum });
-      out.push({ labels: m(`${PROM_METRICS.latency}_count`), value: cum });
-      out.push({ labels: m(`${PROM_METRICS.latency}_sum`), value: this.#classicSum });
+      out.push({ ...m(`${PROM_METRICS.latency}_bucket`, [['le', '+Inf']]), value: cum });
+      out.push({ ...m(`${PROM_METRICS.latency}_count`), value: cum });
+      out.push({ ...m(`${PROM_METRICS.latency}_sum`), value: this.#classicSum });
     }
     return out;
   }
 
   second(s: OutputSecond): Promise<void> {
-    this.#addLatency(s.latencyBuckets());
+    this.#addLatency(s.latencyWalk());
     this.#dropped += s.status.point.iterationsDropped;
     // Remote-write samples of one series must move forward in time, so writes go one after another.
     const at = Math.max(s.atMs, this.#lastAt + 1);
@@ -166,7 +197,7 @@ class PrometheusOutput implements Output {
   }
 
   #encode(s: OutputSecond, at: number): Uint8Array {
-    return snappyCompress(encodeWriteRequest(this.#series(s), at));
+    return snappyCompress(encodeWriteRequest(this.#series(s), at, this.#labelCache));
   }
 
   async #send(body: Uint8Array, s: OutputSecond, at: number): Promise<void> {
@@ -183,9 +214,6 @@ class PrometheusOutput implements Output {
     }
   }
 
-  end(_result: RunResult): Promise<void> {
-    return Promise.resolve();
-  }
   async close(): Promise<void> {
     await this.#chain;
     releaseConnections();

@@ -1,4 +1,5 @@
 import type { LatencyHistogram, RunResult } from '@redline/core';
+import type { HdrWalk } from './hdr-buckets.js';
 import type { LiveStatus } from '@redline/load';
 
 /** What every output is told when the run starts. */
@@ -20,6 +21,8 @@ export interface OutputSecond {
   readonly latency: LatencyHistogram | null;
   /** Its non-empty buckets as [ms, count] pairs, computed on first use and shared. */
   latencyBuckets(): ReadonlyArray<readonly [number, number]>;
+  /** Its non-empty buckets with their counts-array index (for lookups cached per index), walked once and shared. */
+  latencyWalk(): HdrWalk;
 }
 
 /**
@@ -34,8 +37,11 @@ export interface Output {
   open?(): Promise<void>;
   start?(info: OutputStart): void;
   second(s: OutputSecond): void | Promise<void>;
-  /** The final result (with findings); the last write. */
-  end(result: RunResult): Promise<void>;
+  /**
+   * The final result (with findings): the last write, counted as one. Absent when an output has
+   * nothing more to write than its seconds (remote write, OTLP, CSV).
+   */
+  end?(result: RunResult): Promise<void>;
   /** Releases files and sockets; called once, also after a failed run. */
   close(): Promise<void>;
 }
