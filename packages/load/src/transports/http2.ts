@@ -160,6 +160,8 @@ class H2Handle implements Connection {
   retried = false;
   /** gRPC calls (origin version `grpc`): the status read from the trailers, -1 until one arrives. */
   grpcStatus = -1;
+  /** The payload `prepared` was made from. */
+  #payload: Buffer | null = null;
   readonly #reused: Exchange = { status: 0, error: null, errorDetail: null, sentAt: 0, firstByteAt: 0, endedAt: 0, connectMs: 0, bytesSent: 0, bytesReceived: 0, rawHeaders: null, body: null };
 
   constructor(pool: FramedPool, origin: Origin) {
@@ -174,7 +176,11 @@ class H2Handle implements Connection {
   exchange(payload: Buffer, _method: string, callback: (result: Exchange) => void): void {
     if (this.callback) throw new Error('H2Handle: exchange while busy');
     this.callback = callback;
-    this.prepared = prepare(payload, this.origin);
+    // A VU sends the same payload again and again: skip the WeakMap lookup then.
+    if (payload !== this.#payload || !this.prepared) {
+      this.prepared = prepare(payload, this.origin);
+      this.#payload = payload;
+    }
     this.startedAt = engineNow();
     this.sentAt = 0;
     this.firstByteAt = 0;
@@ -191,6 +197,7 @@ class H2Handle implements Connection {
   /** Resets per-stream state before the exchange (re)starts on a session. */
   resetStream(): void {
     this.status = 0;
+    this.sentAt = 0;
     this.recvUnacked = 0;
     this.headerParts = null;
     this.headersEndStream = false;
@@ -280,7 +287,7 @@ class FramedPool {
     // First come, first served: while others wait, a new exchange queues behind them.
     const s = this.#waitHead === this.waiting.length ? this.#pick() : null;
     if (s) {
-      s.start(h, h.startedAt);
+      s.start(h);
       return;
     }
     h.state = HandleState.Waiting;
@@ -307,13 +314,12 @@ class FramedPool {
 
   /** Starts waiting exchanges on sessions with free streams; opens sessions up to the limit. */
   dispatch(): void {
-    let now = 0;
     while (this.#waitHead < this.waiting.length) {
       const s = this.#pick();
       if (!s) break;
       const h = this.waiting[this.#waitHead]!;
       this.waiting[this.#waitHead++] = undefined as unknown as H2Handle;
-      s.start(h, now || (now = engineNow()));
+      s.start(h);
     }
     if (this.#waitHead > 1024 || this.#waitHead === this.waiting.length) {
       this.waiting.splice(0, this.#waitHead);
@@ -392,6 +398,8 @@ class FramedSession {
   #flushTurns = 0;
   /** Streams whose request body waits for send window. */
   #blocked: H2Handle[] = [];
+  /** Handles whose HEADERS are in `#out`: their `sentAt` is the time of the write that sends them. */
+  #unsent: H2Handle[] = [];
 
   constructor(pool: FramedPool) {
     this.#pool = pool;
@@ -449,8 +457,8 @@ class FramedSession {
     if (this.#out.length) this.#flush();
   }
 
-  /** Opens a stream for `h` and sends its request (`now`: the engine time, which the caller has at hand). */
-  start(h: H2Handle, now: number): void {
+  /** Opens a stream for `h` and queues its request; `h.sentAt` is set when the write leaves (`#flush`). */
+  start(h: H2Handle): void {
     const id = this.#nextStreamId;
     this.#nextStreamId += 2;
     if (this.#nextStreamId >= MAX_STREAM_ID) this.#drain();
@@ -468,13 +476,13 @@ class FramedSession {
     const body = p.request.body;
     const buf = this.#requestFrame(h, p, id, body === null);
     h.bytesSent += buf.length;
+    this.#unsent.push(h);
     this.#queue(buf);
     if (body) {
       h.sendWindow = this.#peerInitialWindow;
       h.bodyLeft = body;
       this.#sendBody(h);
     }
-    h.sentAt = now;
   }
 
   /**
@@ -562,13 +570,33 @@ class FramedSession {
     const out = this.#out;
     if (out.length === 0 || this.#closed) {
       out.length = 0;
+      this.#unsent.length = 0;
       return;
     }
     // Before the connection is up, frames wait; #onConnect wrote the preface and flushes after.
     if (!this.#connected) return;
     this.#out = [];
     this.#socket.write(out.length === 1 ? out[0]! : Buffer.concat(out));
+    this.#stampSent();
   };
+
+  /**
+   * Sets the send time of the requests that just left. Waiting (time to first byte) counts from
+   * the write, not from the queueing: the frames of a batch wait up to `MAX_FLUSH_TURNS` loop turns
+   * (or the rest of a busy turn) for each other, and that delay is the generator's, not the
+   * server's. The iteration's latency still counts from the exchange's start, so it is not lost.
+   */
+  #stampSent(): void {
+    const unsent = this.#unsent;
+    if (unsent.length === 0) return;
+    const now = engineNow();
+    for (let i = 0; i < unsent.length; i++) {
+      const h = unsent[i]!;
+      // A handle retried on another session, or ended (timeout), is no longer this write's.
+      if (h.session === this && h.sentAt === 0) h.sentAt = now;
+    }
+    unsent.length = 0;
+  }
 
   /** Cancels `h`'s stream (timeout or VU closed). */
   cancel(h: H2Handle): void {
