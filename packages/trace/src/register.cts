@@ -141,7 +141,12 @@ function start(): void {
       try {
         const Ctor = (req(pkg) as Record<string, new (c?: object) => unknown>)[cls];
         if (typeof Ctor !== 'function') throw new Error(`${pkg} has no export ${cls}`);
-        instrumentations.push(new Ctor(config ?? {}));
+        const instance = new Ctor(config ?? {}) as { _setPoolConnectEventListeners?: unknown };
+        // instrumentation-pg adds pool listeners at the first recorded connect that then update
+        // OpenTelemetry connection metrics on every acquire and release, sampled or not; the preload
+        // registers no meter, so they only cost (Redline's pool gauges come from @redline/pool).
+        if (pkg === '@opentelemetry/instrumentation-pg' && typeof instance._setPoolConnectEventListeners === 'function') instance._setPoolConnectEventListeners = () => undefined;
+        instrumentations.push(instance);
         status.instrumentations.push(pkg.replace('@opentelemetry/instrumentation-', ''));
       } catch (err) {
         status.failed.push({ name: pkg, error: message(err) });
