@@ -10,6 +10,7 @@
  * capacity loss.
  * Usage: node --import tsx bench/trace-overhead.bench.ts [--rounds N] [--seconds S] [--ratios 1,0.1,0,50/s] [--http otel] [--env K=V] [--prof DIR]
  */
+import { readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
@@ -62,11 +63,40 @@ const profDir = args.includes('--prof') ? args[args.indexOf('--prof') + 1] : und
 /** `--env K=V` (repeatable) adds to the traced arm's environment, e.g. REDLINE_TRACE_INSTRUMENTATIONS=http. */
 const extraEnv = Object.fromEntries(args.flatMap((a, i) => (a === '--env' && args[i + 1]?.includes('=') ? [[args[i + 1]!.split('=')[0]!, args[i + 1]!.slice(args[i + 1]!.indexOf('=') + 1)]] : [])));
 
-async function start(traced: boolean): Promise<{ port: number; stop(): Promise<void> }> {
+/** CPU seconds (user + system, all threads) the process has used so far, from /proc (Linux; NaN elsewhere). */
+function cpuSeconds(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after "pid (comm) ": state is field 3, utime 14, stime 15, in clock ticks (100 Hz on Linux).
+    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(rest[11]) + Number(rest[12])) / 100;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/** Per-thread CPU seconds of a process, by thread name (`--threads`: where the CPU goes besides the main thread). */
+function threadSeconds(pid: number): Map<string, number> {
+  const out = new Map<string, number>();
+  try {
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')) + (tid === String(pid) ? ' (main)' : '');
+      const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      out.set(name, (out.get(name) ?? 0) + (Number(rest[11]) + Number(rest[12])) / 100);
+    }
+  } catch {
+    // Not Linux, or the process is gone.
+  }
+  return out;
+}
+const showThreads = args.includes('--threads');
+
+async function start(traced: boolean): Promise<{ port: number; pid: number; stop(): Promise<void> }> {
   const port = await freePort();
   const h = await launchTarget({
     // --cpu-prof is not allowed in NODE_OPTIONS: it goes on the command line.
-    command: `exec "${process.execPath}"${traced && profDir ? ` --cpu-prof --cpu-prof-dir "${profDir}"` : ''} "${fixture}" healthy`,
+    command: `exec "${process.execPath}"${profDir && (traced || args.includes("--prof-both")) ? ` --cpu-prof --cpu-prof-dir "${profDir}"` : ''} "${fixture}" healthy`,
     env: {
       PORT: String(port),
       PG_URL: db.url,
@@ -75,7 +105,8 @@ async function start(traced: boolean): Promise<{ port: number; stop(): Promise<v
     probe: false,
     waitForUrl: `http://127.0.0.1:${port}/`,
   });
-  return { port, stop: async () => void (await h.stop()) };
+  // `exec` in the command: the shell's pid is the target's.
+  return { port, pid: h.pid, stop: async () => void (await h.stop()) };
 }
 
 let seq = 0;
@@ -86,7 +117,7 @@ const traceparent = (sampled: boolean): string => `00-${TAG}${(++seq).toString(1
  * generator's burst sampler) of them carry the sampled flag, as the generator's --trace-sample does.
  * Returns req/s and the share that was flagged.
  */
-async function rps(port: number, policy: string, duration = seconds): Promise<{ rps: number; share: number }> {
+async function rps(port: number, policy: string, duration = seconds): Promise<{ rps: number; share: number; requests: number }> {
   let credit = 0;
   let flagged = 0;
   let sent = 0;
@@ -106,23 +137,40 @@ async function rps(port: number, policy: string, duration = seconds): Promise<{ 
   };
   const r = await autocannon({ url: `http://127.0.0.1:${port}/`, connections, duration, requests: [{ setupRequest }] });
   if (r.errors > 0 || r.non2xx > 0) throw new Error(`errors: ${r.errors}, non-2xx: ${r.non2xx}`);
-  return { rps: r.requests.total / r.duration, share: sent ? flagged / sent : 0 };
+  return { rps: r.requests.total / r.duration, share: sent ? flagged / sent : 0, requests: r.requests.total };
 }
 
 /** `--ratios 1,0.1,0,50/s`: shares or budgets of requests flagged sampled, one per round in turn (default 50/s and 0). */
 const ratioList = (args.includes('--ratios') ? args[args.indexOf('--ratios') + 1]! : '50/s,0').split(',');
 const byRatio = new Map<string, number[]>(ratioList.map((r) => [r, []]));
 const shares = new Map<string, number[]>(ratioList.map((r) => [r, []]));
+/** Per round: the traced target's CPU per request over the untraced one's (the capacity cost if CPU bounds both). */
+const cpuRatios = new Map<string, number[]>(ratioList.map((r) => [r, []]));
 for (let i = 0; i < rounds; i++) {
   const ratio = ratioList[i % ratioList.length]!;
   const [off, on] = await Promise.all([start(false), start(true)]);
   try {
     await Promise.all([rps(off.port, ratio, 1), rps(on.port, ratio, 1)]);
+    const cpu0 = [cpuSeconds(off.pid), cpuSeconds(on.pid)];
+    const threads0 = [threadSeconds(off.pid), threadSeconds(on.pid)];
     const [ra, rb] = await Promise.all([rps(off.port, ratio), rps(on.port, ratio)]);
+    const cpu1 = [cpuSeconds(off.pid), cpuSeconds(on.pid)];
+    if (showThreads) {
+      for (const [arm, pid, before] of [['off', off.pid, threads0[0]!], ['on', on.pid, threads0[1]!]] as const) {
+        const after = threadSeconds(pid);
+        console.log(`  ${arm} threads (CPU s): ${[...after].map(([n, v]) => `${n} ${(v - (before.get(n) ?? 0)).toFixed(2)}`).join(', ')}`);
+      }
+    }
     const [a, b] = [ra.rps, rb.rps];
+    const usOff = ((cpu1[0]! - cpu0[0]!) / ra.requests) * 1e6;
+    const usOn = ((cpu1[1]! - cpu0[1]!) / rb.requests) * 1e6;
     byRatio.get(ratio)!.push(b / a);
     shares.get(ratio)!.push(rb.share);
-    console.log(`round ${i + 1} (sampling ${ratio}): off ${a.toFixed(0)} req/s, on ${b.toFixed(0)} req/s, ratio ${(b / a).toFixed(3)}, flagged ${(rb.share * 100).toFixed(1)} % of the traced arm's requests`);
+    cpuRatios.get(ratio)!.push(usOn / usOff);
+    console.log(
+      `round ${i + 1} (sampling ${ratio}): off ${a.toFixed(0)} req/s, on ${b.toFixed(0)} req/s, ratio ${(b / a).toFixed(3)}, flagged ${(rb.share * 100).toFixed(1)} % of the traced arm's requests; ` +
+        `target CPU per request off ${usOff.toFixed(0)} µs, on ${usOn.toFixed(0)} µs (on/off ${(usOn / usOff).toFixed(3)})`,
+    );
   } finally {
     await Promise.all([off.stop(), on.stop()]);
   }
@@ -135,7 +183,9 @@ for (const [ratio, xs] of byRatio) {
   if (xs.length === 0) continue;
   const m = median(xs);
   const sh = shares.get(ratio)!;
+  const cr = cpuRatios.get(ratio)!;
   console.log(`sampling ${ratio} (flagged ${sh.map((x) => (x * 100).toFixed(1)).join(', ')} %): median on/off ${m.toFixed(3)} over ${xs.length} rounds (${xs.map((x) => x.toFixed(2)).join(', ')}) → capacity loss ${((1 - m) * 100).toFixed(1)} % (target ≤ 10 %: ${1 - m <= 0.1 ? 'met' : 'NOT met'})`);
+  console.log(`  target CPU per request on/off: median ${median(cr).toFixed(3)} (${cr.map((x) => x.toFixed(2)).join(', ')})`);
 }
 const st = receiver.stats();
 console.log(`receiver: ${st.spansReceived} spans received, ${st.rejected.garbage} garbage`);

@@ -22,22 +22,42 @@ export interface RefCountedContextManager extends Api.ContextManager {
   release(): void;
   /** Requests retained now (for tests). */
   readonly retained: number;
+  /** Milliseconds some sampled request has been in flight (the storage on), and how many times it went on. */
+  hooksOn(): { ms: number; times: number };
 }
 
 /** Builds the manager for the API module the SDK registers with (its ROOT_CONTEXT). */
-export function createContextManager(api: typeof Api): RefCountedContextManager {
+export function createContextManager(api: typeof Api, opts: { syncOnly?: boolean } = {}): RefCountedContextManager {
   let als = new AsyncLocalStorage<Api.Context>();
   let retained = 0;
   let enabled = false;
+  /** `syncOnly` (measuring the hooks' cost): the context of the `with()` running now, none after an await. */
+  let current: Api.Context | undefined;
+  let onSince = 0;
+  let onMs = 0;
+  let onTimes = 0;
   const manager: RefCountedContextManager = {
     get retained() {
       return retained;
     },
+    hooksOn() {
+      return { ms: onMs + (retained > 0 ? performance.now() - onSince : 0), times: onTimes };
+    },
     active() {
+      if (opts.syncOnly) return current ?? api.ROOT_CONTEXT;
       return als.getStore() ?? api.ROOT_CONTEXT;
     },
     with<A extends unknown[], F extends (...args: A) => ReturnType<F>>(context: Api.Context, fn: F, thisArg?: ThisParameterType<F>, ...args: A): ReturnType<F> {
       const cb = thisArg == null ? fn : (fn.bind(thisArg) as F);
+      if (opts.syncOnly) {
+        const before = current;
+        current = context;
+        try {
+          return cb(...args);
+        } finally {
+          current = before;
+        }
+      }
       // Nothing sampled in flight: nothing records (the root sampler is off), so the storage stays
       // off. This is what keeps a pg callback bound by an ended request from turning the hooks on.
       if (retained === 0 && enabled) return cb(...args);
@@ -61,10 +81,13 @@ export function createContextManager(api: typeof Api): RefCountedContextManager 
       return manager;
     },
     retain() {
-      retained++;
+      if (retained++ === 0) {
+        onSince = performance.now();
+        onTimes++;
+      }
     },
     release() {
-      if (retained > 0) retained--;
+      if (retained > 0 && --retained === 0) onMs += performance.now() - onSince;
       // Only when nothing sampled is in flight: a disabled storage forgets the current store.
       if (retained === 0 && enabled) als.disable();
     },

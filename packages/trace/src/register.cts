@@ -88,17 +88,41 @@ function start(): void {
     const { OTLPTraceExporter } = req('@opentelemetry/exporter-trace-otlp-proto') as typeof import('@opentelemetry/exporter-trace-otlp-proto');
     const { resourceFromAttributes } = req('@opentelemetry/resources') as typeof import('@opentelemetry/resources');
     const { registerInstrumentations } = req('@opentelemetry/instrumentation') as typeof import('@opentelemetry/instrumentation');
-    const exporter = new OTLPTraceExporter({ url: endpoint, timeoutMillis: 5000 });
+    // Measuring what each piece costs (bench/trace-overhead.bench.ts --env): REDLINE_TRACE_EXPORTER=none
+    // drops the spans instead of exporting them, REDLINE_TRACE_CALLER=0 skips the caller's stack,
+    // REDLINE_TRACE_PROCESSORS=none ends spans into nothing, REDLINE_TRACE_CONTEXT=sync propagates
+    // the context only synchronously (no async hooks; spans after an await lose their parent).
+    const exporter =
+      process.env.REDLINE_TRACE_EXPORTER === 'none'
+        ? { export: (_s: unknown, done: (r: { code: number }) => void) => done({ code: 0 }), shutdown: () => Promise.resolve(), forceFlush: () => Promise.resolve() }
+        : new OTLPTraceExporter({ url: endpoint, timeoutMillis: 5000 });
+    const processors: unknown[] = [];
+    if (process.env.REDLINE_TRACE_PROCESSORS !== 'none') {
+      if (process.env.REDLINE_TRACE_CALLER !== '0') processors.push(callerProcessor([__dirname]));
+      // Short delay: spans reach the receiver within a second, and a target that dies loses little.
+      processors.push(new node.BatchSpanProcessor(exporter as never, { scheduledDelayMillis: 200, maxQueueSize: 16_384, maxExportBatchSize: 2048 }));
+    }
     const provider = new node.NodeTracerProvider({
       resource: resourceFromAttributes({ 'service.name': process.env.OTEL_SERVICE_NAME ?? 'redline-target', 'process.pid': process.pid }),
       sampler: new node.ParentBasedSampler({ root: new node.AlwaysOffSampler() }),
-      // Short delay: spans reach the receiver within a second, and a target that dies loses little.
-      spanProcessors: [callerProcessor([__dirname]) as never, new node.BatchSpanProcessor(exporter, { scheduledDelayMillis: 200, maxQueueSize: 16_384, maxExportBatchSize: 2048 })],
+      spanProcessors: processors as never,
     });
     // Async hooks only while a sampled request is in flight (context-manager.cts says why).
     const api = req('@opentelemetry/api') as typeof import('@opentelemetry/api');
-    const contextManager = createContextManager(api);
+    const contextManager = createContextManager(api, { syncOnly: process.env.REDLINE_TRACE_CONTEXT === 'sync' });
     provider.register({ contextManager });
+    // REDLINE_TRACE_HOOKS_LOG=FILE: one JSON line a second, how long the async hooks were on (the bench's view of bursts).
+    const hooksLog = process.env.REDLINE_TRACE_HOOKS_LOG;
+    if (hooksLog) {
+      const { appendFileSync } = req('node:fs') as typeof import('node:fs');
+      setInterval(() => {
+        try {
+          appendFileSync(hooksLog, `${JSON.stringify({ t: Date.now(), pid: process.pid, ...contextManager.hooksOn() })}\n`);
+        } catch {
+          // Debug output only.
+        }
+      }, 1000).unref();
+    }
     const instrumentations: unknown[] = [];
     // REDLINE_TRACE_INSTRUMENTATIONS=http,pg keeps only those (measuring what each costs).
     const only = process.env.REDLINE_TRACE_INSTRUMENTATIONS?.split(',').map((x) => x.trim());
@@ -117,7 +141,12 @@ function start(): void {
       try {
         const Ctor = (req(pkg) as Record<string, new (c?: object) => unknown>)[cls];
         if (typeof Ctor !== 'function') throw new Error(`${pkg} has no export ${cls}`);
-        instrumentations.push(new Ctor(config ?? {}));
+        const instance = new Ctor(config ?? {}) as { _setPoolConnectEventListeners?: unknown };
+        // instrumentation-pg adds pool listeners at the first recorded connect that then update
+        // OpenTelemetry connection metrics on every acquire and release, sampled or not; the preload
+        // registers no meter, so they only cost (Redline's pool gauges come from @redline/pool).
+        if (pkg === '@opentelemetry/instrumentation-pg' && typeof instance._setPoolConnectEventListeners === 'function') instance._setPoolConnectEventListeners = () => undefined;
+        instrumentations.push(instance);
         status.instrumentations.push(pkg.replace('@opentelemetry/instrumentation-', ''));
       } catch (err) {
         status.failed.push({ name: pkg, error: message(err) });

@@ -3,7 +3,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { analyzeTraces, type Span } from '@redline/trace';
-import { applicationFrame } from '../src/caller.cjs';
+import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { applicationFrame, callerOfCurrentStack } from '../src/caller.cjs';
 
 test('applicationFrame skips node internals, node_modules and Redline in-target libraries', () => {
   const stack = [
@@ -19,6 +21,45 @@ test('applicationFrame skips node internals, node_modules and Redline in-target 
   assert.deepEqual(applicationFrame('    at /app/dist/x.js:1:2'), { functionName: '(anonymous)', file: '/app/dist/x.js', line: 1, column: 2 });
   assert.equal(applicationFrame('    at f (/app/node_modules/pg/lib/client.js:1:1)\n    at node:net:1:1'), null);
   assert.equal(applicationFrame('    at g (/preload/dir/register.cjs:3:4)', ['/preload/dir']), null);
+});
+
+// The capture the preload uses: V8's structured call sites, nothing formatted but the chosen frame.
+function captureHere(skip: readonly string[] = []): ReturnType<typeof callerOfCurrentStack> {
+  return callerOfCurrentStack(skip, captureHere);
+}
+function loadOrders(): ReturnType<typeof callerOfCurrentStack> {
+  return captureHere();
+}
+class OrdersRepo {
+  load(): ReturnType<typeof callerOfCurrentStack> {
+    return captureHere();
+  }
+}
+
+test('callerOfCurrentStack names the first application frame from structured call sites, and leaves the stack settings as it found them', () => {
+  const here = fileURLToPath(import.meta.url);
+  const f = loadOrders();
+  assert.equal(f?.functionName, 'loadOrders');
+  assert.equal(f?.file, here);
+  assert.ok(f!.line > 0 && f!.column > 0, `line ${f?.line}, column ${f?.column}`);
+  assert.equal(new OrdersRepo().load()?.functionName, 'OrdersRepo.load');
+  // Every frame skipped (this directory, node_modules, node internals): no caller.
+  assert.equal(captureHere([dirname(here)]), null);
+  // A prepareStackTrace the application installed (source-map-support does) is back in place, and the limit too.
+  const mine = (): string => 'mine';
+  const prepare = Error.prepareStackTrace;
+  const limit = Error.stackTraceLimit;
+  Error.prepareStackTrace = mine;
+  Error.stackTraceLimit = 3;
+  try {
+    assert.equal(loadOrders()?.functionName, 'loadOrders');
+    assert.equal(Error.prepareStackTrace, mine);
+    assert.equal(Error.stackTraceLimit, 3);
+    assert.equal(new Error('x').stack, 'mine');
+  } finally {
+    Error.prepareStackTrace = prepare;
+    Error.stackTraceLimit = limit;
+  }
 });
 
 test('each statement names the caller most of its spans carry', () => {
