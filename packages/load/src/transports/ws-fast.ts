@@ -153,7 +153,10 @@ class WsFastConnection implements Connection {
     this.#countClose(code);
     if (this.#callback) {
       this.#counters.unanswered++;
-      this.#fail(0, 'reset', `WebSocket closed (${code}${reason ? ` ${reason}` : ''}) before the reply`);
+      // Frames this side refused (a masked frame, reserved bits, a message over the limit) are the
+      // server breaking the protocol, not the connection going away.
+      if (client.brokeProtocol) this.#fail(0, 'protocol', `WebSocket closed with ${code} by the client: ${reason}`);
+      else this.#fail(0, 'reset', `WebSocket closed (${code}${reason ? ` ${reason}` : ''}) before the reply`);
     }
   }
 
