@@ -38,7 +38,8 @@ function startServer(core: number): Promise<{ port: number; child: ChildProcess 
 }
 
 function row(name: string, r: GenResult): void {
-  console.log(`  ${name.padEnd(36)} ${fmt(r.requests).padStart(9)} msgs  ${(r.cpuMs / 1000).toFixed(2).padStart(6)} CPU-s  ${fmt(perCpuSecond(r)).padStart(7)} msgs/CPU-s${r.errors ? `  errors ${r.errors}` : ''}`);
+  // User and system CPU apart: a message's floor is one write and one read system call on each side.
+  console.log(`  ${name.padEnd(36)} ${fmt(r.requests).padStart(9)} msgs  ${(r.cpuMs / 1000).toFixed(2).padStart(6)} CPU-s (user ${(r.userMs / 1000).toFixed(2)}, sys ${(r.sysMs / 1000).toFixed(2)})  ${fmt(perCpuSecond(r)).padStart(7)} msgs/CPU-s${r.errors ? `  errors ${r.errors}` : ''}`);
 }
 
 async function main(): Promise<void> {
