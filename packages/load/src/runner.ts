@@ -33,9 +33,9 @@ import type { RunnerMessage, WorkerData } from './worker.js';
 /**
  * Young generation of an engine thread (V8 splits it in three: two 4 MiB semi-spaces and the
  * large-object part). V8's default grows it to 48 MiB under allocation churn and, with the memory
- * reducer off, never gives it back: with 10,000 open WebSockets that was ~50 MB of the generator's
- * RSS (bench/websocket.bench.ts). The engine's per-message garbage is short-lived, so smaller
- * semi-spaces cost only more, cheaper scavenges.
+ * reducer off, never gives it back: limiting it cut the peak RSS with 10,000 open WebSockets from
+ * 303-315 MB to 269-286 MB (bench/websocket.bench.ts). The engine's per-message garbage is
+ * short-lived, so smaller semi-spaces cost only more, cheaper scavenges.
  */
 const ENGINE_YOUNG_GENERATION_MB = 12;
 
