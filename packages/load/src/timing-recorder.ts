@@ -22,6 +22,12 @@ export class TimingRecorder {
    * recorded in bulk at the snapshot, one histogram write each instead of three per exchange.
    */
   #reused = 0;
+  /**
+   * Exchanges whose last byte came with the first (a WebSocket reply, a response in one read): their
+   * 0 ms receiving is recorded in bulk at the snapshot too, so such an exchange costs one histogram
+   * write (waiting) instead of two.
+   */
+  #instant = 0;
 
   record(ex: Exchange): void {
     if (ex.firstByteAt === 0) return;
@@ -32,7 +38,9 @@ export class TimingRecorder {
       this.#tls.recordUs(p.tlsMs * 1000);
     } else this.#reused++;
     this.#waiting.recordUs((ex.firstByteAt - ex.sentAt) * 1000);
-    this.#receiving.recordUs((ex.endedAt - ex.firstByteAt) * 1000);
+    const receivingMs = ex.endedAt - ex.firstByteAt;
+    if (receivingMs === 0) this.#instant++;
+    else this.#receiving.recordUs(receivingMs * 1000);
     this.#count++;
   }
 
@@ -43,6 +51,10 @@ export class TimingRecorder {
       // recordUs(0) counts as 1 µs, the histogram's lowest value: the same as recording each.
       for (const h of [this.#dns, this.#connect, this.#tls]) h.recordUs(0, this.#reused);
       this.#reused = 0;
+    }
+    if (this.#instant > 0) {
+      this.#receiving.recordUs(0, this.#instant);
+      this.#instant = 0;
     }
     const out = { dns: this.#dns.encode(), connect: this.#connect.encode(), tls: this.#tls.encode(), waiting: this.#waiting.encode(), receiving: this.#receiving.encode() };
     for (const h of [this.#dns, this.#connect, this.#tls, this.#waiting, this.#receiving]) h.reset();

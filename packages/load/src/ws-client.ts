@@ -116,6 +116,8 @@ export class WsClient implements FrameSink {
   #ended = false;
   /** The subprotocol the server chose ('' for none). */
   protocol = '';
+  /** True once this side closed the connection because the server broke the framing (1002, 1009). */
+  brokeProtocol = false;
   /** Engine-clock ms the TCP (and TLS) connection was up, and the handshake completed. */
   connectedAt = 0;
   openedAt = 0;
@@ -304,6 +306,7 @@ export class WsClient implements FrameSink {
   }
 
   onProtocolError(closeCode: number, message: string): void {
+    this.brokeProtocol = true;
     this.#closeCode = closeCode;
     this.#closeReason = message;
     if (this.#state === WsState.Open) this.#socket.write(encodeFrame(Opcode.Close, closePayload(closeCode, '')));

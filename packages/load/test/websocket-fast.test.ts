@@ -159,6 +159,13 @@ describe('WebSocket fast path (protocol: ws)', () => {
     assert.deepEqual(closing.summary.ws, { connections: 2, failedHandshakes: 0, messagesSent: 5, messagesReceived: 4, unanswered: 1, closeCodes: { '1000': 1, '4002': 1 } });
   });
 
+  it('fails a message as protocol when the server breaks the framing (closed with 1002), and reconnects', async () => {
+    const r = await run({ protocol: 'ws', vus: 1, iterations: 2, requests: [{ url: `${rawBase}/masked`, body: 'x' }] });
+    assert.deepEqual(r.summary.errorsByKind, { protocol: 2 });
+    assert.equal(r.summary.errors, 2);
+    assert.deepEqual(r.summary.ws, { connections: 2, failedHandshakes: 0, messagesSent: 2, messagesReceived: 0, unanswered: 2, closeCodes: { '1002': 2 } });
+  });
+
   it('refuses a ws:// URL without protocol ws, naming the fix', () => {
     assert.throws(
       () => resolvePlan({ vus: 1, duration: '1s', requests: [{ url: `${base}/echo` }] }, 'ws.ts'),

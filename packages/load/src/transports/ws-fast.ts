@@ -63,6 +63,8 @@ class WsFastConnection implements Connection {
   readonly #counters: WsCounters;
   #client: WsClient | null = null;
   #request: WsRequest | null = null;
+  #lastPayload: Buffer | null = null;
+  #lastRequest: WsRequest | null = null;
   #callback: ((ex: Exchange) => void) | null = null;
   #connectMs = 0;
   #closed = false;
@@ -81,13 +83,20 @@ class WsFastConnection implements Connection {
   exchange(payload: Buffer, _method: string, callback: (result: Exchange) => void): void {
     if (this.#callback) throw new Error('WsFastConnection: exchange while busy');
     this.#callback = callback;
-    this.startedAt = engineNow();
-    const request = translate(payload, this.#origin);
+    const now = engineNow();
+    this.startedAt = now;
+    // A VU sends the same payload again and again: the last translation first, the WeakMap after.
+    let request = this.#lastRequest;
+    if (payload !== this.#lastPayload || !request) {
+      request = translate(payload, this.#origin);
+      this.#lastPayload = payload;
+      this.#lastRequest = request;
+    }
     this.#request = request;
     const client = this.#client;
     if (client && client.readyState === WsState.Open) {
       this.#connectMs = 0;
-      this.#send(client, request);
+      this.#send(client, request, now);
     } else if (!client || client.readyState > WsState.Open) this.#open(request);
     // else: still connecting; #onOpen sends.
   }
@@ -104,10 +113,10 @@ class WsFastConnection implements Connection {
     this.#client = client;
   }
 
-  #send(client: WsClient, request: WsRequest): void {
+  #send(client: WsClient, request: WsRequest, now: number): void {
     const frame = encodeFrame(request.opcode, request.message);
     const ex = this.#ex;
-    ex.sentAt = engineNow();
+    ex.sentAt = now;
     ex.bytesSent = frame.length;
     client.sendFrame(frame);
     this.#counters.messagesSent++;
@@ -120,8 +129,9 @@ class WsFastConnection implements Connection {
       client.close(1000);
       return;
     }
-    this.#connectMs = engineNow() - this.startedAt;
-    if (this.#callback && this.#request) this.#send(client, this.#request);
+    const now = engineNow();
+    this.#connectMs = now - this.startedAt;
+    if (this.#callback && this.#request) this.#send(client, this.#request, now);
   }
 
   #onMessage(client: WsClient, frameBytes: number): void {
@@ -153,7 +163,10 @@ class WsFastConnection implements Connection {
     this.#countClose(code);
     if (this.#callback) {
       this.#counters.unanswered++;
-      this.#fail(0, 'reset', `WebSocket closed (${code}${reason ? ` ${reason}` : ''}) before the reply`);
+      // Frames this side refused (a masked frame, reserved bits, a message over the limit) are the
+      // server breaking the protocol, not the connection going away.
+      if (client.brokeProtocol) this.#fail(0, 'protocol', `WebSocket closed with ${code} by the client: ${reason}`);
+      else this.#fail(0, 'reset', `WebSocket closed (${code}${reason ? ` ${reason}` : ''}) before the reply`);
     }
   }
 
