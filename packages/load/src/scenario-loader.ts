@@ -54,7 +54,16 @@ export function resolveScenarioExport(exported: unknown, env: Readonly<Record<st
   } catch (err) {
     throw new RedlineError(ErrorCodes.INVALID_SCENARIO, `${file}: (root): the scenario function threw: ${firstLine((err as Error)?.message ?? String(err))}`, { cause: err });
   }
-  if (def === null || typeof def !== 'object' || typeof (def as { then?: unknown }).then === 'function') {
+  if (def !== null && typeof (def as { then?: unknown }).then === 'function') {
+    // A k6-style `export default async function (ctx) {…}` was called as a factory: its promise
+    // rejects (it had no ctx) and must not surface as an unhandled rejection.
+    (def as Promise<unknown>).then(undefined, () => undefined);
+    throw new RedlineError(
+      ErrorCodes.INVALID_SCENARIO,
+      `${file}: (root): the default export is an async function; a scenario exports defineScenario({...}) and the iteration goes in its exec field: export default defineScenario({ exec: async (ctx) => {…} })`,
+    );
+  }
+  if (def === null || typeof def !== 'object') {
     throw new RedlineError(ErrorCodes.INVALID_SCENARIO, `${file}: (root): the scenario function must return a definition object (synchronously)`);
   }
   return def;

@@ -77,6 +77,27 @@ describe('scenario files', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
+  it('rejects a k6-style async default function with a pointer to exec, and no unhandled rejection', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'redline-k6-style-'));
+    const file = join(dir, 'k6-style.mjs');
+    await writeFile(file, "export const options = { vus: 2 };\nexport default async function (ctx) { await ctx.http.get('/'); }\n");
+    const unhandled: unknown[] = [];
+    const onUnhandled = (r: unknown): void => void unhandled.push(r);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      await rejects(
+        () => planFromFile(file),
+        ErrorCodes.INVALID_SCENARIO,
+        `${file}: (root): the default export is an async function; a scenario exports defineScenario({...}) and the iteration goes in its exec field: export default defineScenario({ exec: async (ctx) => {…} })`,
+      );
+      await new Promise((r) => setTimeout(r, 50));
+      assert.deepEqual(unhandled, []);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it('rejects a module without a default export', async () => {
     const file = join(FIXTURES, 'no-default.mjs');
     await rejects(() => planFromFile(file), ErrorCodes.INVALID_SCENARIO, `${file}: (root): expected a default export created with defineScenario({...})`);
