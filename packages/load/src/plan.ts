@@ -80,6 +80,12 @@ export async function planFromFile(file: string, overrides: PlanOverrides = {}, 
   const abs = resolve(cwd, file);
   const exported = await importScenarioModule(file, cwd);
   const def = resolveScenarioExport(exported, overrides.env ?? {}, file);
-  const withFlags = def !== null && typeof def === 'object' ? applyLoadFlags(def as ScenarioDefinition, flags, file) : def;
+  const withFlags = def !== null && typeof def === 'object' ? applyLoadFlags(withTargetBaseUrl(def as ScenarioDefinition, overrides.env), flags, file) : def;
   return resolvePlan(withFlags, file, { ...overrides, source: abs });
+}
+
+/** With `--target`, relative URLs resolve against the launched target when the scenario names no `baseUrl`. */
+function withTargetBaseUrl(def: ScenarioDefinition, env: Readonly<Record<string, string>> | undefined): ScenarioDefinition {
+  const target = env?.REDLINE_TARGET_URL;
+  return def.baseUrl === undefined && target ? { ...def, baseUrl: target } : def;
 }

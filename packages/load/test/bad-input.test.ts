@@ -98,6 +98,22 @@ describe('scenario files', () => {
     }
   });
 
+  it('relative URLs need a baseUrl, which --target supplies (REDLINE_TARGET_URL) when the scenario names none', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'redline-base-url-'));
+    try {
+      const file = join(dir, 'relative.mjs');
+      await writeFile(file, "export default { executor: 'constant-vus', vus: 1, duration: '1s', requests: [{ url: '/x' }] };\n");
+      await rejects(() => planFromFile(file), ErrorCodes.INVALID_SCENARIO, `${file}: requests.0.url: relative URL "/x" needs "baseUrl"`);
+      const plan = await planFromFile(file, { env: { REDLINE_TARGET_URL: 'http://127.0.0.1:4321' } });
+      assert.equal(plan.definition.baseUrl, 'http://127.0.0.1:4321');
+      const own = join(dir, 'own.mjs');
+      await writeFile(own, "export default { baseUrl: 'http://127.0.0.1:9', executor: 'constant-vus', vus: 1, duration: '1s', requests: [{ url: '/x' }] };\n");
+      assert.equal((await planFromFile(own, { env: { REDLINE_TARGET_URL: 'http://127.0.0.1:4321' } })).definition.baseUrl, 'http://127.0.0.1:9');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it('rejects a module without a default export', async () => {
     const file = join(FIXTURES, 'no-default.mjs');
     await rejects(() => planFromFile(file), ErrorCodes.INVALID_SCENARIO, `${file}: (root): expected a default export created with defineScenario({...})`);
