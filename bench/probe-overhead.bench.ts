@@ -10,12 +10,12 @@
  * (all threads, /proc/<pid>/stat), i.e. the inverse of a CPU-bound target's capacity.
  * Target: ≤ 3 % throughput loss. Usage: node --import tsx bench/probe-overhead.bench.ts [--rounds N] [--seconds S]
  */
-import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { createServer } from 'node:net';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { defaultCpuSamplingIntervalUs, launchTarget } from '@redline/probe/host';
+import { numberArg, processCpuSeconds } from './fixtures/bench-args.ts';
 
 /** The interval `redline run`/`redline demo` use by default for a 12 s run (profiled for about 10 s). */
 const DEFAULT_US = defaultCpuSamplingIntervalUs(10_200);
@@ -30,22 +30,14 @@ type Autocannon = (opts: { url: string; connections: number; duration: number; p
 const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon;
 
 const args = process.argv.slice(2);
-const argValue = (name: string, fallback: number): number => {
-  const i = args.indexOf(name);
-  return i !== -1 && args[i + 1] !== undefined ? Number(args[i + 1]) : fallback;
-};
+const argValue = (name: string, fallback: number): number => numberArg(args, name, fallback);
 const rounds = argValue('--rounds', 8);
 const seconds = argValue('--seconds', 4);
 const connections = 16;
 const fixture = fileURLToPath(new URL('../packages/probe/test/fixtures/cpu-server.mjs', import.meta.url));
 
 /** User+system CPU of a process (all its threads) in ms, from /proc (Linux). */
-function processCpuMs(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  // Fields 14 and 15 (utime, stime) counted from 1, in clock ticks (100 Hz on Linux).
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
-}
+const processCpuMs = (pid: number): number => processCpuSeconds(pid) * 1000;
 
 interface Measurement {
   rps: number;

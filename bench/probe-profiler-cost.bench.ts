@@ -13,12 +13,10 @@ import { spawnSync } from 'node:child_process';
 import { writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir, loadavg } from 'node:os';
 import { join } from 'node:path';
+import { numberArg } from './fixtures/bench-args.ts';
 
 const args = process.argv.slice(2);
-const argValue = (name: string, fallback: number): number => {
-  const i = args.indexOf(name);
-  return i !== -1 && args[i + 1] !== undefined ? Number(args[i + 1]) : fallback;
-};
+const argValue = (name: string, fallback: number): number => numberArg(args, name, fallback);
 const rounds = argValue('--rounds', 12);
 const sliceMs = argValue('--slice-ms', 1500);
 

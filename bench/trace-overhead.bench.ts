@@ -19,6 +19,7 @@ import { BudgetSampler } from '@redline/load';
 import { launchTarget } from '@redline/probe/host';
 import { startReceiver, TRACE_REGISTER_CJS } from '@redline/trace';
 import { startPostgres } from '../test-support/postgres.ts';
+import { numberArg, processCpuSeconds } from './fixtures/bench-args.ts';
 
 interface AutocannonResult {
   requests: { total: number };
@@ -30,10 +31,7 @@ type Autocannon = (opts: { url: string; connections: number; duration: number; r
 const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon;
 
 const args = process.argv.slice(2);
-const arg = (name: string, fallback: number): number => {
-  const i = args.indexOf(name);
-  return i !== -1 && args[i + 1] !== undefined ? Number(args[i + 1]) : fallback;
-};
+const arg = (name: string, fallback: number): number => numberArg(args, name, fallback);
 const rounds = arg('--rounds', 6);
 const seconds = arg('--seconds', 5);
 const connections = 8;
@@ -63,17 +61,6 @@ const profDir = args.includes('--prof') ? args[args.indexOf('--prof') + 1] : und
 /** `--env K=V` (repeatable) adds to the traced arm's environment, e.g. REDLINE_TRACE_INSTRUMENTATIONS=http. */
 const extraEnv = Object.fromEntries(args.flatMap((a, i) => (a === '--env' && args[i + 1]?.includes('=') ? [[args[i + 1]!.split('=')[0]!, args[i + 1]!.slice(args[i + 1]!.indexOf('=') + 1)]] : [])));
 
-/** CPU seconds (user + system, all threads) the process has used so far, from /proc (Linux; NaN elsewhere). */
-function cpuSeconds(pid: number): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // Fields after "pid (comm) ": state is field 3, utime 14, stime 15, in clock ticks (100 Hz on Linux).
-    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(rest[11]) + Number(rest[12])) / 100;
-  } catch {
-    return Number.NaN;
-  }
-}
 
 /** Per-thread CPU seconds of a process, by thread name (`--threads`: where the CPU goes besides the main thread). */
 function threadSeconds(pid: number): Map<string, number> {
@@ -151,10 +138,10 @@ for (let i = 0; i < rounds; i++) {
   const [off, on] = await Promise.all([start(false), start(true)]);
   try {
     await Promise.all([rps(off.port, ratio, 1), rps(on.port, ratio, 1)]);
-    const cpu0 = [cpuSeconds(off.pid), cpuSeconds(on.pid)];
+    const cpu0 = [processCpuSeconds(off.pid), processCpuSeconds(on.pid)];
     const threads0 = [threadSeconds(off.pid), threadSeconds(on.pid)];
     const [ra, rb] = await Promise.all([rps(off.port, ratio), rps(on.port, ratio)]);
-    const cpu1 = [cpuSeconds(off.pid), cpuSeconds(on.pid)];
+    const cpu1 = [processCpuSeconds(off.pid), processCpuSeconds(on.pid)];
     if (showThreads) {
       for (const [arm, pid, before] of [['off', off.pid, threads0[0]!], ['on', on.pid, threads0[1]!]] as const) {
         const after = threadSeconds(pid);

@@ -8,7 +8,6 @@
  * is far less noisy on a busy machine because it counts CPU, not requests per second.
  * Usage: node --import tsx bench/trace-sampled-cost.bench.ts [--requests N] [--blocks B] [--connections C] [--env K=V]
  */
-import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
@@ -16,15 +15,13 @@ import pg from 'pg';
 import { launchTarget } from '@redline/probe/host';
 import { startReceiver, TRACE_REGISTER_CJS } from '@redline/trace';
 import { startPostgres } from '../test-support/postgres.ts';
+import { numberArg, processCpuSeconds } from './fixtures/bench-args.ts';
 
 type Autocannon = (opts: { url: string; connections: number; amount: number; requests?: Array<{ setupRequest(req: object): object }> }) => Promise<{ requests: { total: number }; errors: number; non2xx: number }>;
 const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon;
 
 const args = process.argv.slice(2);
-const arg = (name: string, fallback: number): number => {
-  const i = args.indexOf(name);
-  return i !== -1 && args[i + 1] !== undefined ? Number(args[i + 1]) : fallback;
-};
+const arg = (name: string, fallback: number): number => numberArg(args, name, fallback);
 const requests = arg('--requests', 2000);
 const blocks = arg('--blocks', 4);
 const connections = arg('--connections', 1);
@@ -32,11 +29,6 @@ const extraEnv = Object.fromEntries(args.flatMap((a, i) => (a === '--env' && arg
 const fixture = fileURLToPath(new URL('../packages/trace/test/fixtures/pg-service.mjs', import.meta.url));
 const TAG = 'c0ffee01';
 
-function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(rest[11]) + Number(rest[12])) / 100;
-}
 
 const db = await startPostgres();
 const c = new pg.Client({ connectionString: db.url });
@@ -57,7 +49,7 @@ const target = await launchTarget({
 
 let seq = 0;
 async function block(sampled: boolean, n: number): Promise<number> {
-  const before = cpuSeconds(target.pid);
+  const before = processCpuSeconds(target.pid);
   const setupRequest = (req: { headers?: Record<string, string> }): object => ({
     ...req,
     headers: { ...req.headers, traceparent: `00-${TAG}${(++seq).toString(16).padStart(24, '0')}-1000000000000001-${sampled ? '01' : '00'}` },
@@ -66,7 +58,7 @@ async function block(sampled: boolean, n: number): Promise<number> {
   if (r.errors > 0 || r.non2xx > 0) throw new Error(`errors: ${r.errors}, non-2xx: ${r.non2xx}`);
   // Let the batch processor export what the block left (200 ms delay), inside the block's CPU.
   await new Promise((res) => setTimeout(res, 400));
-  return ((cpuSeconds(target.pid) - before) / r.requests.total) * 1e6;
+  return ((processCpuSeconds(target.pid) - before) / r.requests.total) * 1e6;
 }
 
 try {
