@@ -80,7 +80,12 @@ test('gc-churn: the top finding is gc-pressure', async () => {
   const f = top(result, 'gc-pressure');
   const share = f.evidence.find((e) => e.metric === 'target.gc_share');
   assert.ok(share && share.value >= share.threshold, JSON.stringify(f.evidence));
-  assert.ok(f.frames.some((fr) => fr.functionName === 'buildRowsForResponse'), describe(result.findings));
+  // When V8 inlines buildRowsForResponse into its only caller, the profile shows that caller, handle,
+  // at the line of the call (seen in 1 of 2 quiet-machine runs); either names the planted code.
+  assert.ok(
+    f.frames.some((fr) => fr.file === 'src/bottlenecks/gc-churn.ts' && /^(buildRowsForResponse|handle)$/.test(fr.functionName)),
+    describe(result.findings),
+  );
 });
 
 test('memory-leak: the top finding is memory-leak with a positive slope', async () => {
