@@ -14,12 +14,11 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import pg from 'pg';
 import { BudgetSampler } from '@redline/load';
 import { launchTarget } from '@redline/probe/host';
 import { startReceiver, TRACE_REGISTER_CJS } from '@redline/trace';
-import { startPostgres } from '../test-support/postgres.ts';
-import { numberArg, processCpuSeconds } from './fixtures/bench-args.ts';
+import { envArgs, numberArg, processCpuSeconds } from './fixtures/bench-args.ts';
+import { startOrdersDb } from './fixtures/orders-db.ts';
 
 interface AutocannonResult {
   requests: { total: number };
@@ -38,11 +37,7 @@ const connections = 8;
 const fixture = fileURLToPath(new URL('../packages/trace/test/fixtures/pg-service.mjs', import.meta.url));
 const TAG = 'c0ffee00';
 
-const db = await startPostgres();
-const c = new pg.Client({ connectionString: db.url });
-await c.connect();
-await c.query('CREATE TABLE orders (id int PRIMARY KEY, user_id int NOT NULL, total numeric NOT NULL); INSERT INTO orders SELECT g, g % 100, g * 1.5 FROM generate_series(1, 1000) g; ANALYZE;');
-await c.end();
+const db = await startOrdersDb();
 // Spans of the "on" arm land here; nobody keeps them, so they expire (bounded) after 2 s.
 const receiver = await startReceiver({ runTag: TAG, pendingTtlMs: 2000 });
 
@@ -59,7 +54,7 @@ const httpArg = args.includes('--http') ? args[args.indexOf('--http') + 1] : und
 /** `--prof DIR` writes a CPU profile of each traced target to DIR (`--cpu-prof`), to see where a sampled request's cost goes. */
 const profDir = args.includes('--prof') ? args[args.indexOf('--prof') + 1] : undefined;
 /** `--env K=V` (repeatable) adds to the traced arm's environment, e.g. REDLINE_TRACE_INSTRUMENTATIONS=http. */
-const extraEnv = Object.fromEntries(args.flatMap((a, i) => (a === '--env' && args[i + 1]?.includes('=') ? [[args[i + 1]!.split('=')[0]!, args[i + 1]!.slice(args[i + 1]!.indexOf('=') + 1)]] : [])));
+const extraEnv = envArgs(args);
 
 
 /** Per-thread CPU seconds of a process, by thread name (`--threads`: where the CPU goes besides the main thread). */

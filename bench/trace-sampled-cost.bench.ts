@@ -11,11 +11,10 @@
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import pg from 'pg';
 import { launchTarget } from '@redline/probe/host';
 import { startReceiver, TRACE_REGISTER_CJS } from '@redline/trace';
-import { startPostgres } from '../test-support/postgres.ts';
-import { numberArg, processCpuSeconds } from './fixtures/bench-args.ts';
+import { envArgs, numberArg, processCpuSeconds } from './fixtures/bench-args.ts';
+import { startOrdersDb } from './fixtures/orders-db.ts';
 
 type Autocannon = (opts: { url: string; connections: number; amount: number; requests?: Array<{ setupRequest(req: object): object }> }) => Promise<{ requests: { total: number }; errors: number; non2xx: number }>;
 const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon;
@@ -25,16 +24,11 @@ const arg = (name: string, fallback: number): number => numberArg(args, name, fa
 const requests = arg('--requests', 2000);
 const blocks = arg('--blocks', 4);
 const connections = arg('--connections', 1);
-const extraEnv = Object.fromEntries(args.flatMap((a, i) => (a === '--env' && args[i + 1]?.includes('=') ? [[args[i + 1]!.split('=')[0]!, args[i + 1]!.slice(args[i + 1]!.indexOf('=') + 1)]] : [])));
+const extraEnv = envArgs(args);
 const fixture = fileURLToPath(new URL('../packages/trace/test/fixtures/pg-service.mjs', import.meta.url));
 const TAG = 'c0ffee01';
 
-
-const db = await startPostgres();
-const c = new pg.Client({ connectionString: db.url });
-await c.connect();
-await c.query('CREATE TABLE orders (id int PRIMARY KEY, user_id int NOT NULL, total numeric NOT NULL); INSERT INTO orders SELECT g, g % 100, g * 1.5 FROM generate_series(1, 1000) g; ANALYZE;');
-await c.end();
+const db = await startOrdersDb();
 const receiver = await startReceiver({ runTag: TAG, pendingTtlMs: 2000 });
 const srv = createServer();
 await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
